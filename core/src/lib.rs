@@ -1,0 +1,15 @@
+//! dbconsultant: checks database changes before they reach production.
+//!
+//! The entry point is [`Consultant`]; every check returns a [`model::TestRun`], the run
+//! document of SPEC §7, and stores it in the artifact store.
+
+pub mod dialect;
+pub mod error;
+pub mod model;
+pub mod rules;
+pub mod sql;
+pub mod sqltypes;
+pub mod url;
+
+pub use dialect::Dialect;
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,7 @@
+//! Types that cross a boundary: the run document (SPEC §7) and the normalized schema model.
+
+pub mod run;
+pub mod schema;
+
+pub use run::*;
+pub use schema::*;

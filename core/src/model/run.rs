@@ -1,0 +1,223 @@
+//! The run document of SPEC §7. Every surface returns exactly this shape.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                let lower = s.trim().to_ascii_lowercase();
+                $(if lower == $text { return Ok($name::$variant); })+
+                let allowed: Vec<&str> = vec![$($text),+];
+                Err(Error::invalid(format!(
+                    "unknown {} '{}' (expected one of: {})",
+                    stringify!($name).to_ascii_lowercase(), s, allowed.join(", ")
+                )))
+            }
+        }
+    };
+}
+
+
+string_enum!(
+    /// Which capability produced the run.
+    RunKind { Schema => "schema", Integrity => "integrity", Etl => "etl", Performance => "performance" }
+);
+string_enum!(Environment { Dev => "dev", Qa => "qa", Stage => "stage", Prod => "prod" });
+string_enum!(TriggerType { Pr => "pr", Migration => "migration", Etl => "etl", Manual => "manual" });
+string_enum!(RunStatus {
+    Passed => "passed",
+    Failed => "failed",
+    PendingApproval => "pending_approval",
+    Approved => "approved",
+    Rejected => "rejected",
+    Error => "error",
+});
+string_enum!(
+    /// Severity of a finding, ordered from least to most severe.
+    Severity { Info => "info", Low => "low", Medium => "medium", High => "high", Critical => "critical" }
+);
+string_enum!(ObjectType { Table => "table", Column => "column", Index => "index", Constraint => "constraint", View => "view" });
+string_enum!(ChangeType { Added => "added", Removed => "removed", Modified => "modified" });
+string_enum!(
+    /// Compatibility of a schema change with code written against the old schema.
+    Compatibility { Compatible => "compatible", Breaking => "breaking", Destructive => "destructive" }
+);
+string_enum!(IntegrityType { Pk => "pk", Fk => "fk", Unique => "unique", NotNull => "not_null", Check => "check", Rule => "rule" });
+
+/// One contribution to the risk score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskContribution {
+    pub rule: String,
+    pub points: u32,
+    pub reason: String,
+}
+
+/// One problem found by a static rule or by the sandbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// 1-based index of the statement in the migration (across all files).
+    pub statement: Option<usize>,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub suggestion: Option<String>,
+    /// The migration file the statement came from, when it came from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Bounded, masked sample rows that demonstrate the problem (sandbox findings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_records: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaChange {
+    pub object_type: ObjectType,
+    pub table_name: String,
+    pub name: String,
+    pub change_type: ChangeType,
+    pub compatibility_status: Compatibility,
+    pub details: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrityResult {
+    pub table_name: String,
+    pub integrity_type: IntegrityType,
+    pub constraint: String,
+    pub failure_count: u64,
+    pub sample_records: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EtlResult {
+    pub source_table: String,
+    pub target_table: String,
+    pub source_count: u64,
+    pub target_count: u64,
+    pub checksum_match: bool,
+    pub missing_in_target: Vec<serde_json::Value>,
+    pub extra_in_target: Vec<serde_json::Value>,
+    pub changed: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceMetric {
+    pub query_hash: String,
+    pub query: String,
+    pub execution_time_ms: Option<f64>,
+    pub index_used: bool,
+    pub plan: serde_json::Value,
+    pub recommendation: Option<String>,
+}
+
+/// The document every check returns and the store keeps (SPEC §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRun {
+    pub test_run_id: String,
+    pub kind: RunKind,
+    pub environment: Environment,
+    pub trigger_type: TriggerType,
+    pub status: RunStatus,
+    pub risk_score: u32,
+    pub risk_breakdown: Vec<RiskContribution>,
+    pub summary: String,
+    pub created_at: String,
+    pub approved_by: Option<String>,
+    /// When the approval decision was taken (RFC 3339), if any.
+    #[serde(default)]
+    pub decided_at: Option<String>,
+    /// The approver's or rejecter's comment, if any.
+    #[serde(default)]
+    pub decision_comment: Option<String>,
+    /// The database the run looked at, with any password redacted.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Dialect of the target (`sqlite`, `postgres`, `mysql`).
+    #[serde(default)]
+    pub dialect: Option<String>,
+    /// The risk threshold the run was judged against, if any.
+    #[serde(default)]
+    pub fail_above: Option<u32>,
+    /// Migration files (or `<inline>`) the run validated.
+    #[serde(default)]
+    pub inputs: Vec<String>,
+    pub findings: Vec<Finding>,
+    pub schema_changes: Vec<SchemaChange>,
+    pub integrity_results: Vec<IntegrityResult>,
+    pub etl_results: Vec<EtlResult>,
+    pub performance_metrics: Vec<PerformanceMetric>,
+}
+
+impl TestRun {
+    /// Exit code of SPEC §7: 0 passed/approved, 1 failed/rejected, 2 pending approval, 3 error.
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            RunStatus::Passed | RunStatus::Approved => 0,
+            RunStatus::Failed | RunStatus::Rejected => 1,
+            RunStatus::PendingApproval => 2,
+            RunStatus::Error => 3,
+        }
+    }
+
+    pub fn highest_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// A short line per run for listings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRunSummary {
+    pub test_run_id: String,
+    pub kind: RunKind,
+    pub environment: Environment,
+    pub trigger_type: TriggerType,
+    pub status: RunStatus,
+    pub risk_score: u32,
+    pub summary: String,
+    pub created_at: String,
+    pub approved_by: Option<String>,
+}
+
+impl From<&TestRun> for TestRunSummary {
+    fn from(run: &TestRun) -> Self {
+        TestRunSummary {
+            test_run_id: run.test_run_id.clone(),
+            kind: run.kind,
+            environment: run.environment,
+            trigger_type: run.trigger_type,
+            status: run.status,
+            risk_score: run.risk_score,
+            summary: run.summary.clone(),
+            created_at: run.created_at.clone(),
+            approved_by: run.approved_by.clone(),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The normalized schema model every driver's introspection produces, so one diff engine
+//! serves every dialect.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaSnapshot {
+    /// Tables by name.
+    pub tables: BTreeMap<String, Table>,
+    /// View names.
+    pub views: Vec<String>,
+}
+
+impl SchemaSnapshot {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name).or_else(|| {
+            self.tables
+                .values()
+                .find(|t| t.name.eq_ignore_ascii_case(name))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    /// Primary-key columns in key order; empty when the table has no primary key.
+    pub primary_key: Vec<String>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub unique_constraints: Vec<UniqueConstraint>,
+    pub check_constraints: Vec<CheckConstraint>,
+    pub indexes: Vec<Index>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// The type as the database declares it (e.g. `VARCHAR(255)`, `INTEGER`).
+    pub data_type: String,
+    pub nullable: bool,
+    pub default: Option<String>,
+    /// Identity / auto-increment / SQLite rowid alias.
+    pub auto_increment: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub name: Option<String>,
+    pub columns: Vec<String>,
+    pub referenced_table: String,
+    pub referenced_columns: Vec<String>,
+    pub on_delete: Option<String>,
+    pub on_update: Option<String>,
+    /// False when the database does not enforce it (SQLite with `foreign_keys` off,
+    /// PostgreSQL `NOT VALID`).
+    pub enforced: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UniqueConstraint {
+    pub name: Option<String>,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckConstraint {
+    pub name: Option<String>,
+    /// The boolean expression, as SQL text of the target dialect.
+    pub expression: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: String,
+    /// Column names, or the expression text for expression keys.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// `WHERE` predicate of a partial index.
+    pub predicate: Option<String>,
+    /// Access method (btree, hash, gin...) where the dialect has one.
+    pub method: Option<String>,
+    /// True when the index only exists to back a PRIMARY KEY or UNIQUE constraint.
+    pub implicit: bool,
+}

@@ -1,0 +1,75 @@
+//! `changing-column-type`: a type change can reject or truncate values and, on PostgreSQL and
+//! MySQL, rewrites the table under an exclusive lock.
+
+use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
+
+use super::ast::{alter_table, base_name};
+use super::{Rule, RuleContext, Violation};
+use crate::model::Severity;
+use crate::sql::ParsedStatement;
+use crate::sqltypes::is_narrowing;
+
+pub struct ChangingColumnType;
+
+impl Rule for ChangingColumnType {
+    fn id(&self) -> &'static str {
+        "changing-column-type"
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn description(&self) -> &'static str {
+        "Changing a column's type may reject or truncate existing values and rewrites the table while holding an exclusive lock."
+    }
+    fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
+        let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
+        if ctx.created_in_script_before(&base_name(table), stmt.index) {
+            return Vec::new();
+        }
+        ops.iter()
+            .filter_map(|op| match op {
+                AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetDataType { data_type, .. } } => {
+                    Some((column_name.value.clone(), data_type.to_string()))
+                }
+                AlterTableOperation::ModifyColumn { col_name, data_type, .. } => Some((col_name.value.clone(), data_type.to_string())),
+                AlterTableOperation::ChangeColumn { new_name, data_type, .. } => Some((new_name.value.clone(), data_type.to_string())),
+                _ => None,
+            })
+            .filter_map(|(column, new_type)| {
+                let old = ctx.existing_column_type(&base_name(table), &column);
+                match old.as_deref().map(|old| (old, is_narrowing(old, &new_type))) {
+                    Some((old, _)) if old.eq_ignore_ascii_case(&new_type) => None,
+                    Some((old, Some(true))) => Some(Violation::new(
+                        format!("narrows {table}.{column} from {old} to {new_type}: existing values may be truncated or rejected"),
+                        "Add a new column of the new type, backfill and validate it, then switch readers over.",
+                    ).with_severity(Severity::Critical)),
+                    Some((old, Some(false))) => Some(Violation::new(
+                        format!("widens {table}.{column} from {old} to {new_type}; the table may be rewritten under an exclusive lock"),
+                        "Prefer types that can widen without a rewrite (e.g. VARCHAR(n) to TEXT on PostgreSQL), or migrate through a new column.",
+                    ).with_severity(Severity::Medium)),
+                    Some((old, None)) => Some(Violation::new(
+                        format!("changes type of {table}.{column} from {old} to {new_type}"),
+                        "Add a new column of the new type, backfill it in batches and switch readers before dropping the old one.",
+                    )),
+                    None => Some(Violation::new(
+                        format!("changes type of {table}.{column} to {new_type}: existing values may not convert, and the table is rewritten under an exclusive lock"),
+                        "Add a new column of the new type, backfill it in batches and switch readers before dropping the old one.",
+                    )),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialect::Dialect;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn flags_type_changes() {
+        assert_flags("changing-column-type", Dialect::Postgres, "ALTER TABLE users ALTER COLUMN age TYPE bigint;");
+        assert_flags("changing-column-type", Dialect::Mysql, "ALTER TABLE users MODIFY email VARCHAR(50);");
+        assert_ok("changing-column-type", Dialect::Postgres, "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;");
+    }
+}

@@ -1,0 +1,66 @@
+//! `constraint-missing-not-valid` (PostgreSQL): adding a FOREIGN KEY or CHECK validates every
+//! row while holding a lock that blocks writes.
+
+use sqlparser::ast::{AlterTableOperation, Statement, TableConstraint};
+
+use super::ast::{alter_table, base_name};
+use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
+use crate::dialect::Dialect;
+use crate::model::Severity;
+use crate::sql::ParsedStatement;
+
+pub struct ConstraintMissingNotValid;
+
+impl Rule for ConstraintMissingNotValid {
+    fn id(&self) -> &'static str {
+        "constraint-missing-not-valid"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn description(&self) -> &'static str {
+        "Adding a FOREIGN KEY or CHECK constraint scans the whole table under a lock that blocks writes."
+    }
+    fn dialects(&self) -> &'static [Dialect] {
+        POSTGRES_ONLY
+    }
+    fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
+        let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
+        if ctx.created_in_script_before(&base_name(table), stmt.index) {
+            return Vec::new();
+        }
+        ops.iter()
+            .filter_map(|op| match op {
+                AlterTableOperation::AddConstraint { constraint, not_valid: false } => match constraint {
+                    TableConstraint::ForeignKey { name, .. } => Some(("foreign key", name)),
+                    TableConstraint::Check { name, .. } => Some(("check constraint", name)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .map(|(kind, name)| {
+                let name = name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| "<unnamed>".into());
+                Violation::new(
+                    format!("adds {kind} {name} on {table} without NOT VALID: every row is checked while writes are blocked"),
+                    format!("ADD CONSTRAINT {name} ... NOT VALID, then ALTER TABLE {table} VALIDATE CONSTRAINT {name} in a separate transaction."),
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialect::Dialect;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn flags_validated_constraints() {
+        assert_flags("constraint-missing-not-valid", Dialect::Postgres,
+            "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);");
+        assert_flags("constraint-missing-not-valid", Dialect::Postgres,
+            "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0);");
+        assert_ok("constraint-missing-not-valid", Dialect::Postgres,
+            "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;");
+    }
+}

@@ -1,0 +1,148 @@
+//! Facts about the whole script that rules need beyond their own statement.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlparser::ast::{
+    visit_relations, AlterTableOperation, RenameTableNameKind, Set, Statement, TableObject,
+};
+
+use super::ast::{alter_table, base_name};
+use super::RuleConfig;
+use crate::dialect::Dialect;
+use crate::model::SchemaSnapshot;
+use crate::sql::Script;
+
+/// A SQLite-style table rebuild: `CREATE TABLE new`, `INSERT INTO new SELECT ... FROM old`,
+/// `DROP TABLE old`, `ALTER TABLE new RENAME TO old`.
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    pub table: String,
+    pub drop_index: usize,
+    pub rename_index: usize,
+}
+
+pub struct RuleContext<'a> {
+    pub dialect: Dialect,
+    pub script: &'a Script,
+    pub config: &'a RuleConfig,
+    /// The schema before the migration, when validating against a database.
+    pub schema: Option<&'a SchemaSnapshot>,
+    /// Lower-case table name → index of the statement that created it in this script.
+    created: HashMap<String, usize>,
+    /// Statement indexes that run inside an explicit transaction block.
+    in_transaction: HashSet<usize>,
+    /// Index of the first `SET lock_timeout`, if any.
+    lock_timeout_at: Option<usize>,
+    rebuilds: Vec<Rebuild>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(
+        script: &'a Script,
+        dialect: Dialect,
+        config: &'a RuleConfig,
+        schema: Option<&'a SchemaSnapshot>,
+    ) -> Self {
+        let mut created = HashMap::new();
+        let mut in_transaction = HashSet::new();
+        let mut lock_timeout_at = None;
+        let mut open = false;
+        // old table -> statement index of an INSERT INTO x SELECT ... FROM old
+        let mut copied_from: HashMap<String, (String, usize)> = HashMap::new();
+        let mut dropped: HashMap<String, usize> = HashMap::new();
+        let mut rebuilds = Vec::new();
+        for (stmt, ast) in script.parsed() {
+            match ast {
+                Statement::StartTransaction { .. } => open = true,
+                Statement::Commit { .. } | Statement::Rollback { .. } => open = false,
+                Statement::CreateTable(ct) => {
+                    created.entry(base_name(&ct.name).to_lowercase()).or_insert(stmt.index);
+                }
+                Statement::Set(set) if sets_lock_timeout(set) => {
+                    lock_timeout_at.get_or_insert(stmt.index);
+                }
+                Statement::Insert(insert) => {
+                    if let (TableObject::TableName(target), Some(source)) = (&insert.table, &insert.source) {
+                        let target = base_name(target).to_lowercase();
+                        let _ = visit_relations(source.as_ref(), |rel| {
+                            copied_from.insert(base_name(rel).to_lowercase(), (target.clone(), stmt.index));
+                            std::ops::ControlFlow::<()>::Continue(())
+                        });
+                    }
+                }
+                Statement::Drop { names, .. } => {
+                    for n in names {
+                        dropped.insert(base_name(n).to_lowercase(), stmt.index);
+                    }
+                }
+                _ => {}
+            }
+            if let Some((name, ops)) = alter_table(ast) {
+                for op in ops {
+                    if let AlterTableOperation::RenameTable { table_name } = op {
+                        let new_name = match table_name {
+                            RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => base_name(n).to_lowercase(),
+                        };
+                        let from = base_name(name).to_lowercase();
+                        if let (Some(drop_index), Some((copy_target, _))) =
+                            (dropped.get(&new_name), copied_from.get(&new_name))
+                        {
+                            if *copy_target == from {
+                                rebuilds.push(Rebuild {
+                                    table: new_name.clone(),
+                                    drop_index: *drop_index,
+                                    rename_index: stmt.index,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            if open {
+                in_transaction.insert(stmt.index);
+            }
+        }
+        RuleContext { dialect, script, config, schema, created, in_transaction, lock_timeout_at, rebuilds }
+    }
+
+    /// True when the table was created earlier in this script (so locking it is harmless).
+    pub fn created_in_script_before(&self, table: &str, index: usize) -> bool {
+        self.created
+            .get(&table.to_lowercase())
+            .is_some_and(|&at| at < index)
+    }
+
+    pub fn in_transaction(&self, index: usize) -> bool {
+        self.in_transaction.contains(&index)
+    }
+
+    pub fn lock_timeout_set_before(&self, index: usize) -> bool {
+        self.lock_timeout_at.is_some_and(|at| at < index)
+    }
+
+    /// The rebuild whose `DROP TABLE` is at this statement, if any.
+    pub fn rebuild_dropping_at(&self, index: usize) -> Option<&Rebuild> {
+        self.rebuilds.iter().find(|r| r.drop_index == index)
+    }
+
+    pub fn rebuild_renaming_at(&self, index: usize) -> Option<&Rebuild> {
+        self.rebuilds.iter().find(|r| r.rename_index == index)
+    }
+
+    /// Declared type of a column in the pre-migration schema, when known.
+    pub fn existing_column_type(&self, table: &str, column: &str) -> Option<String> {
+        self.schema?
+            .table(table)?
+            .column(column)
+            .map(|c| c.data_type.clone())
+    }
+}
+
+fn sets_lock_timeout(set: &Set) -> bool {
+    match set {
+        Set::SingleAssignment { variable, .. } => {
+            variable.to_string().to_ascii_lowercase().ends_with("lock_timeout")
+        }
+        other => other.to_string().to_ascii_lowercase().contains("lock_timeout"),
+    }
+}

@@ -1,0 +1,279 @@
+//! Static migration rules: one file per rule, a registry, and the linter that runs them.
+//!
+//! A rule sees one parsed statement at a time plus a [`RuleContext`] that knows the whole
+//! script (what was created earlier, whether a transaction is open, whether `lock_timeout`
+//! was set) and, when validating against a database, the schema before the migration.
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::Statement;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::model::{Finding, SchemaSnapshot, Severity};
+use crate::sql::{ParsedStatement, Script};
+
+mod ast;
+mod context;
+
+mod adding_not_null_column_without_default;
+mod adding_volatile_default;
+mod ban_drop_column;
+mod ban_drop_schema;
+mod ban_drop_table;
+mod ban_hard_delete;
+mod ban_truncate;
+mod changing_column_type;
+mod concurrently_in_transaction;
+mod constraint_missing_not_valid;
+mod delete_without_where;
+mod disallowed_unique_constraint;
+mod prefer_bigint_primary_key;
+mod prefer_decimal_for_money;
+mod prefer_timestamptz;
+mod renaming_column;
+mod renaming_table;
+mod require_concurrent_index_creation;
+mod require_concurrent_index_deletion;
+mod require_lock_timeout;
+mod require_primary_key;
+mod require_soft_delete_columns;
+mod setting_not_null;
+mod sqlite_table_rebuild;
+mod sqlite_unsupported_alter;
+mod syntax_error;
+mod update_without_where;
+
+pub use context::RuleContext;
+
+/// Dialect sets rules declare they apply to.
+pub const ALL_DIALECTS: &[Dialect] = &[Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql];
+pub const POSTGRES_ONLY: &[Dialect] = &[Dialect::Postgres];
+pub const SQLITE_ONLY: &[Dialect] = &[Dialect::Sqlite];
+
+/// What a rule reports about one statement; the linter adds id, location and file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub message: String,
+    pub suggestion: String,
+    /// Overrides the rule's default severity when the context makes it milder or worse.
+    pub severity: Option<Severity>,
+}
+
+impl Violation {
+    pub fn new(message: impl Into<String>, suggestion: impl Into<String>) -> Self {
+        Violation { message: message.into(), suggestion: suggestion.into(), severity: None }
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+}
+
+pub trait Rule: Sync {
+    /// Stable kebab-case id, used in findings, config and SARIF.
+    fn id(&self) -> &'static str;
+    fn severity(&self) -> Severity;
+    /// One sentence on the problem the rule catches.
+    fn description(&self) -> &'static str;
+    fn dialects(&self) -> &'static [Dialect] {
+        ALL_DIALECTS
+    }
+    /// Governance rules that only run when their policy is enabled in the config.
+    fn policy(&self) -> Option<Policy> {
+        None
+    }
+    fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation>;
+}
+
+/// Opt-in policies from `dbconsultant.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Seed 001's zero-delete architecture: no hard deletes, soft-delete columns everywhere.
+    ZeroDelete,
+}
+
+/// Every rule, in a fixed order (determinism: findings come out in this order per statement).
+pub fn all_rules() -> &'static [&'static dyn Rule] {
+    &[
+        &syntax_error::SyntaxError,
+        &ban_drop_table::BanDropTable,
+        &ban_drop_column::BanDropColumn,
+        &ban_drop_schema::BanDropSchema,
+        &ban_truncate::BanTruncate,
+        &delete_without_where::DeleteWithoutWhere,
+        &update_without_where::UpdateWithoutWhere,
+        &renaming_table::RenamingTable,
+        &renaming_column::RenamingColumn,
+        &changing_column_type::ChangingColumnType,
+        &adding_not_null_column_without_default::AddingNotNullColumnWithoutDefault,
+        &setting_not_null::SettingNotNull,
+        &require_concurrent_index_creation::RequireConcurrentIndexCreation,
+        &require_concurrent_index_deletion::RequireConcurrentIndexDeletion,
+        &constraint_missing_not_valid::ConstraintMissingNotValid,
+        &disallowed_unique_constraint::DisallowedUniqueConstraint,
+        &adding_volatile_default::AddingVolatileDefault,
+        &concurrently_in_transaction::ConcurrentlyInTransaction,
+        &require_lock_timeout::RequireLockTimeout,
+        &sqlite_unsupported_alter::SqliteUnsupportedAlter,
+        &sqlite_table_rebuild::SqliteTableRebuild,
+        &require_primary_key::RequirePrimaryKey,
+        &prefer_bigint_primary_key::PreferBigintPrimaryKey,
+        &prefer_timestamptz::PreferTimestamptz,
+        &prefer_decimal_for_money::PreferDecimalForMoney,
+        &ban_hard_delete::BanHardDelete,
+        &require_soft_delete_columns::RequireSoftDeleteColumns,
+    ]
+}
+
+pub fn find_rule(id: &str) -> Option<&'static dyn Rule> {
+    all_rules().iter().copied().find(|r| r.id() == id)
+}
+
+/// Rule selection and policies, from `dbconsultant.toml` `[rules]` / `[policy]` or flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Rule ids that never run.
+    pub disable: Vec<String>,
+    /// Enables seed 001's zero-delete policy (`ban-hard-delete`, `require-soft-delete-columns`).
+    pub zero_delete: bool,
+    /// Columns that count as soft-delete markers for `require-soft-delete-columns`.
+    pub soft_delete_columns: Vec<String>,
+}
+
+impl RuleConfig {
+    /// Rejects unknown rule ids, so a typo does not silently keep a rule on.
+    pub fn validate(&self) -> Result<()> {
+        for id in &self.disable {
+            if find_rule(id).is_none() {
+                let known: Vec<&str> = all_rules().iter().map(|r| r.id()).collect();
+                return Err(Error::invalid(format!(
+                    "unknown rule '{id}' in disabled rules (known rules: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn enabled(&self, rule: &dyn Rule, dialect: Dialect) -> bool {
+        if self.disable.iter().any(|d| d == rule.id()) || !rule.dialects().contains(&dialect) {
+            return false;
+        }
+        match rule.policy() {
+            None => true,
+            Some(Policy::ZeroDelete) => self.zero_delete,
+        }
+    }
+
+    pub fn soft_delete_markers(&self) -> Vec<String> {
+        if self.soft_delete_columns.is_empty() {
+            vec!["deleted_at".into(), "is_active".into(), "is_deleted".into()]
+        } else {
+            self.soft_delete_columns.clone()
+        }
+    }
+}
+
+/// Run every enabled rule over the script. Findings come out in statement order, then
+/// registry order, so the output is deterministic.
+pub fn lint(
+    script: &Script,
+    dialect: Dialect,
+    config: &RuleConfig,
+    schema: Option<&SchemaSnapshot>,
+) -> Vec<Finding> {
+    let ctx = RuleContext::new(script, dialect, config, schema);
+    let rules: Vec<&dyn Rule> = all_rules()
+        .iter()
+        .copied()
+        .filter(|r| config.enabled(*r, dialect))
+        .collect();
+    let mut findings = Vec::new();
+    for stmt in &script.statements {
+        if let Err(failure) = &stmt.ast {
+            if config.enabled(&syntax_error::SyntaxError, dialect) {
+                findings.push(syntax_error::finding(stmt, failure, dialect));
+            }
+            continue;
+        }
+        let ast = stmt.statement().expect("checked above");
+        for rule in &rules {
+            for v in rule.check(&ctx, stmt, ast) {
+                findings.push(Finding {
+                    rule: rule.id().to_string(),
+                    severity: v.severity.unwrap_or(rule.severity()),
+                    message: v.message,
+                    statement: Some(stmt.index),
+                    line: Some(stmt.line),
+                    column: Some(stmt.column),
+                    suggestion: Some(v.suggestion),
+                    file: Some(stmt.file.clone()),
+                    sample_records: Vec::new(),
+                });
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Three-line rule tests: `lint_ok(sql)` / `violations(rule, sql)`.
+    use super::*;
+    use crate::sql::{parse_script, MigrationSource};
+
+    pub fn findings(dialect: Dialect, config: &RuleConfig, sql: &str) -> Vec<Finding> {
+        let script = parse_script(&[MigrationSource::inline(sql)], dialect);
+        lint(&script, dialect, config, None)
+    }
+
+    /// Findings of one rule on a script, with everything enabled.
+    pub fn violations(rule: &str, dialect: Dialect, sql: &str) -> Vec<Finding> {
+        let config = RuleConfig { zero_delete: true, ..Default::default() };
+        findings(dialect, &config, sql).into_iter().filter(|f| f.rule == rule).collect()
+    }
+
+    pub fn assert_flags(rule: &str, dialect: Dialect, sql: &str) -> Vec<Finding> {
+        let found = violations(rule, dialect, sql);
+        assert!(!found.is_empty(), "{rule} should flag:\n{sql}");
+        found
+    }
+
+    pub fn assert_ok(rule: &str, dialect: Dialect, sql: &str) {
+        let found = violations(rule, dialect, sql);
+        assert!(found.is_empty(), "{rule} should not flag:\n{sql}\n{found:#?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case_and_described() {
+        let mut seen = HashSet::new();
+        for rule in all_rules() {
+            assert!(seen.insert(rule.id()), "duplicate id {}", rule.id());
+            assert!(rule.id().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.id());
+            assert!(!rule.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_disabled_rule_is_rejected() {
+        let cfg = RuleConfig { disable: vec!["ban-drop-tabel".into()], ..Default::default() };
+        let err = cfg.validate().unwrap_err();
+        assert!(err.to_string().contains("unknown rule 'ban-drop-tabel'"));
+    }
+
+    #[test]
+    fn disabled_rule_does_not_run() {
+        let sql = "DROP TABLE users;";
+        assert!(!testing::findings(Dialect::Sqlite, &RuleConfig::default(), sql).is_empty());
+        let cfg = RuleConfig { disable: vec!["ban-drop-table".into()], ..Default::default() };
+        assert!(testing::findings(Dialect::Sqlite, &cfg, sql).is_empty());
+    }
+}

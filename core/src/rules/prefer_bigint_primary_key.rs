@@ -1,0 +1,64 @@
+//! `prefer-bigint-primary-key` (PostgreSQL, MySQL): 32-bit auto-increment keys run out at
+//! 2^31 rows, and widening them later rewrites the table and every referencing one.
+
+use sqlparser::ast::{Statement, TableConstraint};
+
+use super::ast::{is_primary_key, is_small_int, type_name};
+use super::{Rule, RuleContext, Violation};
+use crate::dialect::Dialect;
+use crate::model::Severity;
+use crate::sql::ParsedStatement;
+
+pub struct PreferBigintPrimaryKey;
+
+impl Rule for PreferBigintPrimaryKey {
+    fn id(&self) -> &'static str {
+        "prefer-bigint-primary-key"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn description(&self) -> &'static str {
+        "INT/SERIAL primary keys overflow at about 2.1 billion rows; changing them later rewrites the table."
+    }
+    fn dialects(&self) -> &'static [Dialect] {
+        // SQLite's INTEGER PRIMARY KEY is already 64-bit.
+        &[Dialect::Postgres, Dialect::Mysql]
+    }
+    fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
+        let Statement::CreateTable(ct) = ast else { return Vec::new() };
+        let pk_columns: Vec<String> = ct
+            .constraints
+            .iter()
+            .filter_map(|c| match c {
+                TableConstraint::PrimaryKey { columns, .. } if columns.len() == 1 => Some(columns[0].column.expr.to_string()),
+                _ => None,
+            })
+            .collect();
+        ct.columns
+            .iter()
+            .filter(|c| is_primary_key(c) || pk_columns.iter().any(|p| p.eq_ignore_ascii_case(&c.name.value)))
+            .filter(|c| is_small_int(&c.data_type))
+            .map(|c| {
+                Violation::new(
+                    format!("primary key {}.{} is {}, which overflows at 2,147,483,647", ct.name, c.name, type_name(&c.data_type)),
+                    "Use BIGINT (BIGSERIAL / BIGINT GENERATED ALWAYS AS IDENTITY) or UUID.",
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialect::Dialect;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn flags_small_integer_keys() {
+        assert_flags("prefer-bigint-primary-key", Dialect::Postgres, "CREATE TABLE t (id serial PRIMARY KEY);");
+        assert_flags("prefer-bigint-primary-key", Dialect::Mysql, "CREATE TABLE t (id INT AUTO_INCREMENT, PRIMARY KEY (id));");
+        assert_ok("prefer-bigint-primary-key", Dialect::Postgres, "CREATE TABLE t (id bigserial PRIMARY KEY);");
+        assert_ok("prefer-bigint-primary-key", Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY);");
+    }
+}

@@ -1,0 +1,348 @@
+//! Migration scripts: tokenized once, split into statements at top-level semicolons, each
+//! statement parsed on its own so one bad statement is a finding, not a failed run.
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::Statement;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use crate::dialect::Dialect;
+
+/// One migration input: a file's name (or `<inline>`) and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationSource {
+    pub name: String,
+    pub sql: String,
+}
+
+impl MigrationSource {
+    pub fn inline(sql: impl Into<String>) -> Self {
+        MigrationSource { name: "<inline>".into(), sql: sql.into() }
+    }
+}
+
+/// Why a statement could not be parsed, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseFailure {
+    pub message: String,
+    pub line: u64,
+    pub column: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedStatement {
+    /// 1-based position of the statement across all inputs.
+    pub index: usize,
+    /// Input name (`<inline>` when given as text).
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    /// The statement's own text, without the terminating semicolon.
+    pub sql: String,
+    pub ast: Result<Statement, ParseFailure>,
+}
+
+impl ParsedStatement {
+    pub fn statement(&self) -> Option<&Statement> {
+        self.ast.as_ref().ok()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    pub statements: Vec<ParsedStatement>,
+}
+
+impl Script {
+    pub fn parsed(&self) -> impl Iterator<Item = (&ParsedStatement, &Statement)> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.statement().map(|ast| (s, ast)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+}
+
+/// Parse every input in order; statement indexes run on across inputs.
+pub fn parse_script(sources: &[MigrationSource], dialect: Dialect) -> Script {
+    let parser_dialect = dialect.parser_dialect();
+    let mut statements = Vec::new();
+    for source in sources {
+        split_and_parse(source, &*parser_dialect, &mut statements);
+    }
+    Script { statements }
+}
+
+fn split_and_parse(
+    source: &MigrationSource,
+    dialect: &dyn sqlparser::dialect::Dialect,
+    out: &mut Vec<ParsedStatement>,
+) {
+    let lines = LineIndex::new(&source.sql);
+    let (tokens, tokenizer_error) = match Tokenizer::new(dialect, &source.sql).tokenize_with_location() {
+        Ok(tokens) => (tokens, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    if let Some(err) = tokenizer_error {
+        // Nothing after an unterminated quote can be trusted: report the whole input from the
+        // first statement we cannot tokenize. Statements before it are still split by a
+        // tokenizer pass over the prefix.
+        let prefix_end = lines.offset(err.location).unwrap_or(source.sql.len());
+        let prefix = MigrationSource { name: source.name.clone(), sql: source.sql[..prefix_end].to_string() };
+        let before = out.len();
+        split_and_parse_tokens(&prefix, dialect, tokenize_prefix(dialect, &prefix.sql), &lines, out);
+        // The last piece of the prefix is the start of the broken statement: replace it.
+        let (start_line, start_col, start_off) = match out.len() > before {
+            true => {
+                let last = out.pop().unwrap();
+                let off = lines.offset(Location { line: last.line, column: last.column }).unwrap_or(0);
+                (last.line, last.column, off)
+            }
+            false => (err.location.line, err.location.column, prefix_end),
+        };
+        out.push(ParsedStatement {
+            index: out.len() + 1,
+            file: source.name.clone(),
+            line: start_line,
+            column: start_col,
+            sql: source.sql[start_off..].trim().to_string(),
+            ast: Err(ParseFailure {
+                message: err.message,
+                line: err.location.line,
+                column: err.location.column,
+            }),
+        });
+        return;
+    }
+    split_and_parse_tokens(source, dialect, tokens, &lines, out);
+}
+
+fn tokenize_prefix(dialect: &dyn sqlparser::dialect::Dialect, sql: &str) -> Vec<TokenWithSpan> {
+    Tokenizer::new(dialect, sql).tokenize_with_location().unwrap_or_default()
+}
+
+fn split_and_parse_tokens(
+    source: &MigrationSource,
+    dialect: &dyn sqlparser::dialect::Dialect,
+    tokens: Vec<TokenWithSpan>,
+    lines: &LineIndex,
+    out: &mut Vec<ParsedStatement>,
+) {
+    let mut chunk: Vec<TokenWithSpan> = Vec::new();
+    let mut block = BlockTracker::default();
+    for token in tokens {
+        if matches!(token.token, Token::SemiColon) && block.depth == 0 {
+            flush(source, dialect, std::mem::take(&mut chunk), lines, out);
+            block = BlockTracker::default();
+            continue;
+        }
+        block.observe(&token.token);
+        chunk.push(token);
+    }
+    flush(source, dialect, chunk, lines, out);
+}
+
+/// Tracks `BEGIN ... END` bodies of triggers and SQL-standard routines, whose inner
+/// semicolons do not end the statement.
+#[derive(Default)]
+struct BlockTracker {
+    first_keyword: Option<Keyword>,
+    routine: bool,
+    depth: usize,
+}
+
+impl BlockTracker {
+    fn observe(&mut self, token: &Token) {
+        let Token::Word(word) = token else { return };
+        if word.quote_style.is_some() {
+            return;
+        }
+        if self.first_keyword.is_none() {
+            self.first_keyword = Some(word.keyword);
+            return;
+        }
+        match word.keyword {
+            Keyword::TRIGGER | Keyword::FUNCTION | Keyword::PROCEDURE
+                if self.first_keyword == Some(Keyword::CREATE) =>
+            {
+                self.routine = true
+            }
+            Keyword::BEGIN if self.routine => self.depth += 1,
+            Keyword::CASE if self.depth > 0 => self.depth += 1,
+            Keyword::END if self.depth > 0 => self.depth -= 1,
+            _ => {}
+        }
+    }
+}
+
+fn flush(
+    source: &MigrationSource,
+    dialect: &dyn sqlparser::dialect::Dialect,
+    chunk: Vec<TokenWithSpan>,
+    lines: &LineIndex,
+    out: &mut Vec<ParsedStatement>,
+) {
+    let significant: Vec<&TokenWithSpan> = chunk
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    let (Some(first), Some(last)) = (significant.first(), significant.last()) else {
+        return;
+    };
+    let start = first.span.start;
+    let text = match (lines.offset(start), lines.offset(last.span.end)) {
+        (Some(a), Some(b)) if a <= b => source.sql[a..b].to_string(),
+        _ => String::new(),
+    };
+    let end = last.span.end;
+    let ast = parse_chunk(dialect, chunk, start, end);
+    out.push(ParsedStatement {
+        index: out.len() + 1,
+        file: source.name.clone(),
+        line: start.line,
+        column: start.column,
+        sql: text,
+        ast,
+    });
+}
+
+fn parse_chunk(
+    dialect: &dyn sqlparser::dialect::Dialect,
+    chunk: Vec<TokenWithSpan>,
+    start: Location,
+    end: Location,
+) -> Result<Statement, ParseFailure> {
+    let mut parser = Parser::new(dialect).with_tokens_with_locations(chunk);
+    let failure = |e: ParserError| {
+        let message = match e {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
+            ParserError::RecursionLimitExceeded => "statement nests too deeply".into(),
+        };
+        // Errors at the end of input carry no position: point just past the last token.
+        let fallback = if message.contains("found: EOF") { (end.line, end.column) } else { (start.line, start.column) };
+        let (line, column) = location_in_message(&message).unwrap_or(fallback);
+        ParseFailure { message: strip_location(&message), line, column }
+    };
+    let statement = parser.parse_statement().map_err(failure)?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        return Err(ParseFailure {
+            message: format!("unexpected '{}' after the end of the statement", next.token),
+            line: next.span.start.line,
+            column: next.span.start.column,
+        });
+    }
+    Ok(statement)
+}
+
+/// sqlparser reports positions inside the message (`... at Line: 3, Column: 7`).
+fn location_in_message(message: &str) -> Option<(u64, u64)> {
+    let at = message.rfind("Line: ")?;
+    let rest = &message[at + "Line: ".len()..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    Some((line.trim().parse().ok()?, column.parse().ok()?))
+}
+
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at Line: ") {
+        Some(pos) => message[..pos].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Maps sqlparser's (line, column-in-characters) locations to byte offsets.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    fn offset(&self, loc: Location) -> Option<usize> {
+        let line_start = *self.starts.get(loc.line.checked_sub(1)? as usize)?;
+        let line = &self.text[line_start..];
+        let col = loc.column.saturating_sub(1) as usize;
+        let within = line
+            .char_indices()
+            .nth(col)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| line.find('\n').unwrap_or(line.len()).min(line.len()));
+        Some(line_start + within)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(sql: &str, dialect: Dialect) -> Script {
+        parse_script(&[MigrationSource::inline(sql)], dialect)
+    }
+
+    #[test]
+    fn splits_statements_with_positions() {
+        let script = parse("CREATE TABLE a (id int);\n\n  DROP TABLE b;\nSELECT 1", Dialect::Postgres);
+        let s = &script.statements;
+        assert_eq!(s.len(), 3);
+        assert_eq!((s[0].line, s[0].column, s[0].sql.as_str()), (1, 1, "CREATE TABLE a (id int)"));
+        assert_eq!((s[1].index, s[1].line, s[1].column, s[1].sql.as_str()), (2, 3, 3, "DROP TABLE b"));
+        assert_eq!((s[2].line, s[2].sql.as_str()), (4, "SELECT 1"));
+        assert!(s.iter().all(|s| s.ast.is_ok()));
+    }
+
+    #[test]
+    fn bad_statement_is_isolated_with_its_position() {
+        let script = parse("CREATE TABLE a (id int);\nALTER TABLE a ADD COLUMN;\nDROP TABLE a;", Dialect::Postgres);
+        let s = &script.statements;
+        assert_eq!(s.len(), 3);
+        assert!(s[0].ast.is_ok() && s[2].ast.is_ok());
+        let failure = s[1].ast.as_ref().unwrap_err();
+        assert_eq!(failure.line, 2);
+        assert!(failure.column > 1, "column points into the statement: {failure:?}");
+    }
+
+    #[test]
+    fn trigger_bodies_keep_their_semicolons() {
+        let sql = "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE a SET x = CASE WHEN 1 THEN 2 END; DELETE FROM b; END;\nSELECT 1;";
+        let script = parse(sql, Dialect::Sqlite);
+        assert_eq!(script.statements.len(), 2, "{:?}", script.statements);
+        assert!(script.statements[0].sql.ends_with("END"));
+    }
+
+    #[test]
+    fn unterminated_string_reports_where_it_starts() {
+        let script = parse("SELECT 1;\nSELECT 'oops;\nSELECT 2;", Dialect::Sqlite);
+        let s = &script.statements;
+        assert_eq!(s.len(), 2);
+        assert!(s[0].ast.is_ok());
+        let failure = s[1].ast.as_ref().unwrap_err();
+        assert_eq!(failure.line, 2);
+        assert!(failure.message.to_lowercase().contains("unterminated"), "{failure:?}");
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_are_one_statement() {
+        let sql = "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nSELECT 2;";
+        assert_eq!(parse(sql, Dialect::Postgres).statements.len(), 2);
+    }
+
+    #[test]
+    fn indexes_run_on_across_files() {
+        let script = parse_script(
+            &[MigrationSource { name: "a.sql".into(), sql: "SELECT 1; SELECT 2;".into() },
+              MigrationSource { name: "b.sql".into(), sql: "SELECT 3;".into() }],
+            Dialect::Sqlite,
+        );
+        let idx: Vec<_> = script.statements.iter().map(|s| (s.index, s.file.as_str())).collect();
+        assert_eq!(idx, vec![(1, "a.sql"), (2, "a.sql"), (3, "b.sql")]);
+    }
+}
