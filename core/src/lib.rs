@@ -4,6 +4,7 @@
 //! document of SPEC §7, and stores it in the artifact store.
 
 pub mod dialect;
+pub mod driver;
 pub mod error;
 pub mod model;
 pub mod rules;
@@ -13,3 +14,15 @@ pub mod url;
 
 pub use dialect::Dialect;
 pub use error::{Error, ErrorKind, Result};
+pub mod checks;
+pub mod config;
+pub mod masking;
+pub mod risk;
+pub mod engine;
+pub mod store;
+
+pub use checks::schema::{LintRequest, SchemaValidationRequest};
+pub use config::Config;
+pub use engine::{Consultant, ConsultantOptions};
+pub use sql::MigrationSource;
+pub mod report;

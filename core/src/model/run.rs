@@ -151,6 +151,9 @@ pub struct TestRun {
     pub summary: String,
     pub created_at: String,
     pub approved_by: Option<String>,
+    /// Who approved or rejected the run, if anyone did.
+    #[serde(default)]
+    pub decided_by: Option<String>,
     /// When the approval decision was taken (RFC 3339), if any.
     #[serde(default)]
     pub decided_at: Option<String>,

@@ -13,6 +13,9 @@ use crate::model::{Finding, SchemaSnapshot, Severity};
 use crate::sql::{ParsedStatement, Script};
 
 mod ast;
+pub(crate) mod ast_names {
+    pub use super::ast::base_name;
+}
 mod context;
 
 mod adding_not_null_column_without_default;
@@ -123,6 +126,15 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
         &prefer_decimal_for_money::PreferDecimalForMoney,
         &ban_hard_delete::BanHardDelete,
         &require_soft_delete_columns::RequireSoftDeleteColumns,
+    ]
+}
+
+/// Findings produced by the sandbox rather than by a static rule: id, severity, description.
+pub fn sandbox_rules() -> &'static [(&'static str, Severity, &'static str)] {
+    &[
+        ("migration-fails", Severity::Critical, "A statement fails when applied to a copy of the target: the real migration would abort there."),
+        ("new-constraint-violated", Severity::Critical, "Rows already in the database violate a constraint the migration adds."),
+        ("constraint-check-error", Severity::Low, "A new constraint could not be checked against the existing rows."),
     ]
 }
 

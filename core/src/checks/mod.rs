@@ -1,0 +1,3 @@
+//! The capabilities: each check turns a request into a run document.
+
+pub mod schema;

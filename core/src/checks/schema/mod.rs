@@ -1,0 +1,215 @@
+//! Schema validation (SPEC §3): static rules, sandbox execution, diff, new-constraint
+//! verification, risk and summary.
+
+pub mod diff;
+pub mod summary;
+pub mod verify;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::dialect::Dialect;
+use crate::driver;
+use crate::error::{Error, Result};
+use crate::model::{Environment, Finding, RunKind, RunStatus, Severity, TestRun, TriggerType};
+use crate::risk;
+use crate::rules;
+use crate::sql::{parse_script, MigrationSource, Script};
+use crate::url::DatabaseUrl;
+
+/// Validate a migration against a database: the request behind `validate_schema` on every
+/// surface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SchemaValidationRequest {
+    pub database_url: String,
+    /// Migration inputs, applied in order.
+    pub migrations: Vec<MigrationSource>,
+    pub environment: Environment,
+    pub trigger_type: TriggerType,
+    pub require_human_approval: bool,
+    /// Fail the run when the risk score is above this (overrides the config's).
+    pub fail_above: Option<u32>,
+    /// Must match the URL's dialect when given.
+    pub dialect: Option<Dialect>,
+    pub config: Config,
+}
+
+impl Default for SchemaValidationRequest {
+    fn default() -> Self {
+        SchemaValidationRequest {
+            database_url: String::new(),
+            migrations: Vec::new(),
+            environment: Environment::Qa,
+            trigger_type: TriggerType::Migration,
+            require_human_approval: false,
+            fail_above: None,
+            dialect: None,
+            config: Config::default(),
+        }
+    }
+}
+
+/// Lint a migration without a database: static rules only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LintRequest {
+    pub migrations: Vec<MigrationSource>,
+    pub dialect: Dialect,
+    pub fail_above: Option<u32>,
+    pub config: Config,
+}
+
+impl Default for LintRequest {
+    fn default() -> Self {
+        LintRequest { migrations: Vec::new(), dialect: Dialect::Postgres, fail_above: None, config: Config::default() }
+    }
+}
+
+fn parse_inputs(migrations: &[MigrationSource], dialect: Dialect) -> Result<Script> {
+    if migrations.is_empty() {
+        return Err(Error::invalid("no migration given"));
+    }
+    let script = parse_script(migrations, dialect);
+    for m in migrations {
+        if !script.statements.iter().any(|s| s.file == m.name) {
+            return Err(Error::invalid(format!("migration {} is empty (no SQL statement in it)", m.name)));
+        }
+    }
+    Ok(script)
+}
+
+fn check_threshold(fail_above: Option<u32>) -> Result<()> {
+    match fail_above {
+        Some(t) if t > 100 => Err(Error::invalid(format!("fail-above must be between 0 and 100, got {t}"))),
+        _ => Ok(()),
+    }
+}
+
+pub fn lint(req: &LintRequest) -> Result<TestRun> {
+    req.config.validate()?;
+    check_threshold(req.fail_above)?;
+    let script = parse_inputs(&req.migrations, req.dialect)?;
+    let findings = rules::lint(&script, req.dialect, &req.config.rule_config(), None);
+    let fail_above = req.fail_above.or(req.config.fail_above);
+    let mut run = new_run(Environment::Dev, TriggerType::Pr, req.dialect, None, fail_above, &req.migrations);
+    finish(&mut run, findings, Vec::new(), None, false);
+    Ok(run)
+}
+
+pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
+    req.config.validate()?;
+    check_threshold(req.fail_above)?;
+    let url = DatabaseUrl::parse(&req.database_url)?;
+    let dialect = url.dialect();
+    if let Some(d) = req.dialect {
+        if d != dialect {
+            return Err(Error::invalid(format!("dialect {d} does not match the database URL ({dialect})")));
+        }
+    }
+    let script = parse_inputs(&req.migrations, dialect)?;
+    let target = driver::connect(&url).await?;
+    let before = target.introspect().await?;
+    let mut findings = rules::lint(&script, dialect, &req.config.rule_config(), Some(&before));
+
+    let masker = req.config.masker();
+    let limit = req.config.sample_limit;
+    let mut sandbox = target.open_sandbox().await?;
+    let mut failure: Option<Finding> = None;
+    let mut executed = Vec::new();
+    for stmt in &script.statements {
+        match sandbox.execute(&stmt.sql).await {
+            Ok(()) => executed.push(stmt.index),
+            Err(message) => {
+                let violation = sandbox.constraint_violation(&message);
+                let samples = match &violation {
+                    Some(v) => verify::sample_statement_failure(sandbox.as_mut(), v, stmt.statement(), &masker, limit).await,
+                    None => Vec::new(),
+                };
+                let on_data = if violation.is_some() { " against the existing data" } else { "" };
+                failure = Some(Finding {
+                    rule: "migration-fails".into(),
+                    severity: Severity::Critical,
+                    message: format!("statement {} fails{on_data}: {message}", stmt.index),
+                    statement: Some(stmt.index),
+                    line: Some(stmt.line),
+                    column: Some(stmt.column),
+                    suggestion: Some(if violation.is_some() {
+                        "Fix the offending rows first (see sample records), or change the constraint.".into()
+                    } else {
+                        "Fix the statement; it would abort the migration in production.".into()
+                    }),
+                    file: Some(stmt.file.clone()),
+                    sample_records: samples,
+                });
+                break; // the real migration would stop here too
+            }
+        }
+    }
+    // A statement the static parser could not read but the database ran is not an error.
+    for f in findings.iter_mut().filter(|f| f.rule == "syntax-error") {
+        if f.statement.is_some_and(|i| executed.contains(&i)) {
+            f.severity = Severity::Info;
+            f.message = format!("{} (the database accepted it in the sandbox; static rules skipped it)", f.message);
+        }
+    }
+    let after = sandbox.introspect().await?;
+    let changes = diff::diff(&before, &after);
+    let verification = verify::verify_new_constraints(sandbox.as_mut(), &before, &after, &masker, limit).await;
+    sandbox.close().await?;
+
+    findings.extend(failure.clone());
+    findings.extend(verification.findings);
+    let fail_above = req.fail_above.or(req.config.fail_above);
+    let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &req.migrations);
+    run.integrity_results = verification.integrity_results;
+    finish(&mut run, findings, changes, failure.as_ref(), req.require_human_approval);
+    Ok(run)
+}
+
+fn new_run(environment: Environment, trigger_type: TriggerType, dialect: Dialect, target: Option<String>, fail_above: Option<u32>, inputs: &[MigrationSource]) -> TestRun {
+    TestRun {
+        test_run_id: uuid::Uuid::new_v4().to_string(),
+        kind: RunKind::Schema,
+        environment,
+        trigger_type,
+        status: RunStatus::Passed,
+        risk_score: 0,
+        risk_breakdown: Vec::new(),
+        summary: String::new(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        approved_by: None,
+        decided_by: None,
+        decided_at: None,
+        decision_comment: None,
+        target,
+        dialect: Some(dialect.to_string()),
+        fail_above,
+        inputs: inputs.iter().map(|m| m.name.clone()).collect(),
+        findings: Vec::new(),
+        schema_changes: Vec::new(),
+        integrity_results: Vec::new(),
+        etl_results: Vec::new(),
+        performance_metrics: Vec::new(),
+    }
+}
+
+/// Score, summarize and decide the status: failed on any critical finding or a score above
+/// the threshold; otherwise passed, or pending approval when a human must sign off.
+fn finish(run: &mut TestRun, findings: Vec<Finding>, changes: Vec<crate::model::SchemaChange>, failure: Option<&Finding>, require_approval: bool) {
+    let (score, breakdown) = risk::score(&findings, &changes);
+    run.summary = summary::summarize(&changes, &findings, failure);
+    run.risk_score = score;
+    run.risk_breakdown = breakdown;
+    let critical = findings.iter().any(|f| f.severity == Severity::Critical);
+    let over = run.fail_above.is_some_and(|t| score > t);
+    run.status = if critical || over {
+        RunStatus::Failed
+    } else if require_approval {
+        RunStatus::PendingApproval
+    } else {
+        RunStatus::Passed
+    };
+    run.findings = findings;
+    run.schema_changes = changes;
+}

@@ -1,0 +1,139 @@
+//! `dbconsultant.toml`: rule selection, policies, risk threshold, masking and sampling.
+//!
+//! ```toml
+//! fail_above = 60            # risk score above which a run fails
+//! sample_limit = 5           # sample rows per failed check
+//!
+//! [rules]
+//! disable = ["prefer-timestamptz"]
+//!
+//! [policy]
+//! zero_delete = true                       # seed 001's zero-delete architecture
+//! soft_delete_columns = ["deleted_at"]
+//!
+//! [masking]
+//! columns = ["full_name"]                  # masked in addition to the built-in patterns
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::masking::Masker;
+use crate::rules::RuleConfig;
+
+pub const DEFAULT_SAMPLE_LIMIT: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub fail_above: Option<u32>,
+    pub sample_limit: usize,
+    pub rules: RulesSection,
+    pub policy: PolicySection,
+    pub masking: MaskingSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            fail_above: None,
+            sample_limit: DEFAULT_SAMPLE_LIMIT,
+            rules: RulesSection::default(),
+            policy: PolicySection::default(),
+            masking: MaskingSection::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesSection {
+    pub disable: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicySection {
+    pub zero_delete: bool,
+    pub soft_delete_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaskingSection {
+    pub columns: Vec<String>,
+}
+
+impl Config {
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let position = e
+                .span()
+                .map(|span| {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    let column = span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+                    format!(":{line}:{column}")
+                })
+                .unwrap_or_default();
+            Error::invalid(format!("{origin}{position}: {}", e.message()))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("cannot read config {}: {e}", path.display())))?;
+        Config::from_toml(&text, &path.display().to_string())
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.rule_config().validate()?;
+        if let Some(t) = self.fail_above {
+            if t > 100 {
+                return Err(Error::invalid(format!("fail_above must be between 0 and 100, got {t}")));
+            }
+        }
+        if self.sample_limit > 1000 {
+            return Err(Error::invalid(format!("sample_limit must be at most 1000, got {}", self.sample_limit)));
+        }
+        Ok(())
+    }
+
+    pub fn rule_config(&self) -> RuleConfig {
+        RuleConfig {
+            disable: self.rules.disable.clone(),
+            zero_delete: self.policy.zero_delete,
+            soft_delete_columns: self.policy.soft_delete_columns.clone(),
+        }
+    }
+
+    pub fn masker(&self) -> Masker {
+        Masker { extra_columns: self.masking.columns.clone(), disabled: false }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_all_sections() {
+        let c = Config::from_toml("fail_above = 50\n[rules]\ndisable = [\"ban-truncate\"]\n[policy]\nzero_delete = true\n", "x.toml").unwrap();
+        assert_eq!(c.fail_above, Some(50));
+        assert!(c.rule_config().zero_delete);
+        assert_eq!(c.sample_limit, DEFAULT_SAMPLE_LIMIT);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_problem() {
+        let err = Config::from_toml("[rules]\ndisabel = []\n", "dbconsultant.toml").unwrap_err().to_string();
+        assert!(err.contains("dbconsultant.toml:2:1"), "{err}");
+        assert!(err.contains("disabel"), "{err}");
+        let err = Config::from_toml("[rules]\ndisable = [\"nope\"]\n", "c.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown rule 'nope'"), "{err}");
+        assert!(Config::from_toml("fail_above = 101", "c.toml").is_err());
+    }
+}

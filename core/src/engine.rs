@@ -1,0 +1,66 @@
+//! [`Consultant`]: the one entry point every surface wraps. It runs a check and stores the
+//! run; bindings only convert arguments and map errors.
+
+use std::path::PathBuf;
+
+use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
+use crate::error::Result;
+use crate::model::{TestRun, TestRunSummary};
+use crate::store::{default_store_path, AuditEvent, Decision, RunFilter, Store};
+
+/// Options for [`Consultant::open`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ConsultantOptions {
+    /// Store file; `None` uses [`default_store_path`].
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct Consultant {
+    store: Store,
+}
+
+impl Consultant {
+    pub async fn open(options: ConsultantOptions) -> Result<Consultant> {
+        let path = options.store.unwrap_or_else(default_store_path);
+        Ok(Consultant { store: Store::open(&path).await? })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Validate a migration against a database (sandboxed) and store the run.
+    pub async fn validate_schema(&self, request: &SchemaValidationRequest) -> Result<TestRun> {
+        let run = schema::validate(request).await?;
+        self.store.save(&run).await?;
+        Ok(run)
+    }
+
+    /// Static rules only, no database. Lint runs are not stored.
+    pub fn lint_schema(&self, request: &LintRequest) -> Result<TestRun> {
+        schema::lint(request)
+    }
+
+    pub async fn test_run(&self, id: &str) -> Result<TestRun> {
+        self.store.get(id).await
+    }
+
+    pub async fn list_test_runs(&self, filter: &RunFilter) -> Result<Vec<TestRunSummary>> {
+        self.store.list(filter).await
+    }
+
+    pub async fn approve(&self, id: &str, approver: &str, comment: Option<&str>) -> Result<TestRun> {
+        self.store.decide(id, Decision::Approved, approver, comment).await
+    }
+
+    pub async fn reject(&self, id: &str, approver: &str, comment: Option<&str>) -> Result<TestRun> {
+        self.store.decide(id, Decision::Rejected, approver, comment).await
+    }
+
+    pub async fn audit_trail(&self, id: &str) -> Result<Vec<AuditEvent>> {
+        self.store.get(id).await?;
+        self.store.audit_trail(id).await
+    }
+}

@@ -1,0 +1,112 @@
+//! Renderings of a run document: human text, JSON, Markdown (pull-request comment), JUnit XML
+//! and SARIF 2.1.0. Pure functions of the run, so every surface renders identically.
+
+mod junit;
+mod markdown;
+mod sarif;
+mod text;
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::model::TestRun;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Junit,
+    Sarif,
+}
+
+impl FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "junit" | "xml" => Ok(Format::Junit),
+            "sarif" => Ok(Format::Sarif),
+            other => Err(Error::invalid(format!("unknown format '{other}' (expected text, json, markdown, junit or sarif)"))),
+        }
+    }
+}
+
+/// Render a run. `color` only affects the text format.
+pub fn render(run: &TestRun, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text::render(run, color),
+        Format::Json => serde_json::to_string_pretty(run).expect("run documents always serialize") + "\n",
+        Format::Markdown => markdown::render(run),
+        Format::Junit => junit::render(run),
+        Format::Sarif => sarif::render(run),
+    }
+}
+
+/// Where a finding points, as `file:line:column`.
+pub(crate) fn location(f: &crate::model::Finding) -> String {
+    match (&f.file, f.line, f.column) {
+        (Some(file), Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        (Some(file), Some(l), None) => format!("{file}:{l}"),
+        (Some(file), None, _) => file.clone(),
+        (None, Some(l), _) => format!("line {l}"),
+        _ => "sandbox".into(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::model::*;
+    use serde_json::json;
+
+    /// A run exercising every part of the document, for snapshot tests of each format.
+    pub fn sample_run() -> TestRun {
+        TestRun {
+            test_run_id: "00000000-0000-4000-8000-000000000001".into(),
+            kind: RunKind::Schema,
+            environment: Environment::Qa,
+            trigger_type: TriggerType::Pr,
+            status: RunStatus::Failed,
+            risk_score: 63,
+            risk_breakdown: vec![
+                RiskContribution { rule: "new-constraint-violated".into(), points: 40, reason: "1 critical finding".into() },
+                RiskContribution { rule: "schema-change:breaking".into(), points: 10, reason: "2 breaking schema changes".into() },
+            ],
+            summary: "Index addition and column addition detected, 2 breaking changes; 1 critical finding (new-constraint-violated).".into(),
+            created_at: "2026-11-21T10:00:00Z".into(),
+            approved_by: None, decided_by: None, decided_at: None, decision_comment: None,
+            target: Some("sqlite://examples/shop.db".into()),
+            dialect: Some("sqlite".into()),
+            fail_above: Some(50),
+            inputs: vec!["migrations/002_unsafe.sql".into()],
+            findings: vec![
+                Finding {
+                    rule: "adding-not-null-column-without-default".into(), severity: Severity::High,
+                    message: "adds NOT NULL column users.tier without a default. <SQLite> rejects \"this\" & more".into(),
+                    statement: Some(2), line: Some(4), column: Some(1),
+                    suggestion: Some("Add the column nullable, backfill, then add NOT NULL.".into()),
+                    file: Some("migrations/002_unsafe.sql".into()), sample_records: vec![],
+                },
+                Finding {
+                    rule: "new-constraint-violated".into(), severity: Severity::Critical,
+                    message: "existing data violates the new unique constraint ux_users_email on users: 2 offending row(s)".into(),
+                    statement: None, line: None, column: None,
+                    suggestion: Some("Clean up the offending rows first.".into()), file: None,
+                    sample_records: vec![json!({"email": "<masked>", "duplicate_rows": 2}).as_object().unwrap().clone()],
+                },
+            ],
+            schema_changes: vec![
+                SchemaChange { object_type: ObjectType::Index, table_name: "users".into(), name: "ux_users_email".into(), change_type: ChangeType::Added, compatibility_status: Compatibility::Breaking, details: "unique index on (email)".into() },
+                SchemaChange { object_type: ObjectType::Column, table_name: "users".into(), name: "tier".into(), change_type: ChangeType::Added, compatibility_status: Compatibility::Breaking, details: "new NOT NULL TEXT column without default".into() },
+            ],
+            integrity_results: vec![IntegrityResult { table_name: "users".into(), integrity_type: IntegrityType::Unique, constraint: "ux_users_email".into(), failure_count: 2, sample_records: vec![] }],
+            etl_results: vec![],
+            performance_metrics: vec![],
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Terminal rendering: aligned, with colour when writing to a terminal.
+
+use std::fmt::Write;
+
+use super::location;
+use crate::model::{Compatibility, RunStatus, Severity, TestRun};
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    }
+    fn bold(&self, t: &str) -> String { self.wrap("1", t) }
+    fn dim(&self, t: &str) -> String { self.wrap("2", t) }
+    fn severity(&self, s: Severity) -> String {
+        let label = format!("{:<8}", s.as_str().to_uppercase());
+        match s {
+            Severity::Critical => self.wrap("1;31", &label),
+            Severity::High => self.wrap("31", &label),
+            Severity::Medium => self.wrap("33", &label),
+            Severity::Low => self.wrap("36", &label),
+            Severity::Info => self.wrap("2", &label),
+        }
+    }
+    fn status(&self, s: RunStatus) -> String {
+        let label = s.as_str().to_uppercase().replace('_', " ");
+        match s {
+            RunStatus::Passed | RunStatus::Approved => self.wrap("1;32", &label),
+            RunStatus::PendingApproval => self.wrap("1;33", &label),
+            _ => self.wrap("1;31", &label),
+        }
+    }
+}
+
+pub fn render(run: &TestRun, color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    let threshold = run.fail_above.map(|t| format!(" (fail above {t})")).unwrap_or_default();
+    let _ = writeln!(out, "{} {} — {}   risk {}/100{threshold}", p.bold("dbconsultant"), run.kind, p.status(run.status), run.risk_score);
+    let _ = writeln!(out, "{}", p.bold(&run.summary));
+    let target = run.target.as_deref().unwrap_or("(no database: static lint)");
+    let _ = writeln!(out, "{}", p.dim(&format!("run {} · {} · {} · {} · {}", run.test_run_id, target, run.environment, run.trigger_type, run.created_at)));
+    if let Some(by) = &run.decided_by {
+        let comment = run.decision_comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
+        let _ = writeln!(out, "{} by {by} at {}{comment}", run.status, run.decided_at.as_deref().unwrap_or("?"));
+    }
+
+    if !run.findings.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("Findings ({})", run.findings.len())));
+        for f in &run.findings {
+            let _ = writeln!(out, "  {} {}  {}", p.severity(f.severity), f.rule, p.dim(&location(f)));
+            let _ = writeln!(out, "           {}", f.message);
+            if let Some(s) = &f.suggestion {
+                let _ = writeln!(out, "           {} {s}", p.dim("fix:"));
+            }
+            for r in &f.sample_records {
+                let _ = writeln!(out, "           {} {}", p.dim("row:"), serde_json::Value::Object(r.clone()));
+            }
+        }
+    }
+    if !run.schema_changes.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("Schema changes ({})", run.schema_changes.len())));
+        for c in &run.schema_changes {
+            let status = match c.compatibility_status {
+                Compatibility::Compatible => p.wrap("32", "compatible "),
+                Compatibility::Breaking => p.wrap("33", "breaking   "),
+                Compatibility::Destructive => p.wrap("31", "destructive"),
+            };
+            let object = if c.name == c.table_name { c.name.clone() } else { format!("{}.{}", c.table_name, c.name) };
+            let _ = writeln!(out, "  {status} {:<8} {:<10} {object}  {}", c.change_type.as_str(), c.object_type.as_str(), p.dim(&c.details));
+        }
+    }
+    if !run.integrity_results.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Constraint checks on existing rows"));
+        for r in &run.integrity_results {
+            let mark = if r.failure_count == 0 { p.wrap("32", "ok  ") } else { p.wrap("31", "FAIL") };
+            let _ = writeln!(out, "  {mark} {} {} {}: {} failing row(s)", r.table_name, r.integrity_type, r.constraint, r.failure_count);
+        }
+    }
+    if !run.risk_breakdown.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("Risk breakdown"));
+        for c in &run.risk_breakdown {
+            let _ = writeln!(out, "  {:>3}  {:<40} {}", c.points, c.rule, p.dim(&c.reason));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_snapshot() {
+        insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_run(), false));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let run = crate::report::fixtures::sample_run();
+        assert!(!super::render(&run, false).contains('\x1b'));
+        assert!(super::render(&run, true).contains("\x1b[1;31m"));
+    }
+}

@@ -1,0 +1,111 @@
+//! The artifact store's own schema, as ordered, versioned migrations. A store is upgraded by
+//! applying every migration newer than its recorded version, each in its own transaction.
+
+pub struct StoreMigration {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[StoreMigration] = &[StoreMigration {
+    version: 1,
+    description: "seed 000 §4 tables, findings, approvals and audit events",
+    sql: r#"
+CREATE TABLE database_test_runs (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    environment   TEXT NOT NULL CHECK (environment IN ('dev','qa','stage','prod')),
+    trigger_type  TEXT NOT NULL CHECK (trigger_type IN ('pr','migration','etl','manual')),
+    status        TEXT NOT NULL CHECK (status IN ('passed','failed','pending_approval','approved','rejected','error')),
+    risk_score    INTEGER NOT NULL CHECK (risk_score BETWEEN 0 AND 100),
+    summary       TEXT NOT NULL,
+    target        TEXT,
+    created_at    TEXT NOT NULL,
+    approved_by   TEXT,
+    decided_at    TEXT,
+    document      TEXT NOT NULL
+);
+CREATE INDEX database_test_runs_created_at ON database_test_runs (created_at);
+CREATE INDEX database_test_runs_status ON database_test_runs (status);
+
+CREATE TABLE findings (
+    id           INTEGER PRIMARY KEY,
+    test_run_id  TEXT NOT NULL REFERENCES database_test_runs (id),
+    rule         TEXT NOT NULL,
+    severity     TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    statement    INTEGER,
+    line         INTEGER,
+    col          INTEGER,
+    file         TEXT,
+    suggestion   TEXT
+);
+CREATE INDEX findings_run ON findings (test_run_id);
+
+CREATE TABLE schema_validation_results (
+    id                    INTEGER PRIMARY KEY,
+    test_run_id           TEXT NOT NULL REFERENCES database_test_runs (id),
+    object_type           TEXT NOT NULL,
+    table_name            TEXT NOT NULL,
+    name                  TEXT NOT NULL,
+    change_type           TEXT NOT NULL CHECK (change_type IN ('added','removed','modified')),
+    compatibility_status  TEXT NOT NULL CHECK (compatibility_status IN ('compatible','breaking','destructive')),
+    details               TEXT NOT NULL
+);
+CREATE INDEX schema_validation_results_run ON schema_validation_results (test_run_id);
+
+CREATE TABLE data_integrity_results (
+    id              INTEGER PRIMARY KEY,
+    test_run_id     TEXT NOT NULL REFERENCES database_test_runs (id),
+    table_name      TEXT NOT NULL,
+    integrity_type  TEXT NOT NULL,
+    constraint_name TEXT NOT NULL,
+    failure_count   INTEGER NOT NULL,
+    sample_records  TEXT NOT NULL
+);
+CREATE INDEX data_integrity_results_run ON data_integrity_results (test_run_id);
+
+CREATE TABLE performance_metrics (
+    id                 INTEGER PRIMARY KEY,
+    test_run_id        TEXT NOT NULL REFERENCES database_test_runs (id),
+    query_hash         TEXT NOT NULL,
+    query              TEXT NOT NULL,
+    execution_time_ms  REAL,
+    index_used         INTEGER NOT NULL,
+    plan               TEXT NOT NULL,
+    recommendation     TEXT
+);
+CREATE INDEX performance_metrics_run ON performance_metrics (test_run_id);
+
+CREATE TABLE etl_validation_results (
+    id              INTEGER PRIMARY KEY,
+    test_run_id     TEXT NOT NULL REFERENCES database_test_runs (id),
+    source_table    TEXT NOT NULL,
+    target_table    TEXT NOT NULL,
+    source_count    INTEGER NOT NULL,
+    target_count    INTEGER NOT NULL,
+    checksum_match  INTEGER NOT NULL,
+    details         TEXT NOT NULL
+);
+CREATE INDEX etl_validation_results_run ON etl_validation_results (test_run_id);
+
+CREATE TABLE approvals (
+    id           INTEGER PRIMARY KEY,
+    test_run_id  TEXT NOT NULL UNIQUE REFERENCES database_test_runs (id),
+    decision     TEXT NOT NULL CHECK (decision IN ('approved','rejected')),
+    approver     TEXT NOT NULL,
+    comment      TEXT,
+    decided_at   TEXT NOT NULL
+);
+
+CREATE TABLE audit_events (
+    id           INTEGER PRIMARY KEY,
+    test_run_id  TEXT REFERENCES database_test_runs (id),
+    event        TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    details      TEXT,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX audit_events_run ON audit_events (test_run_id);
+"#,
+}];

@@ -1,0 +1,361 @@
+//! The artifact store: runs and their results, approvals and the audit trail, in an embedded
+//! SQLite file (seed 000 §4). Every write is one transaction, so a failed write leaves
+//! nothing half-written.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Row};
+
+use crate::error::{Error, Result};
+use crate::model::{RunKind, RunStatus, TestRun, TestRunSummary};
+use migrations::MIGRATIONS;
+
+/// Environment variable naming the store file.
+pub const STORE_ENV: &str = "DBCONSULTANT_STORE";
+
+/// One entry of a run's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub test_run_id: Option<String>,
+    pub event: String,
+    pub actor: String,
+    pub details: Option<String>,
+    pub created_at: String,
+}
+
+/// Filters for listing runs; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub kind: Option<RunKind>,
+    pub limit: Option<u32>,
+}
+
+/// An approval decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approved,
+    Rejected,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// Where the store lives when nobody says: `$DBCONSULTANT_STORE`, else
+/// `$XDG_DATA_HOME/dbconsultant/store.db`, else `~/.local/share/dbconsultant/store.db`,
+/// else `.dbconsultant/store.db` in the working directory.
+pub fn default_store_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(STORE_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
+        return PathBuf::from(xdg).join("dbconsultant").join("store.db");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        return PathBuf::from(home).join(".local/share/dbconsultant/store.db");
+    }
+    PathBuf::from(".dbconsultant/store.db")
+}
+
+fn store_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Store(format!("{}: {e}", path.display()))
+}
+
+impl Store {
+    /// Open (creating and upgrading as needed) the store at `path`.
+    pub async fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| store_error(path, format!("cannot create directory: {e}")))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .disable_statement_logging();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| store_error(path, e))?;
+        let store = Store { pool, path: path.to_path_buf() };
+        store.upgrade().await?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn upgrade(&self) -> Result<()> {
+        let err = |e: sqlx::Error| store_error(&self.path, e);
+        sqlx::query("CREATE TABLE IF NOT EXISTS store_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error(&self.path, format!("not a dbconsultant store ({e})")))?;
+        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM store_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(err)?;
+        let newest = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+        if current > newest {
+            return Err(Error::Store(format!(
+                "{}: store schema version {current} is newer than this dbconsultant understands ({newest}); upgrade dbconsultant",
+                self.path.display()
+            )));
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            let mut tx = self.pool.begin().await.map_err(err)?;
+            sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(err)?;
+            sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES (?, ?, ?)")
+                .bind(m.version)
+                .bind(m.description)
+                .bind(now())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            tx.commit().await.map_err(err)?;
+            tracing::info!(version = m.version, "artifact store upgraded");
+        }
+        Ok(())
+    }
+
+    pub async fn schema_version(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM store_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| store_error(&self.path, e))
+    }
+
+    /// Store a new run with all its result rows and a `created` audit event, atomically.
+    pub async fn save(&self, run: &TestRun) -> Result<()> {
+        let err = |e: sqlx::Error| store_error(&self.path, e);
+        let document = serde_json::to_string(run).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        sqlx::query("INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, target, created_at, approved_by, decided_at, document) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+            .bind(&run.test_run_id)
+            .bind(run.kind.as_str())
+            .bind(run.environment.as_str())
+            .bind(run.trigger_type.as_str())
+            .bind(run.status.as_str())
+            .bind(run.risk_score as i64)
+            .bind(&run.summary)
+            .bind(&run.target)
+            .bind(&run.created_at)
+            .bind(&run.approved_by)
+            .bind(&run.decided_at)
+            .bind(&document)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        for f in &run.findings {
+            sqlx::query("INSERT INTO findings (test_run_id, rule, severity, message, statement, line, col, file, suggestion) VALUES (?,?,?,?,?,?,?,?,?)")
+                .bind(&run.test_run_id)
+                .bind(&f.rule)
+                .bind(f.severity.as_str())
+                .bind(&f.message)
+                .bind(f.statement.map(|s| s as i64))
+                .bind(f.line.map(|s| s as i64))
+                .bind(f.column.map(|s| s as i64))
+                .bind(&f.file)
+                .bind(&f.suggestion)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        for c in &run.schema_changes {
+            sqlx::query("INSERT INTO schema_validation_results (test_run_id, object_type, table_name, name, change_type, compatibility_status, details) VALUES (?,?,?,?,?,?,?)")
+                .bind(&run.test_run_id)
+                .bind(c.object_type.as_str())
+                .bind(&c.table_name)
+                .bind(&c.name)
+                .bind(c.change_type.as_str())
+                .bind(c.compatibility_status.as_str())
+                .bind(&c.details)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        for r in &run.integrity_results {
+            sqlx::query("INSERT INTO data_integrity_results (test_run_id, table_name, integrity_type, constraint_name, failure_count, sample_records) VALUES (?,?,?,?,?,?)")
+                .bind(&run.test_run_id)
+                .bind(&r.table_name)
+                .bind(r.integrity_type.as_str())
+                .bind(&r.constraint)
+                .bind(r.failure_count as i64)
+                .bind(serde_json::to_string(&r.sample_records).unwrap_or_default())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        for m in &run.performance_metrics {
+            sqlx::query("INSERT INTO performance_metrics (test_run_id, query_hash, query, execution_time_ms, index_used, plan, recommendation) VALUES (?,?,?,?,?,?,?)")
+                .bind(&run.test_run_id)
+                .bind(&m.query_hash)
+                .bind(&m.query)
+                .bind(m.execution_time_ms)
+                .bind(m.index_used)
+                .bind(m.plan.to_string())
+                .bind(&m.recommendation)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        for e in &run.etl_results {
+            sqlx::query("INSERT INTO etl_validation_results (test_run_id, source_table, target_table, source_count, target_count, checksum_match, details) VALUES (?,?,?,?,?,?,?)")
+                .bind(&run.test_run_id)
+                .bind(&e.source_table)
+                .bind(&e.target_table)
+                .bind(e.source_count as i64)
+                .bind(e.target_count as i64)
+                .bind(e.checksum_match)
+                .bind(serde_json::to_string(e).unwrap_or_default())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        insert_audit(&mut tx, Some(&run.test_run_id), "created", "dbconsultant", Some(&format!("{} run {}, risk {}", run.kind, run.status, run.risk_score)))
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<TestRun> {
+        let row = sqlx::query("SELECT document FROM database_test_runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error(&self.path, e))?
+            .ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.path.display())))?;
+        let document: String = row.get(0);
+        serde_json::from_str(&document).map_err(|e| Error::Store(format!("run {id} has an unreadable document: {e}")))
+    }
+
+    pub async fn list(&self, filter: &RunFilter) -> Result<Vec<TestRunSummary>> {
+        let rows = sqlx::query(
+            "SELECT document FROM database_test_runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY created_at DESC, id LIMIT ?3",
+        )
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(filter.kind.map(|k| k.as_str()))
+        .bind(filter.limit.map(|l| l as i64).unwrap_or(50))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error(&self.path, e))?;
+        rows.iter()
+            .map(|r| {
+                let doc: String = r.get(0);
+                serde_json::from_str::<TestRun>(&doc)
+                    .map(|run| TestRunSummary::from(&run))
+                    .map_err(|e| Error::Store(format!("unreadable run document: {e}")))
+            })
+            .collect()
+    }
+
+    /// Decide a run that is pending approval. A decided run cannot be decided again; the
+    /// check and the update happen in one write transaction, so two approvers cannot race.
+    pub async fn decide(&self, id: &str, decision: Decision, by: &str, comment: Option<&str>) -> Result<TestRun> {
+        let by = by.trim();
+        if by.is_empty() {
+            return Err(Error::invalid("an approver name is required (--by NAME)"));
+        }
+        let err = |e: sqlx::Error| store_error(&self.path, e);
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        // BEGIN IMMEDIATE takes the write lock before reading the status.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(err)?;
+        let result = async {
+            let document: Option<String> = sqlx::query_scalar("SELECT document FROM database_test_runs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(err)?;
+            let document = document.ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.path.display())))?;
+            let mut run: TestRun = serde_json::from_str(&document).map_err(|e| Error::Store(e.to_string()))?;
+            if run.status != RunStatus::PendingApproval {
+                let already = match (&run.decided_by, &run.decided_at) {
+                    (Some(who), Some(when)) => format!(" by {who} at {when}"),
+                    _ => String::new(),
+                };
+                return Err(Error::ApprovalState(format!(
+                    "run {id} is {}{already}; only runs pending approval can be approved or rejected",
+                    run.status
+                )));
+            }
+            let at = now();
+            run.status = match decision {
+                Decision::Approved => RunStatus::Approved,
+                Decision::Rejected => RunStatus::Rejected,
+            };
+            run.approved_by = (decision == Decision::Approved).then(|| by.to_string());
+            run.decided_by = Some(by.to_string());
+            run.decided_at = Some(at.clone());
+            run.decision_comment = comment.map(str::to_string);
+            let document = serde_json::to_string(&run).map_err(|e| Error::Internal(e.to_string()))?;
+            sqlx::query("UPDATE database_test_runs SET status = ?, approved_by = ?, decided_at = ?, document = ? WHERE id = ?")
+                .bind(run.status.as_str())
+                .bind(&run.approved_by)
+                .bind(&at)
+                .bind(&document)
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            let decision_text = run.status.as_str();
+            sqlx::query("INSERT INTO approvals (test_run_id, decision, approver, comment, decided_at) VALUES (?,?,?,?,?)")
+                .bind(id)
+                .bind(decision_text)
+                .bind(by)
+                .bind(comment)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            insert_audit(&mut conn, Some(id), decision_text, by, comment).await.map_err(err)?;
+            Ok(run)
+        }
+        .await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        sqlx::query(end).execute(&mut *conn).await.map_err(err)?;
+        result
+    }
+
+    pub async fn audit_trail(&self, id: &str) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query("SELECT test_run_id, event, actor, details, created_at FROM audit_events WHERE test_run_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| store_error(&self.path, e))?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) })
+            .collect())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn insert_audit(conn: &mut sqlx::SqliteConnection, run: Option<&str>, event: &str, actor: &str, details: Option<&str>) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit_events (test_run_id, event, actor, details, created_at) VALUES (?,?,?,?,?)")
+        .bind(run)
+        .bind(event)
+        .bind(actor)
+        .bind(details)
+        .bind(now())
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
