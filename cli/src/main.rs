@@ -1,1 +1,166 @@
-fn main(){}
+//! `dbconsultant`: the CI/CD entry point. Thin: parse arguments, call the core, render, map
+//! the outcome to an exit code (0 passed/approved, 1 failed/rejected, 2 pending approval,
+//! 3 bad input or error).
+
+mod args;
+mod inputs;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use dbconsultant::model::TestRun;
+use dbconsultant::report::{render, Format};
+use dbconsultant::store::RunFilter;
+use dbconsultant::url::redact_url;
+use dbconsultant::{Consultant, ConsultantOptions, LintRequest, SchemaValidationRequest};
+
+use args::{Cli, Command, RunsCommand, SchemaCommand};
+
+const EXIT_ERROR: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // One line, secrets redacted, cause chain included.
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {}", redact_url(&message));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+async fn open(store: Option<std::path::PathBuf>) -> anyhow::Result<Consultant> {
+    Ok(Consultant::open(ConsultantOptions { store }).await?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Schema(SchemaCommand::Validate(a)) => {
+            let format: Format = a.output.format.parse()?;
+            let request = SchemaValidationRequest {
+                database_url: a.db.clone(),
+                migrations: inputs::read_migrations(&a.files)?,
+                environment: a.env.parse()?,
+                trigger_type: a.trigger.parse()?,
+                require_human_approval: a.require_approval,
+                fail_above: a.rules.fail_above,
+                dialect: a.dialect.as_deref().map(str::parse).transpose()?,
+                config: inputs::load_config(&a.rules)?,
+            };
+            let consultant = open(cli.store).await?;
+            let run = consultant.validate_schema(&request).await?;
+            emit(&run, format, a.output.output.as_deref())?;
+            Ok(run.exit_code() as u8)
+        }
+        Command::Schema(SchemaCommand::Lint(a)) => {
+            let format: Format = a.output.format.parse()?;
+            let request = LintRequest {
+                migrations: inputs::read_migrations(&a.files)?,
+                dialect: a.dialect.parse()?,
+                fail_above: a.rules.fail_above,
+                config: inputs::load_config(&a.rules)?,
+            };
+            let run = dbconsultant::checks::schema::lint(&request)?;
+            emit(&run, format, a.output.output.as_deref())?;
+            Ok(run.exit_code() as u8)
+        }
+        Command::Schema(SchemaCommand::Rules) => {
+            let mut out = std::io::stdout().lock();
+            for rule in dbconsultant::rules::all_rules() {
+                let dialects: Vec<&str> = rule.dialects().iter().map(|d| d.as_str()).collect();
+                let policy = if rule.policy().is_some() { " [zero-delete policy]" } else { "" };
+                writeln!(out, "{:<40} {:<8} {:<24} {}{policy}", rule.id(), rule.severity(), dialects.join(","), rule.description())?;
+            }
+            for (id, severity, description) in dbconsultant::rules::sandbox_rules() {
+                writeln!(out, "{:<40} {:<8} {:<24} {description}", id, severity, "sandbox")?;
+            }
+            Ok(0)
+        }
+        Command::Runs(RunsCommand::Show { id, format }) => {
+            let format: Format = format.parse()?;
+            let consultant = open(cli.store).await?;
+            let run = consultant.test_run(&id).await?;
+            emit(&run, format, None)?;
+            if format == Format::Text {
+                let trail = consultant.audit_trail(&id).await?;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "\nAudit trail")?;
+                for e in trail {
+                    writeln!(out, "  {}  {:<10} {:<16} {}", e.created_at, e.event, e.actor, e.details.unwrap_or_default())?;
+                }
+            }
+            Ok(0)
+        }
+        Command::Runs(RunsCommand::List { status, kind, limit, format }) => {
+            let consultant = open(cli.store).await?;
+            let filter = RunFilter {
+                status: status.as_deref().map(str::parse).transpose()?,
+                kind: kind.as_deref().map(str::parse).transpose()?,
+                limit: Some(limit),
+            };
+            let runs = consultant.list_test_runs(&filter).await?;
+            let mut out = std::io::stdout().lock();
+            match format.as_str() {
+                "json" => writeln!(out, "{}", serde_json::to_string_pretty(&runs)?)?,
+                "text" => {
+                    if runs.is_empty() {
+                        writeln!(out, "no runs")?;
+                    }
+                    for r in runs {
+                        writeln!(out, "{}  {}  {:<9} {:<16} risk {:>3}  {}", r.test_run_id, r.created_at, r.kind, r.status, r.risk_score, r.summary)?;
+                    }
+                }
+                other => anyhow::bail!("unknown format '{other}' for runs list (expected text or json)"),
+            }
+            Ok(0)
+        }
+        Command::Runs(RunsCommand::Approve(d)) => {
+            let consultant = open(cli.store).await?;
+            let run = consultant.approve(&d.id, &d.by, d.comment.as_deref()).await?;
+            println!("run {} approved by {}", run.test_run_id, d.by.trim());
+            Ok(run.exit_code() as u8)
+        }
+        Command::Runs(RunsCommand::Reject(d)) => {
+            let consultant = open(cli.store).await?;
+            let run = consultant.reject(&d.id, &d.by, d.comment.as_deref()).await?;
+            println!("run {} rejected by {}", run.test_run_id, d.by.trim());
+            Ok(run.exit_code() as u8)
+        }
+    }
+}
+
+/// Print the run (text to a terminal gets colour), or write it to `--output`.
+fn emit(run: &TestRun, format: Format, output: Option<&std::path::Path>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, render(run, format, false)).with_context(|| format!("cannot write {}", path.display()))?;
+            let stdout = std::io::stdout();
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            write!(stdout.lock(), "{}", render(run, Format::Text, color))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let color = format == Format::Text && stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            write!(stdout.lock(), "{}", render(run, format, color))?;
+        }
+    }
+    Ok(())
+}

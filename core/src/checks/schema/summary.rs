@@ -4,7 +4,9 @@ use crate::model::{ChangeType, Compatibility, Finding, ObjectType, SchemaChange,
 
 pub fn summarize(changes: &[SchemaChange], findings: &[Finding], failure: Option<&Finding>) -> String {
     if let Some(f) = failure {
-        return format!("Migration fails in the sandbox at statement {}: {}.", f.statement.unwrap_or(0), f.message.trim_end_matches('.'));
+        // The finding reads "statement N fails ...: <database message>"; keep the database's words.
+        let reason = f.message.split_once(": ").map(|(_, r)| r).unwrap_or(&f.message);
+        return format!("Migration fails in the sandbox at statement {}: {}.", f.statement.unwrap_or(0), reason.trim_end_matches('.'));
     }
     let mut kinds: Vec<String> = Vec::new();
     for c in changes {

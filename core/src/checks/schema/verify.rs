@@ -105,20 +105,9 @@ fn new_constraint_checks(d: Dialect, t: &Table, old: Option<&Table>, after: &Sch
     let q = |s: &str| d.quote_ident(s);
     let table = q(&t.name);
     let mut checks = Vec::new();
-    let not_null_of = |cols: &[String]| cols.iter().map(|c| format!("{} IS NOT NULL", q(c))).collect::<Vec<_>>().join(" AND ");
     let unique_check = |cols: &[String], predicate: Option<&str>, integrity_type, constraint: String| {
-        let list = cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
-        let mut filter = not_null_of(cols);
-        if let Some(p) = predicate {
-            filter = format!("{filter} AND ({p})");
-        }
-        ConstraintCheck {
-            table: t.name.clone(),
-            integrity_type,
-            constraint,
-            count_sql: format!("SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {table} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"),
-            sample_sql: format!("SELECT {list}, COUNT(*) AS duplicate_rows FROM {table} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, {list} LIMIT {limit}"),
-        }
+        let (count_sql, sample_sql) = duplicate_sql(d, &t.name, cols, predicate, limit);
+        ConstraintCheck { table: t.name.clone(), integrity_type, constraint, count_sql, sample_sql }
     };
 
     // NOT NULL: columns that are NOT NULL now but were nullable (or absent) before.
@@ -193,6 +182,26 @@ fn new_constraint_checks(d: Dialect, t: &Table, old: Option<&Table>, after: &Sch
     checks
 }
 
+/// SQL counting the rows that share a key with another row (NULLs never clash), and SQL
+/// returning those rows, numbered by `duplicate_group` so clashing rows stay recognisable
+/// even when masking hides the key itself.
+fn duplicate_sql(d: Dialect, table: &str, cols: &[String], predicate: Option<&str>, limit: usize) -> (String, String) {
+    let q = |s: &str| d.quote_ident(s);
+    let table = q(table);
+    let list = cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
+    let mut filter = cols.iter().map(|c| format!("{} IS NOT NULL", q(c))).collect::<Vec<_>>().join(" AND ");
+    if let Some(p) = predicate {
+        filter = format!("{filter} AND ({p})");
+    }
+    let groups = format!("SELECT {list} FROM {table} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1");
+    let join = cols.iter().map(|c| format!("t.{0} = d.{0}", q(c))).collect::<Vec<_>>().join(" AND ");
+    let order = cols.iter().map(|c| format!("t.{}", q(c))).collect::<Vec<_>>().join(", ");
+    (
+        format!("SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {table} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"),
+        format!("SELECT DENSE_RANK() OVER (ORDER BY {order}) AS duplicate_group, t.* FROM {table} t JOIN ({groups}) d ON {join} ORDER BY {order} LIMIT {limit}"),
+    )
+}
+
 /// Rows that make a failed statement fail, when the database named the constraint.
 /// For `INSERT INTO new SELECT ... FROM old` (a table rebuild) the rows are read from `old`.
 pub async fn sample_statement_failure(
@@ -207,10 +216,7 @@ pub async fn sample_statement_failure(
     let source = statement.and_then(source_table);
     let sql = match violation {
         ConstraintViolation::Unique { table, columns } if !columns.is_empty() => {
-            let from = source.unwrap_or_else(|| table.clone());
-            let list = columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
-            let filter = columns.iter().map(|c| format!("{} IS NOT NULL", q(c))).collect::<Vec<_>>().join(" AND ");
-            format!("SELECT {list}, COUNT(*) AS duplicate_rows FROM {} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC, {list} LIMIT {limit}", q(&from))
+            duplicate_sql(d, &source.unwrap_or_else(|| table.clone()), columns, None, limit).1
         }
         ConstraintViolation::NotNull { table, column } => {
             let from = source.unwrap_or_else(|| table.clone());

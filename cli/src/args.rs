@@ -1,0 +1,139 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "dbconsultant", version, about = "Checks database changes before they reach production.")]
+pub struct Cli {
+    /// Artifact store file (default: $DBCONSULTANT_STORE, else ~/.local/share/dbconsultant/store.db).
+    #[arg(long, global = true, env = "DBCONSULTANT_STORE")]
+    pub store: Option<PathBuf>,
+    /// Log level for messages on stderr (error, warn, info, debug, trace).
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Migration safety: lint statically or validate against a database in a sandbox.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Stored test runs: show, list, approve, reject.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SchemaCommand {
+    /// Validate migration files against a database: static rules, sandbox run, diff, risk.
+    Validate(ValidateArgs),
+    /// Static rules only, no database.
+    Lint(LintArgs),
+    /// List every rule with its id, severity, dialects and description.
+    Rules,
+}
+
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// Target database URL: sqlite://PATH, postgres://..., mysql://...
+    #[arg(long)]
+    pub db: String,
+    /// Environment: dev, qa, stage, prod.
+    #[arg(long, default_value = "qa")]
+    pub env: String,
+    /// What triggered the run: pr, migration, etl, manual.
+    #[arg(long, default_value = "migration")]
+    pub trigger: String,
+    /// Leave the run pending until a human approves or rejects it (exit code 2).
+    #[arg(long)]
+    pub require_approval: bool,
+    /// Must match the URL's dialect when given.
+    #[arg(long)]
+    pub dialect: Option<String>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Migration files (or directories of *.sql files), applied in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct LintArgs {
+    /// SQL dialect: sqlite, postgres, mysql.
+    #[arg(long, default_value = "postgres")]
+    pub dialect: String,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Migration files (or directories of *.sql files).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct RuleArgs {
+    /// Fail (exit 1) when the risk score is above N (0-100).
+    #[arg(long, value_name = "N")]
+    pub fail_above: Option<u32>,
+    /// Config file (default: ./dbconsultant.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Disable a rule by id (repeatable).
+    #[arg(long = "disable", value_name = "RULE")]
+    pub disable: Vec<String>,
+    /// Enable the zero-delete policy rules.
+    #[arg(long)]
+    pub zero_delete: bool,
+}
+
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format: text, json, markdown, junit, sarif.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Write the report to this file (a text summary still goes to stdout).
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum RunsCommand {
+    /// Show one run.
+    Show {
+        id: String,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// List recent runs, newest first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Approve a run pending approval.
+    Approve(DecisionArgs),
+    /// Reject a run pending approval.
+    Reject(DecisionArgs),
+}
+
+#[derive(Args)]
+pub struct DecisionArgs {
+    pub id: String,
+    /// Who decides.
+    #[arg(long)]
+    pub by: String,
+    #[arg(long)]
+    pub comment: Option<String>,
+}
