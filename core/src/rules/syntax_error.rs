@@ -14,7 +14,10 @@ impl Rule for SyntaxError {
         "syntax-error"
     }
     fn severity(&self) -> Severity {
-        Severity::High
+        // Critical: a script that does not parse cannot be shipped, and nothing else in it
+        // was checked. Validation against a database downgrades it when the database accepts
+        // the statement (syntax this parser does not know).
+        Severity::Critical
     }
     fn description(&self) -> &'static str {
         "The statement cannot be parsed in the target dialect, so no other rule could check it."

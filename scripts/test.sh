@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test in every language, installing what the tests need first.
+# Everything it fetches goes under target/test-deps inside this clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+deps=$root/target/test-deps
+mkdir -p "$deps"
+start=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "system packages"
+missing=()
+command -v xmllint >/dev/null || missing+=(libxml2-utils)
+command -v python3 >/dev/null || missing+=(python3)
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+step "report schemas (SARIF 2.1.0 from npm, JUnit junit-10.xsd from the pytest sdist on PyPI)"
+sarif=$deps/sarif/package/lib/schemas/sarif-2.1.0-rtm.5.json
+if [ ! -f "$sarif" ]; then
+  mkdir -p "$deps/sarif"
+  (cd "$deps/sarif" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null && tar -xzf microsoft-jest-sarif-1.0.0-beta.0.tgz)
+fi
+junit=$deps/junit/pytest-9.2.0/testing/example_scripts/junit-10.xsd
+if [ ! -f "$junit" ]; then
+  mkdir -p "$deps/junit"
+  python3 -m pip download --quiet --no-binary :all: --no-deps pytest==9.2.0 -d "$deps/junit"
+  tar -xzf "$deps/junit/pytest-9.2.0.tar.gz" -C "$deps/junit" pytest-9.2.0/testing/example_scripts/junit-10.xsd
+fi
+export DBCONSULTANT_SARIF_SCHEMA=$sarif DBCONSULTANT_JUNIT_XSD=$junit
+
+step "Rust: core and CLI"
+cargo test --workspace --locked
+
+step "done in $(( $(date +%s) - start ))s"
