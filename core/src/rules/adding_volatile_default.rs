@@ -3,7 +3,7 @@
 
 use sqlparser::ast::{AlterTableOperation, Statement};
 
-use super::ast::{alter_table, base_name, default_of, is_volatile};
+use super::ast::{default_of, is_volatile};
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
 use crate::dialect::Dialect;
 use crate::model::Severity;
@@ -25,10 +25,7 @@ impl Rule for AddingVolatileDefault {
         POSTGRES_ONLY
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
-        let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
-        if ctx.created_in_script_before(&base_name(table), stmt.index) {
-            return Vec::new();
-        }
+        let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
                 AlterTableOperation::AddColumn { column_def, .. } => Some(column_def),

@@ -3,7 +3,7 @@
 
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
 
-use super::ast::{alter_table, base_name};
+use super::ast::base_name;
 use super::{Rule, RuleContext, Violation};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
@@ -22,10 +22,7 @@ impl Rule for ChangingColumnType {
         "Changing a column's type may reject or truncate existing values and rewrites the table while holding an exclusive lock."
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
-        let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
-        if ctx.created_in_script_before(&base_name(table), stmt.index) {
-            return Vec::new();
-        }
+        let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
                 AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetDataType { data_type, .. } } => {

@@ -3,14 +3,14 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::{
-    visit_relations, AlterTableOperation, RenameTableNameKind, Set, Statement, TableObject,
+    visit_relations, AlterTableOperation, ObjectName, RenameTableNameKind, Set, Statement, TableObject,
 };
 
 use super::ast::{alter_table, base_name};
 use super::RuleConfig;
 use crate::dialect::Dialect;
 use crate::model::SchemaSnapshot;
-use crate::sql::Script;
+use crate::sql::{ParsedStatement, Script};
 
 /// A SQLite-style table rebuild: `CREATE TABLE new`, `INSERT INTO new SELECT ... FROM old`,
 /// `DROP TABLE old`, `ALTER TABLE new RENAME TO old`.
@@ -110,6 +110,17 @@ impl<'a> RuleContext<'a> {
         self.created
             .get(&table.to_lowercase())
             .is_some_and(|&at| at < index)
+    }
+
+    /// `ALTER TABLE` name and operations, when the table existed before this migration
+    /// (locking a table the same migration created is harmless).
+    pub fn alter_of_existing_table<'s>(
+        &self,
+        stmt: &ParsedStatement,
+        ast: &'s Statement,
+    ) -> Option<(&'s ObjectName, &'s [AlterTableOperation])> {
+        let (name, ops) = alter_table(ast)?;
+        (!self.created_in_script_before(&base_name(name), stmt.index)).then_some((name, ops))
     }
 
     pub fn in_transaction(&self, index: usize) -> bool {

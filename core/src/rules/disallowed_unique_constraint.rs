@@ -3,7 +3,6 @@
 
 use sqlparser::ast::{AlterTableOperation, Statement, TableConstraint};
 
-use super::ast::{alter_table, base_name};
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
 use crate::dialect::Dialect;
 use crate::model::Severity;
@@ -25,10 +24,7 @@ impl Rule for DisallowedUniqueConstraint {
         POSTGRES_ONLY
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
-        let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
-        if ctx.created_in_script_before(&base_name(table), stmt.index) {
-            return Vec::new();
-        }
+        let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
                 AlterTableOperation::AddConstraint { constraint: TableConstraint::Unique { name, columns, .. }, .. }

@@ -3,7 +3,6 @@
 
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
 
-use super::ast::{alter_table, base_name};
 use super::{Rule, RuleContext, Violation};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
@@ -21,10 +20,7 @@ impl Rule for SettingNotNull {
         "SET NOT NULL is backward-incompatible for writers of NULL and scans the whole table while holding an ACCESS EXCLUSIVE lock."
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
-        let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
-        if ctx.created_in_script_before(&base_name(table), stmt.index) {
-            return Vec::new();
-        }
+        let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
                 AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetNotNull } => Some(column_name),
