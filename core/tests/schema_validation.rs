@@ -237,3 +237,26 @@ mod bad_input {
         assert_eq!(error_of(req).await.kind(), ErrorKind::InvalidInput);
     }
 }
+
+/// SPEC invariant 2: counts are computed by the database and only a bounded sample crosses
+/// the wire, however many rows violate the constraint.
+#[tokio::test]
+async fn violation_counts_are_exact_and_samples_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    build_db(&db, "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, parent_id INTEGER);
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+        INSERT INTO events (id, kind, parent_id) SELECT i, 'k' || (i % 7), i + 100000 FROM n;").await;
+    let c = consultant(dir.path()).await;
+    let sql = "CREATE TABLE events_new (id INTEGER PRIMARY KEY, kind TEXT, parent_id INTEGER REFERENCES events (id));
+        INSERT INTO events_new SELECT * FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_new RENAME TO events;";
+    let run = c.validate_schema(&request(&db, vec![MigrationSource::inline(sql)])).await.unwrap();
+    let fk = run.integrity_results.iter().find(|r| r.integrity_type == dbconsultant::model::IntegrityType::Fk).unwrap();
+    assert_eq!(fk.failure_count, 20000);
+    assert_eq!(fk.sample_records.len(), dbconsultant::config::DEFAULT_SAMPLE_LIMIT);
+    let unique = c.validate_schema(&request(&db, vec![MigrationSource::inline("CREATE UNIQUE INDEX ux_kind ON events (kind);")])).await.unwrap();
+    let failure = unique.findings.iter().find(|f| f.rule == "migration-fails").unwrap();
+    assert_eq!(failure.sample_records.len(), dbconsultant::config::DEFAULT_SAMPLE_LIMIT);
+}
