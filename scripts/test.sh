@@ -32,6 +32,11 @@ if [ ! -f "$junit" ]; then
 fi
 export DBCONSULTANT_SARIF_SCHEMA=$sarif DBCONSULTANT_JUNIT_XSD=$junit
 
+step "database servers (PostgreSQL, MariaDB)"
+# shellcheck source=scripts/servers.sh
+source scripts/servers.sh
+start_servers
+
 step "Rust: core and CLI"
 cargo test --workspace --locked
 

@@ -13,6 +13,13 @@
 //!
 //! [masking]
 //! columns = ["full_name"]                  # masked in addition to the built-in patterns
+//!
+//! [sandbox]
+//! sandbox_url = "postgres://ci@shadow/app"  # run migrations there instead of the target's server
+//! allow_scratch_on_target = false           # MySQL: scratch database on the target's server
+//! sample_rows = 1000                        # MySQL: rows copied per table
+//! lock_timeout_ms = 2000                    # PostgreSQL
+//! statement_timeout_ms = 60000
 //! ```
 
 use std::path::Path;
@@ -33,6 +40,7 @@ pub struct Config {
     pub rules: RulesSection,
     pub policy: PolicySection,
     pub masking: MaskingSection,
+    pub sandbox: crate::driver::SandboxOptions,
 }
 
 impl Default for Config {
@@ -43,6 +51,7 @@ impl Default for Config {
             rules: RulesSection::default(),
             policy: PolicySection::default(),
             masking: MaskingSection::default(),
+            sandbox: crate::driver::SandboxOptions::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::SchemaSnapshot;
+use crate::sql::ParsedStatement;
 use crate::url::DatabaseUrl;
 
 #[cfg(feature = "sqlite")]
@@ -45,23 +46,106 @@ pub trait Driver: Send + Sync {
     /// Run a read-only query, returning at most `max_rows` rows.
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult>;
     /// Open a sandbox holding the target's schema and data, where writes are allowed.
-    async fn open_sandbox(&self) -> Result<Box<dyn Sandbox>>;
+    async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>>;
+}
+
+/// How a sandbox may be built (SPEC invariant 1: never on the target itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SandboxOptions {
+    /// A separate server or shadow database to run the migration on instead of the target's
+    /// own server (PostgreSQL: a shadow database; MySQL: where the scratch database goes).
+    pub sandbox_url: Option<String>,
+    /// MySQL/MariaDB: allow a scratch database on the target's server when no sandbox URL is
+    /// given (DDL there commits implicitly, so the target itself is never used).
+    pub allow_scratch_on_target: bool,
+    /// MySQL/MariaDB: rows copied per table into the scratch database.
+    pub sample_rows: u64,
+    /// PostgreSQL: how long a sandbox statement may wait for a lock.
+    pub lock_timeout_ms: u64,
+    /// How long one sandbox statement may run.
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            sandbox_url: None,
+            allow_scratch_on_target: false,
+            sample_rows: 1000,
+            lock_timeout_ms: 2000,
+            statement_timeout_ms: 60_000,
+        }
+    }
+}
+
+/// What running one statement in the sandbox showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Execution {
+    /// The statement was deliberately not run (transaction control inside a sandbox that is
+    /// itself one transaction, ...); the text says why.
+    pub skipped: Option<String>,
+    /// How the statement was run when not as written (e.g. without CONCURRENTLY).
+    pub note: Option<String>,
+    /// Table locks the statement took (strongest per table).
+    pub locks: Vec<LockTaken>,
+    /// Tables the statement rewrote.
+    pub rewrites: Vec<TableRewrite>,
+    /// MySQL/MariaDB: the ALTER algorithm the server could use.
+    pub algorithm: Option<AlterAlgorithm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockTaken {
+    pub table: String,
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRewrite {
+    pub table: String,
+    pub rows: u64,
+}
+
+/// How MySQL/MariaDB executes an ALTER TABLE, probed in the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlterAlgorithm {
+    /// Metadata only.
+    Instant,
+    /// Rebuilt in place; concurrent reads and writes allowed.
+    Inplace,
+    /// The table is copied; writes are blocked for the duration.
+    Copy,
+}
+
+/// A statement the sandbox could not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementError {
+    /// The database's message, with data values scrubbed.
+    pub message: String,
+    /// True when the statement failed on existing rows (unique, not-null, FK, check).
+    pub on_existing_data: bool,
+    /// The violated constraint, when the message names it precisely.
+    pub violation: Option<ConstraintViolation>,
+}
+
+impl StatementError {
+    pub fn refused(message: impl Into<String>) -> Self {
+        StatementError { message: message.into(), on_existing_data: false, violation: None }
+    }
 }
 
 /// A writable copy (or always-rolled-back transaction) of the target.
 #[async_trait]
 pub trait Sandbox: Send {
     fn dialect(&self) -> Dialect;
-    /// Run one migration statement. The error is the database's message for that statement.
-    async fn execute(&mut self, sql: &str) -> std::result::Result<(), String>;
+    /// Where the migration runs, for reports ("copy of ...", "transaction on ...").
+    fn description(&self) -> String;
+    /// Run one migration statement.
+    async fn execute(&mut self, statement: &ParsedStatement) -> std::result::Result<Execution, StatementError>;
     async fn introspect(&mut self) -> Result<SchemaSnapshot>;
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult>;
-    /// Which constraint a failed statement violated, read from the database's message, so
-    /// the caller can fetch the offending rows.
-    fn constraint_violation(&self, _message: &str) -> Option<ConstraintViolation> {
-        None
-    }
-    /// Discard the sandbox (delete the copy / roll back).
+    /// Discard the sandbox (delete the copy / roll back / drop the scratch database).
     async fn close(self: Box<Self>) -> Result<()>;
 }
 
@@ -70,8 +154,6 @@ pub trait Sandbox: Send {
 pub enum ConstraintViolation {
     Unique { table: String, columns: Vec<String> },
     NotNull { table: String, column: String },
-    Check { table: String, name: String },
-    ForeignKey,
 }
 
 /// Connect read-only to the database a URL names.

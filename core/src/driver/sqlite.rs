@@ -10,7 +10,8 @@ use sqlparser::parser::Parser;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::{Column as _, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
 
-use super::{ConstraintViolation, Driver, QueryResult, Sandbox};
+use super::{ConstraintViolation, Driver, Execution, QueryResult, Sandbox, SandboxOptions, StatementError};
+use crate::sql::ParsedStatement;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::{CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, Table, UniqueConstraint};
@@ -82,7 +83,7 @@ impl Driver for SqliteDriver {
         query(&mut conn, sql, max_rows).await
     }
 
-    async fn open_sandbox(&self) -> Result<Box<dyn Sandbox>> {
+    async fn open_sandbox(&self, _options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let dir = tempfile::Builder::new()
             .prefix("dbconsultant-sandbox-")
             .tempdir()
@@ -108,7 +109,8 @@ impl Driver for SqliteDriver {
             .await
             .map_err(|e| Error::Sandbox(format!("cannot open the sandbox copy: {}", db_message(&e))))?;
         tracing::debug!(copy = %copy.display(), "sqlite sandbox ready");
-        Ok(Box::new(SqliteSandbox { conn, _dir: dir }))
+        let description = format!("copy of {} in {}", self.path.display(), dir.path().display());
+        Ok(Box::new(SqliteSandbox { conn, _dir: dir, description }))
     }
 }
 
@@ -116,6 +118,7 @@ impl Driver for SqliteDriver {
 pub struct SqliteSandbox {
     conn: SqliteConnection,
     _dir: tempfile::TempDir,
+    description: String,
 }
 
 #[async_trait]
@@ -124,17 +127,24 @@ impl Sandbox for SqliteSandbox {
         Dialect::Sqlite
     }
 
-    async fn execute(&mut self, sql: &str) -> std::result::Result<(), String> {
-        if let Some(reason) = refuse_in_sandbox(sql) {
-            return Err(reason);
+    fn description(&self) -> String {
+        self.description.clone()
+    }
+
+    async fn execute(&mut self, statement: &ParsedStatement) -> std::result::Result<Execution, StatementError> {
+        if let Some(reason) = refuse_in_sandbox(&statement.sql) {
+            return Err(StatementError::refused(reason));
         }
         // A prepared, non-cached statement: one statement at a time, never kept around.
-        sqlx::query(sql)
-            .persistent(false)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| db_message(&e))
+        match sqlx::query(&statement.sql).persistent(false).execute(&mut self.conn).await {
+            Ok(_) => Ok(Execution::default()),
+            Err(e) => {
+                let message = db_message(&e);
+                let violation = parse_constraint_message(&message);
+                let on_existing_data = violation.is_some() || message.contains("constraint failed");
+                Err(StatementError { message, on_existing_data, violation })
+            }
+        }
     }
 
     async fn introspect(&mut self) -> Result<SchemaSnapshot> {
@@ -145,12 +155,8 @@ impl Sandbox for SqliteSandbox {
         query(&mut self.conn, sql, max_rows).await
     }
 
-    fn constraint_violation(&self, message: &str) -> Option<ConstraintViolation> {
-        parse_constraint_message(message)
-    }
-
     async fn close(self: Box<Self>) -> Result<()> {
-        let SqliteSandbox { conn, _dir } = *self;
+        let SqliteSandbox { conn, _dir, .. } = *self;
         conn.close().await.ok();
         drop(_dir);
         Ok(())
@@ -177,7 +183,7 @@ fn refuse_in_sandbox(sql: &str) -> Option<String> {
 }
 
 /// SQLite names the failed constraint in its message: `UNIQUE constraint failed: t.a, t.b`,
-/// `NOT NULL constraint failed: t.a`, `CHECK constraint failed: name`.
+/// `NOT NULL constraint failed: t.a` (CHECK and FOREIGN KEY failures name no columns).
 fn parse_constraint_message(message: &str) -> Option<ConstraintViolation> {
     let split = |rest: &str| -> Vec<(String, String)> {
         rest.split(',')
@@ -194,10 +200,7 @@ fn parse_constraint_message(message: &str) -> Option<ConstraintViolation> {
         let (table, column) = split(rest).into_iter().next()?;
         return Some(ConstraintViolation::NotNull { table, column });
     }
-    if let Some(rest) = message.split("CHECK constraint failed: ").nth(1) {
-        return Some(ConstraintViolation::Check { table: String::new(), name: rest.trim().to_string() });
-    }
-    message.contains("FOREIGN KEY constraint failed").then_some(ConstraintViolation::ForeignKey)
+    None
 }
 
 fn internal(e: sqlx::Error) -> Error {
@@ -402,6 +405,7 @@ fn parse_create_table(sql: &str) -> DeclaredTable {
                 ColumnOption::Check(expr) => out.checks.push(CheckConstraint {
                     name: opt.name.as_ref().map(|n| n.value.clone()),
                     expression: expr.to_string(),
+                    enforced: true,
                 }),
                 ColumnOption::ForeignKey { .. } => out.fk_names.push(opt.name.as_ref().map(|n| n.value.clone())),
                 _ => {}
@@ -413,6 +417,7 @@ fn parse_create_table(sql: &str) -> DeclaredTable {
             TableConstraint::Check { name, expr, .. } => out.checks.push(CheckConstraint {
                 name: name.as_ref().map(|n| n.value.clone()),
                 expression: expr.to_string(),
+                enforced: true,
             }),
             TableConstraint::ForeignKey { name, .. } => out.fk_names.push(name.as_ref().map(|n| n.value.clone())),
             _ => {}

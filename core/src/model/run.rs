@@ -62,7 +62,7 @@ string_enum!(
     /// Severity of a finding, ordered from least to most severe.
     Severity { Info => "info", Low => "low", Medium => "medium", High => "high", Critical => "critical" }
 );
-string_enum!(ObjectType { Table => "table", Column => "column", Index => "index", Constraint => "constraint", View => "view" });
+string_enum!(ObjectType { Table => "table", Column => "column", Index => "index", Constraint => "constraint", View => "view", Type => "type" });
 string_enum!(ChangeType { Added => "added", Removed => "removed", Modified => "modified" });
 string_enum!(
     /// Compatibility of a schema change with code written against the old schema.

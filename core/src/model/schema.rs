@@ -10,6 +10,10 @@ pub struct SchemaSnapshot {
     pub tables: BTreeMap<String, Table>,
     /// View names.
     pub views: Vec<String>,
+    /// Enum types by name with their labels in order (PostgreSQL `CREATE TYPE ... AS ENUM`;
+    /// MySQL enums are column types).
+    #[serde(default)]
+    pub enums: BTreeMap<String, Vec<String>>,
 }
 
 impl SchemaSnapshot {
@@ -32,6 +36,9 @@ pub struct Table {
     pub unique_constraints: Vec<UniqueConstraint>,
     pub check_constraints: Vec<CheckConstraint>,
     pub indexes: Vec<Index>,
+    /// The database's row estimate (statistics, not a count), when it has one.
+    #[serde(default)]
+    pub row_estimate: Option<u64>,
 }
 
 impl Table {
@@ -61,9 +68,12 @@ pub struct ForeignKey {
     pub referenced_columns: Vec<String>,
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
-    /// False when the database does not enforce it (SQLite with `foreign_keys` off,
-    /// PostgreSQL `NOT VALID`).
+    /// False when existing rows are not guaranteed to satisfy it (SQLite with
+    /// `foreign_keys` off, PostgreSQL `NOT VALID`, MySQL imports with `FOREIGN_KEY_CHECKS=0`).
     pub enforced: bool,
+    /// PostgreSQL `DEFERRABLE`.
+    #[serde(default)]
+    pub deferrable: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +87,9 @@ pub struct CheckConstraint {
     pub name: Option<String>,
     /// The boolean expression, as SQL text of the target dialect.
     pub expression: String,
+    /// False for PostgreSQL `NOT VALID` and MySQL `NOT ENFORCED` checks.
+    #[serde(default)]
+    pub enforced: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

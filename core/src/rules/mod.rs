@@ -15,6 +15,11 @@ use crate::sql::{ParsedStatement, Script};
 mod ast;
 pub(crate) mod ast_names {
     pub use super::ast::base_name;
+
+    /// The table an ALTER TABLE statement changes.
+    pub fn altered_table(stmt: &crate::sql::ParsedStatement) -> Option<String> {
+        super::ast::alter_table(stmt.statement()?).map(|(name, _)| base_name(name))
+    }
 }
 mod context;
 
@@ -135,6 +140,10 @@ pub fn sandbox_rules() -> &'static [(&'static str, Severity, &'static str)] {
         ("migration-fails", Severity::Critical, "A statement fails when applied to a copy of the target: the real migration would abort there."),
         ("new-constraint-violated", Severity::Critical, "Rows already in the database violate a constraint the migration adds."),
         ("constraint-check-error", Severity::Low, "A new constraint could not be checked against the existing rows."),
+        ("lock-observed", Severity::Medium, "A table lock the statement took in the sandbox (PostgreSQL pg_locks), and whether it rewrote the table."),
+        ("alter-algorithm", Severity::High, "The ALTER algorithm MySQL/MariaDB can use (INSTANT, INPLACE or COPY), probed in the scratch database."),
+        ("sandbox-note", Severity::Info, "A statement was validated through its in-sandbox equivalent (e.g. without CONCURRENTLY)."),
+        ("sandbox-skipped", Severity::Info, "A statement was not run in the sandbox (transaction control inside the sandbox's own transaction)."),
     ]
 }
 

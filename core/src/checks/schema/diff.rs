@@ -45,7 +45,31 @@ pub fn diff(before: &SchemaSnapshot, after: &SchemaSnapshot) -> Vec<SchemaChange
             changes.push(change(ObjectType::View, view, view, ChangeType::Added, Compatibility::Compatible, "new view".into()));
         }
     }
+    diff_enums(before, after, &mut changes);
     changes
+}
+
+/// Enum types: new labels are compatible, removed or reordered labels break stored values
+/// and comparisons.
+fn diff_enums(before: &SchemaSnapshot, after: &SchemaSnapshot, out: &mut Vec<SchemaChange>) {
+    for (name, labels) in &before.enums {
+        match after.enums.get(name) {
+            None => out.push(change(ObjectType::Type, name, name, ChangeType::Removed, Compatibility::Destructive, "enum type dropped".into())),
+            Some(new) if new != labels => {
+                let removed: Vec<&String> = labels.iter().filter(|l| !new.contains(l)).collect();
+                let kept_order = labels.iter().filter(|l| new.contains(l)).eq(new.iter().filter(|l| labels.contains(l)));
+                let status = if removed.is_empty() && kept_order { Compatibility::Compatible } else { Compatibility::Breaking };
+                out.push(change(ObjectType::Type, name, name, ChangeType::Modified, status,
+                    format!("enum labels ({}) -> ({})", labels.join(", "), new.join(", "))));
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, labels) in &after.enums {
+        if !before.enums.contains_key(name) {
+            out.push(change(ObjectType::Type, name, name, ChangeType::Added, Compatibility::Compatible, format!("new enum type ({})", labels.join(", "))));
+        }
+    }
 }
 
 fn change(object_type: ObjectType, table: &str, name: &str, change_type: ChangeType, compatibility_status: Compatibility, details: String) -> SchemaChange {
@@ -174,6 +198,21 @@ fn diff_constraints(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
     let fk_key = |f: &crate::model::ForeignKey| format!("({}) -> {}({})", f.columns.join(", "), f.referenced_table, f.referenced_columns.join(", "));
     let uq_key = |u: &crate::model::UniqueConstraint| format!("unique ({})", u.columns.join(", "));
     let ck_key = |c: &crate::model::CheckConstraint| format!("check ({})", c.expression);
+    // Same constraint, now validated (VALIDATE CONSTRAINT) or no longer enforced.
+    for (kind, old_state, new_state) in old.foreign_keys.iter().filter_map(|o| {
+        new.foreign_keys.iter().find(|n| fk_key(n) == fk_key(o)).map(|n| (fk_key(o), (o.enforced, o.deferrable), (n.enforced, n.deferrable)))
+    }).chain(old.check_constraints.iter().filter_map(|o| {
+        new.check_constraints.iter().find(|n| ck_key(n) == ck_key(o)).map(|n| (ck_key(o), (o.enforced, false), (n.enforced, false)))
+    })) {
+        if old_state != new_state {
+            let (status, details) = match (old_state.0, new_state.0) {
+                (false, true) => (Compatibility::Breaking, format!("{kind} now validated: existing rows must satisfy it")),
+                (true, false) => (Compatibility::Compatible, format!("{kind} no longer validated for existing rows")),
+                _ => (Compatibility::Compatible, format!("{kind} deferrable: {} -> {}", old_state.1, new_state.1)),
+            };
+            out.push(change(ObjectType::Constraint, t, &kind, ChangeType::Modified, status, details));
+        }
+    }
     let mut emit = |old_keys: Vec<(String, String)>, new_keys: Vec<(String, String)>, what: &str, added_details: &str| {
         for (key, name) in &old_keys {
             if !new_keys.iter().any(|(k, _)| k == key) {
@@ -221,7 +260,7 @@ mod tests {
     }
 
     fn snapshot(tables: Vec<Table>) -> SchemaSnapshot {
-        SchemaSnapshot { tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(), views: vec![] }
+        SchemaSnapshot { tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(), ..Default::default() }
     }
 
     #[test]

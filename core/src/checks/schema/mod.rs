@@ -2,6 +2,7 @@
 //! verification, risk and summary.
 
 pub mod diff;
+pub mod observe;
 pub mod summary;
 pub mod verify;
 
@@ -9,9 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::dialect::Dialect;
-use crate::driver;
+use crate::driver::{self, Sandbox};
+use crate::masking::Masker;
 use crate::error::{Error, Result};
-use crate::model::{Environment, Finding, RunKind, RunStatus, Severity, TestRun, TriggerType};
+use crate::model::{Environment, Finding, RunKind, RunStatus, SchemaSnapshot, Severity, TestRun, TriggerType};
 use crate::risk;
 use crate::rules;
 use crate::sql::{parse_script, MigrationSource, Script};
@@ -32,6 +34,9 @@ pub struct SchemaValidationRequest {
     pub fail_above: Option<u32>,
     /// Must match the URL's dialect when given.
     pub dialect: Option<Dialect>,
+    /// Where to run the migration instead of the target's server (overrides the config's
+    /// `[sandbox] sandbox_url`).
+    pub sandbox_url: Option<String>,
     pub config: Config,
 }
 
@@ -45,6 +50,7 @@ impl Default for SchemaValidationRequest {
             require_human_approval: false,
             fail_above: None,
             dialect: None,
+            sandbox_url: None,
             config: Config::default(),
         }
     }
@@ -109,32 +115,94 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     }
     let script = parse_inputs(&req.migrations, dialect)?;
     let target = driver::connect(&url).await?;
-    let before = target.introspect().await?;
-    let mut findings = rules::lint(&script, dialect, &req.config.rule_config(), Some(&before));
+    let target_schema = target.introspect().await?;
+    let mut findings = rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema));
 
+    let mut sandbox_options = req.config.sandbox.clone();
+    if req.sandbox_url.is_some() {
+        sandbox_options.sandbox_url = req.sandbox_url.clone();
+    }
+    let sandbox_target = match &sandbox_options.sandbox_url {
+        // PostgreSQL: the transaction runs on the shadow database instead of the target.
+        Some(shadow) if dialect == Dialect::Postgres => {
+            let shadow_url = DatabaseUrl::parse(shadow)?;
+            Some(driver::connect(&shadow_url).await?)
+        }
+        _ => None,
+    };
+    let mut sandbox = sandbox_target.as_deref().unwrap_or(target.as_ref()).open_sandbox(&sandbox_options).await?;
+    tracing::info!(sandbox = %sandbox.description(), "sandbox open");
     let masker = req.config.masker();
-    let limit = req.config.sample_limit;
-    let mut sandbox = target.open_sandbox().await?;
-    let mut failure: Option<Finding> = None;
+    // Whatever happens inside, the sandbox is closed (rolled back / deleted / dropped).
+    let outcome = run_in_sandbox(sandbox.as_mut(), &script, &target_schema, &masker, req.config.sample_limit).await;
+    let closed = sandbox.close().await;
+    let outcome = outcome?;
+    closed?;
+
+    // A statement the static parser could not read but the database ran is not an error.
+    for f in findings.iter_mut().filter(|f| f.rule == "syntax-error") {
+        if f.statement.is_some_and(|i| outcome.executed.contains(&i)) {
+            f.severity = Severity::Info;
+            f.message = format!("{} (the database accepted it in the sandbox; static rules skipped it)", f.message);
+        }
+    }
+    let changes = diff::diff(&outcome.before, &outcome.after);
+    findings.extend(outcome.observations);
+    findings.extend(outcome.failure.clone());
+    findings.extend(outcome.verification.findings);
+    let fail_above = req.fail_above.or(req.config.fail_above);
+    let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &req.migrations);
+    run.integrity_results = outcome.verification.integrity_results;
+    finish(&mut run, findings, changes, outcome.failure.as_ref(), req.require_human_approval);
+    Ok(run)
+}
+
+struct SandboxOutcome {
+    before: SchemaSnapshot,
+    after: SchemaSnapshot,
+    /// Statements the sandbox ran (by index).
+    executed: Vec<usize>,
+    /// The statement that failed, as a critical finding with the rows that make it fail.
+    failure: Option<Finding>,
+    /// Locks, rewrites, algorithms and notes, per statement.
+    observations: Vec<Finding>,
+    verification: verify::Verification,
+}
+
+async fn run_in_sandbox(
+    sandbox: &mut dyn Sandbox,
+    script: &Script,
+    target_schema: &SchemaSnapshot,
+    masker: &Masker,
+    limit: usize,
+) -> Result<SandboxOutcome> {
+    let before = sandbox.introspect().await?;
     let mut executed = Vec::new();
+    let mut observations = Vec::new();
+    let mut failure = None;
     for stmt in &script.statements {
-        match sandbox.execute(&stmt.sql).await {
-            Ok(()) => executed.push(stmt.index),
-            Err(message) => {
-                let violation = sandbox.constraint_violation(&message);
-                let samples = match &violation {
-                    Some(v) => verify::sample_statement_failure(sandbox.as_mut(), v, stmt.statement(), &masker, limit).await,
-                    None => Vec::new(),
+        match sandbox.execute(stmt).await {
+            Ok(execution) => {
+                if execution.skipped.is_none() {
+                    executed.push(stmt.index);
+                }
+                observations.extend(observe::findings_for(stmt, &execution, target_schema));
+            }
+            Err(error) => {
+                let samples = if error.on_existing_data {
+                    verify::sample_statement_failure(sandbox, error.violation.as_ref(), stmt.statement(), &before, masker, limit).await
+                } else {
+                    Vec::new()
                 };
-                let on_data = if violation.is_some() { " against the existing data" } else { "" };
+                let on_data = if error.on_existing_data { " against the existing data" } else { "" };
                 failure = Some(Finding {
                     rule: "migration-fails".into(),
                     severity: Severity::Critical,
-                    message: format!("statement {} fails{on_data}: {message}", stmt.index),
+                    message: format!("statement {} fails{on_data}: {}", stmt.index, error.message),
                     statement: Some(stmt.index),
                     line: Some(stmt.line),
                     column: Some(stmt.column),
-                    suggestion: Some(if violation.is_some() {
+                    suggestion: Some(if error.on_existing_data {
                         "Fix the offending rows first (see sample records), or change the constraint.".into()
                     } else {
                         "Fix the statement; it would abort the migration in production.".into()
@@ -146,25 +214,9 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
             }
         }
     }
-    // A statement the static parser could not read but the database ran is not an error.
-    for f in findings.iter_mut().filter(|f| f.rule == "syntax-error") {
-        if f.statement.is_some_and(|i| executed.contains(&i)) {
-            f.severity = Severity::Info;
-            f.message = format!("{} (the database accepted it in the sandbox; static rules skipped it)", f.message);
-        }
-    }
     let after = sandbox.introspect().await?;
-    let changes = diff::diff(&before, &after);
-    let verification = verify::verify_new_constraints(sandbox.as_mut(), &before, &after, &masker, limit).await;
-    sandbox.close().await?;
-
-    findings.extend(failure.clone());
-    findings.extend(verification.findings);
-    let fail_above = req.fail_above.or(req.config.fail_above);
-    let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &req.migrations);
-    run.integrity_results = verification.integrity_results;
-    finish(&mut run, findings, changes, failure.as_ref(), req.require_human_approval);
-    Ok(run)
+    let verification = verify::verify_new_constraints(sandbox, &before, &after, masker, limit).await;
+    Ok(SandboxOutcome { before, after, executed, failure, observations, verification })
 }
 
 fn new_run(environment: Environment, trigger_type: TriggerType, dialect: Dialect, target: Option<String>, fail_above: Option<u32>, inputs: &[MigrationSource]) -> TestRun {

@@ -16,6 +16,7 @@ pub fn summarize(changes: &[SchemaChange], findings: &[Finding], failure: Option
             ObjectType::Index => "index",
             ObjectType::Constraint => "constraint",
             ObjectType::View => "view",
+            ObjectType::Type => "type",
         };
         let action = match (c.change_type, c.details.contains("renamed")) {
             (_, true) => "rename",

@@ -1,8 +1,10 @@
-//! Checks run inside the sandbox after the migration: do the rows already in the database
-//! satisfy the constraints the migration adds? And when a statement fails on existing data,
-//! which rows make it fail?
+//! Checks run inside the sandbox: do the rows already in the database satisfy the constraints
+//! the migration adds? And when a statement fails on existing data, which rows make it fail?
+//! Every check is one SQL count plus one bounded sample query (SPEC invariant 2).
 
-use sqlparser::ast::{visit_relations, Statement, TableObject};
+use sqlparser::ast::{
+    visit_relations, AlterColumnOperation, AlterTableOperation, ColumnOption, Statement, TableConstraint, TableObject,
+};
 
 use crate::dialect::Dialect;
 use crate::driver::{ConstraintViolation, Sandbox};
@@ -11,14 +13,98 @@ use crate::model::{Finding, IntegrityResult, IntegrityType, SchemaSnapshot, Seve
 use crate::rules::ast_names::base_name;
 
 /// A single SQL check of existing rows against one constraint.
-struct ConstraintCheck {
-    table: String,
-    integrity_type: IntegrityType,
-    constraint: String,
+pub struct ConstraintCheck {
+    pub table: String,
+    pub integrity_type: IntegrityType,
+    pub constraint: String,
     /// Counts offending rows.
-    count_sql: String,
-    /// Returns up to N offending rows (or duplicate groups).
-    sample_sql: String,
+    pub count_sql: String,
+    /// Returns up to N offending rows (duplicates numbered by `duplicate_group`).
+    pub sample_sql: String,
+}
+
+/// Builds constraint checks as SQL in one dialect.
+pub struct CheckBuilder {
+    dialect: Dialect,
+    limit: usize,
+}
+
+impl CheckBuilder {
+    pub fn new(dialect: Dialect, limit: usize) -> Self {
+        CheckBuilder { dialect, limit }
+    }
+
+    fn q(&self, ident: &str) -> String {
+        self.dialect.quote_ident(ident)
+    }
+
+    fn list(&self, cols: &[String], prefix: &str) -> String {
+        cols.iter().map(|c| format!("{prefix}{}", self.q(c))).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Rows that share a key with another row (NULLs never clash), numbered by group so
+    /// clashing rows stay recognisable even when masking hides the key itself.
+    pub fn unique(&self, table: &str, cols: &[String], predicate: Option<&str>, integrity_type: IntegrityType, constraint: String) -> ConstraintCheck {
+        let t = self.q(table);
+        let list = self.list(cols, "");
+        let mut filter = cols.iter().map(|c| format!("{} IS NOT NULL", self.q(c))).collect::<Vec<_>>().join(" AND ");
+        if let Some(p) = predicate {
+            filter = format!("{filter} AND ({p})");
+        }
+        let groups = format!("SELECT {list} FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1");
+        let join = cols.iter().map(|c| format!("t.{0} = d.{0}", self.q(c))).collect::<Vec<_>>().join(" AND ");
+        let order = self.list(cols, "t.");
+        ConstraintCheck {
+            table: table.to_string(),
+            integrity_type,
+            constraint,
+            count_sql: format!("SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"),
+            sample_sql: format!("SELECT DENSE_RANK() OVER (ORDER BY {order}) AS duplicate_group, t.* FROM {t} t JOIN ({groups}) d ON {join} ORDER BY {order} LIMIT {}", self.limit),
+        }
+    }
+
+    pub fn not_null(&self, table: &str, column: &str) -> ConstraintCheck {
+        let (t, c) = (self.q(table), self.q(column));
+        ConstraintCheck {
+            table: table.to_string(),
+            integrity_type: IntegrityType::NotNull,
+            constraint: format!("{table}.{column} NOT NULL"),
+            count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE {c} IS NULL"),
+            sample_sql: format!("SELECT * FROM {t} WHERE {c} IS NULL LIMIT {}", self.limit),
+        }
+    }
+
+    /// Child rows whose non-NULL key has no parent. `parent_cols` empty means the parent
+    /// table (or its key) does not exist: every reference dangles.
+    pub fn foreign_key(&self, table: &str, cols: &[String], parent: &str, parent_cols: &[String], constraint: String) -> ConstraintCheck {
+        let t = self.q(table);
+        let present = cols.iter().map(|c| format!("c.{} IS NOT NULL", self.q(c))).collect::<Vec<_>>().join(" AND ");
+        let orphan = if parent_cols.len() == cols.len() {
+            let join = cols.iter().zip(parent_cols).map(|(c, p)| format!("p.{} = c.{}", self.q(p), self.q(c))).collect::<Vec<_>>().join(" AND ");
+            format!("{present} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {join})", self.q(parent))
+        } else {
+            present
+        };
+        ConstraintCheck {
+            table: table.to_string(),
+            integrity_type: IntegrityType::Fk,
+            constraint,
+            count_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
+            sample_sql: format!("SELECT c.* FROM {t} c WHERE {orphan} LIMIT {}", self.limit),
+        }
+    }
+
+    /// Rows for which the expression is false (NULL passes, as in SQL).
+    pub fn check(&self, table: &str, expression: &str, constraint: String) -> ConstraintCheck {
+        let t = self.q(table);
+        ConstraintCheck {
+            table: table.to_string(),
+            integrity_type: IntegrityType::Check,
+            constraint,
+            count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
+            sample_sql: format!("SELECT * FROM {t} WHERE NOT ({expression}) LIMIT {}", self.limit),
+        }
+    }
 }
 
 pub struct Verification {
@@ -35,59 +121,57 @@ pub async fn verify_new_constraints(
     masker: &Masker,
     sample_limit: usize,
 ) -> Verification {
-    let dialect = sandbox.dialect();
+    let builder = CheckBuilder::new(sandbox.dialect(), sample_limit);
     let mut out = Verification { findings: Vec::new(), integrity_results: Vec::new() };
     for (name, table) in &after.tables {
         let old = before.tables.get(name);
-        for check in new_constraint_checks(dialect, table, old, after, sample_limit) {
-            run_check(sandbox, check, masker, sample_limit, &mut out).await;
+        for check in new_constraint_checks(&builder, table, old, after) {
+            let (count, samples) = match run_check(sandbox, &check, masker, sample_limit).await {
+                Ok(r) => r,
+                Err(e) => {
+                    out.findings.push(Finding {
+                        rule: "constraint-check-error".into(),
+                        severity: Severity::Low,
+                        message: format!("could not check {} {} on {} against existing rows: {e}", check.integrity_type, check.constraint, check.table),
+                        statement: None, line: None, column: None,
+                        suggestion: Some("Verify this constraint against production data by hand.".into()),
+                        file: None, sample_records: Vec::new(),
+                    });
+                    continue;
+                }
+            };
+            if count > 0 {
+                out.findings.push(Finding {
+                    rule: "new-constraint-violated".into(),
+                    severity: Severity::Critical,
+                    message: format!("existing data violates the new {} {} on {}: {count} offending row(s)", label(check.integrity_type), check.constraint, check.table),
+                    statement: None, line: None, column: None,
+                    suggestion: Some("Clean up or backfill the offending rows in a migration that runs before this one.".into()),
+                    file: None,
+                    sample_records: samples.clone(),
+                });
+            }
+            out.integrity_results.push(IntegrityResult {
+                table_name: check.table,
+                integrity_type: check.integrity_type,
+                constraint: check.constraint,
+                failure_count: count,
+                sample_records: samples,
+            });
         }
     }
     out
 }
 
-async fn run_check(sandbox: &mut dyn Sandbox, check: ConstraintCheck, masker: &Masker, limit: usize, out: &mut Verification) {
-    let count = match sandbox.query(&check.count_sql, 1).await {
-        Ok(r) => r.scalar_u64().unwrap_or(0),
-        Err(e) => {
-            out.findings.push(Finding {
-                rule: "constraint-check-error".into(),
-                severity: Severity::Low,
-                message: format!("could not check {} {} on {} against existing rows: {e}", check.integrity_type, check.constraint, check.table),
-                statement: None, line: None, column: None,
-                suggestion: Some("Verify this constraint against production data by hand.".into()),
-                file: None, sample_records: Vec::new(),
-            });
-            return;
-        }
-    };
-    let samples = if count > 0 {
-        sandbox.query(&check.sample_sql, limit).await.map(|r| r.rows).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let samples: Vec<_> = samples.into_iter().map(|r| masker.mask_row(r)).collect();
-    if count > 0 {
-        out.findings.push(Finding {
-            rule: "new-constraint-violated".into(),
-            severity: Severity::Critical,
-            message: format!(
-                "existing data violates the new {} {} on {}: {count} offending row(s)",
-                label(check.integrity_type), check.constraint, check.table
-            ),
-            statement: None, line: None, column: None,
-            suggestion: Some("Clean up or backfill the offending rows in a migration that runs before this one.".into()),
-            file: None,
-            sample_records: samples.clone(),
-        });
+type Rows = Vec<serde_json::Map<String, serde_json::Value>>;
+
+async fn run_check(sandbox: &mut dyn Sandbox, check: &ConstraintCheck, masker: &Masker, limit: usize) -> crate::Result<(u64, Rows)> {
+    let count = sandbox.query(&check.count_sql, 1).await?.scalar_u64().unwrap_or(0);
+    if count == 0 {
+        return Ok((0, Vec::new()));
     }
-    out.integrity_results.push(IntegrityResult {
-        table_name: check.table,
-        integrity_type: check.integrity_type,
-        constraint: check.constraint,
-        failure_count: count,
-        sample_records: samples,
-    });
+    let rows = sandbox.query(&check.sample_sql, limit).await?.rows;
+    Ok((count, rows.into_iter().map(|r| masker.mask_row(r)).collect()))
 }
 
 fn label(t: IntegrityType) -> &'static str {
@@ -101,134 +185,153 @@ fn label(t: IntegrityType) -> &'static str {
     }
 }
 
-fn new_constraint_checks(d: Dialect, t: &Table, old: Option<&Table>, after: &SchemaSnapshot, limit: usize) -> Vec<ConstraintCheck> {
-    let q = |s: &str| d.quote_ident(s);
-    let table = q(&t.name);
-    let mut checks = Vec::new();
-    let unique_check = |cols: &[String], predicate: Option<&str>, integrity_type, constraint: String| {
-        let (count_sql, sample_sql) = duplicate_sql(d, &t.name, cols, predicate, limit);
-        ConstraintCheck { table: t.name.clone(), integrity_type, constraint, count_sql, sample_sql }
-    };
+/// The key a foreign key references: its declared columns, or the parent's primary key.
+fn referenced_columns(fk: &crate::model::ForeignKey, schema: &SchemaSnapshot) -> Vec<String> {
+    if fk.referenced_columns.iter().all(|c| c.is_empty()) {
+        schema.table(&fk.referenced_table).map(|p| p.primary_key.clone()).unwrap_or_default()
+    } else if schema.table(&fk.referenced_table).is_none() {
+        Vec::new()
+    } else {
+        fk.referenced_columns.clone()
+    }
+}
 
-    // NOT NULL: columns that are NOT NULL now but were nullable (or absent) before.
-    for col in t.columns.iter().filter(|c| !c.nullable) {
-        let was_not_null = old.and_then(|o| o.column(&col.name)).is_some_and(|c| !c.nullable);
-        if !was_not_null && old.is_some() {
-            let c = q(&col.name);
-            checks.push(ConstraintCheck {
-                table: t.name.clone(),
-                integrity_type: IntegrityType::NotNull,
-                constraint: format!("{}.{} NOT NULL", t.name, col.name),
-                count_sql: format!("SELECT COUNT(*) FROM {table} WHERE {c} IS NULL"),
-                sample_sql: format!("SELECT * FROM {table} WHERE {c} IS NULL LIMIT {limit}"),
-            });
+fn new_constraint_checks(b: &CheckBuilder, t: &Table, old: Option<&Table>, after: &SchemaSnapshot) -> Vec<ConstraintCheck> {
+    let mut checks = Vec::new();
+    // NOT NULL: columns of an existing table that are NOT NULL now but were nullable or absent.
+    if let Some(old) = old {
+        for col in t.columns.iter().filter(|c| !c.nullable) {
+            if !old.column(&col.name).is_some_and(|c| !c.nullable) {
+                checks.push(b.not_null(&t.name, &col.name));
+            }
         }
     }
     if !t.primary_key.is_empty() && old.is_none_or(|o| o.primary_key != t.primary_key) {
-        checks.push(unique_check(&t.primary_key, None, IntegrityType::Pk, format!("primary key ({})", t.primary_key.join(", "))));
+        checks.push(b.unique(&t.name, &t.primary_key, None, IntegrityType::Pk, format!("primary key ({})", t.primary_key.join(", "))));
     }
     for u in &t.unique_constraints {
         if old.is_none_or(|o| !o.unique_constraints.iter().any(|x| x.columns == u.columns)) {
             let name = u.name.clone().unwrap_or_else(|| format!("unique ({})", u.columns.join(", ")));
-            checks.push(unique_check(&u.columns, None, IntegrityType::Unique, name));
+            checks.push(b.unique(&t.name, &u.columns, None, IntegrityType::Unique, name));
         }
     }
     for ix in t.indexes.iter().filter(|i| i.unique && !i.implicit) {
         let existed = old.is_some_and(|o| o.indexes.iter().any(|x| x.unique && x.columns == ix.columns && x.predicate == ix.predicate));
-        if !existed && !ix.columns.iter().any(|c| c == "<expression>") {
-            checks.push(unique_check(&ix.columns, ix.predicate.as_deref(), IntegrityType::Unique, ix.name.clone()));
+        if !existed && !ix.columns.iter().any(|c| c.contains('(') || c == "<expression>") {
+            checks.push(b.unique(&t.name, &ix.columns, ix.predicate.as_deref(), IntegrityType::Unique, ix.name.clone()));
         }
     }
     for fk in &t.foreign_keys {
-        let same = |x: &crate::model::ForeignKey| x.columns == fk.columns && x.referenced_table == fk.referenced_table;
+        let same = |x: &crate::model::ForeignKey| x.columns == fk.columns && x.referenced_table == fk.referenced_table && x.enforced == fk.enforced;
         if old.is_some_and(|o| o.foreign_keys.iter().any(same)) {
             continue;
         }
-        let parent = after.table(&fk.referenced_table);
-        let ref_cols: Vec<String> = if fk.referenced_columns.iter().all(|c| c.is_empty()) {
-            parent.map(|p| p.primary_key.clone()).unwrap_or_default()
-        } else {
-            fk.referenced_columns.clone()
-        };
-        let name = fk.name.clone().unwrap_or_else(|| format!("({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, ref_cols.join(", ")));
-        let present = fk.columns.iter().map(|c| format!("c.{} IS NOT NULL", q(c))).collect::<Vec<_>>().join(" AND ");
-        let orphan = if parent.is_some() && ref_cols.len() == fk.columns.len() {
-            let join = fk.columns.iter().zip(&ref_cols).map(|(c, r)| format!("p.{} = c.{}", q(r), q(c))).collect::<Vec<_>>().join(" AND ");
-            format!("{present} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {join})", q(&fk.referenced_table))
-        } else {
-            // The parent table does not exist (or its key is unknown): every reference dangles.
-            present
-        };
-        checks.push(ConstraintCheck {
-            table: t.name.clone(),
-            integrity_type: IntegrityType::Fk,
-            constraint: name,
-            count_sql: format!("SELECT COUNT(*) FROM {table} c WHERE {orphan}"),
-            sample_sql: format!("SELECT c.* FROM {table} c WHERE {orphan} LIMIT {limit}"),
-        });
+        let parent_cols = referenced_columns(fk, after);
+        let name = fk.name.clone().unwrap_or_else(|| format!("({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, parent_cols.join(", ")));
+        checks.push(b.foreign_key(&t.name, &fk.columns, &fk.referenced_table, &parent_cols, name));
     }
     for ck in &t.check_constraints {
-        if old.is_some_and(|o| o.check_constraints.iter().any(|x| x.expression == ck.expression)) {
+        if old.is_some_and(|o| o.check_constraints.iter().any(|x| x.expression == ck.expression && x.enforced == ck.enforced)) {
             continue;
         }
-        checks.push(ConstraintCheck {
-            table: t.name.clone(),
-            integrity_type: IntegrityType::Check,
-            constraint: ck.name.clone().unwrap_or_else(|| format!("check ({})", ck.expression)),
-            count_sql: format!("SELECT COUNT(*) FROM {table} WHERE NOT ({})", ck.expression),
-            sample_sql: format!("SELECT * FROM {table} WHERE NOT ({}) LIMIT {limit}", ck.expression),
-        });
+        let name = ck.name.clone().unwrap_or_else(|| format!("check ({})", ck.expression));
+        checks.push(b.check(&t.name, &ck.expression, name));
     }
     checks
 }
 
-/// SQL counting the rows that share a key with another row (NULLs never clash), and SQL
-/// returning those rows, numbered by `duplicate_group` so clashing rows stay recognisable
-/// even when masking hides the key itself.
-fn duplicate_sql(d: Dialect, table: &str, cols: &[String], predicate: Option<&str>, limit: usize) -> (String, String) {
-    let q = |s: &str| d.quote_ident(s);
-    let table = q(table);
-    let list = cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
-    let mut filter = cols.iter().map(|c| format!("{} IS NOT NULL", q(c))).collect::<Vec<_>>().join(" AND ");
-    if let Some(p) = predicate {
-        filter = format!("{filter} AND ({p})");
-    }
-    let groups = format!("SELECT {list} FROM {table} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1");
-    let join = cols.iter().map(|c| format!("t.{0} = d.{0}", q(c))).collect::<Vec<_>>().join(" AND ");
-    let order = cols.iter().map(|c| format!("t.{}", q(c))).collect::<Vec<_>>().join(", ");
-    (
-        format!("SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {table} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"),
-        format!("SELECT DENSE_RANK() OVER (ORDER BY {order}) AS duplicate_group, t.* FROM {table} t JOIN ({groups}) d ON {join} ORDER BY {order} LIMIT {limit}"),
-    )
-}
-
-/// Rows that make a failed statement fail, when the database named the constraint.
-/// For `INSERT INTO new SELECT ... FROM old` (a table rebuild) the rows are read from `old`.
+/// Rows that make a failed statement fail. The constraint comes from the statement itself
+/// (CREATE UNIQUE INDEX, ADD CONSTRAINT, SET NOT NULL, MODIFY ... NOT NULL), or from the
+/// database's message; for `INSERT INTO new SELECT ... FROM old` (a table rebuild) the rows
+/// are read from `old`.
 pub async fn sample_statement_failure(
     sandbox: &mut dyn Sandbox,
-    violation: &ConstraintViolation,
+    violation: Option<&ConstraintViolation>,
     statement: Option<&Statement>,
+    schema: &SchemaSnapshot,
     masker: &Masker,
     limit: usize,
 ) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    let d = sandbox.dialect();
-    let q = |s: &str| d.quote_ident(s);
-    let source = statement.and_then(source_table);
-    let sql = match violation {
-        ConstraintViolation::Unique { table, columns } if !columns.is_empty() => {
-            duplicate_sql(d, &source.unwrap_or_else(|| table.clone()), columns, None, limit).1
+    let b = CheckBuilder::new(sandbox.dialect(), limit);
+    let mut checks = statement.map(|s| checks_from_statement(&b, s, schema)).unwrap_or_default();
+    if checks.is_empty() {
+        let source = statement.and_then(source_table);
+        match violation {
+            Some(ConstraintViolation::Unique { table, columns }) if !columns.is_empty() => {
+                checks.push(b.unique(&source.unwrap_or_else(|| table.clone()), columns, None, IntegrityType::Unique, String::new()))
+            }
+            Some(ConstraintViolation::NotNull { table, column }) => checks.push(b.not_null(&source.unwrap_or_else(|| table.clone()), column)),
+            _ => {}
         }
-        ConstraintViolation::NotNull { table, column } => {
-            let from = source.unwrap_or_else(|| table.clone());
-            format!("SELECT * FROM {} WHERE {} IS NULL LIMIT {limit}", q(&from), q(column))
-        }
-        _ => return Vec::new(),
-    };
-    match sandbox.query(&sql, limit).await {
-        Ok(r) => r.rows.into_iter().map(|row| masker.mask_row(row)).collect(),
-        // The source may not have a column of that name; then there is nothing to show.
-        Err(_) => Vec::new(),
     }
+    let mut rows = Vec::new();
+    for check in checks {
+        // A check may not apply (the source lacks a column of that name): nothing to show.
+        if let Ok((_, sample)) = run_check(sandbox, &check, masker, limit).await {
+            rows.extend(sample);
+        }
+        if rows.len() >= limit {
+            break;
+        }
+    }
+    rows.truncate(limit);
+    rows
+}
+
+/// The constraint checks a constraint-adding statement implies.
+fn checks_from_statement(b: &CheckBuilder, statement: &Statement, schema: &SchemaSnapshot) -> Vec<ConstraintCheck> {
+    let mut checks = Vec::new();
+    let plain_columns = |cols: Vec<String>| (!cols.iter().any(|c| c.contains('('))).then_some(cols);
+    match statement {
+        Statement::CreateIndex(ci) if ci.unique => {
+            let cols: Vec<String> = ci.columns.iter().map(|c| c.column.expr.to_string().trim_matches(['"', '`']).to_string()).collect();
+            if let Some(cols) = plain_columns(cols) {
+                let predicate = ci.predicate.as_ref().map(|p| p.to_string());
+                checks.push(b.unique(&base_name(&ci.table_name), &cols, predicate.as_deref(), IntegrityType::Unique, String::new()));
+            }
+        }
+        Statement::AlterTable { name, operations, .. } => {
+            let table = base_name(name);
+            for op in operations {
+                match op {
+                    AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
+                        TableConstraint::Unique { columns, .. } | TableConstraint::PrimaryKey { columns, .. } => {
+                            let cols: Vec<String> = columns.iter().map(|c| c.column.expr.to_string().trim_matches(['"', '`']).to_string()).collect();
+                            if let Some(cols) = plain_columns(cols) {
+                                if matches!(constraint, TableConstraint::PrimaryKey { .. }) {
+                                    checks.extend(cols.iter().map(|c| b.not_null(&table, c)));
+                                }
+                                checks.push(b.unique(&table, &cols, None, IntegrityType::Unique, String::new()));
+                            }
+                        }
+                        TableConstraint::ForeignKey { columns, foreign_table, referred_columns, .. } => {
+                            let parent = base_name(foreign_table);
+                            let mut parent_cols: Vec<String> = referred_columns.iter().map(|c| c.value.clone()).collect();
+                            if parent_cols.is_empty() {
+                                parent_cols = schema.table(&parent).map(|p| p.primary_key.clone()).unwrap_or_default();
+                            }
+                            let cols: Vec<String> = columns.iter().map(|c| c.value.clone()).collect();
+                            checks.push(b.foreign_key(&table, &cols, &parent, &parent_cols, String::new()));
+                        }
+                        TableConstraint::Check { expr, .. } => checks.push(b.check(&table, &expr.to_string(), String::new())),
+                        _ => {}
+                    },
+                    AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetNotNull } => {
+                        checks.push(b.not_null(&table, &column_name.value))
+                    }
+                    AlterTableOperation::ModifyColumn { col_name, options, .. } if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) => {
+                        checks.push(b.not_null(&table, &col_name.value))
+                    }
+                    AlterTableOperation::ChangeColumn { old_name, options, .. } if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) => {
+                        checks.push(b.not_null(&table, &old_name.value))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    checks
 }
 
 /// The table a failing statement reads its rows from.
@@ -247,7 +350,6 @@ fn source_table(statement: &Statement) -> Option<String> {
                 _ => None,
             })
         }
-        Statement::CreateIndex(ci) => Some(base_name(&ci.table_name)),
         _ => None,
     }
 }

@@ -1,0 +1,118 @@
+//! Turns what the sandbox saw while running each statement (locks, rewrites, MySQL ALTER
+//! algorithms, statements run differently or not at all) into findings.
+
+use crate::driver::{AlterAlgorithm, Execution};
+use crate::model::{Finding, SchemaSnapshot, Severity};
+use crate::sql::ParsedStatement;
+
+/// PostgreSQL table lock modes, weakest first; index = strength.
+const LOCK_MODES: &[&str] = &[
+    "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+    "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock",
+];
+
+pub fn lock_strength(mode: &str) -> usize {
+    LOCK_MODES.iter().position(|m| *m == mode).unwrap_or(0)
+}
+
+fn finding(rule: &str, severity: Severity, stmt: &ParsedStatement, message: String, suggestion: &str) -> Finding {
+    Finding {
+        rule: rule.into(),
+        severity,
+        message,
+        statement: Some(stmt.index),
+        line: Some(stmt.line),
+        column: Some(stmt.column),
+        suggestion: Some(suggestion.into()),
+        file: Some(stmt.file.clone()),
+        sample_records: Vec::new(),
+    }
+}
+
+/// The statement's opening, for messages ("ALTER TABLE users ADD COLUMN ...").
+fn head(sql: &str) -> String {
+    let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 60 {
+        format!("{} ...", flat.chars().take(57).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSnapshot) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(reason) = &exec.skipped {
+        out.push(finding("sandbox-skipped", Severity::Info, stmt, format!("statement {} was not run in the sandbox: {reason}", stmt.index), "Nothing to do; noted so the report is complete."));
+    }
+    if let Some(note) = &exec.note {
+        out.push(finding("sandbox-note", Severity::Info, stmt, format!("statement {}: {note}", stmt.index), "Nothing to do; the in-sandbox equivalent was validated."));
+    }
+    let rows_of = |table: &str| before.table(table).and_then(|t| t.row_estimate);
+    for lock in &exec.locks {
+        // Locks on tables this migration created are harmless.
+        let Some(existing) = before.table(&lock.table) else { continue };
+        let strength = lock_strength(&lock.mode);
+        if strength < lock_strength("ShareUpdateExclusiveLock") {
+            continue;
+        }
+        let rewrite = exec.rewrites.iter().find(|r| r.table.eq_ignore_ascii_case(&lock.table));
+        let rewrite_text = rewrite.map(|r| format!(" and rewrites it ({} rows)", group_digits(r.rows))).unwrap_or_default();
+        let severity = match (rewrite, strength) {
+            (Some(r), _) if r.rows > 0 => Severity::High,
+            (_, s) if s == lock_strength("AccessExclusiveLock") => Severity::Low,
+            (_, s) if s >= lock_strength("ShareLock") => Severity::Medium,
+            _ => Severity::Info,
+        };
+        let blocks = if strength == lock_strength("AccessExclusiveLock") {
+            "blocks all reads and writes on it while held"
+        } else if strength >= lock_strength("ShareLock") {
+            "blocks writes to it while held"
+        } else {
+            "blocks other schema changes and VACUUM while held"
+        };
+        out.push(finding(
+            "lock-observed",
+            severity,
+            stmt,
+            format!("{} takes {} on {}{rewrite_text}: {blocks}", head(&stmt.sql), lock.mode, existing.name),
+            if rewrite.is_some() {
+                "Avoid the rewrite (add a new column and backfill in batches), or run it in a maintenance window."
+            } else {
+                "Set a short lock_timeout and retry, and keep the transaction holding this lock short."
+            },
+        ));
+    }
+    if let Some(algorithm) = exec.algorithm {
+        let table = crate::rules::ast_names::altered_table(stmt).unwrap_or_default();
+        let rows = rows_of(&table).unwrap_or(0);
+        let (severity, text, fix) = match algorithm {
+            AlterAlgorithm::Instant => (Severity::Info, "runs ALGORITHM=INSTANT (metadata only)".to_string(), "Nothing to do."),
+            AlterAlgorithm::Inplace => (Severity::Low, format!("runs ALGORITHM=INPLACE: rebuilds {table} ({} rows) in place, reads and writes continue", group_digits(rows)), "Run it off-peak; add ALGORITHM=INPLACE, LOCK=NONE so a change of plan fails instead of blocking."),
+            AlterAlgorithm::Copy => (if rows > 0 { Severity::High } else { Severity::Low }, format!("needs ALGORITHM=COPY: copies {table} ({} rows) and blocks writes until done", group_digits(rows)), "Use an online schema change tool (gh-ost, pt-online-schema-change) or restructure the change so INSTANT/INPLACE applies."),
+        };
+        out.push(finding("alter-algorithm", severity, stmt, format!("{} {text}", head(&stmt.sql)), fix));
+    }
+    out
+}
+
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(super::group_digits(12345), "12,345");
+        assert_eq!(super::group_digits(999), "999");
+        assert_eq!(super::group_digits(1000000), "1,000,000");
+    }
+}

@@ -1,0 +1,118 @@
+# Throwaway PostgreSQL and MariaDB servers for the tests. Source this file, then call
+# start_servers; stop_servers runs on exit. Installs the Debian packages when missing, runs
+# each server on a free loopback port in a temporary directory, and exports
+#   DBCONSULTANT_TEST_POSTGRES_URL  postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres
+#   DBCONSULTANT_TEST_MYSQL_URL     mysql://dbc:PASSWORD@127.0.0.1:PORT/mysql
+# Nothing is left running or on disk afterwards.
+
+_dbc_server_dirs=()
+_dbc_pg_ctl=""
+_dbc_pg_data=""
+_dbc_my_pid=""
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+random_password() {
+  python3 -c 'import secrets; print(secrets.token_hex(12))'
+}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+install_server_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+  if ((${#missing[@]})); then
+    echo "installing ${missing[*]} from Debian packages"
+    # Keep the packages' init scripts from starting system services.
+    local policy_added=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ -n "$policy_added" ] && rm -f /usr/sbin/policy-rc.d
+  fi
+  # hypopg lets PostgreSQL verify index recommendations; optional.
+  local pgver
+  pgver=$(ls /usr/lib/postgresql | sort -V | tail -1)
+  if [ ! -f "/usr/share/postgresql/$pgver/extension/hypopg.control" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$pgver-hypopg" >/dev/null 2>&1 || echo "hypopg not available (optional)"
+  fi
+}
+
+start_postgres() {
+  local bin dir port pw
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  dir=$(mktemp -d /tmp/dbconsultant-pg.XXXXXX)
+  _dbc_server_dirs+=("$dir")
+  chmod 755 "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  pw=$(random_password)
+  echo "$pw" > "$dir/pwfile"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir/pwfile"
+  as_postgres "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
+    --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log"; return 1; }
+  rm -f "$dir/pwfile"
+  port=$(free_port)
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || { cat "$dir/server.log"; return 1; }
+  _dbc_pg_ctl="$bin/pg_ctl"
+  _dbc_pg_data="$dir/data"
+  export DBCONSULTANT_TEST_POSTGRES_URL="postgres://postgres:$pw@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+start_mariadb() {
+  local dir port pw
+  dir=$(mktemp -d /tmp/dbconsultant-mariadb.XXXXXX)
+  _dbc_server_dirs+=("$dir")
+  mariadb-install-db --no-defaults --datadir="$dir/data" --user=root \
+    --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
+    || { cat "$dir/install.log"; return 1; }
+  port=$(free_port)
+  mariadbd --no-defaults --datadir="$dir/data" --user=root --port="$port" --bind-address=127.0.0.1 \
+    --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
+    --skip-log-bin --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
+    --max-connections=300 2>/dev/null &
+  _dbc_my_pid=$!
+  for _ in $(seq 1 120); do
+    mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 || { cat "$dir/error.log"; return 1; }
+  pw=$(random_password)
+  mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
+    "CREATE USER 'dbc'@'127.0.0.1' IDENTIFIED BY '$pw'; GRANT ALL PRIVILEGES ON *.* TO 'dbc'@'127.0.0.1' WITH GRANT OPTION;"
+  export DBCONSULTANT_TEST_MYSQL_URL="mysql://dbc:$pw@127.0.0.1:$port/mysql"
+  echo "MariaDB $(mariadbd --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+stop_servers() {
+  if [ -n "$_dbc_pg_ctl" ]; then
+    as_postgres "$_dbc_pg_ctl" -D "$_dbc_pg_data" -m immediate stop >/dev/null 2>&1 || true
+    _dbc_pg_ctl=""
+  fi
+  if [ -n "$_dbc_my_pid" ]; then
+    kill "$_dbc_my_pid" 2>/dev/null || true
+    wait "$_dbc_my_pid" 2>/dev/null || true
+    _dbc_my_pid=""
+  fi
+  local d
+  for d in "${_dbc_server_dirs[@]}"; do rm -rf "$d"; done
+  _dbc_server_dirs=()
+}
+
+start_servers() {
+  install_server_packages
+  trap stop_servers EXIT
+  trap 'stop_servers; exit 130' INT TERM
+  start_postgres
+  start_mariadb
+}
