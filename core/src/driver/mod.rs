@@ -13,6 +13,10 @@ use crate::model::SchemaSnapshot;
 use crate::sql::ParsedStatement;
 use crate::url::DatabaseUrl;
 
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -145,6 +149,11 @@ pub trait Sandbox: Send {
     async fn execute(&mut self, statement: &ParsedStatement) -> std::result::Result<Execution, StatementError>;
     async fn introspect(&mut self) -> Result<SchemaSnapshot>;
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult>;
+    /// Tables holding only a sample of the target's rows (MySQL scratch copies): checks whose
+    /// answer depends on every row (a missing FK parent) cannot be trusted on them.
+    fn sampled_tables(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Discard the sandbox (delete the copy / roll back / drop the scratch database).
     async fn close(self: Box<Self>) -> Result<()>;
 }
@@ -156,11 +165,27 @@ pub enum ConstraintViolation {
     NotNull { table: String, column: String },
 }
 
+/// The inspection path runs queries only: refuse anything but a single SELECT/WITH before it
+/// reaches the database (which also refuses writes: the session is read-only).
+pub fn require_select(sql: &str, dialect: Dialect) -> Result<()> {
+    let parsed = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql);
+    match parsed.as_deref() {
+        Ok([sqlparser::ast::Statement::Query(_)]) => Ok(()),
+        Ok(_) => Err(Error::invalid("only a single read-only SELECT can run on the target")),
+        Err(e) => Err(Error::invalid(format!("cannot parse query: {e}"))),
+    }
+}
+
 /// Connect read-only to the database a URL names.
 pub async fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>> {
     match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteDriver::open(path).await?)),
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres { url: raw } => Ok(Box::new(postgres::PostgresDriver::open(raw, url.redacted()).await?)),
+        #[cfg(feature = "mysql")]
+        DatabaseUrl::Mysql { url: raw } => Ok(Box::new(mysql::MysqlDriver::open(raw, url.redacted()).await?)),
+        #[allow(unreachable_patterns)] // reachable when a driver feature is disabled
         other => Err(Error::Connection {
             url: other.redacted(),
             reason: format!(

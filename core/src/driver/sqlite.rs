@@ -79,6 +79,7 @@ impl Driver for SqliteDriver {
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
+        super::require_select(sql, Dialect::Sqlite)?;
         let mut conn = self.pool.acquire().await.map_err(internal)?;
         query(&mut conn, sql, max_rows).await
     }

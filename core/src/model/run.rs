@@ -163,6 +163,9 @@ pub struct TestRun {
     /// The database the run looked at, with any password redacted.
     #[serde(default)]
     pub target: Option<String>,
+    /// Where the migration ran (the sandbox), for schema runs.
+    #[serde(default)]
+    pub sandbox: Option<String>,
     /// Dialect of the target (`sqlite`, `postgres`, `mysql`).
     #[serde(default)]
     pub dialect: Option<String>,

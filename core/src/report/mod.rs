@@ -81,6 +81,7 @@ pub(crate) mod fixtures {
             created_at: "2026-11-21T10:00:00Z".into(),
             approved_by: None, decided_by: None, decided_at: None, decision_comment: None,
             target: Some("sqlite://examples/shop.db".into()),
+            sandbox: None,
             dialect: Some("sqlite".into()),
             fail_above: Some(50),
             inputs: vec!["migrations/002_unsafe.sql".into()],

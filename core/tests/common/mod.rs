@@ -43,6 +43,8 @@ pub fn request(db: &Path, migrations: Vec<MigrationSource>) -> SchemaValidationR
     }
 }
 
+pub mod servers;
+
 pub fn sha256ish(path: &Path) -> Vec<u8> {
     // Byte-for-byte comparison is stricter than any hash.
     std::fs::read(path).unwrap()

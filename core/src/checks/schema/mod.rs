@@ -131,7 +131,8 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
         _ => None,
     };
     let mut sandbox = sandbox_target.as_deref().unwrap_or(target.as_ref()).open_sandbox(&sandbox_options).await?;
-    tracing::info!(sandbox = %sandbox.description(), "sandbox open");
+    let sandbox_description = sandbox.description();
+    tracing::info!(sandbox = %sandbox_description, "sandbox open");
     let masker = req.config.masker();
     // Whatever happens inside, the sandbox is closed (rolled back / deleted / dropped).
     let outcome = run_in_sandbox(sandbox.as_mut(), &script, &target_schema, &masker, req.config.sample_limit).await;
@@ -153,6 +154,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     let fail_above = req.fail_above.or(req.config.fail_above);
     let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &req.migrations);
     run.integrity_results = outcome.verification.integrity_results;
+    run.sandbox = Some(sandbox_description);
     finish(&mut run, findings, changes, outcome.failure.as_ref(), req.require_human_approval);
     Ok(run)
 }
@@ -235,6 +237,7 @@ fn new_run(environment: Environment, trigger_type: TriggerType, dialect: Dialect
         decided_at: None,
         decision_comment: None,
         target,
+        sandbox: None,
         dialect: Some(dialect.to_string()),
         fail_above,
         inputs: inputs.iter().map(|m| m.name.clone()).collect(),

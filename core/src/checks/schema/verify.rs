@@ -21,6 +21,8 @@ pub struct ConstraintCheck {
     pub count_sql: String,
     /// Returns up to N offending rows (duplicates numbered by `duplicate_group`).
     pub sample_sql: String,
+    /// The referenced table of a foreign-key check.
+    pub parent: Option<String>,
 }
 
 /// Builds constraint checks as SQL in one dialect.
@@ -60,6 +62,7 @@ impl CheckBuilder {
             constraint,
             count_sql: format!("SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"),
             sample_sql: format!("SELECT DENSE_RANK() OVER (ORDER BY {order}) AS duplicate_group, t.* FROM {t} t JOIN ({groups}) d ON {join} ORDER BY {order} LIMIT {}", self.limit),
+            parent: None,
         }
     }
 
@@ -71,6 +74,7 @@ impl CheckBuilder {
             constraint: format!("{table}.{column} NOT NULL"),
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE {c} IS NULL"),
             sample_sql: format!("SELECT * FROM {t} WHERE {c} IS NULL LIMIT {}", self.limit),
+            parent: None,
         }
     }
 
@@ -91,6 +95,7 @@ impl CheckBuilder {
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
             sample_sql: format!("SELECT c.* FROM {t} c WHERE {orphan} LIMIT {}", self.limit),
+            parent: Some(parent.to_string()),
         }
     }
 
@@ -103,6 +108,7 @@ impl CheckBuilder {
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
             sample_sql: format!("SELECT * FROM {t} WHERE NOT ({expression}) LIMIT {}", self.limit),
+            parent: None,
         }
     }
 }
@@ -122,10 +128,22 @@ pub async fn verify_new_constraints(
     sample_limit: usize,
 ) -> Verification {
     let builder = CheckBuilder::new(sandbox.dialect(), sample_limit);
+    let sampled = sandbox.sampled_tables();
     let mut out = Verification { findings: Vec::new(), integrity_results: Vec::new() };
     for (name, table) in &after.tables {
         let old = before.tables.get(name);
         for check in new_constraint_checks(&builder, table, old, after) {
+            if let Some(parent) = check.parent.as_ref().filter(|p| sampled.iter().any(|s| s.eq_ignore_ascii_case(p))) {
+                out.findings.push(Finding {
+                    rule: "constraint-check-error".into(),
+                    severity: Severity::Low,
+                    message: format!("foreign key {} on {} not checked: the sandbox holds only a sample of {parent}", check.constraint, check.table),
+                    statement: None, line: None, column: None,
+                    suggestion: Some("Raise [sandbox] sample_rows, or check it with `integrity check` on the target.".into()),
+                    file: None, sample_records: Vec::new(),
+                });
+                continue;
+            }
             let (count, samples) = match run_check(sandbox, &check, masker, sample_limit).await {
                 Ok(r) => r,
                 Err(e) => {

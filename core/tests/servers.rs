@@ -1,0 +1,324 @@
+//! Every capability on PostgreSQL and MariaDB/MySQL, against real servers started by
+//! scripts/test.sh: introspection, read-only inspection, sandboxes, findings, bad input.
+
+mod common;
+
+use common::servers::{Server, TestDb};
+use common::*;
+use dbconsultant::driver::{connect, SandboxOptions};
+use dbconsultant::model::{Compatibility, IntegrityType, RunStatus, SchemaSnapshot, Severity, TestRun};
+use dbconsultant::url::DatabaseUrl;
+use dbconsultant::{ErrorKind, MigrationSource, SchemaValidationRequest};
+
+fn req(db: &TestDb, sql: &str) -> SchemaValidationRequest {
+    let mut r = SchemaValidationRequest {
+        database_url: db.url.clone(),
+        migrations: vec![MigrationSource { name: "migration.sql".into(), sql: sql.into() }],
+        ..Default::default()
+    };
+    r.config.sandbox.allow_scratch_on_target = true;
+    r
+}
+
+async fn validate(db: &TestDb, sql: &str) -> TestRun {
+    let dir = tempfile::tempdir().unwrap();
+    consultant(dir.path()).await.validate_schema(&req(db, sql)).await.unwrap()
+}
+
+async fn introspect(db: &TestDb) -> SchemaSnapshot {
+    connect(&DatabaseUrl::parse(&db.url).unwrap()).await.unwrap().introspect().await.unwrap()
+}
+
+fn finding<'a>(run: &'a TestRun, rule: &str) -> &'a dbconsultant::model::Finding {
+    run.findings.iter().find(|f| f.rule == rule).unwrap_or_else(|| panic!("no {rule} finding in {:#?}", run.findings))
+}
+
+const FK_MIGRATION: &str = "ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id);";
+
+async fn introspection_normalizes_the_catalogs(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    let s = introspect(&db).await;
+    let names: Vec<&str> = s.tables.keys().map(String::as_str).collect();
+    assert_eq!(names, ["customers", "legacy_coupons", "order_items", "orders", "products"]);
+    assert_eq!(s.views, ["paid_orders"]);
+    let items = &s.tables["order_items"];
+    assert_eq!(items.primary_key, ["order_id", "product_id"]);
+    let mut parents: Vec<&str> = items.foreign_keys.iter().map(|f| f.referenced_table.as_str()).collect();
+    parents.sort();
+    assert_eq!(parents, ["orders", "products"]);
+    assert_eq!(items.foreign_keys.iter().find(|f| f.referenced_table == "orders").unwrap().referenced_columns, ["id"]);
+    let products = &s.tables["products"];
+    let unique_sku = products.unique_constraints.iter().any(|u| u.columns == ["sku"])
+        || products.indexes.iter().any(|i| i.unique && i.columns == ["sku"]);
+    assert!(unique_sku, "{products:#?}");
+    assert!(products.check_constraints.iter().any(|c| c.expression.contains("price_cents")), "{products:#?}");
+    let orders = &s.tables["orders"];
+    assert!(orders.indexes.iter().any(|i| i.name == "idx_orders_customer" && i.columns == ["customer_id"] && !i.unique));
+    let email = s.tables["customers"].column("email").unwrap();
+    assert!(!email.nullable);
+    assert!(s.tables["customers"].column("phone").unwrap().nullable);
+    assert!(orders.column("status").unwrap().default.as_deref().unwrap_or("").contains("new"));
+    assert_eq!(s.tables["customers"].row_estimate, Some(7));
+}
+
+async fn inspection_refuses_writes(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    // A function that writes, called through a SELECT: the read-only session refuses it.
+    let (setup, call) = match server {
+        Server::Postgres => (
+            "CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql AS $$ INSERT INTO legacy_coupons VALUES ('HACK', 99) RETURNING 1 $$;",
+            "SELECT sneaky() AS x",
+        ),
+        Server::Mysql => (
+            "CREATE FUNCTION sneaky() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO legacy_coupons VALUES ('HACK', 99); RETURN 1; END",
+            "SELECT sneaky() AS x",
+        ),
+    };
+    db.exec(setup).await;
+    let driver = connect(&DatabaseUrl::parse(&db.url).unwrap()).await.unwrap();
+    let err = driver.query(call, 10).await.unwrap_err().to_string().to_lowercase();
+    assert!(err.contains("read-only") || err.contains("read only"), "{err}");
+    // Anything but a SELECT never reaches the server.
+    for write in ["DELETE FROM customers", "DROP TABLE customers", "SELECT 1; DROP TABLE customers"] {
+        assert_eq!(driver.query(write, 10).await.unwrap_err().kind(), ErrorKind::InvalidInput, "{write}");
+    }
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM customers").await, 7);
+}
+
+async fn safe_index_passes(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    let run = validate(&db, &std::fs::read_to_string(repo_root().join("examples/migrations/001_index_order_status.sql")).unwrap()).await;
+    assert_eq!(run.status, RunStatus::Passed, "{run:#?}");
+    assert!(run.summary.starts_with("Index addition detected, no breaking change"), "{}", run.summary);
+    assert_eq!(run.dialect.as_deref(), Some(server_dialect(server)));
+    assert!(!run.target.as_deref().unwrap().contains(&server.password()), "password leaked into the run");
+}
+
+fn server_dialect(server: Server) -> &'static str {
+    match server {
+        Server::Postgres => "postgres",
+        Server::Mysql => "mysql",
+    }
+}
+
+async fn unique_on_duplicates_fails_with_masked_rows(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    let run = validate(&db, &std::fs::read_to_string(repo_root().join("examples/migrations/002_unique_customer_email.sql")).unwrap()).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    let f = finding(&run, "migration-fails");
+    assert_eq!(f.statement, Some(2));
+    assert!(!f.message.contains("@example.com"), "data value leaked: {}", f.message);
+    let ids: Vec<i64> = f.sample_records.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [1, 4, 3, 7], "{:#?}", f.sample_records);
+    assert!(f.sample_records.iter().all(|r| r["email"] == "<masked>"));
+}
+
+async fn orphans_block_a_new_foreign_key(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    let run = validate(&db, FK_MIGRATION).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    let f = finding(&run, "migration-fails");
+    let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
+    assert_eq!(orphans, [42, 99], "{f:#?}");
+}
+
+async fn destructive_cleanup_never_touches_the_target(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    let before = introspect(&db).await;
+    let sql = std::fs::read_to_string(repo_root().join("examples/migrations/003_cleanup_legacy.sql")).unwrap();
+    let run = validate(&db, &sql).await;
+    for rule in ["ban-drop-table", "ban-drop-column", "renaming-column", "delete-without-where"] {
+        finding(&run, rule);
+    }
+    let status = |name: &str| run.schema_changes.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("{name}: {:#?}", run.schema_changes)).compatibility_status;
+    assert_eq!(status("legacy_coupons"), Compatibility::Destructive);
+    assert_eq!(status("legacy_sku"), Compatibility::Destructive);
+    assert_eq!(status("total"), Compatibility::Breaking);
+    // The target is unchanged: same schema, same rows.
+    assert_eq!(introspect(&db).await, before);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM order_items").await, 6);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
+}
+
+async fn validation_is_deterministic(server: Server) {
+    let Some(db) = TestDb::shop(server).await else { return };
+    let sql = std::fs::read_to_string(repo_root().join("examples/migrations/003_cleanup_legacy.sql")).unwrap();
+    let strip = |mut run: TestRun| {
+        run.test_run_id.clear();
+        run.created_at.clear();
+        run.sandbox = None; // names a temporary copy / scratch database, like the run id
+        serde_json::to_string(&run).unwrap()
+    };
+    let first = strip(validate(&db, &sql).await);
+    assert_eq!(strip(validate(&db, &sql).await), first);
+}
+
+async fn bad_connections_are_clear_and_redacted(server: Server) {
+    let Some(admin) = server.admin_url() else { return };
+    let password = server.password();
+    let mut wrong = url::Url::parse(&admin).unwrap();
+    wrong.set_password(Some("not-the-password")).unwrap();
+    let mut unreachable = url::Url::parse(&admin).unwrap();
+    unreachable.set_port(Some(1)).unwrap();
+    let mut missing = url::Url::parse(&admin).unwrap();
+    missing.set_path("/no_such_database");
+    for (url, expected) in [(wrong.to_string(), "password"), (unreachable.to_string(), "refused"), (missing.to_string(), "no_such_database")] {
+        let err = match connect(&DatabaseUrl::parse(&url).unwrap()).await {
+            Ok(_) => panic!("{url} connected"),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert_eq!(err.kind(), ErrorKind::Connection, "{text}");
+        assert!(text.to_lowercase().contains(expected), "{text}");
+        assert!(!text.contains(&password) && !text.contains("not-the-password"), "secret in {text}");
+        assert!(text.contains(":***@"), "{text}");
+    }
+}
+
+macro_rules! on_every_server {
+    ($($name:ident),+ $(,)?) => {
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Server::Postgres).await })+
+        }
+        mod mysql {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Server::Mysql).await })+
+        }
+    };
+}
+
+on_every_server!(
+    introspection_normalizes_the_catalogs,
+    inspection_refuses_writes,
+    safe_index_passes,
+    unique_on_duplicates_fails_with_masked_rows,
+    orphans_block_a_new_foreign_key,
+    destructive_cleanup_never_touches_the_target,
+    validation_is_deterministic,
+    bad_connections_are_clear_and_redacted,
+);
+
+mod postgres_only {
+    use super::*;
+
+    #[tokio::test]
+    async fn not_valid_deferrable_partial_expression_and_enum_are_introspected() {
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        db.exec("CREATE TYPE order_channel AS ENUM ('web', 'store');
+            ALTER TABLE orders ADD COLUMN channel order_channel;
+            ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) DEFERRABLE NOT VALID;
+            CREATE INDEX ix_open_orders ON orders (placed_at) WHERE status = 'new';
+            CREATE UNIQUE INDEX ux_customers_lower_email ON customers (lower(email)) WHERE deleted_at IS NOT NULL;").await;
+        let s = introspect(&db).await;
+        let fk = s.tables["orders"].foreign_keys.iter().find(|f| f.name.as_deref() == Some("fk_orders_customer")).unwrap();
+        assert!(!fk.enforced, "NOT VALID");
+        assert!(fk.deferrable);
+        let open = s.tables["orders"].indexes.iter().find(|i| i.name == "ix_open_orders").unwrap();
+        assert_eq!(open.predicate.as_deref(), Some("status = 'new'::text"));
+        assert_eq!(open.method.as_deref(), Some("btree"));
+        let lower = s.tables["customers"].indexes.iter().find(|i| i.name == "ux_customers_lower_email").unwrap();
+        assert_eq!(lower.columns, ["lower(email)"]);
+        assert!(lower.unique);
+        assert_eq!(s.enums["order_channel"], ["web", "store"]);
+        assert_eq!(s.tables["orders"].column("channel").unwrap().data_type, "order_channel");
+        // Validating the NOT VALID key later is a breaking change the diff reports.
+        let run = validate(&db, "ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;").await;
+        assert_eq!(run.status, RunStatus::Failed, "orphans 42 and 99 make validation fail: {run:#?}");
+    }
+
+    #[tokio::test]
+    async fn locks_and_rewrites_are_reported_per_statement() {
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        let run = validate(&db, "ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\nCREATE INDEX ix_orders_placed ON orders (placed_at);\nALTER TABLE customers ADD COLUMN nickname text;").await;
+        let locks: Vec<_> = run.findings.iter().filter(|f| f.rule == "lock-observed").collect();
+        let rewrite = locks.iter().find(|f| f.statement == Some(1)).expect("statement 1 lock");
+        assert!(rewrite.message.contains("takes AccessExclusiveLock on order_items and rewrites it (6 rows)"), "{}", rewrite.message);
+        assert_eq!(rewrite.severity, Severity::High);
+        let index = locks.iter().find(|f| f.statement == Some(2)).expect("statement 2 lock");
+        assert!(index.message.contains("ShareLock on orders"), "{}", index.message);
+        let add = locks.iter().find(|f| f.statement == Some(3)).expect("statement 3 lock");
+        assert!(add.message.contains("AccessExclusiveLock on customers") && !add.message.contains("rewrites"), "{}", add.message);
+        assert_eq!(add.severity, Severity::Low);
+    }
+
+    #[tokio::test]
+    async fn transaction_control_and_concurrently_in_the_sandbox() {
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        let run = validate(&db, "BEGIN;\nDROP TABLE legacy_coupons;\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix_orders_status ON orders (status);").await;
+        let skipped: Vec<_> = run.findings.iter().filter(|f| f.rule == "sandbox-skipped").map(|f| f.statement.unwrap()).collect();
+        assert_eq!(skipped, [1, 3]);
+        let note = finding(&run, "sandbox-note");
+        assert_eq!(note.statement, Some(4));
+        assert!(run.schema_changes.iter().any(|c| c.name == "ix_orders_status"));
+        // The migration's COMMIT did not commit anything.
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
+    }
+
+    #[tokio::test]
+    async fn shadow_database_sandbox() {
+        let Some(target) = TestDb::shop(Server::Postgres).await else { return };
+        let shadow = TestDb::shop(Server::Postgres).await.unwrap();
+        shadow.exec("DELETE FROM order_items; DELETE FROM orders WHERE customer_id > 7;").await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = req(&target, FK_MIGRATION);
+        request.sandbox_url = Some(shadow.url.clone());
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        // The shadow has no orphans, so the migration passes there.
+        assert!(run.findings.iter().all(|f| f.rule != "migration-fails"), "{:#?}", run.findings);
+        assert_eq!(shadow.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'fk_orders_customer'").await, 0);
+    }
+}
+
+mod mysql_only {
+    use super::*;
+
+    #[tokio::test]
+    async fn alter_algorithms_are_probed() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let run = validate(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);\nALTER TABLE customers ADD INDEX ix_customers_phone (phone);\nALTER TABLE orders MODIFY total BIGINT NOT NULL;").await;
+        let algo: Vec<(usize, String)> = run.findings.iter().filter(|f| f.rule == "alter-algorithm").map(|f| (f.statement.unwrap(), f.message.clone())).collect();
+        assert!(algo[0].1.contains("INSTANT"), "{algo:?}");
+        assert!(algo[1].1.contains("INPLACE"), "{algo:?}");
+        assert!(algo[2].1.contains("COPY") && algo[2].1.contains("(5 rows)"), "{algo:?}");
+        assert_eq!(run.findings.iter().find(|f| f.rule == "alter-algorithm" && f.statement == Some(3)).unwrap().severity, Severity::High);
+    }
+
+    #[tokio::test]
+    async fn scratch_database_is_dropped_and_required() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let run = validate(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);\nALTER TABLE nope ADD COLUMN x INT;").await;
+        assert_eq!(run.status, RunStatus::Failed, "fails half-way");
+        // The run names its scratch database; it is gone afterwards.
+        let sandbox = run.sandbox.clone().unwrap();
+        let scratch = sandbox.split_whitespace().nth(2).unwrap();
+        assert!(scratch.starts_with("dbconsultant_sandbox_"), "{sandbox}");
+        let leftover = db.scalar(&format!("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{scratch}'")).await;
+        assert_eq!(leftover, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = req(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);");
+        request.config.sandbox = SandboxOptions::default();
+        let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Sandbox);
+        assert!(err.to_string().contains("--sandbox-url"), "{err}");
+        // Statements naming another database never run in the scratch copy.
+        for escape in [format!("DROP TABLE {}.legacy_coupons;", db.name), format!("INSERT INTO {0}.legacy_coupons SELECT 'X', 1 FROM dual;", db.name), "DELETE FROM mysql.user WHERE 1 = 0;".to_string()] {
+            let run = validate(&db, &escape).await;
+            assert!(finding(&run, "migration-fails").message.contains("names database"), "{escape}");
+        }
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
+    }
+
+    #[tokio::test]
+    async fn sampled_tables_do_not_produce_false_orphans() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = req(&db, FK_MIGRATION);
+        request.config.sandbox.sample_rows = 2;
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        assert!(run.findings.iter().all(|f| f.rule != "new-constraint-violated"), "{:#?}", run.findings);
+        assert!(run.findings.iter().any(|f| f.rule == "constraint-check-error" && f.message.contains("sample of customers")), "{:#?}", run.findings);
+        let _ = IntegrityType::Fk;
+    }
+}
