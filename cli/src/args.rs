@@ -54,6 +54,16 @@ pub struct ValidateArgs {
     /// Must match the URL's dialect when given.
     #[arg(long)]
     pub dialect: Option<String>,
+    /// Run the migration there instead of on the target's server: a PostgreSQL shadow
+    /// database, or a MySQL/MariaDB server for the scratch database.
+    #[arg(long, env = "DBCONSULTANT_SANDBOX_URL", hide_env_values = true)]
+    pub sandbox_url: Option<String>,
+    /// MySQL/MariaDB: allow a scratch database on the target's server (needs CREATE/DROP).
+    #[arg(long)]
+    pub sandbox_on_target: bool,
+    /// MySQL/MariaDB: rows copied per table into the scratch database.
+    #[arg(long, value_name = "N")]
+    pub sample_rows: Option<u64>,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]

@@ -55,6 +55,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Schema(SchemaCommand::Validate(a)) => {
             let format: Format = a.output.format.parse()?;
+            let mut config = inputs::load_config(&a.rules)?;
+            config.sandbox.allow_scratch_on_target |= a.sandbox_on_target;
+            if let Some(n) = a.sample_rows {
+                config.sandbox.sample_rows = n;
+            }
             let request = SchemaValidationRequest {
                 database_url: a.db.clone(),
                 migrations: inputs::read_migrations(&a.files)?,
@@ -63,7 +68,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 require_human_approval: a.require_approval,
                 fail_above: a.rules.fail_above,
                 dialect: a.dialect.as_deref().map(str::parse).transpose()?,
-                config: inputs::load_config(&a.rules)?,
+                sandbox_url: a.sandbox_url.clone(),
+                config,
             };
             let consultant = open(cli.store).await?;
             let run = consultant.validate_schema(&request).await?;

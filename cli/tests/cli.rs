@@ -297,3 +297,44 @@ fn rules_command_lists_every_rule() {
         assert!(out.contains(id), "{id}");
     }
 }
+
+/// The servers scripts/test.sh starts; missing means the test command was not used.
+fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => None,
+        Err(_) => panic!("{var} is not set: run the tests through scripts/test.sh (or set DBCONSULTANT_SKIP_SERVER_TESTS=1 locally)"),
+    }
+}
+
+#[test]
+fn server_targets_through_the_cli_without_leaking_passwords() {
+    let env = Env::new();
+    let m = repo().join("examples/migrations/001_index_order_status.sql").display().to_string();
+    let table = env.dir.path().join("table.sql");
+    std::fs::write(&table, "CREATE TABLE dbc_cli_probe (id bigint PRIMARY KEY);").unwrap();
+    let t = table.display().to_string();
+    for var in ["DBCONSULTANT_TEST_POSTGRES_URL", "DBCONSULTANT_TEST_MYSQL_URL"] {
+        let Some(admin) = server_url(var) else { continue };
+        let mut url = url_with_password(&admin, "wrong-password");
+        let out = env.cmd(&["schema", "validate", "--db", &url, &m]);
+        assert_eq!(code(&out), 3, "{}", stderr(&out));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!all.contains("wrong-password") && all.contains(":***@"), "{all}");
+        // The right password: a run in the sandbox (rolled back / scratch database).
+        url = admin.clone();
+        let out = env.cmd(&["schema", "validate", "--db", &url, "--sandbox-on-target", "--format", "json", &t]);
+        assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+        let doc = json(&out);
+        let password = admin.split(':').nth(2).unwrap().split('@').next().unwrap().to_string();
+        assert!(!doc.to_string().contains(&password), "password in the run document");
+        assert_eq!(doc["schema_changes"][0]["name"], "dbc_cli_probe");
+    }
+}
+
+fn url_with_password(url: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (auth, host) = rest.split_once('@').unwrap();
+    let user = auth.split(':').next().unwrap();
+    format!("{scheme}://{user}:{password}@{host}")
+}
