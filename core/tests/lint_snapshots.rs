@@ -25,3 +25,8 @@ fn sqlite_examples() {
         insta::assert_yaml_snapshot!(m, lint_file(&rel, Dialect::Sqlite));
     }
 }
+
+#[test]
+fn mysql_hazards() {
+    insta::assert_yaml_snapshot!(lint_file("tests/fixtures/mysql_hazards.sql", Dialect::Mysql));
+}

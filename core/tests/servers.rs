@@ -286,6 +286,16 @@ mod mysql_only {
     }
 
     #[tokio::test]
+    async fn modify_that_drops_not_null_is_caught_with_the_schema() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let run = validate(&db, "ALTER TABLE customers MODIFY email VARCHAR(300);").await;
+        let f = finding(&run, "mysql-modify-drops-attributes");
+        assert!(f.message.contains("silently becomes nullable"), "{}", f.message);
+        let change = run.schema_changes.iter().find(|c| c.name == "email").unwrap();
+        assert!(change.details.contains("now nullable"), "{}", change.details);
+    }
+
+    #[tokio::test]
     async fn scratch_database_is_dropped_and_required() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let run = validate(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);\nALTER TABLE nope ADD COLUMN x INT;").await;

@@ -34,6 +34,11 @@ mod changing_column_type;
 mod concurrently_in_transaction;
 mod constraint_missing_not_valid;
 mod delete_without_where;
+mod mysql_alter_copies_table;
+mod mysql_charset_change;
+mod mysql_column_position;
+mod mysql_foreign_key_large_table;
+mod mysql_modify_drops_attributes;
 mod disallowed_unique_constraint;
 mod prefer_bigint_primary_key;
 mod prefer_decimal_for_money;
@@ -92,6 +97,11 @@ pub trait Rule: Sync {
         None
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation>;
+    /// For statements the parser cannot read: rules that recognise valid SQL beyond the
+    /// parser (MySQL `CONVERT TO CHARACTER SET`, ...) report from the text.
+    fn check_unparsed(&self, _ctx: &RuleContext, _stmt: &ParsedStatement) -> Vec<Violation> {
+        Vec::new()
+    }
 }
 
 /// Opt-in policies from `dbconsultant.toml`.
@@ -123,6 +133,11 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
         &adding_volatile_default::AddingVolatileDefault,
         &concurrently_in_transaction::ConcurrentlyInTransaction,
         &require_lock_timeout::RequireLockTimeout,
+        &mysql_alter_copies_table::MysqlAlterCopiesTable,
+        &mysql_foreign_key_large_table::MysqlForeignKeyLargeTable,
+        &mysql_modify_drops_attributes::MysqlModifyDropsAttributes,
+        &mysql_column_position::MysqlColumnPosition,
+        &mysql_charset_change::MysqlCharsetChange,
         &sqlite_unsupported_alter::SqliteUnsupportedAlter,
         &sqlite_table_rebuild::SqliteTableRebuild,
         &require_primary_key::RequirePrimaryKey,
@@ -213,27 +228,35 @@ pub fn lint(
         .collect();
     let mut findings = Vec::new();
     for stmt in &script.statements {
-        if let Err(failure) = &stmt.ast {
-            if config.enabled(&syntax_error::SyntaxError, dialect) {
-                findings.push(syntax_error::finding(stmt, failure, dialect));
+        let violations: Vec<(&dyn Rule, Violation)> = match &stmt.ast {
+            Ok(ast) => rules.iter().flat_map(|r| r.check(&ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
+            Err(failure) => {
+                let recognised: Vec<(&dyn Rule, Violation)> =
+                    rules.iter().flat_map(|r| r.check_unparsed(&ctx, stmt).into_iter().map(move |v| (*r, v))).collect();
+                if config.enabled(&syntax_error::SyntaxError, dialect) {
+                    let mut f = syntax_error::finding(stmt, failure, dialect);
+                    if !recognised.is_empty() {
+                        // Valid SQL the parser does not support: other rules understood it.
+                        f.severity = Severity::Info;
+                        f.message = format!("{} (recognised as valid {dialect}; only text-based rules checked it)", f.message);
+                    }
+                    findings.push(f);
+                }
+                recognised
             }
-            continue;
-        }
-        let ast = stmt.statement().expect("checked above");
-        for rule in &rules {
-            for v in rule.check(&ctx, stmt, ast) {
-                findings.push(Finding {
-                    rule: rule.id().to_string(),
-                    severity: v.severity.unwrap_or(rule.severity()),
-                    message: v.message,
-                    statement: Some(stmt.index),
-                    line: Some(stmt.line),
-                    column: Some(stmt.column),
-                    suggestion: Some(v.suggestion),
-                    file: Some(stmt.file.clone()),
-                    sample_records: Vec::new(),
-                });
-            }
+        };
+        for (rule, v) in violations {
+            findings.push(Finding {
+                rule: rule.id().to_string(),
+                severity: v.severity.unwrap_or(rule.severity()),
+                message: v.message,
+                statement: Some(stmt.index),
+                line: Some(stmt.line),
+                column: Some(stmt.column),
+                suggestion: Some(v.suggestion),
+                file: Some(stmt.file.clone()),
+                sample_records: Vec::new(),
+            });
         }
     }
     findings
