@@ -7,9 +7,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "dbconsultant", version, about = "Checks database changes before they reach production.")]
 pub struct Cli {
-    /// Artifact store file (default: $DBCONSULTANT_STORE, else ~/.local/share/dbconsultant/store.db).
-    #[arg(long, global = true, env = "DBCONSULTANT_STORE")]
-    pub store: Option<PathBuf>,
+    /// Artifact store: a SQLite file or a postgres:// URL (default: $DBCONSULTANT_STORE, else
+    /// ~/.local/share/dbconsultant/store.db).
+    #[arg(long, global = true, env = "DBCONSULTANT_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// Log level for messages on stderr (error, warn, info, debug, trace).
     #[arg(long, global = true, default_value = "warn")]
     pub log_level: String,

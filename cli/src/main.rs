@@ -47,7 +47,7 @@ fn init_logging(level: &str) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
-async fn open(store: Option<std::path::PathBuf>) -> anyhow::Result<Consultant> {
+async fn open(store: Option<String>) -> anyhow::Result<Consultant> {
     Ok(Consultant::open(ConsultantOptions { store }).await?)
 }
 

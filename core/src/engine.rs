@@ -1,8 +1,6 @@
 //! [`Consultant`]: the one entry point every surface wraps. It runs a check and stores the
 //! run; bindings only convert arguments and map errors.
 
-use std::path::PathBuf;
-
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
 use crate::error::Result;
 use crate::model::{TestRun, TestRunSummary};
@@ -12,8 +10,8 @@ use crate::store::{default_store_path, AuditEvent, Decision, RunFilter, Store};
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ConsultantOptions {
-    /// Store file; `None` uses [`default_store_path`].
-    pub store: Option<PathBuf>,
+    /// Store: a SQLite file path or a `postgres://` URL; `None` uses [`default_store_path`].
+    pub store: Option<String>,
 }
 
 #[derive(Clone)]
@@ -23,8 +21,8 @@ pub struct Consultant {
 
 impl Consultant {
     pub async fn open(options: ConsultantOptions) -> Result<Consultant> {
-        let path = options.store.unwrap_or_else(default_store_path);
-        Ok(Consultant { store: Store::open(&path).await? })
+        let location = options.store.unwrap_or_else(default_store_path);
+        Ok(Consultant { store: Store::open_location(&location).await? })
     }
 
     pub fn store(&self) -> &Store {

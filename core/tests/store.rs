@@ -1,27 +1,77 @@
-//! The artifact store: lifecycle, approvals, audit trail, versioned schema.
+//! The artifact store: lifecycle, approvals, audit trail, versioned schema — the same tests
+//! on the embedded SQLite store and on a PostgreSQL store.
 
 mod common;
 
+use common::servers::{Server, TestDb};
 use common::*;
 use dbconsultant::model::RunStatus;
 use dbconsultant::store::{RunFilter, Store};
-use dbconsultant::{ErrorKind, MigrationSource};
+use dbconsultant::{Consultant, ConsultantOptions, ErrorKind, MigrationSource};
 use sqlx::Connection;
 
-async fn pending_run(dir: &std::path::Path) -> (dbconsultant::Consultant, String) {
+/// Where the store under test lives.
+enum Backing {
+    Sqlite(std::path::PathBuf),
+    Postgres(TestDb),
+}
+
+impl Backing {
+    async fn new(postgres: bool, dir: &std::path::Path) -> Option<Backing> {
+        if postgres {
+            Some(Backing::Postgres(TestDb::new(Server::Postgres, "SELECT 1").await?))
+        } else {
+            Some(Backing::Sqlite(dir.join("store.db")))
+        }
+    }
+
+    fn location(&self) -> String {
+        match self {
+            Backing::Sqlite(p) => p.to_string_lossy().into_owned(),
+            Backing::Postgres(db) => db.url.clone(),
+        }
+    }
+
+    async fn consultant(&self) -> Consultant {
+        Consultant::open(ConsultantOptions { store: Some(self.location()) }).await.unwrap()
+    }
+
+    async fn scalar(&self, sql: &str) -> i64 {
+        match self {
+            Backing::Sqlite(p) => {
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await.unwrap();
+                sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut conn).await.unwrap()
+            }
+            Backing::Postgres(db) => db.scalar(sql).await,
+        }
+    }
+
+    async fn exec(&self, sql: &str) {
+        match self {
+            Backing::Sqlite(p) => {
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                conn.close().await.unwrap();
+            }
+            Backing::Postgres(db) => db.exec(sql).await,
+        }
+    }
+}
+
+async fn pending_run(dir: &std::path::Path, c: &Consultant) -> String {
     let db = shop_db(dir).await;
-    let c = consultant(dir).await;
     let mut req = request(&db, vec![MigrationSource::inline("CREATE INDEX ix_orders_placed ON orders (placed_at);")]);
     req.require_human_approval = true;
     let run = c.validate_schema(&req).await.unwrap();
     assert_eq!(run.status, RunStatus::PendingApproval);
-    (c, run.test_run_id)
+    run.test_run_id
 }
 
-#[tokio::test]
-async fn approve_once_with_who_when_why_and_audit_trail() {
+async fn approve_once_with_who_when_why_and_audit_trail(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let (c, id) = pending_run(dir.path()).await;
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let id = pending_run(dir.path(), &c).await;
     let approved = c.approve(&id, "alice", Some("reviewed the index")).await.unwrap();
     assert_eq!(approved.status, RunStatus::Approved);
     assert_eq!(approved.approved_by.as_deref(), Some("alice"));
@@ -40,10 +90,21 @@ async fn approve_once_with_who_when_why_and_audit_trail() {
     assert_eq!(events, vec![("created", "dbconsultant"), ("approved", "alice")]);
 }
 
-#[tokio::test]
-async fn reject_records_the_rejecter_not_an_approver() {
+async fn concurrent_decisions_have_one_winner(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let (c, id) = pending_run(dir.path()).await;
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let id = pending_run(dir.path(), &c).await;
+    let (a, b) = tokio::join!(c.approve(&id, "alice", None), c.reject(&id, "bob", None));
+    assert!(a.is_ok() != b.is_ok(), "exactly one decision wins: {a:?} / {b:?}");
+    assert_eq!(store.scalar(&format!("SELECT COUNT(*) FROM approvals WHERE test_run_id = '{id}'")).await, 1);
+}
+
+async fn reject_records_the_rejecter_not_an_approver(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let id = pending_run(dir.path(), &c).await;
     let rejected = c.reject(&id, "carol", Some("needs CONCURRENTLY")).await.unwrap();
     assert_eq!(rejected.status, RunStatus::Rejected);
     assert_eq!(rejected.approved_by, None);
@@ -51,11 +112,11 @@ async fn reject_records_the_rejecter_not_an_approver() {
     assert_eq!(rejected.exit_code(), 1);
 }
 
-#[tokio::test]
-async fn passed_runs_and_unknown_ids_cannot_be_decided() {
+async fn passed_runs_and_unknown_ids_cannot_be_decided(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
     let db = shop_db(dir.path()).await;
-    let c = consultant(dir.path()).await;
     let run = c.validate_schema(&request(&db, vec![MigrationSource::inline("CREATE INDEX i ON orders (status);")])).await.unwrap();
     assert_eq!(c.approve(&run.test_run_id, "alice", None).await.unwrap_err().kind(), ErrorKind::ApprovalState);
     let missing = c.approve("00000000-0000-0000-0000-000000000000", "alice", None).await.unwrap_err();
@@ -66,10 +127,11 @@ async fn passed_runs_and_unknown_ids_cannot_be_decided() {
     assert_eq!(c.audit_trail(&run.test_run_id).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn list_filters_and_orders_newest_first() {
+async fn list_filters_and_orders_newest_first(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let (c, pending) = pending_run(dir.path()).await;
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let pending = pending_run(dir.path(), &c).await;
     let db = dir.path().join("shop.db");
     let failed = c.validate_schema(&request(&db, vec![example_migration("002_unique_customer_email.sql")])).await.unwrap();
     let all = c.list_test_runs(&RunFilter::default()).await.unwrap();
@@ -79,43 +141,68 @@ async fn list_filters_and_orders_newest_first() {
     assert_eq!(only_pending[0].test_run_id, pending);
     let only_failed = c.list_test_runs(&RunFilter { status: Some(RunStatus::Failed), ..Default::default() }).await.unwrap();
     assert_eq!(only_failed[0].test_run_id, failed.test_run_id);
+    assert_eq!(c.list_test_runs(&RunFilter { limit: Some(1), ..Default::default() }).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn result_rows_land_in_the_seed_tables() {
+async fn result_rows_land_in_the_seed_tables(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
     let db = shop_db(dir.path()).await;
-    let c = consultant(dir.path()).await;
     let run = c.validate_schema(&request(&db, vec![example_migration("004_orders_foreign_key.sql")])).await.unwrap();
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.unwrap();
-    let count = |table: &'static str| format!("SELECT COUNT(*) FROM {table} WHERE test_run_id = ?");
     for (table, expected) in [
         ("schema_validation_results", run.schema_changes.len()),
         ("data_integrity_results", run.integrity_results.len()),
         ("findings", run.findings.len()),
+        ("database_test_runs", 1),
     ] {
-        let n: i64 = sqlx::query_scalar(&count(table)).bind(&run.test_run_id).fetch_one(&mut conn).await.unwrap();
+        let column = if table == "database_test_runs" { "id" } else { "test_run_id" };
+        let n = store.scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = '{}'", run.test_run_id)).await;
         assert_eq!(n as usize, expected, "{table}");
     }
 }
 
-#[tokio::test]
-async fn store_schema_is_versioned_and_refuses_the_future() {
+async fn store_schema_is_versioned_and_refuses_the_future(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let store = Store::open(&path).await.unwrap();
+    let Some(backing) = Backing::new(postgres, dir.path()).await else { return };
+    let store = Store::open_location(&backing.location()).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
     store.close().await;
     // Reopening applies nothing twice.
-    let store = Store::open(&path).await.unwrap();
+    let store = Store::open_location(&backing.location()).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
     store.close().await;
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-    sqlx::query("INSERT INTO store_migrations VALUES (99, 'from the future', 'now')").execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    let err = Store::open(&path).await.err().unwrap();
+    backing.exec("INSERT INTO store_migrations VALUES (99, 'from the future', 'now')").await;
+    let err = Store::open_location(&backing.location()).await.err().unwrap();
     assert!(err.to_string().contains("newer than this dbconsultant understands"), "{err}");
+    if postgres {
+        let password = Server::Postgres.password();
+        assert!(!err.to_string().contains(&password), "{err}");
+    }
 }
+
+macro_rules! on_every_store {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite_store {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(false).await })+
+        }
+        mod postgres_store {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(true).await })+
+        }
+    };
+}
+
+on_every_store!(
+    approve_once_with_who_when_why_and_audit_trail,
+    concurrent_decisions_have_one_winner,
+    reject_records_the_rejecter_not_an_approver,
+    passed_runs_and_unknown_ids_cannot_be_decided,
+    list_filters_and_orders_newest_first,
+    result_rows_land_in_the_seed_tables,
+    store_schema_is_versioned_and_refuses_the_future,
+);
 
 #[tokio::test]
 async fn a_non_store_file_is_a_clear_error() {

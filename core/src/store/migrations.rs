@@ -4,7 +4,16 @@
 pub struct StoreMigration {
     pub version: i64,
     pub description: &'static str,
+    /// Written for SQLite; [`for_postgres`] maps its few type names.
     pub sql: &'static str,
+}
+
+/// The same schema in PostgreSQL's types: 64-bit keys and counters, doubles.
+pub fn for_postgres(sqlite_sql: &str) -> String {
+    sqlite_sql
+        .replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
+        .replace("INTEGER", "BIGINT")
+        .replace("REAL", "DOUBLE PRECISION")
 }
 
 pub const MIGRATIONS: &[StoreMigration] = &[StoreMigration {
@@ -71,7 +80,7 @@ CREATE TABLE performance_metrics (
     query_hash         TEXT NOT NULL,
     query              TEXT NOT NULL,
     execution_time_ms  REAL,
-    index_used         INTEGER NOT NULL,
+    index_used         BOOLEAN NOT NULL,
     plan               TEXT NOT NULL,
     recommendation     TEXT
 );
@@ -84,7 +93,7 @@ CREATE TABLE etl_validation_results (
     target_table    TEXT NOT NULL,
     source_count    INTEGER NOT NULL,
     target_count    INTEGER NOT NULL,
-    checksum_match  INTEGER NOT NULL,
+    checksum_match  BOOLEAN NOT NULL,
     details         TEXT NOT NULL
 );
 CREATE INDEX etl_validation_results_run ON etl_validation_results (test_run_id);

@@ -7,12 +7,13 @@ mod migrations;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{ConnectOptions, Row};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool};
+use sqlx::Row;
 
 use crate::error::{Error, Result};
 use crate::model::{RunKind, RunStatus, TestRun, TestRunSummary};
-use migrations::MIGRATIONS;
+use migrations::{for_postgres, MIGRATIONS};
 
 /// Environment variable naming the store file.
 pub const STORE_ENV: &str = "DBCONSULTANT_STORE";
@@ -44,65 +45,87 @@ pub enum Decision {
     Rejected,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs, approvals and audit events in SQLite (a file) or PostgreSQL (a URL). Queries are
+/// written once with `$N` placeholders, which both databases accept.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: AnyPool,
+    backend: Backend,
+    /// The file path, or the URL with its password redacted.
+    label: String,
 }
 
-/// Where the store lives when nobody says: `$DBCONSULTANT_STORE`, else
-/// `$XDG_DATA_HOME/dbconsultant/store.db`, else `~/.local/share/dbconsultant/store.db`,
-/// else `.dbconsultant/store.db` in the working directory.
-pub fn default_store_path() -> PathBuf {
+/// Where the store lives when nobody says: `$DBCONSULTANT_STORE` (a path or a
+/// `postgres://` URL), else `$XDG_DATA_HOME/dbconsultant/store.db`, else
+/// `~/.local/share/dbconsultant/store.db`, else `.dbconsultant/store.db` in the working
+/// directory.
+pub fn default_store_path() -> String {
     if let Some(p) = std::env::var_os(STORE_ENV).filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
+        return p.to_string_lossy().into_owned();
     }
-    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
-        return PathBuf::from(xdg).join("dbconsultant").join("store.db");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
-        return PathBuf::from(home).join(".local/share/dbconsultant/store.db");
-    }
-    PathBuf::from(".dbconsultant/store.db")
+    let path = if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
+        PathBuf::from(xdg).join("dbconsultant").join("store.db")
+    } else if let Some(home) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        PathBuf::from(home).join(".local/share/dbconsultant/store.db")
+    } else {
+        PathBuf::from(".dbconsultant/store.db")
+    };
+    path.to_string_lossy().into_owned()
 }
 
-fn store_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Store(format!("{}: {e}", path.display()))
+fn store_error(label: &str, e: impl std::fmt::Display) -> Error {
+    Error::Store(crate::url::redact_url(&format!("{label}: {e}")))
 }
 
 impl Store {
-    /// Open (creating and upgrading as needed) the store at `path`.
-    pub async fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| store_error(path, format!("cannot create directory: {e}")))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10))
-            .disable_statement_logging();
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
+    /// Open (creating and upgrading as needed) the store at a file path (or `sqlite://path`)
+    /// or a `postgres://` URL.
+    pub async fn open_location(location: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let lower = location.to_ascii_lowercase();
+        let (backend, url, label) = if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            (Backend::Postgres, location.to_string(), crate::url::redact_url(location))
+        } else {
+            let path = location.strip_prefix("sqlite://").unwrap_or(location);
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| store_error(path, format!("cannot create directory: {e}")))?;
+            }
+            (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"), path.to_string())
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 1 } else { 4 })
+            .acquire_timeout(std::time::Duration::from_secs(15))
+            .connect(&url)
             .await
-            .map_err(|e| store_error(path, e))?;
-        let store = Store { pool, path: path.to_path_buf() };
+            .map_err(|e| store_error(&label, e))?;
+        let store = Store { pool, backend, label };
         store.upgrade().await?;
         Ok(store)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Open the SQLite store at `path`.
+    pub async fn open(path: &Path) -> Result<Store> {
+        Store::open_location(&path.to_string_lossy()).await
+    }
+
+    /// The file path, or the URL with its password redacted.
+    pub fn location(&self) -> &str {
+        &self.label
     }
 
     async fn upgrade(&self) -> Result<()> {
-        let err = |e: sqlx::Error| store_error(&self.path, e);
-        sqlx::query("CREATE TABLE IF NOT EXISTS store_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        let err = |e: sqlx::Error| store_error(&self.label, e);
+        sqlx::query("CREATE TABLE IF NOT EXISTS store_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)")
             .execute(&self.pool)
             .await
-            .map_err(|e| store_error(&self.path, format!("not a dbconsultant store ({e})")))?;
-        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM store_migrations")
+            .map_err(|e| store_error(&self.label, format!("not a dbconsultant store ({e})")))?;
+        let current: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM store_migrations")
             .fetch_one(&self.pool)
             .await
             .map_err(err)?;
@@ -110,13 +133,17 @@ impl Store {
         if current > newest {
             return Err(Error::Store(format!(
                 "{}: store schema version {current} is newer than this dbconsultant understands ({newest}); upgrade dbconsultant",
-                self.path.display()
+                self.label
             )));
         }
         for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            let sql = match self.backend {
+                Backend::Sqlite => m.sql.to_string(),
+                Backend::Postgres => for_postgres(m.sql),
+            };
             let mut tx = self.pool.begin().await.map_err(err)?;
-            sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(err)?;
-            sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES (?, ?, ?)")
+            sqlx::raw_sql(&sql).execute(&mut *tx).await.map_err(err)?;
+            sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
                 .bind(m.version)
                 .bind(m.description)
                 .bind(now())
@@ -133,15 +160,15 @@ impl Store {
         sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM store_migrations")
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| store_error(&self.path, e))
+            .map_err(|e| store_error(&self.label, e))
     }
 
     /// Store a new run with all its result rows and a `created` audit event, atomically.
     pub async fn save(&self, run: &TestRun) -> Result<()> {
-        let err = |e: sqlx::Error| store_error(&self.path, e);
+        let err = |e: sqlx::Error| store_error(&self.label, e);
         let document = serde_json::to_string(run).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(err)?;
-        sqlx::query("INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, target, created_at, approved_by, decided_at, document) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+        sqlx::query("INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, target, created_at, approved_by, decided_at, document) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)")
             .bind(&run.test_run_id)
             .bind(run.kind.as_str())
             .bind(run.environment.as_str())
@@ -158,7 +185,7 @@ impl Store {
             .await
             .map_err(err)?;
         for f in &run.findings {
-            sqlx::query("INSERT INTO findings (test_run_id, rule, severity, message, statement, line, col, file, suggestion) VALUES (?,?,?,?,?,?,?,?,?)")
+            sqlx::query("INSERT INTO findings (test_run_id, rule, severity, message, statement, line, col, file, suggestion) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
                 .bind(&run.test_run_id)
                 .bind(&f.rule)
                 .bind(f.severity.as_str())
@@ -173,7 +200,7 @@ impl Store {
                 .map_err(err)?;
         }
         for c in &run.schema_changes {
-            sqlx::query("INSERT INTO schema_validation_results (test_run_id, object_type, table_name, name, change_type, compatibility_status, details) VALUES (?,?,?,?,?,?,?)")
+            sqlx::query("INSERT INTO schema_validation_results (test_run_id, object_type, table_name, name, change_type, compatibility_status, details) VALUES ($1,$2,$3,$4,$5,$6,$7)")
                 .bind(&run.test_run_id)
                 .bind(c.object_type.as_str())
                 .bind(&c.table_name)
@@ -186,7 +213,7 @@ impl Store {
                 .map_err(err)?;
         }
         for r in &run.integrity_results {
-            sqlx::query("INSERT INTO data_integrity_results (test_run_id, table_name, integrity_type, constraint_name, failure_count, sample_records) VALUES (?,?,?,?,?,?)")
+            sqlx::query("INSERT INTO data_integrity_results (test_run_id, table_name, integrity_type, constraint_name, failure_count, sample_records) VALUES ($1,$2,$3,$4,$5,$6)")
                 .bind(&run.test_run_id)
                 .bind(&r.table_name)
                 .bind(r.integrity_type.as_str())
@@ -198,7 +225,7 @@ impl Store {
                 .map_err(err)?;
         }
         for m in &run.performance_metrics {
-            sqlx::query("INSERT INTO performance_metrics (test_run_id, query_hash, query, execution_time_ms, index_used, plan, recommendation) VALUES (?,?,?,?,?,?,?)")
+            sqlx::query("INSERT INTO performance_metrics (test_run_id, query_hash, query, execution_time_ms, index_used, plan, recommendation) VALUES ($1,$2,$3,$4,$5,$6,$7)")
                 .bind(&run.test_run_id)
                 .bind(&m.query_hash)
                 .bind(&m.query)
@@ -211,7 +238,7 @@ impl Store {
                 .map_err(err)?;
         }
         for e in &run.etl_results {
-            sqlx::query("INSERT INTO etl_validation_results (test_run_id, source_table, target_table, source_count, target_count, checksum_match, details) VALUES (?,?,?,?,?,?,?)")
+            sqlx::query("INSERT INTO etl_validation_results (test_run_id, source_table, target_table, source_count, target_count, checksum_match, details) VALUES ($1,$2,$3,$4,$5,$6,$7)")
                 .bind(&run.test_run_id)
                 .bind(&e.source_table)
                 .bind(&e.target_table)
@@ -230,26 +257,26 @@ impl Store {
     }
 
     pub async fn get(&self, id: &str) -> Result<TestRun> {
-        let row = sqlx::query("SELECT document FROM database_test_runs WHERE id = ?")
+        let row = sqlx::query("SELECT document FROM database_test_runs WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| store_error(&self.path, e))?
-            .ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.path.display())))?;
+            .map_err(|e| store_error(&self.label, e))?
+            .ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.label)))?;
         let document: String = row.get(0);
         serde_json::from_str(&document).map_err(|e| Error::Store(format!("run {id} has an unreadable document: {e}")))
     }
 
     pub async fn list(&self, filter: &RunFilter) -> Result<Vec<TestRunSummary>> {
         let rows = sqlx::query(
-            "SELECT document FROM database_test_runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY created_at DESC, id LIMIT ?3",
+            "SELECT document FROM database_test_runs WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR kind = $2) ORDER BY created_at DESC, id LIMIT $3",
         )
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.kind.map(|k| k.as_str()))
         .bind(filter.limit.map(|l| l as i64).unwrap_or(50))
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| store_error(&self.path, e))?;
+        .map_err(|e| store_error(&self.label, e))?;
         rows.iter()
             .map(|r| {
                 let doc: String = r.get(0);
@@ -267,17 +294,22 @@ impl Store {
         if by.is_empty() {
             return Err(Error::invalid("an approver name is required (--by NAME)"));
         }
-        let err = |e: sqlx::Error| store_error(&self.path, e);
+        let err = |e: sqlx::Error| store_error(&self.label, e);
         let mut conn = self.pool.acquire().await.map_err(err)?;
-        // BEGIN IMMEDIATE takes the write lock before reading the status.
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(err)?;
+        // Take the write lock before reading the status: SQLite's BEGIN IMMEDIATE, or the
+        // row lock of PostgreSQL's SELECT ... FOR UPDATE.
+        let (begin, select) = match self.backend {
+            Backend::Sqlite => ("BEGIN IMMEDIATE", "SELECT document FROM database_test_runs WHERE id = $1"),
+            Backend::Postgres => ("BEGIN", "SELECT document FROM database_test_runs WHERE id = $1 FOR UPDATE"),
+        };
+        sqlx::query(begin).execute(&mut *conn).await.map_err(err)?;
         let result = async {
-            let document: Option<String> = sqlx::query_scalar("SELECT document FROM database_test_runs WHERE id = ?")
+            let document: Option<String> = sqlx::query_scalar(select)
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(err)?;
-            let document = document.ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.path.display())))?;
+            let document = document.ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.label)))?;
             let mut run: TestRun = serde_json::from_str(&document).map_err(|e| Error::Store(e.to_string()))?;
             if run.status != RunStatus::PendingApproval {
                 let already = match (&run.decided_by, &run.decided_at) {
@@ -299,7 +331,7 @@ impl Store {
             run.decided_at = Some(at.clone());
             run.decision_comment = comment.map(str::to_string);
             let document = serde_json::to_string(&run).map_err(|e| Error::Internal(e.to_string()))?;
-            sqlx::query("UPDATE database_test_runs SET status = ?, approved_by = ?, decided_at = ?, document = ? WHERE id = ?")
+            sqlx::query("UPDATE database_test_runs SET status = $1, approved_by = $2, decided_at = $3, document = $4 WHERE id = $5")
                 .bind(run.status.as_str())
                 .bind(&run.approved_by)
                 .bind(&at)
@@ -309,7 +341,7 @@ impl Store {
                 .await
                 .map_err(err)?;
             let decision_text = run.status.as_str();
-            sqlx::query("INSERT INTO approvals (test_run_id, decision, approver, comment, decided_at) VALUES (?,?,?,?,?)")
+            sqlx::query("INSERT INTO approvals (test_run_id, decision, approver, comment, decided_at) VALUES ($1,$2,$3,$4,$5)")
                 .bind(id)
                 .bind(decision_text)
                 .bind(by)
@@ -328,11 +360,11 @@ impl Store {
     }
 
     pub async fn audit_trail(&self, id: &str) -> Result<Vec<AuditEvent>> {
-        let rows = sqlx::query("SELECT test_run_id, event, actor, details, created_at FROM audit_events WHERE test_run_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT test_run_id, event, actor, details, created_at FROM audit_events WHERE test_run_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| store_error(&self.path, e))?;
+            .map_err(|e| store_error(&self.label, e))?;
         Ok(rows
             .iter()
             .map(|r| AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) })
@@ -344,8 +376,8 @@ impl Store {
     }
 }
 
-async fn insert_audit(conn: &mut sqlx::SqliteConnection, run: Option<&str>, event: &str, actor: &str, details: Option<&str>) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO audit_events (test_run_id, event, actor, details, created_at) VALUES (?,?,?,?,?)")
+async fn insert_audit(conn: &mut AnyConnection, run: Option<&str>, event: &str, actor: &str, details: Option<&str>) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit_events (test_run_id, event, actor, details, created_at) VALUES ($1,$2,$3,$4,$5)")
         .bind(run)
         .bind(event)
         .bind(actor)

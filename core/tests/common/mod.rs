@@ -32,7 +32,7 @@ pub async fn shop_db(dir: &Path) -> PathBuf {
 }
 
 pub async fn consultant(dir: &Path) -> Consultant {
-    Consultant::open(ConsultantOptions { store: Some(dir.join("store.db")) }).await.unwrap()
+    Consultant::open(ConsultantOptions { store: Some(dir.join("store.db").to_string_lossy().into_owned()) }).await.unwrap()
 }
 
 pub fn request(db: &Path, migrations: Vec<MigrationSource>) -> SchemaValidationRequest {
