@@ -321,6 +321,23 @@ mod mysql_only {
     }
 
     #[tokio::test]
+    async fn insufficient_privileges_for_the_scratch_database_are_a_clear_error() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let user = format!("ro_{}", &db.name[9..]);
+        db.exec(&format!("CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'ro-secret'; GRANT SELECT ON {}.* TO '{user}'@'127.0.0.1';", db.name)).await;
+        let mut url = url::Url::parse(&db.url).unwrap();
+        url.set_username(&user).unwrap();
+        url.set_password(Some("ro-secret")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut request = req(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);");
+        request.database_url = url.to_string();
+        let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Sandbox);
+        let text = err.to_string();
+        assert!(text.contains("needs CREATE and DROP rights") && !text.contains("ro-secret"), "{text}");
+    }
+
+    #[tokio::test]
     async fn sampled_tables_do_not_produce_false_orphans() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let dir = tempfile::tempdir().unwrap();
