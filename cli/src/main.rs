@@ -30,7 +30,19 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = run(cli) => Some(outcome),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    let Some(outcome) = outcome else {
+        // Interrupted: nothing was stored; drop scratch databases before exiting.
+        runtime.block_on(dbconsultant::driver::cleanup_interrupted());
+        eprintln!("error: interrupted");
+        return ExitCode::from(130);
+    };
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // One line, secrets redacted, cause chain included.

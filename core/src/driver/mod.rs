@@ -176,6 +176,12 @@ pub fn require_select(sql: &str, dialect: Dialect) -> Result<()> {
     }
 }
 
+/// Clean up after an interrupted run: drop scratch databases still open in this process.
+pub async fn cleanup_interrupted() {
+    #[cfg(feature = "mysql")]
+    mysql::drop_open_scratch_databases().await;
+}
+
 /// Connect read-only to the database a URL names.
 pub async fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>> {
     match url {

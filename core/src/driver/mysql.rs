@@ -21,6 +21,28 @@ use crate::url::redact_url;
 /// Prefix of scratch databases, so stale ones from killed runs can be found and dropped.
 const SCRATCH_PREFIX: &str = "dbconsultant_sandbox_";
 
+/// Scratch databases that exist right now, so an interrupted run (Ctrl-C) can drop them
+/// before the process exits.
+static OPEN_SCRATCH: std::sync::Mutex<Vec<(MySqlConnectOptions, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn forget_scratch(name: &str) {
+    if let Ok(mut open) = OPEN_SCRATCH.lock() {
+        open.retain(|(_, n)| n != name);
+    }
+}
+
+/// Drop every scratch database this process still holds. Call on interrupt; sandboxes that
+/// close normally drop their own.
+pub async fn drop_open_scratch_databases() {
+    let open: Vec<(MySqlConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
+    for (options, name) in open {
+        if let Ok(mut conn) = options.connect().await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))).execute(&mut conn).await;
+            conn.close().await.ok();
+        }
+    }
+}
+
 pub struct MysqlDriver {
     options: MySqlConnectOptions,
     database: String,
@@ -160,6 +182,9 @@ impl Driver for MysqlDriver {
             .execute(&mut admin)
             .await
             .map_err(|e| Error::Sandbox(format!("cannot create the scratch database on {server_label}: {} (the sandbox needs CREATE and DROP rights there)", db_message(&e))))?;
+        if let Ok(mut open) = OPEN_SCRATCH.lock() {
+            open.push((server.clone(), scratch.clone()));
+        }
         let mut sandbox = MysqlSandbox {
             admin: Some(admin),
             conn: None,
@@ -403,6 +428,9 @@ impl Sandbox for MysqlSandbox {
         if let Some(mut admin) = self.admin.take() {
             let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&self.scratch))).execute(&mut admin).await;
             admin.close().await.ok();
+            if dropped.is_ok() {
+                forget_scratch(&self.scratch);
+            }
             dropped.map_err(|e| Error::Sandbox(format!("cannot drop scratch database {}: {}", self.scratch, db_message(&e))))?;
         }
         Ok(())
