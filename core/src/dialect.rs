@@ -32,6 +32,25 @@ impl Dialect {
         }
     }
 
+    /// A string literal. MySQL treats backslashes in literals as escapes, so they are doubled.
+    pub fn string_literal(self, value: &str) -> String {
+        let escaped = value.replace('\'', "''");
+        match self {
+            Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
+            Dialect::Sqlite | Dialect::Postgres => format!("'{escaped}'"),
+        }
+    }
+
+    /// A boolean SQL expression: does `expr` match the regular expression?
+    pub fn regex_match(self, expr: &str, pattern: &str) -> String {
+        let literal = self.string_literal(pattern);
+        match self {
+            Dialect::Postgres => format!("{expr} ~ {literal}"),
+            // SQLite gets a REGEXP function registered on every connection (Rust regex).
+            Dialect::Mysql | Dialect::Sqlite => format!("{expr} REGEXP {literal}"),
+        }
+    }
+
     /// Quote an identifier for this dialect.
     pub fn quote_ident(self, ident: &str) -> String {
         match self {

@@ -1,6 +1,7 @@
 //! [`Consultant`]: the one entry point every surface wraps. It runs a check and stores the
 //! run; bindings only convert arguments and map errors.
 
+use crate::checks::integrity::{self, IntegrityRequest, Progress};
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
 use crate::error::Result;
 use crate::model::{TestRun, TestRunSummary};
@@ -32,6 +33,18 @@ impl Consultant {
     /// Validate a migration against a database (sandboxed) and store the run.
     pub async fn validate_schema(&self, request: &SchemaValidationRequest) -> Result<TestRun> {
         let run = schema::validate(request).await?;
+        self.store.save(&run).await?;
+        Ok(run)
+    }
+
+    /// Check the data against its declared constraints and the user's rules; store the run.
+    pub async fn check_integrity(&self, request: &IntegrityRequest) -> Result<TestRun> {
+        self.check_integrity_with_progress(request, None).await
+    }
+
+    /// [`Consultant::check_integrity`], reporting (tables done, total, current table).
+    pub async fn check_integrity_with_progress(&self, request: &IntegrityRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
+        let run = integrity::check(request, progress).await?;
         self.store.save(&run).await?;
         Ok(run)
     }

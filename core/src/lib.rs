@@ -21,6 +21,8 @@ pub mod risk;
 pub mod engine;
 pub mod store;
 
+pub use checks::integrity::user_rules::{RulesFile, UserRule};
+pub use checks::integrity::IntegrityRequest;
 pub use checks::schema::{LintRequest, SchemaValidationRequest};
 pub use config::Config;
 pub use engine::{Consultant, ConsultantOptions};

@@ -1,3 +1,4 @@
 //! The capabilities: each check turns a request into a run document.
 
+pub mod integrity;
 pub mod schema;

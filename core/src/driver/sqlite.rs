@@ -53,6 +53,7 @@ fn read_only_options(path: &Path) -> SqliteConnectOptions {
         // The target's own setting is unknown; SQLite's default is off, and we report
         // foreign keys as unenforced unless the connection enforces them.
         .foreign_keys(false)
+        .with_regexp()
         .disable_statement_logging()
 }
 

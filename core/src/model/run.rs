@@ -114,6 +114,9 @@ pub struct IntegrityResult {
     pub constraint: String,
     pub failure_count: u64,
     pub sample_records: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Why the check could not run (timeout, database error); the other checks still ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

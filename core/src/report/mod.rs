@@ -105,7 +105,7 @@ pub(crate) mod fixtures {
                 SchemaChange { object_type: ObjectType::Index, table_name: "users".into(), name: "ux_users_email".into(), change_type: ChangeType::Added, compatibility_status: Compatibility::Breaking, details: "unique index on (email)".into() },
                 SchemaChange { object_type: ObjectType::Column, table_name: "users".into(), name: "tier".into(), change_type: ChangeType::Added, compatibility_status: Compatibility::Breaking, details: "new NOT NULL TEXT column without default".into() },
             ],
-            integrity_results: vec![IntegrityResult { table_name: "users".into(), integrity_type: IntegrityType::Unique, constraint: "ux_users_email".into(), failure_count: 2, sample_records: vec![] }],
+            integrity_results: vec![IntegrityResult { table_name: "users".into(), integrity_type: IntegrityType::Unique, constraint: "ux_users_email".into(), failure_count: 2, sample_records: vec![], error: None }],
             etl_results: vec![],
             performance_metrics: vec![],
         }

@@ -159,6 +159,14 @@ pub fn sandbox_rules() -> &'static [(&'static str, Severity, &'static str)] {
         ("alter-algorithm", Severity::High, "The ALTER algorithm MySQL/MariaDB can use (INSTANT, INPLACE or COPY), probed in the scratch database."),
         ("sandbox-note", Severity::Info, "A statement was validated through its in-sandbox equivalent (e.g. without CONCURRENTLY)."),
         ("sandbox-skipped", Severity::Info, "A statement was not run in the sandbox (transaction control inside the sandbox's own transaction)."),
+        ("integrity-pk", Severity::Critical, "Rows with a NULL or duplicated primary key."),
+        ("integrity-fk", Severity::High, "Rows whose foreign key (declared or implied by a rule) has no parent."),
+        ("integrity-unique", Severity::High, "Rows that duplicate the key of a unique constraint or index."),
+        ("integrity-not-null", Severity::High, "NULLs in a NOT NULL column (possible where the constraint was added without validation)."),
+        ("integrity-check", Severity::High, "Rows for which a CHECK constraint is false."),
+        ("integrity-rule", Severity::Medium, "Rows or tables failing a user rule (accepted values, range, regex, null fraction, row count, freshness, uniqueness)."),
+        ("integrity-check-error", Severity::Low, "An integrity check could not run (timeout or database error); the others still ran."),
+        ("table-without-primary-key", Severity::Low, "A table has no primary key, so duplicates cannot be found by key."),
     ]
 }
 

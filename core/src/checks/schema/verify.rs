@@ -175,6 +175,7 @@ pub async fn verify_new_constraints(
                 constraint: check.constraint,
                 failure_count: count,
                 sample_records: samples,
+                error: None,
             });
         }
     }
