@@ -23,9 +23,47 @@ pub enum Command {
     /// Migration safety: lint statically or validate against a database in a sandbox.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Data integrity: declared keys and constraints, and user rules, checked in the database.
+    #[command(subcommand)]
+    Integrity(IntegrityCommand),
     /// Stored test runs: show, list, approve, reject.
     #[command(subcommand)]
     Runs(RunsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum IntegrityCommand {
+    /// Check every table (or --table ...) against its constraints and the rules file.
+    Check(IntegrityArgs),
+}
+
+#[derive(Args)]
+pub struct IntegrityArgs {
+    /// Database URL: sqlite://PATH, postgres://..., mysql://...
+    #[arg(long)]
+    pub db: String,
+    /// Check only this table (repeatable).
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Rules file (TOML, `[[rule]]` entries).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Environment: dev, qa, stage, prod.
+    #[arg(long, default_value = "qa")]
+    pub env: String,
+    /// What triggered the run: pr, migration, etl, manual.
+    #[arg(long, default_value = "manual")]
+    pub trigger: String,
+    /// Milliseconds one check may run before it is reported as an error.
+    #[arg(long, default_value_t = 30_000)]
+    pub timeout_ms: u64,
+    /// Sample rows per failed check (masked).
+    #[arg(long)]
+    pub sample_limit: Option<usize>,
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Subcommand)]

@@ -4,6 +4,7 @@
 
 mod args;
 mod inputs;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use dbconsultant::store::RunFilter;
 use dbconsultant::url::redact_url;
 use dbconsultant::{Consultant, ConsultantOptions, LintRequest, SchemaValidationRequest};
 
-use args::{Cli, Command, RunsCommand, SchemaCommand};
+use args::{Cli, Command, IntegrityCommand, RunsCommand, SchemaCommand};
 
 const EXIT_ERROR: u8 = 3;
 
@@ -111,6 +112,33 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 writeln!(out, "{:<40} {:<8} {:<24} {description}", id, severity, "sandbox")?;
             }
             Ok(0)
+        }
+        Command::Integrity(IntegrityCommand::Check(a)) => {
+            let format: Format = a.output.format.parse()?;
+            let mut config = inputs::load_config(&a.rule_args)?;
+            if let Some(n) = a.sample_limit {
+                config.sample_limit = n;
+            }
+            config.validate()?;
+            let request = dbconsultant::IntegrityRequest {
+                database_url: a.db.clone(),
+                tables: a.tables.clone(),
+                rules: match &a.rules {
+                    Some(path) => dbconsultant::RulesFile::load(path)?.rules,
+                    None => Vec::new(),
+                },
+                environment: a.env.parse()?,
+                trigger_type: a.trigger.parse()?,
+                fail_above: a.rule_args.fail_above,
+                check_timeout_ms: a.timeout_ms,
+                config,
+            };
+            let consultant = open(cli.store).await?;
+            let progress = progress::Progress::new("checking");
+            let run = consultant.check_integrity_with_progress(&request, Some(&|done, total, table| progress.update(done, total, table))).await?;
+            progress.finish();
+            emit(&run, format, a.output.output.as_deref())?;
+            Ok(run.exit_code() as u8)
         }
         Command::Runs(RunsCommand::Show { id, format }) => {
             let format: Format = format.parse()?;

@@ -338,3 +338,39 @@ fn url_with_password(url: &str, password: &str) -> String {
     let user = auth.split(':').next().unwrap();
     format!("{scheme}://{user}:{password}@{host}")
 }
+
+#[test]
+fn integrity_check_exit_codes_formats_and_bad_rules() {
+    let env = Env::new();
+    let url = env.db_url();
+    let rules = repo().join("tests/fixtures/shop_rules.toml").display().to_string();
+    let out = env.cmd(&["integrity", "check", "--db", &url, "--rules", &rules, "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["kind"], "integrity");
+    let failing: Vec<&str> = doc["integrity_results"].as_array().unwrap().iter()
+        .filter(|r| r["failure_count"].as_u64().unwrap() > 0)
+        .map(|r| r["constraint"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing.len(), 6, "{failing:?}");
+    assert!(!doc.to_string().contains("@example.com"), "samples are masked");
+    let clean = env.cmd(&["integrity", "check", "--db", &url, "--table", "products"]);
+    assert_eq!(code(&clean), 0, "{}{}", stdout(&clean), stderr(&clean));
+    assert!(stdout(&clean).contains("Integrity check of 1 table: all"), "{}", stdout(&clean));
+    let bad = env.dir.path().join("bad_rules.toml");
+    std::fs::write(&bad, "[[rule]]\ntable = \"orders\"\ncolumn = \"status\"\ntype = \"regex\"\npattern = \"(\"\n").unwrap();
+    let b = bad.display().to_string();
+    let out = env.cmd(&["integrity", "check", "--db", &url, "--rules", &b]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("invalid regex") && stderr(&out).trim().lines().count() == 1, "{}", stderr(&out));
+    let out = env.cmd(&["integrity", "check", "--db", &url, "--table", "nope"]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("unknown table 'nope'"));
+    if let Some(xsd) = schema_file("DBCONSULTANT_JUNIT_XSD") {
+        let report = env.dir.path().join("integrity.xml");
+        let r = report.display().to_string();
+        env.cmd(&["integrity", "check", "--db", &url, "--rules", &rules, "--format", "junit", "--output", &r]);
+        let lint = Command::new("xmllint").arg("--noout").arg("--schema").arg(&xsd).arg(&report).output().unwrap();
+        assert!(lint.status.success(), "{}", String::from_utf8_lossy(&lint.stderr));
+    }
+}

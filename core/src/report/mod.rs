@@ -55,7 +55,7 @@ pub(crate) fn location(f: &crate::model::Finding) -> String {
         (Some(file), Some(l), None) => format!("{file}:{l}"),
         (Some(file), None, _) => file.clone(),
         (None, Some(l), _) => format!("line {l}"),
-        _ => "sandbox".into(),
+        _ => "database".into(),
     }
 }
 

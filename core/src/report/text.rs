@@ -72,10 +72,18 @@ pub fn render(run: &TestRun, color: bool) -> String {
         }
     }
     if !run.integrity_results.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("Constraint checks on existing rows"));
+        let title = if run.kind == crate::model::RunKind::Schema { "Constraint checks on existing rows" } else { "Integrity checks" };
+        let _ = writeln!(out, "\n{}", p.bold(title));
         for r in &run.integrity_results {
-            let mark = if r.failure_count == 0 { p.wrap("32", "ok  ") } else { p.wrap("31", "FAIL") };
-            let _ = writeln!(out, "  {mark} {} {} {}: {} failing row(s)", r.table_name, r.integrity_type, r.constraint, r.failure_count);
+            match &r.error {
+                Some(error) => {
+                    let _ = writeln!(out, "  {} {} {} {}: {error}", p.wrap("33", "ERR "), r.table_name, r.integrity_type, r.constraint);
+                }
+                None => {
+                    let mark = if r.failure_count == 0 { p.wrap("32", "ok  ") } else { p.wrap("31", "FAIL") };
+                    let _ = writeln!(out, "  {mark} {} {} {}: {} failing row(s)", r.table_name, r.integrity_type, r.constraint, r.failure_count);
+                }
+            }
         }
     }
     if !run.risk_breakdown.is_empty() {
