@@ -497,6 +497,9 @@ fn internal(e: sqlx::Error) -> Error {
     Error::Internal(format!("mysql introspection: {}", db_message(&e)))
 }
 
+/// (table, constraint, column, referenced table, referenced column) from KEY_COLUMN_USAGE.
+type KeyColumn = (String, String, String, Option<String>, Option<String>);
+
 /// The current database's schema from information_schema into the normalized model.
 async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     let mariadb = is_mariadb(conn).await.map_err(internal)?;
@@ -540,7 +543,7 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
-    let key_columns: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let key_columns: Vec<KeyColumn> = sqlx::query_as(
         "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
          FROM information_schema.KEY_COLUMN_USAGE WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
     )
@@ -562,7 +565,7 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     let action = |a: &str| (a != "NO ACTION" && a != "RESTRICT").then(|| a.to_string());
     for (table, name, kind) in &constraints {
         let Some(t) = snapshot.tables.get_mut(table) else { continue };
-        let cols: Vec<&(String, String, String, Option<String>, Option<String>)> =
+        let cols: Vec<&KeyColumn> =
             key_columns.iter().filter(|k| &k.0 == table && &k.1 == name).collect();
         match kind.as_str() {
             "PRIMARY KEY" => t.primary_key = cols.iter().map(|k| k.2.clone()).collect(),

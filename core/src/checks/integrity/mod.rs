@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::schema::verify::{CheckBuilder, ConstraintCheck};
+use crate::checks::schema::verify::{CheckBuilder, ConstraintCheck, Querier};
 use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::driver::{self, Driver};
@@ -110,7 +110,7 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
         .filter(|t| req.tables.is_empty() || req.tables.iter().any(|n| n.eq_ignore_ascii_case(&t.name)))
         .collect();
     let limit = req.config.sample_limit;
-    let builder = CheckBuilder::new(dialect, limit);
+    let builder = CheckBuilder::new(dialect, limit, &schema);
     let masker = req.config.masker();
     let timeout = Duration::from_millis(req.check_timeout_ms.max(1));
 
@@ -249,7 +249,7 @@ fn summarize(tables: usize, results: &[IntegrityResult]) -> String {
 
 /// Every check of one table, in a fixed order: keys, NOT NULL, CHECK, unique, foreign keys,
 /// then the user's rules in file order.
-fn plan_table(d: Dialect, b: &CheckBuilder, t: &Table, schema: &SchemaSnapshot, rules: &[UserRule]) -> Vec<PlannedCheck> {
+fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapshot, rules: &[UserRule]) -> Vec<PlannedCheck> {
     let q = |c: &str| d.quote_ident(c);
     let mut plan = Vec::new();
     let mut push = |integrity_type, constraint: String, severity, probe| {
@@ -298,7 +298,7 @@ fn plan_table(d: Dialect, b: &CheckBuilder, t: &Table, schema: &SchemaSnapshot, 
     for rule in rules.iter().filter(|r| r.table.eq_ignore_ascii_case(&t.name)) {
         let name = rule.display_name();
         let severity = rule.severity.unwrap_or(Severity::Medium);
-        let column = rule.column.as_deref().map(|c| q(c)).unwrap_or_default();
+        let column = rule.column.as_deref().map(&q).unwrap_or_default();
         let probe = match &rule.check {
             RuleCheck::AcceptedValues { values } => {
                 let list = values.iter().map(|v| match v {
@@ -355,14 +355,6 @@ fn scan_expression(kind: &ScanKind, alias: &str) -> Option<String> {
     }
 }
 
-async fn timed_query(target: &dyn Driver, sql: &str, rows: usize, timeout: Duration) -> std::result::Result<crate::driver::QueryResult, String> {
-    match tokio::time::timeout(timeout, target.query(sql, rows)).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
-    }
-}
-
 fn as_u64(v: Option<&serde_json::Value>) -> u64 {
     match v {
         Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)).unwrap_or(0),
@@ -373,6 +365,7 @@ fn as_u64(v: Option<&serde_json::Value>) -> u64 {
 
 async fn run_table(target: &dyn Driver, d: Dialect, t: &Table, plan: &[PlannedCheck], masker: &Masker, limit: usize, timeout: Duration) -> Vec<Outcome> {
     let table = d.quote_ident(&t.name);
+    let mut q = Querier::Target(target, timeout);
     let mut outcomes: Vec<Option<Outcome>> = plan.iter().map(|_| None).collect();
 
     // One scan answers every scan check; if it fails (a timeout, one bad expression), each
@@ -384,7 +377,7 @@ async fn run_table(target: &dyn Driver, d: Dialect, t: &Table, plan: &[PlannedCh
     if !scans.is_empty() {
         let exprs: Vec<String> = scans.iter().filter_map(|(i, k)| scan_expression(k, &format!("c{i}"))).collect();
         let all = format!("SELECT COUNT(*) AS total{} FROM {table}", exprs.iter().map(|e| format!(", {e}")).collect::<String>());
-        let aggregates: Vec<(usize, std::result::Result<Row, String>)> = match timed_query(target, &all, 1, timeout).await {
+        let aggregates: Vec<(usize, std::result::Result<Row, String>)> = match q.query(&all, 1).await {
             Ok(r) => {
                 let row = r.rows.into_iter().next().unwrap_or_default();
                 scans.iter().map(|(i, _)| (*i, Ok(row.clone()))).collect()
@@ -394,7 +387,7 @@ async fn run_table(target: &dyn Driver, d: Dialect, t: &Table, plan: &[PlannedCh
                 for (i, k) in &scans {
                     let expr = scan_expression(k, &format!("c{i}")).map(|e| format!(", {e}")).unwrap_or_default();
                     let one = format!("SELECT COUNT(*) AS total{expr} FROM {table}");
-                    each.push((*i, timed_query(target, &one, 1, timeout).await.map(|r| r.rows.into_iter().next().unwrap_or_default())));
+                    each.push((*i, q.query(&one, 1).await.map(|r| r.rows.into_iter().next().unwrap_or_default())));
                 }
                 each
             }
@@ -403,33 +396,21 @@ async fn run_table(target: &dyn Driver, d: Dialect, t: &Table, plan: &[PlannedCh
             let Probe::Scan(kind) = &plan[i].probe else { continue };
             let outcome = match aggregate {
                 Err(e) => Err(e),
-                Ok(row) => scan_outcome(target, d, &table, kind, &row, &format!("c{i}"), masker, limit, timeout).await,
+                Ok(row) => scan_outcome(&mut q, d, t, &table, kind, &row, &format!("c{i}"), masker, limit).await,
             };
             outcomes[i] = Some(outcome);
         }
     }
     for (i, check) in plan.iter().enumerate() {
         if let Probe::Query(query) = &check.probe {
-            let outcome = match timed_query(target, &query.count_sql, 1, timeout).await {
-                Err(e) => Err(e),
-                Ok(r) => {
-                    let count = r.scalar_u64().unwrap_or(0);
-                    if count == 0 {
-                        Ok((0, Vec::new()))
-                    } else {
-                        let rows = timed_query(target, &query.sample_sql, limit, timeout).await.map(|r| r.rows).unwrap_or_default();
-                        Ok((count, rows.into_iter().map(|r| masker.mask_row(r)).collect()))
-                    }
-                }
-            };
-            outcomes[i] = Some(outcome);
+            outcomes[i] = Some(query.run(&mut q, masker).await);
         }
     }
     outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err("not run".into()))).collect()
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn scan_outcome(target: &dyn Driver, d: Dialect, table: &str, kind: &ScanKind, row: &Row, alias: &str, masker: &Masker, limit: usize, timeout: Duration) -> Outcome {
+async fn scan_outcome(q: &mut Querier<'_>, d: Dialect, t: &Table, table: &str, kind: &ScanKind, row: &Row, alias: &str, masker: &Masker, limit: usize) -> Outcome {
     let total = as_u64(row.get("total"));
     let summary = |pairs: Vec<(&str, serde_json::Value)>| -> Vec<Row> {
         vec![pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()]
@@ -440,8 +421,9 @@ async fn scan_outcome(target: &dyn Driver, d: Dialect, table: &str, kind: &ScanK
             if count == 0 {
                 return Ok((0, Vec::new()));
             }
-            let sample = format!("SELECT * FROM {table} WHERE {cond} LIMIT {limit}");
-            let rows = timed_query(target, &sample, limit, timeout).await.map(|r| r.rows).unwrap_or_default();
+            let order = t.columns.iter().map(|c| d.quote_ident(&c.name)).collect::<Vec<_>>().join(", ");
+            let sample = format!("SELECT * FROM {table} WHERE {cond} ORDER BY {order} LIMIT {limit}");
+            let rows = q.query(&sample, limit).await.map(|r| r.rows).unwrap_or_default();
             Ok((count, rows.into_iter().map(|r| masker.mask_row(r)).collect()))
         }
         ScanKind::NullFraction { max, .. } => {
@@ -464,7 +446,6 @@ async fn scan_outcome(target: &dyn Driver, d: Dialect, table: &str, kind: &ScanK
         ScanKind::Freshness { max_age, max_age_text, .. } => {
             let newest = row.get(alias).cloned().unwrap_or(serde_json::Value::Null);
             let parsed = newest.as_str().and_then(parse_timestamp);
-            let _ = d;
             match (&newest, parsed) {
                 (serde_json::Value::Null, _) => Ok((1, summary(vec![("newest", newest.clone()), ("max_age", max_age_text.clone().into()), ("reason", "no rows with a timestamp".into())]))),
                 (_, None) => Err(format!("cannot read the newest value {newest} as a timestamp")),

@@ -17,23 +17,122 @@ pub struct ConstraintCheck {
     pub table: String,
     pub integrity_type: IntegrityType,
     pub constraint: String,
-    /// Counts offending rows.
+    /// Counts offending rows (column `offending`). For key checks it also returns the first
+    /// duplicated keys, so one grouping pass gives both the count and what to sample.
     pub count_sql: String,
-    /// Returns up to N offending rows (duplicates numbered by `duplicate_group`).
+    /// Returns up to N offending rows. For key checks: the ORDER BY of the sample, whose
+    /// WHERE clause is built from the keys found.
     pub sample_sql: String,
     /// The referenced table of a foreign-key check.
     pub parent: Option<String>,
-}
-
-/// Builds constraint checks as SQL in one dialect.
-pub struct CheckBuilder {
+    /// Key columns of a uniqueness check.
+    pub keys: Vec<String>,
     dialect: Dialect,
     limit: usize,
 }
 
-impl CheckBuilder {
-    pub fn new(dialect: Dialect, limit: usize) -> Self {
-        CheckBuilder { dialect, limit }
+/// Where checks run: a sandbox, or the target's read-only inspection session with a timeout.
+pub enum Querier<'a> {
+    Sandbox(&'a mut dyn Sandbox),
+    Target(&'a dyn crate::driver::Driver, std::time::Duration),
+}
+
+impl Querier<'_> {
+    pub async fn query(&mut self, sql: &str, rows: usize) -> std::result::Result<crate::driver::QueryResult, String> {
+        match self {
+            Querier::Sandbox(s) => s.query(sql, rows).await.map_err(|e| e.to_string()),
+            Querier::Target(d, timeout) => match tokio::time::timeout(*timeout, d.query(sql, rows)).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
+            },
+        }
+    }
+}
+
+fn number(v: Option<&serde_json::Value>) -> u64 {
+    match v {
+        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)).unwrap_or(0),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().map(|f| f as u64).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl ConstraintCheck {
+    /// Count the offending rows and fetch a bounded, masked sample.
+    pub async fn run(&self, q: &mut Querier<'_>, masker: &Masker) -> std::result::Result<(u64, Rows), String> {
+        if self.keys.is_empty() {
+            let count = q.query(&self.count_sql, 1).await?.scalar_u64().unwrap_or(0);
+            if count == 0 {
+                return Ok((0, Vec::new()));
+            }
+            let rows = q.query(&self.sample_sql, self.limit).await?.rows;
+            return Ok((count, rows.into_iter().map(|r| masker.mask_row(r)).collect()));
+        }
+        // Key checks: the grouping query returns the total and the first duplicated keys;
+        // the sample is then the rows holding those keys, numbered by group.
+        let groups = q.query(&self.count_sql, self.limit).await?.rows;
+        let count = groups.first().map(|g| number(g.get("offending"))).unwrap_or(0);
+        if count == 0 {
+            return Ok((0, Vec::new()));
+        }
+        let key_of = |row: &Row| self.keys.iter().map(|k| row.get(k).cloned().unwrap_or_default()).collect::<Vec<_>>();
+        let wanted: Vec<Vec<serde_json::Value>> = groups.iter().map(key_of).collect();
+        let literal = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => self.dialect.string_literal(s),
+            serde_json::Value::Bool(b) => if *b { "1".into() } else { "0".into() },
+            other => other.to_string(),
+        };
+        let matches = wanted
+            .iter()
+            .map(|key| {
+                let parts = self.keys.iter().zip(key).map(|(k, v)| format!("{} = {}", self.dialect.quote_ident(k), literal(v))).collect::<Vec<_>>();
+                format!("({})", parts.join(" AND "))
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        // For key checks `sample_sql` holds the ORDER BY of the sample.
+        let sample = format!("SELECT * FROM {} WHERE {matches} ORDER BY {} LIMIT {}", self.dialect.quote_ident(&self.table), self.sample_sql, self.limit);
+        let rows = match q.query(&sample, self.limit).await {
+            Ok(r) => r.rows,
+            // Keys whose printed form does not compare equal (floats, exotic types): show the
+            // duplicated keys themselves.
+            Err(_) => groups.into_iter().map(|mut g| { g.remove("offending"); g }).collect(),
+        };
+        let numbered = rows
+            .into_iter()
+            .map(|row| {
+                let group = wanted.iter().position(|k| *k == key_of(&row)).map(|i| i + 1);
+                let mut out = Row::new();
+                out.insert("duplicate_group".into(), group.map(serde_json::Value::from).unwrap_or_default());
+                out.extend(row);
+                masker.mask_row(out)
+            })
+            .collect();
+        Ok((count, numbered))
+    }
+}
+
+/// Builds constraint checks as SQL in one dialect.
+pub struct CheckBuilder<'s> {
+    dialect: Dialect,
+    limit: usize,
+    /// Column lists break ties when ordering samples, so the same data always gives the same
+    /// sample rows (determinism) even when a key's rows exceed the limit.
+    schema: &'s SchemaSnapshot,
+}
+
+impl<'s> CheckBuilder<'s> {
+    pub fn new(dialect: Dialect, limit: usize, schema: &'s SchemaSnapshot) -> Self {
+        CheckBuilder { dialect, limit, schema }
+    }
+
+    /// `ORDER BY` for sample rows: the given columns first, then every column of the table.
+    fn sample_order(&self, table: &str, first: &[String]) -> String {
+        let mut cols: Vec<String> = first.to_vec();
+        if let Some(t) = self.schema.table(table) {
+            cols.extend(t.columns.iter().map(|c| c.name.clone()).filter(|c| !first.contains(c)));
+        }
+        cols.iter().map(|c| self.q(c)).collect::<Vec<_>>().join(", ")
     }
 
     fn q(&self, ident: &str) -> String {
@@ -53,16 +152,21 @@ impl CheckBuilder {
         if let Some(p) = predicate {
             filter = format!("{filter} AND ({p})");
         }
-        let groups = format!("SELECT {list} FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1");
-        let join = cols.iter().map(|c| format!("t.{0} = d.{0}", self.q(c))).collect::<Vec<_>>().join(" AND ");
-        let order = self.list(cols, "t.");
         ConstraintCheck {
             table: table.to_string(),
             integrity_type,
             constraint,
-            count_sql: format!("SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"),
-            sample_sql: format!("SELECT DENSE_RANK() OVER (ORDER BY {order}) AS duplicate_group, t.* FROM {t} t JOIN ({groups}) d ON {join} ORDER BY {order} LIMIT {}", self.limit),
+            // One grouping pass: every duplicated key with its row count and, in each row, the
+            // total over all keys (a window over the grouped rows, not over the table).
+            count_sql: format!(
+                "SELECT {list}, n AS duplicate_rows, SUM(n) OVER () AS offending FROM (SELECT {list}, COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups ORDER BY {list} LIMIT {}",
+                self.limit
+            ),
+            sample_sql: self.sample_order(table, cols),
             parent: None,
+            keys: cols.to_vec(),
+            dialect: self.dialect,
+            limit: self.limit,
         }
     }
 
@@ -73,8 +177,11 @@ impl CheckBuilder {
             integrity_type: IntegrityType::NotNull,
             constraint: format!("{table}.{column} NOT NULL"),
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE {c} IS NULL"),
-            sample_sql: format!("SELECT * FROM {t} WHERE {c} IS NULL LIMIT {}", self.limit),
+            sample_sql: format!("SELECT * FROM {t} WHERE {c} IS NULL ORDER BY {} LIMIT {}", self.sample_order(table, &[]), self.limit),
             parent: None,
+            keys: Vec::new(),
+            dialect: self.dialect,
+            limit: self.limit,
         }
     }
 
@@ -94,8 +201,11 @@ impl CheckBuilder {
             integrity_type: IntegrityType::Fk,
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
-            sample_sql: format!("SELECT c.* FROM {t} c WHERE {orphan} LIMIT {}", self.limit),
+            sample_sql: format!("SELECT c.* FROM {t} c WHERE {orphan} ORDER BY {} LIMIT {}", self.sample_order(table, cols).split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "), self.limit),
             parent: Some(parent.to_string()),
+            keys: Vec::new(),
+            dialect: self.dialect,
+            limit: self.limit,
         }
     }
 
@@ -107,8 +217,11 @@ impl CheckBuilder {
             integrity_type: IntegrityType::Check,
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
-            sample_sql: format!("SELECT * FROM {t} WHERE NOT ({expression}) LIMIT {}", self.limit),
+            sample_sql: format!("SELECT * FROM {t} WHERE NOT ({expression}) ORDER BY {} LIMIT {}", self.sample_order(table, &[]), self.limit),
             parent: None,
+            keys: Vec::new(),
+            dialect: self.dialect,
+            limit: self.limit,
         }
     }
 }
@@ -127,7 +240,7 @@ pub async fn verify_new_constraints(
     masker: &Masker,
     sample_limit: usize,
 ) -> Verification {
-    let builder = CheckBuilder::new(sandbox.dialect(), sample_limit);
+    let builder = CheckBuilder::new(sandbox.dialect(), sample_limit, after);
     let sampled = sandbox.sampled_tables();
     let mut out = Verification { findings: Vec::new(), integrity_results: Vec::new() };
     for (name, table) in &after.tables {
@@ -144,7 +257,7 @@ pub async fn verify_new_constraints(
                 });
                 continue;
             }
-            let (count, samples) = match run_check(sandbox, &check, masker, sample_limit).await {
+            let (count, samples) = match check.run(&mut Querier::Sandbox(&mut *sandbox), masker).await {
                 Ok(r) => r,
                 Err(e) => {
                     out.findings.push(Finding {
@@ -182,16 +295,9 @@ pub async fn verify_new_constraints(
     out
 }
 
-type Rows = Vec<serde_json::Map<String, serde_json::Value>>;
+type Row = serde_json::Map<String, serde_json::Value>;
+type Rows = Vec<Row>;
 
-async fn run_check(sandbox: &mut dyn Sandbox, check: &ConstraintCheck, masker: &Masker, limit: usize) -> crate::Result<(u64, Rows)> {
-    let count = sandbox.query(&check.count_sql, 1).await?.scalar_u64().unwrap_or(0);
-    if count == 0 {
-        return Ok((0, Vec::new()));
-    }
-    let rows = sandbox.query(&check.sample_sql, limit).await?.rows;
-    Ok((count, rows.into_iter().map(|r| masker.mask_row(r)).collect()))
-}
 
 fn label(t: IntegrityType) -> &'static str {
     match t {
@@ -220,7 +326,7 @@ fn new_constraint_checks(b: &CheckBuilder, t: &Table, old: Option<&Table>, after
     // NOT NULL: columns of an existing table that are NOT NULL now but were nullable or absent.
     if let Some(old) = old {
         for col in t.columns.iter().filter(|c| !c.nullable) {
-            if !old.column(&col.name).is_some_and(|c| !c.nullable) {
+            if old.column(&col.name).is_none_or(|c| c.nullable) {
                 checks.push(b.not_null(&t.name, &col.name));
             }
         }
@@ -271,7 +377,7 @@ pub async fn sample_statement_failure(
     masker: &Masker,
     limit: usize,
 ) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    let b = CheckBuilder::new(sandbox.dialect(), limit);
+    let b = CheckBuilder::new(sandbox.dialect(), limit, schema);
     let mut checks = statement.map(|s| checks_from_statement(&b, s, schema)).unwrap_or_default();
     if checks.is_empty() {
         let source = statement.and_then(source_table);
@@ -286,7 +392,7 @@ pub async fn sample_statement_failure(
     let mut rows = Vec::new();
     for check in checks {
         // A check may not apply (the source lacks a column of that name): nothing to show.
-        if let Ok((_, sample)) = run_check(sandbox, &check, masker, limit).await {
+        if let Ok((_, sample)) = check.run(&mut Querier::Sandbox(&mut *sandbox), masker).await {
             rows.extend(sample);
         }
         if rows.len() >= limit {
