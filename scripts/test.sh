@@ -40,4 +40,21 @@ start_servers
 step "Rust: core and CLI"
 cargo test --workspace --locked
 
+step "Python SDK: pip install ./bindings-python (maturin), pytest, mypy"
+venv=$deps/py-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet pytest mypy
+"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
+(cd bindings-python && "$venv/bin/python" -m pytest -q tests)
+"$venv/bin/python" -m mypy --strict --no-error-summary examples/python
+python3 examples/make_shop_db.py "$deps/example-shop.db" >/dev/null
+set +e
+DBCONSULTANT_STORE="$deps/example-store.db" "$venv/bin/python" examples/python/ci_validate.py "sqlite://$deps/example-shop.db" examples/migrations/001_index_order_status.sql
+safe=$?
+DBCONSULTANT_STORE="$deps/example-store.db" "$venv/bin/python" examples/python/ci_validate.py "sqlite://$deps/example-shop.db" examples/migrations/002_unique_customer_email.sql >/dev/null
+unsafe=$?
+set -e
+[ "$safe" = 0 ] && [ "$unsafe" = 1 ] || { echo "examples/python/ci_validate.py: expected exit 0 then 1, got $safe then $unsafe"; exit 1; }
+
 step "done in $(( $(date +%s) - start ))s"

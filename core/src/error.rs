@@ -60,6 +60,15 @@ impl Error {
         }
     }
 
+    /// The message without the kind's prefix ("unknown dialect 'x' ..." rather than
+    /// "invalid input: unknown dialect 'x' ...").
+    pub fn detail(&self) -> String {
+        match self {
+            Error::InvalidInput(m) | Error::Sandbox(m) | Error::NotFound(m) | Error::ApprovalState(m) | Error::Store(m) | Error::Internal(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::InvalidInput(msg.into())
     }

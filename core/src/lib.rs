@@ -14,6 +14,7 @@ pub mod url;
 
 pub use dialect::Dialect;
 pub use error::{Error, ErrorKind, Result};
+pub mod api;
 pub mod checks;
 pub mod config;
 pub mod masking;

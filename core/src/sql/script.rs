@@ -20,6 +20,40 @@ impl MigrationSource {
     pub fn inline(sql: impl Into<String>) -> Self {
         MigrationSource { name: "<inline>".into(), sql: sql.into() }
     }
+
+    /// Read migration files in the given order; a directory contributes its `*.sql` files in
+    /// name order. Missing, unreadable or non-UTF-8 files are invalid input.
+    pub fn read_paths<P: AsRef<std::path::Path>>(paths: &[P]) -> crate::Result<Vec<MigrationSource>> {
+        use crate::error::Error;
+        let mut files = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            if path.is_dir() {
+                let mut sql: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+                    .map_err(|e| Error::invalid(format!("cannot read directory {}: {e}", path.display())))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("sql")))
+                    .collect();
+                sql.sort();
+                if sql.is_empty() {
+                    return Err(Error::invalid(format!("directory {} holds no .sql file", path.display())));
+                }
+                files.extend(sql);
+            } else {
+                files.push(path.to_path_buf());
+            }
+        }
+        files
+            .iter()
+            .map(|path| {
+                let bytes = std::fs::read(path).map_err(|e| Error::invalid(format!("cannot read migration {}: {e}", path.display())))?;
+                let sql = String::from_utf8(bytes).map_err(|e| {
+                    Error::invalid(format!("migration {} is not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
+                })?;
+                Ok(MigrationSource { name: path.display().to_string(), sql })
+            })
+            .collect()
+    }
 }
 
 /// Why a statement could not be parsed, and where.

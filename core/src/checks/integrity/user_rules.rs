@@ -177,6 +177,28 @@ impl RulesFile {
         Ok(RulesFile { rules })
     }
 
+    /// Rules given as data (bindings): a list of rule objects with the file's keys.
+    pub fn from_json(value: serde_json::Value) -> Result<RulesFile> {
+        let list = match value {
+            serde_json::Value::Array(items) => items,
+            serde_json::Value::Object(mut o) if o.contains_key("rule") => match o.remove("rule") {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => return Err(Error::invalid("rules: 'rule' must be a list")),
+            },
+            _ => return Err(Error::invalid("rules must be a list of rule objects or a path to a rules file")),
+        };
+        let rules = list
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let raw: RawRule = serde_json::from_value(item).map_err(|e| Error::invalid(format!("rule #{}: {e}", i + 1)))?;
+                let label = format!("rule #{} (table {})", i + 1, raw.table);
+                raw.into_rule().map_err(|e| Error::invalid(format!("{label}: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RulesFile { rules })
+    }
+
     pub fn load(path: &std::path::Path) -> Result<RulesFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::invalid(format!("cannot read rules {}: {e}", path.display())))?;
         RulesFile::from_toml(&text, &path.display().to_string())

@@ -1,0 +1,39 @@
+"""dbconsultant: check database changes before they reach production.
+
+    import dbconsultant
+    db_agent = dbconsultant.DatabaseConsultant()
+    run = db_agent.validate_schema("sqlite://app.db", "migrations/V45__add_index.sql")
+    print(run.status, run.risk_score, run.summary)
+"""
+
+from . import _native
+from .client import AsyncDatabaseConsultant, DatabaseConsultant
+from .errors import (
+    ApprovalStateError,
+    DatabaseConnectionError,
+    DatabaseConsultantError,
+    InternalError,
+    InvalidInputError,
+    NotFoundError,
+    SandboxError,
+)
+from .models import (
+    AuditEvent,
+    EtlResult,
+    Finding,
+    IntegrityResult,
+    PerformanceMetric,
+    RiskContribution,
+    SchemaChange,
+    TestRun,
+    TestRunSummary,
+)
+
+__version__ = _native.__version__
+
+__all__ = [
+    "AsyncDatabaseConsultant", "DatabaseConsultant", "DatabaseConsultantError", "InvalidInputError",
+    "DatabaseConnectionError", "SandboxError", "NotFoundError", "ApprovalStateError", "InternalError",
+    "TestRun", "TestRunSummary", "Finding", "SchemaChange", "IntegrityResult", "EtlResult",
+    "PerformanceMetric", "RiskContribution", "AuditEvent", "__version__",
+]

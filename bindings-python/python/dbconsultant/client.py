@@ -1,0 +1,216 @@
+"""``DatabaseConsultant`` and ``AsyncDatabaseConsultant``: keyword arguments in, typed runs
+out. Each call converts its arguments to one JSON request for the Rust core, which does the
+work with the GIL released."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from . import _native
+from .errors import from_native
+from .models import AuditEvent, TestRun, TestRunSummary, _build
+
+PathLike = Union[str, "os.PathLike[str]"]
+ConfigArg = Union[Mapping[str, Any], PathLike, None]
+
+
+def _check(method: str, name: str, value: Any, types: Any, type_names: str) -> None:
+    if value is not None and not isinstance(value, types):
+        raise TypeError(f"{method}() argument '{name}' must be {type_names}, not {type(value).__name__}")
+
+
+def _paths(method: str, name: str, value: Any) -> List[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        return [os.fspath(value)]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, os.PathLike)) for v in value):
+        return [os.fspath(v) for v in value]
+    raise TypeError(f"{method}() argument '{name}' must be a path or a list of paths, not {type(value).__name__}")
+
+
+def _config(method: str, value: ConfigArg) -> Any:
+    if value is None or isinstance(value, Mapping):
+        return dict(value) if value is not None else None
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    raise TypeError(f"{method}() argument 'config' must be a dict or a path, not {type(value).__name__}")
+
+
+class DatabaseConsultant:
+    """Checks database changes before they reach production.
+
+    ``store`` is where runs are kept: a SQLite file path or a ``postgres://`` URL; by default
+    ``$DBCONSULTANT_STORE`` or ``~/.local/share/dbconsultant/store.db``.
+    """
+
+    def __init__(self, store: Optional[PathLike] = None) -> None:
+        _check("DatabaseConsultant", "store", store, (str, os.PathLike), "a path or URL")
+        try:
+            self._native = _native.NativeConsultant(None if store is None else os.fspath(store))
+        except _native.NativeError as error:
+            raise from_native(error) from None
+
+    @property
+    def store(self) -> str:
+        """The store location (URL passwords redacted)."""
+        return self._native.store
+
+    def _call(self, op: str, request: Dict[str, Any]) -> Any:
+        payload = {k: v for k, v in request.items() if v is not None}
+        try:
+            return json.loads(self._native.call(op, json.dumps(payload)))
+        except _native.NativeError as error:
+            raise from_native(error) from None
+
+    def validate_schema(
+        self,
+        database_url: str,
+        migration_script: Union[PathLike, Sequence[PathLike], None] = None,
+        *,
+        migration_sql: Optional[str] = None,
+        environment: str = "qa",
+        trigger_type: str = "migration",
+        require_human_approval: bool = False,
+        fail_above: Optional[int] = None,
+        config: ConfigArg = None,
+        sandbox_url: Optional[str] = None,
+        dialect: Optional[str] = None,
+    ) -> TestRun:
+        """Validate a migration (files, a directory, or SQL text) against a database: static
+        rules, a sandboxed run, schema diff, checks of new constraints against existing rows,
+        risk score. The target is never modified. The run is stored and returned."""
+        m = "validate_schema"
+        _check(m, "database_url", database_url, str, "str")
+        _check(m, "migration_sql", migration_sql, str, "str")
+        _check(m, "environment", environment, str, "str")
+        _check(m, "trigger_type", trigger_type, str, "str")
+        _check(m, "require_human_approval", require_human_approval, bool, "bool")
+        _check(m, "fail_above", fail_above, int, "int")
+        _check(m, "sandbox_url", sandbox_url, str, "str")
+        _check(m, "dialect", dialect, str, "str")
+        return TestRun(self._call(m, {
+            "database_url": database_url,
+            "migration_paths": _paths(m, "migration_script", migration_script),
+            "migration_sql": migration_sql,
+            "environment": environment,
+            "trigger_type": trigger_type,
+            "require_human_approval": require_human_approval,
+            "fail_above": fail_above,
+            "config": _config(m, config),
+            "sandbox_url": sandbox_url,
+            "dialect": dialect,
+        }))
+
+    def lint_schema(
+        self,
+        migration_script: Union[PathLike, Sequence[PathLike], None] = None,
+        *,
+        migration_sql: Optional[str] = None,
+        dialect: str = "postgres",
+        fail_above: Optional[int] = None,
+        config: ConfigArg = None,
+    ) -> TestRun:
+        """Static rules only, no database. Lint runs are not stored."""
+        m = "lint_schema"
+        _check(m, "migration_sql", migration_sql, str, "str")
+        _check(m, "dialect", dialect, str, "str")
+        _check(m, "fail_above", fail_above, int, "int")
+        return TestRun(self._call(m, {
+            "migration_paths": _paths(m, "migration_script", migration_script),
+            "migration_sql": migration_sql,
+            "dialect": dialect,
+            "fail_above": fail_above,
+            "config": _config(m, config),
+        }))
+
+    def check_integrity(
+        self,
+        database_url: str,
+        tables: Optional[Sequence[str]] = None,
+        *,
+        rules: Union[Sequence[Mapping[str, Any]], PathLike, None] = None,
+        environment: str = "qa",
+        trigger_type: str = "manual",
+        fail_above: Optional[int] = None,
+        timeout_ms: int = 30_000,
+        config: ConfigArg = None,
+    ) -> TestRun:
+        """Check the rows against the declared keys and constraints (including unenforced
+        ones) and the given rules (a list of rule dicts or a rules TOML file)."""
+        m = "check_integrity"
+        _check(m, "database_url", database_url, str, "str")
+        _check(m, "tables", tables, (list, tuple), "a list of table names")
+        _check(m, "timeout_ms", timeout_ms, int, "int")
+        _check(m, "fail_above", fail_above, int, "int")
+        if rules is not None and not isinstance(rules, (str, os.PathLike, list, tuple)):
+            raise TypeError(f"{m}() argument 'rules' must be a list of rule dicts or a path, not {type(rules).__name__}")
+        rules_arg: Any = os.fspath(rules) if isinstance(rules, (str, os.PathLike)) else (list(rules) if rules is not None else None)
+        return TestRun(self._call(m, {
+            "database_url": database_url,
+            "tables": list(tables) if tables is not None else None,
+            "rules": rules_arg,
+            "environment": environment,
+            "trigger_type": trigger_type,
+            "fail_above": fail_above,
+            "timeout_ms": timeout_ms,
+            "config": _config(m, config),
+        }))
+
+    def get_test_report(self, test_run_id: str) -> TestRun:
+        """The stored run with this id (NotFoundError if there is none)."""
+        _check("get_test_report", "test_run_id", test_run_id, str, "str")
+        return TestRun(self._call("get_test_run", {"test_run_id": test_run_id}))
+
+    def list_test_runs(self, status: Optional[str] = None, kind: Optional[str] = None, limit: int = 50) -> List[TestRunSummary]:
+        """Recent runs, newest first."""
+        _check("list_test_runs", "status", status, str, "str")
+        _check("list_test_runs", "kind", kind, str, "str")
+        _check("list_test_runs", "limit", limit, int, "int")
+        rows = self._call("list_test_runs", {"status": status, "kind": kind, "limit": limit})
+        return [_build(TestRunSummary, r) for r in rows]
+
+    def approve_test_run(self, test_run_id: str, approver: str, comment: Optional[str] = None) -> TestRun:
+        """Approve a run pending approval (ApprovalStateError if it is not)."""
+        for name, value in (("test_run_id", test_run_id), ("approver", approver), ("comment", comment)):
+            _check("approve_test_run", name, value, str, "str")
+        return TestRun(self._call("approve_test_run", {"test_run_id": test_run_id, "approver": approver, "comment": comment}))
+
+    def reject_test_run(self, test_run_id: str, approver: str, comment: Optional[str] = None) -> TestRun:
+        """Reject a run pending approval (ApprovalStateError if it is not)."""
+        for name, value in (("test_run_id", test_run_id), ("approver", approver), ("comment", comment)):
+            _check("reject_test_run", name, value, str, "str")
+        return TestRun(self._call("reject_test_run", {"test_run_id": test_run_id, "approver": approver, "comment": comment}))
+
+    def audit_trail(self, test_run_id: str) -> List[AuditEvent]:
+        """Every state change of a run, oldest first."""
+        _check("audit_trail", "test_run_id", test_run_id, str, "str")
+        return [_build(AuditEvent, e) for e in self._call("audit_trail", {"test_run_id": test_run_id})]
+
+
+class AsyncDatabaseConsultant:
+    """The same methods as :class:`DatabaseConsultant`, returning awaitables. The work runs in
+    the default executor with the GIL released, so the event loop keeps serving."""
+
+    def __init__(self, store: Optional[PathLike] = None) -> None:
+        self._sync = DatabaseConsultant(store)
+
+    @property
+    def store(self) -> str:
+        return self._sync.store
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._sync, name)
+        if not callable(method) or name.startswith("_"):
+            return method
+
+        @functools.wraps(method)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, functools.partial(method, *args, **kwargs))
+
+        return call

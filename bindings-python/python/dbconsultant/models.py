@@ -1,0 +1,164 @@
+"""Typed results: the run document of SPEC §7 with attribute access. ``to_dict()`` returns
+exactly the document (as the CLI's ``--format json`` prints it); ``to_json()`` its text."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+Record = Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RiskContribution:
+    rule: str
+    points: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    statement: Optional[int] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    suggestion: Optional[str] = None
+    file: Optional[str] = None
+    sample_records: List[Record] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    object_type: str
+    table_name: str
+    name: str
+    change_type: str
+    compatibility_status: str
+    details: str
+
+
+@dataclass(frozen=True)
+class IntegrityResult:
+    table_name: str
+    integrity_type: str
+    constraint: str
+    failure_count: int
+    sample_records: List[Record] = field(default_factory=list)
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class EtlResult:
+    source_table: str
+    target_table: str
+    source_count: int
+    target_count: int
+    checksum_match: bool
+    missing_in_target: List[Any] = field(default_factory=list)
+    extra_in_target: List[Any] = field(default_factory=list)
+    changed: List[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PerformanceMetric:
+    query_hash: str
+    query: str
+    execution_time_ms: Optional[float]
+    index_used: bool
+    plan: Any
+    recommendation: Optional[str] = None
+
+
+def _build(cls: Any, data: Record) -> Any:
+    known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+    return cls(**known)
+
+
+class TestRun:
+    """One stored run: schema validation or integrity check (ETL and performance later)."""
+
+    __test__ = False  # not a pytest test class
+
+    test_run_id: str
+    kind: str
+    environment: str
+    trigger_type: str
+    status: str
+    risk_score: int
+    risk_breakdown: List[RiskContribution]
+    summary: str
+    created_at: str
+    approved_by: Optional[str]
+    decided_by: Optional[str]
+    decided_at: Optional[str]
+    decision_comment: Optional[str]
+    target: Optional[str]
+    sandbox: Optional[str]
+    dialect: Optional[str]
+    fail_above: Optional[int]
+    inputs: List[str]
+    findings: List[Finding]
+    schema_changes: List[SchemaChange]
+    integrity_results: List[IntegrityResult]
+    etl_results: List[EtlResult]
+    performance_metrics: List[PerformanceMetric]
+
+    def __init__(self, document: Record) -> None:
+        self._document = document
+        for key, value in document.items():
+            setattr(self, key, value)
+        self.risk_breakdown = [_build(RiskContribution, r) for r in document.get("risk_breakdown", [])]
+        self.findings = [_build(Finding, f) for f in document.get("findings", [])]
+        self.schema_changes = [_build(SchemaChange, c) for c in document.get("schema_changes", [])]
+        self.integrity_results = [_build(IntegrityResult, r) for r in document.get("integrity_results", [])]
+        self.etl_results = [_build(EtlResult, r) for r in document.get("etl_results", [])]
+        self.performance_metrics = [_build(PerformanceMetric, m) for m in document.get("performance_metrics", [])]
+
+    @property
+    def passed(self) -> bool:
+        return self.status in ("passed", "approved")
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this run: 0 passed/approved, 1 failed/rejected, 2 pending, 3 error."""
+        return {"passed": 0, "approved": 0, "failed": 1, "rejected": 1, "pending_approval": 2}.get(self.status, 3)
+
+    def to_dict(self) -> Record:
+        return copy.deepcopy(self._document)
+
+    def to_json(self, indent: Optional[int] = None) -> str:
+        return json.dumps(self._document, indent=indent)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TestRun) and other._document == self._document
+
+    def __repr__(self) -> str:
+        return f"TestRun(id={self.test_run_id!r}, kind={self.kind!r}, status={self.status!r}, risk_score={self.risk_score})"
+
+
+@dataclass(frozen=True)
+class TestRunSummary:
+    __test__ = False
+
+    test_run_id: str
+    kind: str
+    environment: str
+    trigger_type: str
+    status: str
+    risk_score: int
+    summary: str
+    created_at: str
+    approved_by: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    test_run_id: Optional[str]
+    event: str
+    actor: str
+    details: Optional[str]
+    created_at: str
