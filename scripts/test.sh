@@ -38,7 +38,7 @@ source scripts/servers.sh
 start_servers
 
 step "Rust: core and CLI"
-cargo test --workspace --locked
+cargo test --locked   # default members: core and cli (bindings are tested by their own runners)
 
 step "Python SDK: pip install ./bindings-python (maturin), pytest, mypy"
 venv=$deps/py-venv

@@ -17,7 +17,7 @@ import dbconsultant
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Validate migrations and fail the build on high risk.")
     parser.add_argument("database_url")
     parser.add_argument("migrations", nargs="+")
     parser.add_argument("--max-risk", type=int, default=50)

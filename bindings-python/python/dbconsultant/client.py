@@ -8,7 +8,7 @@ import asyncio
 import functools
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Concatenate, Dict, List, Mapping, Optional, ParamSpec, Sequence, TypeVar, Union
 
 from . import _native
 from .errors import from_native
@@ -192,9 +192,25 @@ class DatabaseConsultant:
         return [_build(AuditEvent, e) for e in self._call("audit_trail", {"test_run_id": test_run_id})]
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _awaitable(method: Callable[Concatenate[DatabaseConsultant, P], R]) -> Callable[Concatenate["AsyncDatabaseConsultant", P], Awaitable[R]]:
+    """The async twin of a DatabaseConsultant method, with the same signature for type
+    checkers: it runs the blocking call in the default executor (the GIL is released while
+    Rust works), so the event loop keeps serving."""
+
+    @functools.wraps(method)
+    async def call(self: "AsyncDatabaseConsultant", *args: P.args, **kwargs: P.kwargs) -> R:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, functools.partial(method, self._sync, *args, **kwargs))
+
+    return call
+
+
 class AsyncDatabaseConsultant:
-    """The same methods as :class:`DatabaseConsultant`, returning awaitables. The work runs in
-    the default executor with the GIL released, so the event loop keeps serving."""
+    """The same methods as :class:`DatabaseConsultant`, returning awaitables."""
 
     def __init__(self, store: Optional[PathLike] = None) -> None:
         self._sync = DatabaseConsultant(store)
@@ -203,14 +219,11 @@ class AsyncDatabaseConsultant:
     def store(self) -> str:
         return self._sync.store
 
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._sync, name)
-        if not callable(method) or name.startswith("_"):
-            return method
-
-        @functools.wraps(method)
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, functools.partial(method, *args, **kwargs))
-
-        return call
+    validate_schema = _awaitable(DatabaseConsultant.validate_schema)
+    lint_schema = _awaitable(DatabaseConsultant.lint_schema)
+    check_integrity = _awaitable(DatabaseConsultant.check_integrity)
+    get_test_report = _awaitable(DatabaseConsultant.get_test_report)
+    list_test_runs = _awaitable(DatabaseConsultant.list_test_runs)
+    approve_test_run = _awaitable(DatabaseConsultant.approve_test_run)
+    reject_test_run = _awaitable(DatabaseConsultant.reject_test_run)
+    audit_trail = _awaitable(DatabaseConsultant.audit_trail)
