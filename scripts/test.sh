@@ -57,4 +57,13 @@ unsafe=$?
 set -e
 [ "$safe" = 0 ] && [ "$unsafe" = 1 ] || { echo "examples/python/ci_validate.py: expected exit 0 then 1, got $safe then $unsafe"; exit 1; }
 
+step "Node SDK: cargo build of the addon, node --test, tsc --strict"
+(
+  cd bindings-node
+  npm install --silent --no-audit --no-fund
+  node scripts/build.js
+  node --test test/
+  npx tsc -p tsconfig.json
+)
+
 step "done in $(( $(date +%s) - start ))s"

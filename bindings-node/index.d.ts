@@ -1,0 +1,174 @@
+// Types of the dbconsultant Node SDK. Results are the run document of SPEC §7 with camelCase
+// keys; sample records keep their column names.
+
+export type Environment = 'dev' | 'qa' | 'stage' | 'prod';
+export type TriggerType = 'pr' | 'migration' | 'etl' | 'manual';
+export type RunStatus = 'passed' | 'failed' | 'pending_approval' | 'approved' | 'rejected' | 'error';
+export type RunKind = 'schema' | 'integrity' | 'etl' | 'performance';
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
+export type ErrorCode = 'INVALID_INPUT' | 'CONNECTION' | 'SANDBOX' | 'NOT_FOUND' | 'APPROVAL_STATE' | 'INTERNAL';
+export type Row = Record<string, unknown>;
+
+export interface RiskContribution { rule: string; points: number; reason: string }
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  statement: number | null;
+  line: number | null;
+  column: number | null;
+  suggestion: string | null;
+  file?: string;
+  sampleRecords?: Row[];
+}
+
+export interface SchemaChange {
+  objectType: 'table' | 'column' | 'index' | 'constraint' | 'view' | 'type';
+  tableName: string;
+  name: string;
+  changeType: 'added' | 'removed' | 'modified';
+  compatibilityStatus: 'compatible' | 'breaking' | 'destructive';
+  details: string;
+}
+
+export interface IntegrityResult {
+  tableName: string;
+  integrityType: 'pk' | 'fk' | 'unique' | 'not_null' | 'check' | 'rule';
+  constraint: string;
+  failureCount: number;
+  sampleRecords: Row[];
+  error?: string;
+}
+
+export interface EtlResult {
+  sourceTable: string; targetTable: string; sourceCount: number; targetCount: number;
+  checksumMatch: boolean; missingInTarget: unknown[]; extraInTarget: unknown[]; changed: unknown[];
+}
+
+export interface PerformanceMetric {
+  queryHash: string; query: string; executionTimeMs: number | null; indexUsed: boolean; plan: unknown; recommendation: string | null;
+}
+
+export interface TestRun {
+  testRunId: string;
+  kind: RunKind;
+  environment: Environment;
+  triggerType: TriggerType;
+  status: RunStatus;
+  riskScore: number;
+  riskBreakdown: RiskContribution[];
+  summary: string;
+  createdAt: string;
+  approvedBy: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionComment: string | null;
+  target: string | null;
+  sandbox: string | null;
+  dialect: Dialect | null;
+  failAbove: number | null;
+  inputs: string[];
+  findings: Finding[];
+  schemaChanges: SchemaChange[];
+  integrityResults: IntegrityResult[];
+  etlResults: EtlResult[];
+  performanceMetrics: PerformanceMetric[];
+}
+
+export interface TestRunSummary {
+  testRunId: string; kind: RunKind; environment: Environment; triggerType: TriggerType;
+  status: RunStatus; riskScore: number; summary: string; createdAt: string; approvedBy: string | null;
+}
+
+export interface AuditEvent { testRunId: string | null; event: string; actor: string; details: string | null; createdAt: string }
+
+/** dbconsultant.toml as an object (snake_case keys, as in the file), or a path to it. */
+export type Config = string | {
+  fail_above?: number;
+  sample_limit?: number;
+  rules?: { disable?: string[] };
+  policy?: { zero_delete?: boolean; soft_delete_columns?: string[] };
+  masking?: { columns?: string[] };
+  sandbox?: { sandbox_url?: string; allow_scratch_on_target?: boolean; sample_rows?: number; lock_timeout_ms?: number; statement_timeout_ms?: number };
+};
+
+/** An integrity rule, with the rules file's keys. */
+export interface IntegrityRule {
+  name?: string;
+  table: string;
+  column?: string;
+  columns?: string[];
+  type: 'accepted_values' | 'range' | 'regex' | 'max_null_fraction' | 'row_count' | 'freshness' | 'unique' | 'implied_fk';
+  values?: unknown[];
+  min?: number | string;
+  max?: number | string;
+  pattern?: string;
+  max_age?: string;
+  references?: string;
+  referenced_columns?: string[];
+  severity?: Severity;
+}
+
+export interface ValidateSchemaOptions {
+  databaseUrl: string;
+  /** A migration file, a directory of *.sql files, or a list of them (applied in order). */
+  migrationScript?: string | string[];
+  migrationSql?: string;
+  environment?: Environment;
+  triggerType?: TriggerType;
+  requireHumanApproval?: boolean;
+  failAbove?: number;
+  config?: Config;
+  sandboxUrl?: string;
+  dialect?: Dialect;
+}
+
+export interface LintSchemaOptions {
+  migrationScript?: string | string[];
+  migrationSql?: string;
+  dialect?: Dialect;
+  failAbove?: number;
+  config?: Config;
+}
+
+export interface ValidateIntegrityOptions {
+  databaseUrl: string;
+  tables?: string[];
+  /** Rule objects, or a path to a rules TOML file. */
+  rules?: IntegrityRule[] | string;
+  environment?: Environment;
+  triggerType?: TriggerType;
+  failAbove?: number;
+  timeoutMs?: number;
+  config?: Config;
+}
+
+export interface DecisionOptions { approver: string; comment?: string }
+
+export declare class DatabaseConsultant {
+  private constructor();
+  static open(options?: { store?: string }): Promise<DatabaseConsultant>;
+  readonly store: string;
+  validateSchema(options: ValidateSchemaOptions): Promise<TestRun>;
+  lintSchema(options: LintSchemaOptions): Promise<TestRun>;
+  validateIntegrity(options: ValidateIntegrityOptions): Promise<TestRun>;
+  checkIntegrity(options: ValidateIntegrityOptions): Promise<TestRun>;
+  getReport(testRunId: string): Promise<TestRun>;
+  listTestRuns(options?: { status?: RunStatus; kind?: RunKind; limit?: number }): Promise<TestRunSummary[]>;
+  approveTestRun(testRunId: string, options: DecisionOptions): Promise<TestRun>;
+  rejectTestRun(testRunId: string, options: DecisionOptions): Promise<TestRun>;
+  auditTrail(testRunId: string): Promise<AuditEvent[]>;
+}
+
+export declare class DatabaseConsultantError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: string;
+}
+export declare class InvalidInputError extends DatabaseConsultantError {}
+export declare class ConnectionError extends DatabaseConsultantError {}
+export declare class SandboxError extends DatabaseConsultantError {}
+export declare class NotFoundError extends DatabaseConsultantError {}
+export declare class ApprovalStateError extends DatabaseConsultantError {}
+export declare class InternalError extends DatabaseConsultantError {}
