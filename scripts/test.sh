@@ -66,4 +66,10 @@ step "Node SDK: cargo build of the addon, node --test, tsc --strict"
   npx tsc -p tsconfig.json
 )
 
+step "Java SDK: cargo build of the JNI library, JUnit 5 (mvn -B install), the example project"
+python3 examples/make_shop_db.py "$deps/java-shop.db" >/dev/null
+(cd bindings-java && mvn -B -q -ntp install)
+(cd examples/java && mvn -B -q -ntp test -Dshop.db="$deps/java-shop.db")
+cat bindings-java/target/surefire-reports/*.txt examples/java/target/surefire-reports/*.txt | grep "Tests run"
+
 step "done in $(( $(date +%s) - start ))s"

@@ -1,0 +1,174 @@
+package io.dbconsultant;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.CollectionType;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Checks database changes before they reach production. Open with {@link #open()} or
+ * {@link #open(String)} (a SQLite store path or a postgres:// URL) in try-with-resources;
+ * each client owns a native runtime that {@link #close()} frees. Thread-safe.
+ */
+public final class DatabaseConsultantClient implements AutoCloseable {
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private long handle;
+
+    private DatabaseConsultantClient(long handle) {
+        this.handle = handle;
+    }
+
+    /** A client with the default store ($DBCONSULTANT_STORE or ~/.local/share/dbconsultant/store.db). */
+    public static DatabaseConsultantClient open() {
+        return openStore(null);
+    }
+
+    /** A client whose runs live in {@code store}: a SQLite file path or a postgres:// URL. */
+    public static DatabaseConsultantClient open(String store) {
+        return openStore(Objects.requireNonNull(store, "store"));
+    }
+
+    private static DatabaseConsultantClient openStore(String store) {
+        JsonNode reply = envelope(NativeConsultant.open(store));
+        return new DatabaseConsultantClient(reply.asLong());
+    }
+
+    private static JsonNode envelope(String text) {
+        try {
+            JsonNode node = JSON.readTree(text);
+            JsonNode error = node.get("error");
+            if (error != null) {
+                throw DatabaseConsultantException.of(error.get("kind").asText(), error.get("message").asText());
+            }
+            return node.get("ok");
+        } catch (IOException e) {
+            throw new DatabaseConsultantException.InternalException("unreadable reply from the native library: " + e.getMessage());
+        }
+    }
+
+    private JsonNode call(String op, Map<String, Object> request) {
+        String json;
+        try {
+            json = JSON.writeValueAsString(request);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("request cannot be serialized: " + e.getMessage(), e);
+        }
+        lock.readLock().lock();
+        try {
+            if (handle == 0) {
+                throw new IllegalStateException("the DatabaseConsultantClient is closed");
+            }
+            return envelope(NativeConsultant.call(handle, op, json));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private static <T> T as(JsonNode node, Class<T> type) {
+        return JSON.convertValue(node, type);
+    }
+
+    private static <T> List<T> listOf(JsonNode node, Class<T> type) {
+        CollectionType listType = JSON.getTypeFactory().constructCollectionType(List.class, type);
+        return JSON.convertValue(node, listType);
+    }
+
+    /** Validate a migration in a sandbox (never on the target); the run is stored and returned. */
+    public TestRun validateSchema(SchemaValidationRequest request) {
+        Objects.requireNonNull(request, "request");
+        return as(call("validate_schema", request.toJson()), TestRun.class);
+    }
+
+    /** {@link #validateSchema} on the common pool. */
+    public CompletableFuture<TestRun> validateSchemaAsync(SchemaValidationRequest request) {
+        Objects.requireNonNull(request, "request");
+        return CompletableFuture.supplyAsync(() -> validateSchema(request));
+    }
+
+    /** Check rows against declared constraints and rules; the run is stored and returned. */
+    public TestRun checkIntegrity(IntegrityRequest request) {
+        Objects.requireNonNull(request, "request");
+        return as(call("check_integrity", request.toJson()), TestRun.class);
+    }
+
+    public CompletableFuture<TestRun> checkIntegrityAsync(IntegrityRequest request) {
+        Objects.requireNonNull(request, "request");
+        return CompletableFuture.supplyAsync(() -> checkIntegrity(request));
+    }
+
+    /** The stored run with this id ({@code NotFoundException} otherwise). */
+    public TestRun getTestRun(String testRunId) {
+        Objects.requireNonNull(testRunId, "testRunId");
+        return as(call("get_test_run", Map.of("test_run_id", testRunId)), TestRun.class);
+    }
+
+    /** Recent runs, newest first; {@code status} may be null for all. */
+    public List<TestRunSummary> listTestRuns(RunStatus status, int limit) {
+        Map<String, Object> request = new LinkedHashMap<>();
+        if (status != null) {
+            request.put("status", status.name().toLowerCase());
+        }
+        request.put("limit", limit);
+        return listOf(call("list_test_runs", request), TestRunSummary.class);
+    }
+
+    public TestRun approveTestRun(String testRunId, String approver, String comment) {
+        return decide("approve_test_run", testRunId, approver, comment);
+    }
+
+    public TestRun rejectTestRun(String testRunId, String approver, String comment) {
+        return decide("reject_test_run", testRunId, approver, comment);
+    }
+
+    private TestRun decide(String op, String testRunId, String approver, String comment) {
+        Objects.requireNonNull(testRunId, "testRunId");
+        Objects.requireNonNull(approver, "approver");
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("test_run_id", testRunId);
+        request.put("approver", approver);
+        if (comment != null) {
+            request.put("comment", comment);
+        }
+        return as(call(op, request), TestRun.class);
+    }
+
+    public List<AuditEvent> auditTrail(String testRunId) {
+        Objects.requireNonNull(testRunId, "testRunId");
+        return listOf(call("audit_trail", Map.of("test_run_id", testRunId)), AuditEvent.class);
+    }
+
+    /** For tests: makes the native library panic inside a call. */
+    void panicForTests() {
+        call("__panic_for_tests", Map.of());
+    }
+
+    /** Frees the native runtime and store connections; later calls throw IllegalStateException. */
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (handle != 0) {
+                NativeConsultant.close(handle);
+                handle = 0;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,4 @@
+package io.dbconsultant;
+
+/** Status of a test run. */
+public enum RunStatus { PASSED, FAILED, PENDING_APPROVAL, APPROVED, REJECTED, ERROR }

@@ -1,0 +1,4 @@
+package io.dbconsultant;
+
+/** What triggered a run. */
+public enum TriggerType { PR, MIGRATION, ETL, MANUAL }

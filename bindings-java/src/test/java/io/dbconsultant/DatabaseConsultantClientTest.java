@@ -1,0 +1,165 @@
+package io.dbconsultant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dbconsultant.DatabaseConsultantException.ApprovalStateException;
+import io.dbconsultant.DatabaseConsultantException.ConnectionException;
+import io.dbconsultant.DatabaseConsultantException.InternalException;
+import io.dbconsultant.DatabaseConsultantException.InvalidInputException;
+import io.dbconsultant.DatabaseConsultantException.NotFoundException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class DatabaseConsultantClientTest {
+    @TempDir
+    Path dir;
+
+    private DatabaseConsultantClient client() {
+        return DatabaseConsultantClient.open(dir.resolve("store.db").toString());
+    }
+
+    private static SchemaValidationRequest.Builder migration(String url, String file) {
+        return SchemaValidationRequest.builder().databaseUrl(url).migrationScript(Databases.MIGRATIONS.resolve(file));
+    }
+
+    /** How a Java team gates a release in its own suite. */
+    @Test
+    void releaseGate() throws Exception {
+        String url = Databases.shop("sqlite", dir);
+        try (DatabaseConsultantClient client = client()) {
+            SchemaValidationRequest req = migration(url, "001_index_order_status.sql").triggerType(TriggerType.PR).build();
+            assertTrue(client.validateSchema(req).getRiskScore() < 50);
+            assertEquals(RunStatus.PASSED, client.validateSchema(req).getStatus());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgres", "mysql"})
+    void unsafeMigrationFailsWithMaskedRowsOnEveryDialect(String dialect) throws Exception {
+        String url = Databases.shop(dialect, dir);
+        try (DatabaseConsultantClient client = client()) {
+            SchemaValidationRequest.Builder builder = migration(url, "002_unique_customer_email.sql");
+            if (dialect.equals("mysql")) {
+                builder.config(Map.of("sandbox", Map.of("allow_scratch_on_target", true)));
+            }
+            TestRun run = client.validateSchema(builder.build());
+            assertEquals(RunStatus.FAILED, run.getStatus());
+            TestRun.Finding failure = run.getFindings().stream().filter(f -> f.rule().equals("migration-fails")).findFirst().orElseThrow();
+            List<Object> ids = failure.sampleRecords().stream().map(r -> (Object) ((Number) r.get("id")).intValue()).toList();
+            assertEquals(List.of(1, 4, 3, 7), ids);
+            assertTrue(failure.sampleRecords().stream().allMatch(r -> "<masked>".equals(r.get("email"))));
+            assertEquals(run, client.getTestRun(run.getTestRunId()));
+        }
+    }
+
+    @Test
+    void integrityWithARuleAndApprovalFlow() throws Exception {
+        String url = Databases.shop("sqlite", dir);
+        try (DatabaseConsultantClient client = client()) {
+            TestRun integrity = client.checkIntegrity(IntegrityRequest.builder().databaseUrl(url).table("orders")
+                    .rule(Map.of("table", "orders", "type", "implied_fk", "columns", List.of("customer_id"),
+                            "references", "customers", "referenced_columns", List.of("id")))
+                    .build());
+            TestRun.IntegrityResult fk = integrity.getIntegrityResults().stream().filter(r -> r.integrityType().equals("fk")).findFirst().orElseThrow();
+            assertEquals(2, fk.failureCount());
+
+            TestRun pending = client.validateSchema(migration(url, "001_index_order_status.sql").requireHumanApproval(true).build());
+            assertEquals(RunStatus.PENDING_APPROVAL, pending.getStatus());
+            assertEquals(1, client.listTestRuns(RunStatus.PENDING_APPROVAL, 10).size());
+            TestRun approved = client.approveTestRun(pending.getTestRunId(), "alice", "ok");
+            assertEquals("alice", approved.getApprovedBy());
+            ApprovalStateException twice = assertThrows(ApprovalStateException.class, () -> client.rejectTestRun(pending.getTestRunId(), "bob", null));
+            assertTrue(twice.getMessage().contains("is approved by alice"), twice.getMessage());
+            assertEquals(List.of("created", "approved"), client.auditTrail(pending.getTestRunId()).stream().map(AuditEvent::event).toList());
+        }
+    }
+
+    @Test
+    void errorsMapToExceptionClassesWithTheCliMessage() throws Exception {
+        String url = Databases.shop("sqlite", dir);
+        try (DatabaseConsultantClient client = client()) {
+            InvalidInputException missing = assertThrows(InvalidInputException.class,
+                    () -> client.validateSchema(SchemaValidationRequest.builder().databaseUrl(url).migrationScript(dir.resolve("missing.sql")).build()));
+            assertTrue(missing.getMessage().contains("cannot read migration"), missing.getMessage());
+            assertThrows(NotFoundException.class, () -> client.getTestRun("nope"));
+            ConnectionException refused = assertThrows(ConnectionException.class, () -> client.validateSchema(
+                    SchemaValidationRequest.builder().databaseUrl("postgres://admin:hunter2@127.0.0.1:1/db").migrationSql("SELECT 1;").build()));
+            assertFalse(refused.getMessage().contains("hunter2"));
+            assertTrue(refused.getMessage().contains(":***@"));
+            assertEquals("connection", refused.getKind());
+        }
+    }
+
+    @Test
+    void nullsMissingFieldsAndClosedClients() {
+        NullPointerException npe = assertThrows(NullPointerException.class, () -> SchemaValidationRequest.builder().databaseUrl(null));
+        assertEquals("databaseUrl", npe.getMessage());
+        IllegalArgumentException iae = assertThrows(IllegalArgumentException.class, () -> SchemaValidationRequest.builder().databaseUrl("sqlite://x.db").build());
+        assertTrue(iae.getMessage().contains("migrationScript"));
+        DatabaseConsultantClient client = client();
+        assertEquals("request", assertThrows(NullPointerException.class, () -> client.validateSchema(null)).getMessage());
+        client.close();
+        client.close(); // idempotent
+        assertThrows(IllegalStateException.class, () -> client.getTestRun("x"));
+    }
+
+    @Test
+    void aRustPanicIsAnExceptionNotAJvmCrash() {
+        try (DatabaseConsultantClient client = client()) {
+            InternalException e = assertThrows(InternalException.class, client::panicForTests);
+            assertTrue(e.getMessage().contains("deliberate panic"), e.getMessage());
+            assertThrows(NotFoundException.class, () -> client.getTestRun("still-alive"));
+        }
+    }
+
+    @Test
+    void openingAndClosingManyClientsDoesNotLeak() throws Exception {
+        Path fds = Path.of("/proc/self/fd");
+        for (int i = 0; i < 5; i++) {
+            client().close(); // warm up class loading and the library
+        }
+        long before = Files.list(fds).count();
+        int threadsBefore = Thread.activeCount();
+        for (int i = 0; i < 100; i++) {
+            try (DatabaseConsultantClient client = client()) {
+                client.listTestRuns(null, 1);
+            }
+        }
+        Thread.sleep(200);
+        long after = Files.list(fds).count();
+        assertTrue(after - before < 10, "file descriptors grew from " + before + " to " + after);
+        assertTrue(Thread.activeCount() - threadsBefore < 5);
+    }
+
+    @Test
+    void eightThreadsValidateConcurrently() throws Exception {
+        String url = Databases.shop("sqlite", dir);
+        try (DatabaseConsultantClient client = client()) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<Future<TestRun>> futures = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String file = i % 2 == 0 ? "001_index_order_status.sql" : "002_unique_customer_email.sql";
+                futures.add(pool.submit(() -> client.validateSchema(migration(url, file).build())));
+            }
+            for (int i = 0; i < futures.size(); i++) {
+                assertEquals(i % 2 == 0 ? RunStatus.PASSED : RunStatus.FAILED, futures.get(i).get().getStatus());
+            }
+            pool.shutdown();
+            assertEquals(32, client.listTestRuns(null, 100).size());
+            assertEquals(RunStatus.PASSED, client.validateSchemaAsync(migration(url, "001_index_order_status.sql").build()).get().getStatus());
+        }
+    }
+}
