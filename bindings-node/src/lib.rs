@@ -32,8 +32,7 @@ fn native_error(kind: &str, message: &str) -> napi::Error {
 }
 
 fn to_napi(e: Error) -> napi::Error {
-    let kind = serde_json::to_value(e.kind()).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "internal".into());
-    native_error(&kind, &e.to_string())
+    native_error(api::kind_name(&e), &e.to_string())
 }
 
 /// Run core work to completion on the calling (pool) thread; a panic is an internal error.
@@ -42,14 +41,7 @@ fn block_on<T>(make: impl std::future::Future<Output = std::result::Result<T, Er
     match std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(make))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_napi(e)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(native_error("internal", &format!("internal error: {message}")))
-        }
+        Err(payload) => Err(native_error("internal", &format!("internal error: {}", api::panic_message(&*payload)))),
     }
 }
 

@@ -42,16 +42,7 @@ fn runtime() -> PyResult<Arc<Runtime>> {
 }
 
 fn to_py(e: Error) -> PyErr {
-    let kind = serde_json::to_value(e.kind()).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "internal".into());
-    NativeError::new_err((kind, e.to_string()))
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
+    NativeError::new_err((api::kind_name(&e), e.to_string()))
 }
 
 /// Run a core future without the GIL, turning a panic into an internal error. The future is
@@ -67,7 +58,7 @@ where
     match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(to_py(e)),
-        Err(payload) => Err(NativeError::new_err(("internal", format!("internal error: {}", panic_message(payload))))),
+        Err(payload) => Err(NativeError::new_err(("internal", format!("internal error: {}", api::panic_message(&*payload))))),
     }
 }
 

@@ -120,6 +120,27 @@ struct ListRuns {
     limit: Option<u32>,
 }
 
+/// The text of a caught panic, for bindings that turn panics into errors.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// The stable kind name of an error (`invalid_input`, `connection`, ...), as bindings report it.
+pub fn kind_name(e: &Error) -> &'static str {
+    match e.kind() {
+        crate::error::ErrorKind::InvalidInput => "invalid_input",
+        crate::error::ErrorKind::Connection => "connection",
+        crate::error::ErrorKind::Sandbox => "sandbox",
+        crate::error::ErrorKind::NotFound => "not_found",
+        crate::error::ErrorKind::ApprovalState => "approval_state",
+        crate::error::ErrorKind::Internal => "internal",
+    }
+}
+
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::Internal(e.to_string()))
 }

@@ -75,19 +75,22 @@ pub struct MaskingSection {
     pub columns: Vec<String>,
 }
 
+/// A TOML error as `origin:line:column: message`.
+pub(crate) fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
+    let position = e
+        .span()
+        .map(|span| {
+            let line = text[..span.start].matches('\n').count() + 1;
+            let column = span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!(":{line}:{column}")
+        })
+        .unwrap_or_default();
+    Error::invalid(format!("{origin}{position}: {}", e.message()))
+}
+
 impl Config {
     pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let position = e
-                .span()
-                .map(|span| {
-                    let line = text[..span.start].matches('\n').count() + 1;
-                    let column = span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-                    format!(":{line}:{column}")
-                })
-                .unwrap_or_default();
-            Error::invalid(format!("{origin}{position}: {}", e.message()))
-        })?;
+        let config: Config = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
         config.validate()?;
         Ok(config)
     }

@@ -176,6 +176,11 @@ pub fn require_select(sql: &str, dialect: Dialect) -> Result<()> {
     }
 }
 
+/// A connection failure, with any password in the URL or the message redacted.
+pub(crate) fn connection_error(target: &str, e: impl std::fmt::Display) -> Error {
+    Error::Connection { url: target.to_string(), reason: crate::url::redact_url(&e.to_string()) }
+}
+
 /// Clean up after an interrupted run: drop scratch databases still open in this process.
 pub async fn cleanup_interrupted() {
     #[cfg(feature = "mysql")]

@@ -11,7 +11,7 @@ use sqlparser::ast::{AlterTableOperation, Statement};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{Column as _, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
 
-use super::{AlterAlgorithm, Driver, Execution, QueryResult, Sandbox, SandboxOptions, StatementError};
+use super::{connection_error, AlterAlgorithm, Driver, Execution, QueryResult, Sandbox, SandboxOptions, StatementError};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::{CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, Table};
@@ -50,9 +50,6 @@ pub struct MysqlDriver {
     redacted: String,
 }
 
-fn connection_error(target: &str, e: impl std::fmt::Display) -> Error {
-    Error::Connection { url: target.to_string(), reason: redact_url(&e.to_string()) }
-}
 
 /// The server's message with data values scrubbed: MySQL quotes offending values
 /// (`Duplicate entry 'ann@example.com' for key ...`), which must not reach reports.

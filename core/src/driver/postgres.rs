@@ -12,7 +12,7 @@ use sqlparser::ast::Statement;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Row};
 
-use super::{Driver, Execution, LockTaken, QueryResult, Sandbox, SandboxOptions, StatementError, TableRewrite};
+use super::{connection_error, Driver, Execution, LockTaken, QueryResult, Sandbox, SandboxOptions, StatementError, TableRewrite};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::{CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, Table, UniqueConstraint};
@@ -25,9 +25,6 @@ pub struct PostgresDriver {
     redacted: String,
 }
 
-fn connection_error(target: &str, e: impl std::fmt::Display) -> Error {
-    Error::Connection { url: target.to_string(), reason: redact_url(&e.to_string()) }
-}
 
 fn db_message(e: &sqlx::Error) -> String {
     match e {

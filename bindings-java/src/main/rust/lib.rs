@@ -22,20 +22,13 @@ fn error_envelope(kind: &str, message: &str) -> Value {
 }
 
 fn from_error(e: Error) -> Value {
-    let kind = serde_json::to_value(e.kind()).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "internal".into());
-    error_envelope(&kind, &e.to_string())
+    error_envelope(api::kind_name(&e), &e.to_string())
 }
 
 /// Run `work`, turning a panic into an internal error.
 fn guarded(work: impl FnOnce() -> Value) -> Value {
-    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        error_envelope("internal", &format!("internal error: {message}"))
-    })
+    std::panic::catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|payload| error_envelope("internal", &format!("internal error: {}", api::panic_message(&*payload))))
 }
 
 fn read(env: &mut JNIEnv, s: &JString) -> Option<String> {

@@ -154,17 +154,7 @@ pub struct RulesFile {
 
 impl RulesFile {
     pub fn from_toml(text: &str, origin: &str) -> Result<RulesFile> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let position = e
-                .span()
-                .map(|span| {
-                    let line = text[..span.start].matches('\n').count() + 1;
-                    let column = span.start - text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-                    format!(":{line}:{column}")
-                })
-                .unwrap_or_default();
-            Error::invalid(format!("{origin}{position}: {}", e.message()))
-        })?;
+        let raw: RawFile = toml::from_str(text).map_err(|e| crate::config::toml_error(text, origin, &e))?;
         let rules = raw
             .rules
             .into_iter()
