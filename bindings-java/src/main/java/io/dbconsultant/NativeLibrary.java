@@ -23,7 +23,11 @@ final class NativeLibrary {
         }
         String explicit = System.getProperty(PROPERTY);
         if (explicit != null) {
-            System.load(Path.of(explicit).toAbsolutePath().toString());
+            Path file = Path.of(explicit).toAbsolutePath();
+            if (!Files.isRegularFile(file)) {
+                throw new UnsatisfiedLinkError("dbconsultant native library not found at " + file + " (from -D" + PROPERTY + ")");
+            }
+            System.load(file.toString());
             loaded = true;
             return;
         }
