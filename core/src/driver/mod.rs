@@ -40,6 +40,33 @@ impl QueryResult {
     }
 }
 
+/// Drain a row stream into a bounded [`QueryResult`]: column names from the first row, at
+/// most `max_rows` rows converted by the driver's `to_json`.
+pub(crate) async fn collect_rows<R, S>(
+    mut stream: S,
+    max_rows: usize,
+    message: impl Fn(&sqlx::Error) -> String,
+    to_json: impl Fn(&R) -> serde_json::Map<String, serde_json::Value>,
+) -> Result<QueryResult>
+where
+    R: sqlx::Row,
+    S: futures_util::Stream<Item = std::result::Result<R, sqlx::Error>> + Unpin,
+{
+    use futures_util::TryStreamExt;
+    use sqlx::Column as _;
+    let mut result = QueryResult::default();
+    while let Some(row) = stream.try_next().await.map_err(|e| Error::InvalidInput(format!("query failed: {}", message(&e))))? {
+        if result.columns.is_empty() {
+            result.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+        }
+        if result.rows.len() >= max_rows {
+            break;
+        }
+        result.rows.push(to_json(&row));
+    }
+    Ok(result)
+}
+
 /// Read-only access to a target database.
 #[async_trait]
 pub trait Driver: Send + Sync {

@@ -435,19 +435,7 @@ impl Sandbox for MysqlSandbox {
 }
 
 async fn query(conn: &mut MySqlConnection, sql: &str, max_rows: usize) -> Result<QueryResult> {
-    use futures_util::TryStreamExt;
-    let mut stream = sqlx::query(sql).fetch(&mut *conn);
-    let mut result = QueryResult::default();
-    while let Some(row) = stream.try_next().await.map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))? {
-        if result.columns.is_empty() {
-            result.columns = row.columns().iter().map(|c| c.name().to_string()).collect();
-        }
-        if result.rows.len() >= max_rows {
-            break;
-        }
-        result.rows.push(row_to_json(&row));
-    }
-    Ok(result)
+    super::collect_rows(sqlx::query(sql).fetch(&mut *conn), max_rows, db_message, row_to_json).await
 }
 
 /// Decode by the column's declared type: exact numbers stay exact (DECIMAL as text),
