@@ -1,6 +1,7 @@
 //! [`Consultant`]: the one entry point every surface wraps. It runs a check and stores the
 //! run; bindings only convert arguments and map errors.
 
+use crate::checks::etl::{self, EtlRequest};
 use crate::checks::integrity::{self, IntegrityRequest, Progress};
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
 use crate::error::Result;
@@ -45,6 +46,18 @@ impl Consultant {
     /// [`Consultant::check_integrity`], reporting (tables done, total, current table).
     pub async fn check_integrity_with_progress(&self, request: &IntegrityRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
         let run = integrity::check(request, progress).await?;
+        self.store.save(&run).await?;
+        Ok(run)
+    }
+
+    /// Reconcile a target table with its source table; store the run.
+    pub async fn validate_etl(&self, request: &EtlRequest) -> Result<TestRun> {
+        self.validate_etl_with_progress(request, None).await
+    }
+
+    /// [`Consultant::validate_etl`], reporting (rows settled, rows in total, "rows").
+    pub async fn validate_etl_with_progress(&self, request: &EtlRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
+        let run = etl::validate(request, progress).await?;
         self.store.save(&run).await?;
         Ok(run)
     }

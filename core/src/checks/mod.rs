@@ -1,4 +1,5 @@
 //! The capabilities: each check turns a request into a run document.
 
+pub mod etl;
 pub mod integrity;
 pub mod schema;

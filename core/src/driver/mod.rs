@@ -13,12 +13,15 @@ use crate::model::SchemaSnapshot;
 use crate::sql::ParsedStatement;
 use crate::url::DatabaseUrl;
 
+pub mod etl_sql;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_functions;
 
 /// Rows from a bounded query, as JSON values keyed by column name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -214,15 +217,36 @@ pub async fn cleanup_interrupted() {
     mysql::drop_open_scratch_databases().await;
 }
 
+/// Settings of the read-only sessions a driver opens on the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// How long one query may run (server-side where the database supports it).
+    pub statement_timeout_ms: u64,
+    /// Render time-zone-aware values in UTC (MySQL `TIMESTAMP`), so two servers in different
+    /// zones compare equal data as equal.
+    pub utc: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions { statement_timeout_ms: 30_000, utc: false }
+    }
+}
+
 /// Connect read-only to the database a URL names.
 pub async fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>> {
+    connect_with(url, SessionOptions::default()).await
+}
+
+/// [`connect`] with explicit session settings.
+pub async fn connect_with(url: &DatabaseUrl, session: SessionOptions) -> Result<Box<dyn Driver>> {
     match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteDriver::open(path).await?)),
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { url: raw } => Ok(Box::new(postgres::PostgresDriver::open(raw, url.redacted()).await?)),
+        DatabaseUrl::Postgres { url: raw } => Ok(Box::new(postgres::PostgresDriver::open(raw, url.redacted(), session).await?)),
         #[cfg(feature = "mysql")]
-        DatabaseUrl::Mysql { url: raw } => Ok(Box::new(mysql::MysqlDriver::open(raw, url.redacted()).await?)),
+        DatabaseUrl::Mysql { url: raw } => Ok(Box::new(mysql::MysqlDriver::open(raw, url.redacted(), session).await?)),
         #[allow(unreachable_patterns)] // reachable when a driver feature is disabled
         other => Err(Error::Connection {
             url: other.redacted(),

@@ -86,7 +86,7 @@ fn on_existing_data(number: u16) -> bool {
 }
 
 impl MysqlDriver {
-    pub async fn open(raw: &str, redacted: String) -> Result<Self> {
+    pub async fn open(raw: &str, redacted: String, session: super::SessionOptions) -> Result<Self> {
         let options = MySqlConnectOptions::from_str(raw)
             .map_err(|e| Error::invalid(format!("malformed database URL '{redacted}': {}", redact_url(&e.to_string()))))?
             .disable_statement_logging();
@@ -101,7 +101,7 @@ impl MysqlDriver {
         let pool = MySqlPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(15))
-            .after_connect(|conn, _| Box::pin(async move { read_only_session(conn).await }))
+            .after_connect(move |conn, _| Box::pin(async move { read_only_session(conn, session).await }))
             .connect_with(options.clone())
             .await
             .map_err(|e| connection_error(&redacted, e))?;
@@ -119,11 +119,19 @@ async fn is_mariadb(conn: &mut MySqlConnection) -> std::result::Result<bool, sql
 }
 
 /// Every inspection session: read-only transactions, bounded statements and lock waits.
-async fn read_only_session(conn: &mut MySqlConnection) -> std::result::Result<(), sqlx::Error> {
+async fn read_only_session(conn: &mut MySqlConnection, session: super::SessionOptions) -> std::result::Result<(), sqlx::Error> {
     sqlx::query("SET SESSION TRANSACTION READ ONLY").execute(&mut *conn).await?;
     sqlx::query("SET SESSION lock_wait_timeout = 5").execute(&mut *conn).await?;
-    let timeout = if is_mariadb(conn).await? { "SET SESSION max_statement_time = 30" } else { "SET SESSION max_execution_time = 30000" };
-    sqlx::query(timeout).execute(&mut *conn).await?;
+    let ms = session.statement_timeout_ms;
+    let timeout = if is_mariadb(conn).await? {
+        format!("SET SESSION max_statement_time = {}.{:03}", ms / 1000, ms % 1000)
+    } else {
+        format!("SET SESSION max_execution_time = {ms}")
+    };
+    sqlx::query(&timeout).execute(&mut *conn).await?;
+    if session.utc {
+        sqlx::query("SET SESSION time_zone = '+00:00'").execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -34,17 +34,22 @@ fn db_message(e: &sqlx::Error) -> String {
 }
 
 impl PostgresDriver {
-    pub async fn open(raw: &str, redacted: String) -> Result<Self> {
+    pub async fn open(raw: &str, redacted: String, session: super::SessionOptions) -> Result<Self> {
         let options = PgConnectOptions::from_str(raw)
             .map_err(|e| Error::invalid(format!("malformed database URL '{redacted}': {}", redact_url(&e.to_string()))))?
             .application_name("dbconsultant")
             .disable_statement_logging();
-        let inspection = options.clone().options([
+        let statement_timeout = format!("{}ms", session.statement_timeout_ms);
+        let mut settings = vec![
             ("default_transaction_read_only", "on"),
-            ("statement_timeout", "30s"),
+            ("statement_timeout", statement_timeout.as_str()),
             ("lock_timeout", "5s"),
             ("idle_in_transaction_session_timeout", "60s"),
-        ]);
+        ];
+        if session.utc {
+            settings.push(("TimeZone", "UTC"));
+        }
+        let inspection = options.clone().options(settings);
         // One direct connection first: a pool would hide "connection refused" or "password
         // authentication failed" behind its own timeout.
         inspection.connect().await.map_err(|e| connection_error(&redacted, e))?.close().await.ok();

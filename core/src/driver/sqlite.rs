@@ -33,6 +33,7 @@ impl SqliteDriver {
         let options = read_only_options(path).pragma("query_only", "ON");
         let pool = SqlitePoolOptions::new()
             .max_connections(2)
+            .after_connect(|conn, _| Box::pin(async move { register_functions(conn).await }))
             .connect_with(options)
             .await
             .map_err(|e| fail(e.to_string()))?;
@@ -43,6 +44,17 @@ impl SqliteDriver {
             .map_err(|e| fail(format!("not a readable SQLite database ({})", db_message(&e))))?;
         Ok(SqliteDriver { path: path.to_path_buf(), pool })
     }
+}
+
+/// The ETL hash functions (see [`super::sqlite_functions`]) on one connection.
+async fn register_functions(conn: &mut SqliteConnection) -> std::result::Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is locked for us, open, and not used elsewhere during the call.
+    let rc = unsafe { super::sqlite_functions::register(handle.as_raw_handle().as_ptr()) };
+    if rc != 0 {
+        return Err(sqlx::Error::Protocol(format!("cannot register SQLite functions (code {rc})")));
+    }
+    Ok(())
 }
 
 fn read_only_options(path: &Path) -> SqliteConnectOptions {

@@ -133,10 +133,59 @@ pub struct EtlResult {
     pub target_table: String,
     pub source_count: u64,
     pub target_count: u64,
+    /// True when every compared row matched (after normalization and tolerances) and the
+    /// counts are equal; false when anything differs or rows could not be compared.
     pub checksum_match: bool,
+    /// Keys of source rows absent from the target (a sample; `missing_count` is exact).
     pub missing_in_target: Vec<serde_json::Value>,
+    /// Keys of target rows absent from the source (a sample; `extra_count` is exact).
     pub extra_in_target: Vec<serde_json::Value>,
+    /// `{"key": {...}, "columns": {"col": {"source": .., "target": ..}}}` (a sample).
     pub changed: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub missing_count: u64,
+    #[serde(default)]
+    pub extra_count: u64,
+    #[serde(default)]
+    pub changed_count: u64,
+    /// Changed rows per column (exact).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub changed_columns: std::collections::BTreeMap<String, u64>,
+    /// Rows whose values differ only within the tolerance (or in JSON formatting).
+    #[serde(default)]
+    pub within_tolerance: u64,
+    /// Key columns (source names).
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Compared columns (`name` or `source→target`).
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// `bisection`, `join` (same database) or `checksum` (whole table only).
+    #[serde(default)]
+    pub strategy: String,
+    #[serde(default)]
+    pub segments_compared: u64,
+    #[serde(default)]
+    pub rows_fetched: u64,
+    #[serde(default)]
+    pub queries: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<EtlAggregate>,
+    /// Why rows were not compared one by one (duplicate or NULL keys), if they were not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One reconciled aggregate (per group when grouped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EtlAggregate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub function: String,
+    pub column: String,
+    pub source: Option<String>,
+    pub target: Option<String>,
+    pub matches: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,149 @@
+//! The request behind `validate_etl` on every surface.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::model::{Environment, TriggerType};
+
+/// How rows are located when the checksums differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// A single join when both tables live in one database and every column compares
+    /// exactly; checksum bisection otherwise.
+    #[default]
+    Auto,
+    /// Segment checksums in each database, split until the differing rows are few.
+    Bisect,
+    /// One join query (both tables in the same database only).
+    Join,
+}
+
+/// One aggregate to reconcile: `function` over `column` (`count` accepts `*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateSpec {
+    pub function: AggregateFunction,
+    pub column: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateFunction {
+    Count,
+    Sum,
+    Min,
+    Max,
+}
+
+impl AggregateFunction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateFunction::Count => "count",
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+        }
+    }
+}
+
+impl std::str::FromStr for AggregateSpec {
+    type Err = crate::Error;
+    /// `sum:amount`, `count:*`, `max:created_at`.
+    fn from_str(text: &str) -> crate::Result<Self> {
+        let (function, column) = text
+            .split_once(':')
+            .ok_or_else(|| crate::Error::invalid(format!("aggregate '{text}': write FUNCTION:COLUMN, e.g. sum:amount")))?;
+        let function = match function.trim().to_ascii_lowercase().as_str() {
+            "count" => AggregateFunction::Count,
+            "sum" => AggregateFunction::Sum,
+            "min" => AggregateFunction::Min,
+            "max" => AggregateFunction::Max,
+            other => return Err(crate::Error::invalid(format!("aggregate '{text}': unknown function '{other}' (count, sum, min, max)"))),
+        };
+        Ok(AggregateSpec { function, column: column.trim().to_string() })
+    }
+}
+
+/// Reconcile a target table with its source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EtlRequest {
+    pub source_url: String,
+    pub source_table: String,
+    pub target_url: String,
+    /// Defaults to `source_table`.
+    pub target_table: Option<String>,
+    /// Key columns (source names), identifying a row on both sides.
+    pub key: Vec<String>,
+    /// Columns to compare (source names); empty means every column both tables have.
+    pub columns: Vec<String>,
+    /// Columns left out when comparing every column.
+    pub exclude_columns: Vec<String>,
+    /// Source column → target column, where the names differ.
+    pub column_map: BTreeMap<String, String>,
+    /// A filter applied on both sides (e.g. an incremental load's window).
+    pub where_clause: Option<String>,
+    /// A source-only filter (overrides `where_clause` on the source).
+    pub source_where: Option<String>,
+    /// A target-only filter (overrides `where_clause` on the target).
+    pub target_where: Option<String>,
+    /// Absolute tolerance for every numeric column.
+    pub tolerance: Option<f64>,
+    /// Absolute tolerance per numeric column (source name).
+    pub column_tolerance: BTreeMap<String, f64>,
+    /// Round a numeric column to this many decimals on both sides before comparing.
+    pub round: BTreeMap<String, u32>,
+    /// Decimals floating-point columns are compared at (default 6).
+    pub float_decimals: u32,
+    /// Aggregates to reconcile besides the rows.
+    pub aggregates: Vec<AggregateSpec>,
+    /// Reconcile the aggregates per value of this column (source name).
+    pub group_by: Option<String>,
+    pub strategy: Strategy,
+    /// Most segments one checksum query splits a range into.
+    pub segments: usize,
+    /// Ranges with at most this many rows are compared row by row.
+    pub bisection_threshold: u64,
+    /// How long one query may run.
+    pub statement_timeout_ms: u64,
+    /// Keys listed per kind of difference (the counts stay exact).
+    pub sample_limit: Option<usize>,
+    pub environment: Environment,
+    pub trigger_type: TriggerType,
+    pub config: Config,
+}
+
+impl Default for EtlRequest {
+    fn default() -> Self {
+        EtlRequest {
+            source_url: String::new(),
+            source_table: String::new(),
+            target_url: String::new(),
+            target_table: None,
+            key: Vec::new(),
+            columns: Vec::new(),
+            exclude_columns: Vec::new(),
+            column_map: BTreeMap::new(),
+            where_clause: None,
+            source_where: None,
+            target_where: None,
+            tolerance: None,
+            column_tolerance: BTreeMap::new(),
+            round: BTreeMap::new(),
+            float_decimals: 6,
+            aggregates: Vec::new(),
+            group_by: None,
+            strategy: Strategy::Auto,
+            segments: 2048,
+            bisection_threshold: 512,
+            statement_timeout_ms: 300_000,
+            sample_limit: None,
+            environment: Environment::Qa,
+            trigger_type: TriggerType::Etl,
+            config: Config::default(),
+        }
+    }
+}
