@@ -42,9 +42,31 @@ export interface IntegrityResult {
   error?: string;
 }
 
+export interface EtlAggregate {
+  group?: string; function: 'count' | 'sum' | 'min' | 'max'; column: string;
+  source: string | null; target: string | null; matches: boolean;
+}
+
+/** A changed row: its key, and per changed column the canonical source and target values. */
+export interface EtlChangedRow {
+  key: Row;
+  columns: Record<string, { source: string | null; target: string | null }>;
+}
+
 export interface EtlResult {
   sourceTable: string; targetTable: string; sourceCount: number; targetCount: number;
-  checksumMatch: boolean; missingInTarget: unknown[]; extraInTarget: unknown[]; changed: unknown[];
+  /** True when every compared row matched and the counts are equal. */
+  checksumMatch: boolean;
+  /** Samples (keys as objects); the *Count fields are exact. */
+  missingInTarget: Row[]; extraInTarget: Row[]; changed: EtlChangedRow[];
+  missingCount: number; extraCount: number; changedCount: number;
+  changedColumns?: Record<string, number>;
+  withinTolerance: number;
+  key: string[]; columns: string[];
+  strategy: 'bisection' | 'join' | 'checksum';
+  segmentsCompared: number; rowsFetched: number; queries: number;
+  aggregates?: EtlAggregate[];
+  error?: string;
 }
 
 export interface PerformanceMetric {
@@ -145,6 +167,41 @@ export interface ValidateIntegrityOptions {
   config?: Config;
 }
 
+export interface ValidateEtlOptions {
+  sourceUrl: string;
+  sourceTable: string;
+  targetUrl: string;
+  /** Defaults to sourceTable. */
+  targetTable?: string;
+  /** Key column(s) identifying a row. */
+  key: string | string[];
+  /** Columns to compare (default: every column both tables have). */
+  columns?: string[];
+  excludeColumns?: string[];
+  /** Source column → target column, where names differ. */
+  columnMap?: Record<string, string>;
+  /** A filter for both sides (SQL condition); sourceWhere/targetWhere override it per side. */
+  where?: string;
+  sourceWhere?: string;
+  targetWhere?: string;
+  /** One absolute tolerance for every numeric column, or one per column. */
+  tolerance?: number | Record<string, number>;
+  /** Round numeric columns to this many decimals before comparing. */
+  round?: Record<string, number>;
+  floatDecimals?: number;
+  /** 'sum:amount', 'count:*', 'min:created_at', 'max:x'. */
+  aggregates?: string[];
+  groupBy?: string;
+  strategy?: 'auto' | 'bisect' | 'join';
+  segments?: number;
+  bisectionThreshold?: number;
+  timeoutMs?: number;
+  sampleLimit?: number;
+  environment?: Environment;
+  triggerType?: TriggerType;
+  config?: Config;
+}
+
 export interface DecisionOptions { approver: string; comment?: string }
 
 export declare class DatabaseConsultant {
@@ -155,6 +212,7 @@ export declare class DatabaseConsultant {
   lintSchema(options: LintSchemaOptions): Promise<TestRun>;
   validateIntegrity(options: ValidateIntegrityOptions): Promise<TestRun>;
   checkIntegrity(options: ValidateIntegrityOptions): Promise<TestRun>;
+  validateEtl(options: ValidateEtlOptions): Promise<TestRun>;
   getReport(testRunId: string): Promise<TestRun>;
   listTestRuns(options?: { status?: RunStatus; kind?: RunKind; limit?: number }): Promise<TestRunSummary[]>;
   approveTestRun(testRunId: string, options: DecisionOptions): Promise<TestRun>;

@@ -7,10 +7,13 @@ const errors = require('./errors');
 
 const native = require(path.join(__dirname, 'dbconsultant.node'));
 
+/** Keys whose values hold the user's column names: kept as they are. */
+const DATA_KEYS = new Set(['sampleRecords', 'plan', 'missingInTarget', 'extraInTarget', 'changed', 'changedColumns']);
+
 /** snake_case keys → camelCase, except inside data rows (sample records keep column names). */
 function camel(value, key) {
   if (Array.isArray(value)) return value.map((v) => camel(v, key));
-  if (value === null || typeof value !== 'object' || key === 'sampleRecords' || key === 'plan') return value;
+  if (value === null || typeof value !== 'object' || DATA_KEYS.has(key)) return value;
   const out = {};
   for (const [k, v] of Object.entries(value)) {
     const ck = k.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
@@ -44,6 +47,7 @@ function check(method, options, spec, required = []) {
       'string or string[]': typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')),
       'string[]': Array.isArray(value) && value.every((v) => typeof v === 'string'),
       'object or path': typeof value === 'string' || (typeof value === 'object' && !Array.isArray(value)),
+      'number or object': (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'object' && !Array.isArray(value)),
       'rule objects or path': typeof value === 'string' || (Array.isArray(value) && value.every((v) => v && typeof v === 'object')),
     }[expected];
     if (!ok) throw fail(method, field, expected, value);
@@ -135,6 +139,46 @@ class DatabaseConsultant {
       trigger_type: options.triggerType,
       fail_above: options.failAbove,
       timeout_ms: options.timeoutMs,
+      config: options.config,
+    });
+  }
+
+  /** Reconcile a target table with its source table (any two databases); stores and returns the run. */
+  async validateEtl(options) {
+    const m = 'validateEtl';
+    check(m, options, {
+      sourceUrl: 'string', sourceTable: 'string', targetUrl: 'string', targetTable: 'string', key: 'string or string[]',
+      columns: 'string[]', excludeColumns: 'string[]', columnMap: 'object or path', where: 'string', sourceWhere: 'string',
+      targetWhere: 'string', tolerance: 'number or object', round: 'object or path', floatDecimals: 'number',
+      aggregates: 'string[]', groupBy: 'string', strategy: 'string', segments: 'number', bisectionThreshold: 'number',
+      timeoutMs: 'number', sampleLimit: 'number', environment: 'string', triggerType: 'string', config: 'object or path',
+    }, ['sourceUrl', 'sourceTable', 'targetUrl', 'key']);
+    const perColumn = typeof options.tolerance === 'object' && options.tolerance !== null;
+    return this._call('validate_etl', {
+      source_url: options.sourceUrl,
+      source_table: options.sourceTable,
+      target_url: options.targetUrl,
+      target_table: options.targetTable,
+      key: [].concat(options.key),
+      columns: options.columns,
+      exclude_columns: options.excludeColumns,
+      column_map: options.columnMap,
+      where_clause: options.where,
+      source_where: options.sourceWhere,
+      target_where: options.targetWhere,
+      tolerance: perColumn ? undefined : options.tolerance,
+      column_tolerance: perColumn ? options.tolerance : undefined,
+      round: options.round,
+      float_decimals: options.floatDecimals,
+      aggregates: options.aggregates,
+      group_by: options.groupBy,
+      strategy: options.strategy,
+      segments: options.segments,
+      bisection_threshold: options.bisectionThreshold,
+      statement_timeout_ms: options.timeoutMs,
+      sample_limit: options.sampleLimit,
+      environment: options.environment,
+      trigger_type: options.triggerType,
       config: options.config,
     });
   }

@@ -26,9 +26,96 @@ pub enum Command {
     /// Data integrity: declared keys and constraints, and user rules, checked in the database.
     #[command(subcommand)]
     Integrity(IntegrityCommand),
+    /// ETL reconciliation: does the target table hold exactly the source table's rows?
+    #[command(subcommand)]
+    Etl(EtlCommand),
     /// Stored test runs: show, list, approve, reject.
     #[command(subcommand)]
     Runs(RunsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum EtlCommand {
+    /// Compare a target table with its source (any two databases, any dialects): counts,
+    /// checksums per key segment, and the missing, extra and changed keys.
+    Validate(EtlArgs),
+}
+
+#[derive(Args)]
+pub struct EtlArgs {
+    /// Source database URL: sqlite://PATH, postgres://..., mysql://...
+    #[arg(long)]
+    pub source: String,
+    #[arg(long)]
+    pub source_table: String,
+    /// Target database URL (the same URL as --source compares two tables of one database).
+    #[arg(long)]
+    pub target: String,
+    /// Defaults to --source-table.
+    #[arg(long)]
+    pub target_table: Option<String>,
+    /// Key column(s) identifying a row: id, or a,b for a composite key.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub key: Vec<String>,
+    /// Compare only these columns (default: every column both tables have).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Leave these columns out.
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// Source column that has another name in the target: SOURCE=TARGET (repeatable).
+    #[arg(long = "map", value_name = "SOURCE=TARGET")]
+    pub map: Vec<String>,
+    /// Filter applied on both sides (an SQL condition, e.g. "loaded_at >= '2024-06-01'").
+    #[arg(long = "where")]
+    pub where_clause: Option<String>,
+    /// Filter for the source only (overrides --where there).
+    #[arg(long)]
+    pub source_where: Option<String>,
+    /// Filter for the target only (overrides --where there).
+    #[arg(long)]
+    pub target_where: Option<String>,
+    /// Absolute tolerance for numeric columns: 0.01 for all, or COLUMN=0.01 (repeatable).
+    #[arg(long, value_name = "[COLUMN=]TOLERANCE")]
+    pub tolerance: Vec<String>,
+    /// Round a numeric column before comparing: COLUMN=DECIMALS (repeatable).
+    #[arg(long, value_name = "COLUMN=DECIMALS")]
+    pub round: Vec<String>,
+    /// Decimals floating-point columns are compared at.
+    #[arg(long, default_value_t = 6)]
+    pub float_decimals: u32,
+    /// Aggregate to reconcile: FUNCTION:COLUMN with count, sum, min, max (repeatable;
+    /// count:* counts rows).
+    #[arg(long = "aggregate", value_name = "FUNCTION:COLUMN")]
+    pub aggregates: Vec<String>,
+    /// Reconcile the aggregates per value of this column.
+    #[arg(long)]
+    pub group_by: Option<String>,
+    /// auto (join when both tables share a database, bisection otherwise), bisect, join.
+    #[arg(long, default_value = "auto")]
+    pub strategy: String,
+    /// Most segments one checksum query splits a range into.
+    #[arg(long, default_value_t = 2048)]
+    pub segments: usize,
+    /// Ranges with at most this many rows are compared row by row.
+    #[arg(long, default_value_t = 512)]
+    pub threshold: u64,
+    /// Milliseconds one query may run.
+    #[arg(long, default_value_t = 300_000)]
+    pub timeout_ms: u64,
+    /// Keys listed per kind of difference (counts stay exact).
+    #[arg(long)]
+    pub sample_limit: Option<usize>,
+    /// Environment: dev, qa, stage, prod.
+    #[arg(long, default_value = "qa")]
+    pub env: String,
+    /// What triggered the run: pr, migration, etl, manual.
+    #[arg(long, default_value = "etl")]
+    pub trigger: String,
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Subcommand)]

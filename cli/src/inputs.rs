@@ -23,3 +23,55 @@ pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
     config.validate()?;
     Ok(config)
 }
+
+/// `NAME=VALUE` pairs of a repeatable flag.
+fn pairs<'a>(flag: &str, values: &'a [String]) -> anyhow::Result<Vec<(&'a str, &'a str)>> {
+    values
+        .iter()
+        .map(|v| v.split_once('=').map(|(a, b)| (a.trim(), b.trim())).ok_or_else(|| anyhow::anyhow!("--{flag} {v}: write NAME=VALUE")))
+        .collect()
+}
+
+/// The ETL request from `etl validate` flags.
+pub fn etl_request(a: &crate::args::EtlArgs, config: Config) -> anyhow::Result<dbconsultant::EtlRequest> {
+    let mut request = dbconsultant::EtlRequest {
+        source_url: a.source.clone(),
+        source_table: a.source_table.clone(),
+        target_url: a.target.clone(),
+        target_table: a.target_table.clone(),
+        key: a.key.clone(),
+        columns: a.columns.clone(),
+        exclude_columns: a.exclude.clone(),
+        where_clause: a.where_clause.clone(),
+        source_where: a.source_where.clone(),
+        target_where: a.target_where.clone(),
+        float_decimals: a.float_decimals,
+        group_by: a.group_by.clone(),
+        strategy: a.strategy.parse()?,
+        segments: a.segments,
+        bisection_threshold: a.threshold,
+        statement_timeout_ms: a.timeout_ms,
+        sample_limit: a.sample_limit,
+        environment: a.env.parse()?,
+        trigger_type: a.trigger.parse()?,
+        config,
+        ..Default::default()
+    };
+    for (source, target) in pairs("map", &a.map)? {
+        request.column_map.insert(source.to_string(), target.to_string());
+    }
+    for t in &a.tolerance {
+        match t.split_once('=') {
+            Some((column, value)) => {
+                let value: f64 = value.trim().parse().map_err(|_| anyhow::anyhow!("--tolerance {t}: not a number"))?;
+                request.column_tolerance.insert(column.trim().to_string(), value);
+            }
+            None => request.tolerance = Some(t.trim().parse().map_err(|_| anyhow::anyhow!("--tolerance {t}: not a number"))?),
+        }
+    }
+    for (column, decimals) in pairs("round", &a.round)? {
+        request.round.insert(column.to_string(), decimals.parse().map_err(|_| anyhow::anyhow!("--round {column}={decimals}: decimals must be a whole number"))?);
+    }
+    request.aggregates = a.aggregates.iter().map(|s| s.parse()).collect::<dbconsultant::Result<_>>()?;
+    Ok(request)
+}

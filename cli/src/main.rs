@@ -17,7 +17,7 @@ use dbconsultant::store::RunFilter;
 use dbconsultant::url::redact_url;
 use dbconsultant::{Consultant, ConsultantOptions, LintRequest, SchemaValidationRequest};
 
-use args::{Cli, Command, IntegrityCommand, RunsCommand, SchemaCommand};
+use args::{Cli, Command, EtlCommand, IntegrityCommand, RunsCommand, SchemaCommand};
 
 const EXIT_ERROR: u8 = 3;
 
@@ -136,6 +136,21 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let consultant = open(cli.store).await?;
             let progress = progress::Progress::new("checking");
             let run = consultant.check_integrity_with_progress(&request, Some(&|done, total, table| progress.update(done, total, table))).await?;
+            progress.finish();
+            emit(&run, format, a.output.output.as_deref())?;
+            Ok(run.exit_code() as u8)
+        }
+        Command::Etl(EtlCommand::Validate(a)) => {
+            let format: Format = a.output.format.parse()?;
+            let mut config = inputs::load_config(&a.rule_args)?;
+            if let Some(n) = a.sample_limit {
+                config.sample_limit = n;
+            }
+            config.validate()?;
+            let request = inputs::etl_request(&a, config)?;
+            let consultant = open(cli.store).await?;
+            let progress = progress::Progress::new("reconciled");
+            let run = consultant.validate_etl_with_progress(&request, Some(&|done, total, what| progress.update(done, total, what))).await?;
             progress.finish();
             emit(&run, format, a.output.output.as_deref())?;
             Ok(run.exit_code() as u8)

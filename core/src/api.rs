@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::checks::etl::EtlRequest;
 use crate::checks::integrity::IntegrityRequest;
 use crate::checks::schema::{LintRequest, SchemaValidationRequest};
 use crate::config::Config;
@@ -21,7 +22,7 @@ use crate::{Consultant, RulesFile};
 
 /// The operations every binding exposes.
 pub const OPERATIONS: &[&str] = &[
-    "validate_schema", "lint_schema", "check_integrity", "get_test_run", "list_test_runs",
+    "validate_schema", "lint_schema", "check_integrity", "validate_etl", "get_test_run", "list_test_runs",
     "approve_test_run", "reject_test_run", "audit_trail",
 ];
 
@@ -199,6 +200,14 @@ pub async fn call(consultant: &Consultant, op: &str, request: Value) -> Result<V
                 config: config(r.config)?,
             };
             to_value(&consultant.check_integrity(&req).await?)
+        }
+        "validate_etl" => {
+            // The request is EtlRequest itself, except `config` (an object or a file path).
+            let mut request = request;
+            let config_value = request.as_object_mut().and_then(|o| o.remove("config"));
+            let mut req: EtlRequest = parse(op, request)?;
+            req.config = config(config_value)?;
+            to_value(&consultant.validate_etl(&req).await?)
         }
         "get_test_run" => {
             let r: RunId = parse(op, request)?;

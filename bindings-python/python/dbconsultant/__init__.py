@@ -19,6 +19,7 @@ from .errors import (
 )
 from .models import (
     AuditEvent,
+    EtlAggregate,
     EtlResult,
     Finding,
     IntegrityResult,
@@ -34,6 +35,6 @@ __version__ = _native.__version__
 __all__ = [
     "AsyncDatabaseConsultant", "DatabaseConsultant", "DatabaseConsultantError", "InvalidInputError",
     "DatabaseConnectionError", "SandboxError", "NotFoundError", "ApprovalStateError", "InternalError",
-    "TestRun", "TestRunSummary", "Finding", "SchemaChange", "IntegrityResult", "EtlResult",
+    "TestRun", "TestRunSummary", "Finding", "SchemaChange", "IntegrityResult", "EtlResult", "EtlAggregate",
     "PerformanceMetric", "RiskContribution", "AuditEvent", "__version__",
 ]

@@ -161,6 +161,77 @@ class DatabaseConsultant:
             "config": _config(m, config),
         }))
 
+    def validate_etl(
+        self,
+        source_url: str,
+        source_table: str,
+        target_url: str,
+        target_table: Optional[str] = None,
+        *,
+        key: Union[str, Sequence[str]],
+        columns: Optional[Sequence[str]] = None,
+        exclude_columns: Optional[Sequence[str]] = None,
+        column_map: Optional[Mapping[str, str]] = None,
+        where: Optional[str] = None,
+        source_where: Optional[str] = None,
+        target_where: Optional[str] = None,
+        tolerance: Union[float, Mapping[str, float], None] = None,
+        round: Optional[Mapping[str, int]] = None,
+        float_decimals: int = 6,
+        aggregates: Optional[Sequence[str]] = None,
+        group_by: Optional[str] = None,
+        strategy: str = "auto",
+        segments: int = 2048,
+        bisection_threshold: int = 512,
+        timeout_ms: int = 300_000,
+        sample_limit: Optional[int] = None,
+        environment: str = "qa",
+        trigger_type: str = "etl",
+        config: ConfigArg = None,
+    ) -> TestRun:
+        """Does ``target_table`` hold exactly the rows of ``source_table``? Source and target may
+        be different databases and dialects. ``key`` names the column(s) identifying a row;
+        ``tolerance`` is one absolute tolerance for every numeric column or one per column;
+        ``aggregates`` are ``"sum:amount"``-style strings, reconciled per ``group_by`` value."""
+        m = "validate_etl"
+        for name, value in (("source_url", source_url), ("source_table", source_table), ("target_url", target_url)):
+            _check(m, name, value, str, "str")
+        _check(m, "target_table", target_table, str, "str")
+        _check(m, "key", key, (str, list, tuple), "a column name or a list of names")
+        _check(m, "tolerance", tolerance, (int, float, Mapping), "a number or a dict of column → number")
+        for name, value in (("float_decimals", float_decimals), ("segments", segments), ("bisection_threshold", bisection_threshold),
+                            ("timeout_ms", timeout_ms), ("sample_limit", sample_limit)):
+            _check(m, name, value, int, "int")
+        keys = [key] if isinstance(key, str) else list(key)
+        per_column = isinstance(tolerance, Mapping)
+        return TestRun(self._call(m, {
+            "source_url": source_url,
+            "source_table": source_table,
+            "target_url": target_url,
+            "target_table": target_table,
+            "key": keys,
+            "columns": list(columns) if columns is not None else None,
+            "exclude_columns": list(exclude_columns) if exclude_columns is not None else None,
+            "column_map": dict(column_map) if column_map is not None else None,
+            "where_clause": where,
+            "source_where": source_where,
+            "target_where": target_where,
+            "tolerance": None if per_column or tolerance is None else float(tolerance),  # type: ignore[arg-type]
+            "column_tolerance": dict(tolerance) if per_column else None,  # type: ignore[arg-type]
+            "round": dict(round) if round is not None else None,
+            "float_decimals": float_decimals,
+            "aggregates": list(aggregates) if aggregates is not None else None,
+            "group_by": group_by,
+            "strategy": strategy,
+            "segments": segments,
+            "bisection_threshold": bisection_threshold,
+            "statement_timeout_ms": timeout_ms,
+            "sample_limit": sample_limit,
+            "environment": environment,
+            "trigger_type": trigger_type,
+            "config": _config(m, config),
+        }))
+
     def get_test_report(self, test_run_id: str) -> TestRun:
         """The stored run with this id (NotFoundError if there is none)."""
         _check("get_test_report", "test_run_id", test_run_id, str, "str")
@@ -222,6 +293,7 @@ class AsyncDatabaseConsultant:
     validate_schema = _awaitable(DatabaseConsultant.validate_schema)
     lint_schema = _awaitable(DatabaseConsultant.lint_schema)
     check_integrity = _awaitable(DatabaseConsultant.check_integrity)
+    validate_etl = _awaitable(DatabaseConsultant.validate_etl)
     get_test_report = _awaitable(DatabaseConsultant.get_test_report)
     list_test_runs = _awaitable(DatabaseConsultant.list_test_runs)
     approve_test_run = _awaitable(DatabaseConsultant.approve_test_run)

@@ -52,7 +52,18 @@ class IntegrityResult:
 
 
 @dataclass(frozen=True)
+class EtlAggregate:
+    function: str
+    column: str
+    source: Optional[str]
+    target: Optional[str]
+    matches: bool
+    group: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class EtlResult:
+    """One reconciled table pair. The key lists are samples; the ``*_count`` fields are exact."""
     source_table: str
     target_table: str
     source_count: int
@@ -61,6 +72,19 @@ class EtlResult:
     missing_in_target: List[Any] = field(default_factory=list)
     extra_in_target: List[Any] = field(default_factory=list)
     changed: List[Any] = field(default_factory=list)
+    missing_count: int = 0
+    extra_count: int = 0
+    changed_count: int = 0
+    changed_columns: Dict[str, int] = field(default_factory=dict)
+    within_tolerance: int = 0
+    key: List[str] = field(default_factory=list)
+    columns: List[str] = field(default_factory=list)
+    strategy: str = ""
+    segments_compared: int = 0
+    rows_fetched: int = 0
+    queries: int = 0
+    aggregates: List[EtlAggregate] = field(default_factory=list)
+    error: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,10 @@ class TestRun:
         self.findings = [_build(Finding, f) for f in document.get("findings", [])]
         self.schema_changes = [_build(SchemaChange, c) for c in document.get("schema_changes", [])]
         self.integrity_results = [_build(IntegrityResult, r) for r in document.get("integrity_results", [])]
-        self.etl_results = [_build(EtlResult, r) for r in document.get("etl_results", [])]
+        self.etl_results = [
+            _build(EtlResult, {**r, "aggregates": [_build(EtlAggregate, a) for a in r.get("aggregates", [])]})
+            for r in document.get("etl_results", [])
+        ]
         self.performance_metrics = [_build(PerformanceMetric, m) for m in document.get("performance_metrics", [])]
 
     @property

@@ -37,6 +37,9 @@ pub enum TypeClass {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum CompareKind {
+    /// Both columns have the same declared type in the same dialect: the database's own text
+    /// form is canonical already (and much cheaper than reformatting).
+    Native,
     Int,
     Bool,
     Decimal { scale: Option<u32> },
@@ -81,6 +84,10 @@ pub trait EtlSql: Send + Sync {
     /// The column as used in key order comparisons: text compares byte-wise on every side, so
     /// segment boundaries mean the same on both databases.
     fn key_order(&self, column: &str, class: &TypeClass) -> String;
+    /// Most fractional-second digits this dialect's timestamp normalization keeps.
+    fn max_timestamp_precision(&self) -> u32 {
+        6
+    }
     /// Appended to a derived table so the planner computes its columns once.
     fn fence(&self) -> &'static str {
         ""
@@ -173,7 +180,7 @@ impl EtlSql for PostgresEtl {
 
     fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match kind {
-            CompareKind::Int | CompareKind::Text => format!("({e})::text"),
+            CompareKind::Native | CompareKind::Int | CompareKind::Text => format!("({e})::text"),
             CompareKind::Bool => match class {
                 TypeClass::Bool => format!("CASE WHEN ({e}) THEN '1' WHEN NOT ({e}) THEN '0' END"),
                 TypeClass::Int => format!("CASE WHEN ({e}) IS NULL THEN NULL WHEN ({e}) <> 0 THEN '1' ELSE '0' END"),
@@ -276,7 +283,7 @@ impl EtlSql for MysqlEtl {
 
     fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match kind {
-            CompareKind::Int => format!("cast({e} as char)"),
+            CompareKind::Native | CompareKind::Int => format!("cast({e} as char)"),
             CompareKind::Text => format!("convert({e} using utf8mb4)"),
             CompareKind::Bool => match class {
                 TypeClass::Text | TypeClass::Char => format!("CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') THEN '0' ELSE '1' END"),
@@ -380,7 +387,7 @@ impl EtlSql for SqliteEtl {
 
     fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match kind {
-            CompareKind::Int | CompareKind::Text => format!("cast({e} as text)"),
+            CompareKind::Native | CompareKind::Int | CompareKind::Text => format!("cast({e} as text)"),
             CompareKind::Bool => format!(
                 "CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') OR {e} = 0 THEN '0' ELSE '1' END"
             ),
@@ -417,6 +424,10 @@ impl EtlSql for SqliteEtl {
             CompareKind::Time => format!("coalesce(time({e}), 'invalid:' || {e})"),
             CompareKind::Binary => format!("lower(hex({e}))"),
         }
+    }
+
+    fn max_timestamp_precision(&self) -> u32 {
+        3
     }
 
     fn encode_field(&self, n: &str) -> String {

@@ -225,11 +225,15 @@ pub struct SessionOptions {
     /// Render time-zone-aware values in UTC (MySQL `TIMESTAMP`), so two servers in different
     /// zones compare equal data as equal.
     pub utc: bool,
+    /// Sessions that scan whole tables with large generated expressions (ETL checksums):
+    /// PostgreSQL then skips JIT (compiling a 2,000-branch CASE costs seconds) and prefers
+    /// hash aggregation to sorting a million rows by segment.
+    pub bulk_scans: bool,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { statement_timeout_ms: 30_000, utc: false }
+        SessionOptions { statement_timeout_ms: 30_000, utc: false, bulk_scans: false }
     }
 }
 

@@ -49,6 +49,10 @@ impl PostgresDriver {
         if session.utc {
             settings.push(("TimeZone", "UTC"));
         }
+        if session.bulk_scans {
+            settings.push(("jit", "off"));
+            settings.push(("enable_sort", "off"));
+        }
         let inspection = options.clone().options(settings);
         // One direct connection first: a pool would hide "connection refused" or "password
         // authentication failed" behind its own timeout.

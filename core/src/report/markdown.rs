@@ -61,6 +61,39 @@ pub fn render(run: &TestRun) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
+    for r in &run.etl_results {
+        let verdict = if r.checksum_match { "✅ all rows match" } else { "❌ rows differ" };
+        let _ = writeln!(out, "\n#### ETL `{}` → `{}`: {verdict}\n", cell(&r.source_table), cell(&r.target_table));
+        let _ = writeln!(out, "| Source rows | Target rows | Missing in target | Extra in target | Changed | Strategy |\n|---:|---:|---:|---:|---:|---|");
+        let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} |", r.source_count, r.target_count, r.missing_count, r.extra_count, r.changed_count, r.strategy);
+        let keys = |values: &[serde_json::Value]| values.iter().map(|v| format!("`{}`", cell(&v.to_string()))).collect::<Vec<_>>().join(", ");
+        if !r.missing_in_target.is_empty() {
+            let _ = writeln!(out, "\nMissing in target (first {}): {}", r.missing_in_target.len(), keys(&r.missing_in_target));
+        }
+        if !r.extra_in_target.is_empty() {
+            let _ = writeln!(out, "\nExtra in target (first {}): {}", r.extra_in_target.len(), keys(&r.extra_in_target));
+        }
+        if !r.changed.is_empty() {
+            let _ = writeln!(out, "\n| Changed key | Column | Source | Target |\n|---|---|---|---|");
+            for c in &r.changed {
+                if let Some(columns) = c["columns"].as_object() {
+                    for (name, v) in columns {
+                        let _ = writeln!(out, "| `{}` | {} | {} | {} |", cell(&c["key"].to_string()), cell(name), cell(&v["source"].to_string()), cell(&v["target"].to_string()));
+                    }
+                }
+            }
+        }
+        if let Some(error) = &r.error {
+            let _ = writeln!(out, "\n> {}", cell(error));
+        }
+        if !r.aggregates.is_empty() {
+            let _ = writeln!(out, "\n| Aggregate | Group | Source | Target | |\n|---|---|---:|---:|---|");
+            for a in &r.aggregates {
+                let _ = writeln!(out, "| {}({}) | {} | {} | {} | {} |", a.function, cell(&a.column), cell(a.group.as_deref().unwrap_or("")),
+                    cell(a.source.as_deref().unwrap_or("none")), cell(a.target.as_deref().unwrap_or("none")), if a.matches { "✅" } else { "❌" });
+            }
+        }
+    }
     if !run.risk_breakdown.is_empty() {
         let _ = writeln!(out, "\n<details><summary>Risk breakdown</summary>\n\n| Points | Source | Reason |\n|---:|---|---|");
         for c in &run.risk_breakdown {
@@ -76,5 +109,10 @@ mod tests {
     #[test]
     fn markdown_snapshot() {
         insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_run()));
+    }
+
+    #[test]
+    fn etl_markdown_snapshot() {
+        insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_etl_run()));
     }
 }

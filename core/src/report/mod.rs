@@ -110,4 +110,38 @@ pub(crate) mod fixtures {
             performance_metrics: vec![],
         }
     }
+
+    /// An ETL run with every kind of difference, for report snapshots.
+    pub fn sample_etl_run() -> TestRun {
+        let mut run = sample_run();
+        run.kind = crate::model::RunKind::Etl;
+        run.findings.truncate(0);
+        run.schema_changes.clear();
+        run.integrity_results.clear();
+        run.summary = "orders → orders: 1000 vs 999 rows; 2 missing, 1 extra, 1 changed".into();
+        run.etl_results = vec![crate::model::EtlResult {
+            source_table: "orders".into(),
+            target_table: "orders".into(),
+            source_count: 1000,
+            target_count: 999,
+            checksum_match: false,
+            missing_in_target: vec![json!({"id": 5}), json!({"id": 7})],
+            extra_in_target: vec![json!({"id": 5000})],
+            changed: vec![json!({"key": {"id": 10}, "columns": {"amount": {"source": "10.1", "target": "11.1"}}})],
+            missing_count: 2,
+            extra_count: 1,
+            changed_count: 1,
+            changed_columns: [("amount".to_string(), 1u64)].into_iter().collect(),
+            within_tolerance: 0,
+            key: vec!["id".into()],
+            columns: vec!["amount".into(), "customer".into()],
+            strategy: "bisection".into(),
+            segments_compared: 12,
+            rows_fetched: 80,
+            queries: 6,
+            aggregates: vec![crate::model::EtlAggregate { group: Some("eu".into()), function: "sum".into(), column: "amount".into(), source: Some("40".into()), target: Some("129.01".into()), matches: false }],
+            error: None,
+        }];
+        run
+    }
 }

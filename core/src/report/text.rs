@@ -86,6 +86,34 @@ pub fn render(run: &TestRun, color: bool) -> String {
             }
         }
     }
+    for r in &run.etl_results {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("ETL {} → {} ({}, key {})", r.source_table, r.target_table, r.strategy, r.key.join(", "))));
+        let mark = if r.checksum_match { p.wrap("32", "match") } else { p.wrap("31", "DIFFERENT") };
+        let _ = writeln!(out, "  {mark}  rows: source {}, target {}; {} column(s) compared", r.source_count, r.target_count, r.columns.len());
+        let keys = |values: &[serde_json::Value]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ");
+        if r.missing_count > 0 {
+            let _ = writeln!(out, "  missing in target: {}  {}", r.missing_count, p.dim(&keys(&r.missing_in_target)));
+        }
+        if r.extra_count > 0 {
+            let _ = writeln!(out, "  extra in target:   {}  {}", r.extra_count, p.dim(&keys(&r.extra_in_target)));
+        }
+        if r.changed_count > 0 {
+            let per_column: Vec<String> = r.changed_columns.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(out, "  changed:           {}  ({})", r.changed_count, per_column.join(", "));
+            for c in &r.changed {
+                let _ = writeln!(out, "    {}  {}", c["key"], p.dim(&c["columns"].to_string()));
+            }
+        }
+        if let Some(error) = &r.error {
+            let _ = writeln!(out, "  {} {error}", p.wrap("33", "note"));
+        }
+        for a in &r.aggregates {
+            let mark = if a.matches { p.wrap("32", "ok  ") } else { p.wrap("31", "FAIL") };
+            let group = a.group.as_ref().map(|g| format!(" [{g}]")).unwrap_or_default();
+            let _ = writeln!(out, "  {mark} {}({}){group}: source {}, target {}", a.function, a.column, a.source.as_deref().unwrap_or("none"), a.target.as_deref().unwrap_or("none"));
+        }
+        let _ = writeln!(out, "  {}", p.dim(&format!("{} segments compared, {} rows fetched, {} queries", r.segments_compared, r.rows_fetched, r.queries)));
+    }
     if !run.risk_breakdown.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold("Risk breakdown"));
         for c in &run.risk_breakdown {
@@ -100,6 +128,11 @@ mod tests {
     #[test]
     fn text_snapshot() {
         insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_run(), false));
+    }
+
+    #[test]
+    fn etl_text_snapshot() {
+        insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_etl_run(), false));
     }
 
     #[test]

@@ -32,7 +32,14 @@ fn value_pair(spec: &AggregateSpec, pair: Option<&ColumnPair>) -> Result<ColumnP
             return Ok(p);
         }
         (_, None) => return Err(Error::invalid(format!("{}:* is not an aggregate (only count:*)", spec.function.as_str()))),
-        (_, Some(p)) => p.clone(),
+        (_, Some(p)) => {
+            let mut p = p.clone();
+            if p.kind == CompareKind::Native {
+                // Same type on both sides; an aggregate of it compares as its class does.
+                p.kind = super::plan::compare_kind(&p.source.class, &p.source.class, None, 6).unwrap_or(CompareKind::Native);
+            }
+            p
+        }
     };
     if spec.function == AggregateFunction::Sum && !matches!(pair.kind, CompareKind::Int | CompareKind::Decimal { .. } | CompareKind::Float { .. }) {
         return Err(Error::invalid(format!("sum:{} needs a numeric column", spec.column)));

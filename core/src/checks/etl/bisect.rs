@@ -74,6 +74,7 @@ impl Runner {
     pub async fn run(&self, side: &Side<'_>, sql: String, max_rows: usize) -> Result<QueryResult> {
         self.queries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!(side = side.label(), bytes = sql.len(), "etl query");
+        tracing::trace!(side = side.label(), %sql, "etl query text");
         // The server enforces the timeout too; this bounds SQLite and a hung connection.
         match tokio::time::timeout(self.timeout + Duration::from_secs(2), side.driver.query(&sql, max_rows)).await {
             Err(_) => Err(Error::invalid(format!("{} query timed out after {} ms", side.label(), self.timeout.as_millis()))),
@@ -139,7 +140,12 @@ pub async fn compare(
             }
             continue;
         }
-        let children = split(runner, source, target, &segment, tuning, &mut out).await?;
+        let (children, totals) = split(runner, source, target, &segment, tuning, &mut out).await?;
+        if segment.range == KeyRange::default() {
+            // The whole table was just counted, segment by segment: exact, whatever the
+            // estimate the split started from.
+            (out.source_count, out.target_count) = totals;
+        }
         let mismatched: u64 = children.iter().map(|c| c.source_rows.max(c.target_rows)).sum();
         settled += larger.saturating_sub(mismatched);
         stack.extend(children.into_iter().rev());
@@ -159,9 +165,11 @@ pub async fn compare(
 
 /// Cut a segment at every n-th key of its larger side, checksum the pieces on both sides
 /// concurrently, and return the pieces that differ.
-async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &Segment, tuning: Tuning, out: &mut Differences) -> Result<Vec<Segment>> {
+async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &Segment, tuning: Tuning, out: &mut Differences) -> Result<(Vec<Segment>, (u64, u64))> {
     let (cutter, rows) = if segment.target_rows > segment.source_rows { (target, segment.target_rows) } else { (source, segment.source_rows) };
-    let pieces = rows.div_ceil(tuning.threshold).clamp(2, tuning.segments.max(2) as u64);
+    // Pieces a quarter below the threshold, so a few extra rows on the other side do not
+    // push a piece over it (and into another split).
+    let pieces = (rows * 4).div_ceil(tuning.threshold * 3).clamp(2, tuning.segments.max(2) as u64);
     let step = rows.div_ceil(pieces).max(1);
     let found = runner.run(cutter, cutter.boundaries_sql(&segment.range, step), pieces as usize + 1).await?;
     let boundaries: Vec<KeyValues> = found.rows.iter().map(|r| key_values(&found, r, cutter.plan.keys.len())).collect();
@@ -170,6 +178,7 @@ async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &
         runner.run(target, target.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
     );
     let (s, t) = (sums(&s?)?, sums(&t?)?);
+    let totals = (s.values().map(|v| v.0).sum(), t.values().map(|v| v.0).sum());
     let mut children = Vec::new();
     for i in 0..=boundaries.len() {
         out.segments_compared += 1;
@@ -187,9 +196,10 @@ async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &
     }
     // With no boundary found (a side shrank meanwhile), fall back to rows: never loop.
     if boundaries.is_empty() {
-        return Ok(children.into_iter().map(|c| Segment { source_rows: c.source_rows.min(tuning.threshold), target_rows: c.target_rows.min(tuning.threshold), ..c }).collect());
+        let capped = children.into_iter().map(|c| Segment { source_rows: c.source_rows.min(tuning.threshold), target_rows: c.target_rows.min(tuning.threshold), ..c });
+        return Ok((capped.collect(), totals));
     }
-    Ok(children)
+    Ok((children, totals))
 }
 
 /// (rows, checksum part a, checksum part b) per segment number.

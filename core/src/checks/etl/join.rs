@@ -6,14 +6,8 @@ use super::plan::{KeyValues, Side};
 use crate::error::Result;
 
 fn derived(side: &Side<'_>) -> String {
-    format!(
-        "SELECT {}, {}, {} AS dbc_e FROM {}{}",
-        side.raw_key_select(),
-        side.normalized_key_select(),
-        side.encoding(),
-        side.table_sql(),
-        side.where_sql(&[])
-    )
+    let keys: Vec<String> = side.key_columns().iter().enumerate().map(|(i, k)| format!("{k} AS dbc_k{i}, dbc_n{i} AS dbc_nk{i}")).collect();
+    format!("SELECT {}, {} AS dbc_e FROM {}", keys.join(", "), side.encoding(), side.normalized_rows(&[]))
 }
 
 fn join_sql(source: &Side<'_>, target: &Side<'_>, limit: usize) -> String {

@@ -164,6 +164,13 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
                 s.data_type, t.data_type
             ))
         })?;
+        // Timestamps compare at the precision both databases' normalizations keep.
+        let kind = match kind {
+            CompareKind::Timestamp { precision } => {
+                CompareKind::Timestamp { precision: precision.min(sql_s.max_timestamp_precision()).min(sql_t.max_timestamp_precision()) }
+            }
+            other => other,
+        };
         let tolerance = req.column_tolerance.get(name).copied().or(req.tolerance);
         if let Some(tol) = tolerance.filter(|_| req.column_tolerance.contains_key(name)) {
             if !matches!(kind, CompareKind::Decimal { .. } | CompareKind::Float { .. } | CompareKind::Int) {
@@ -173,6 +180,15 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
         if tolerance.is_some_and(|t| !(t >= 0.0 && t.is_finite())) {
             return Err(Error::invalid("tolerance must be a finite number ≥ 0"));
         }
+        // Same dialect and declared type (JSON aside: its text keeps the input's spacing):
+        // the database's own text form compares exactly and costs least.
+        let native = sql_s.dialect() == sql_t.dialect()
+            && s.data_type.eq_ignore_ascii_case(&t.data_type)
+            && round.is_none()
+            && tolerance.is_none()
+            && kind != CompareKind::Json
+            && !matches!(kind, CompareKind::Char);
+        let kind = if native { CompareKind::Native } else { kind };
         // Integers with a tolerance are judged like decimals.
         let kind = if tolerance.is_some() && kind == CompareKind::Int { CompareKind::Decimal { scale: Some(0) } } else { kind };
         Ok(ColumnPair { source, target, kind, tolerance })
@@ -257,10 +273,33 @@ impl<'a> Side<'a> {
         self.sql.normalize(expr, &self.col(pair).class, &pair.kind)
     }
 
-    /// The row's encoding: keys, then compared columns.
+    /// The row's encoding over the columns of [`Side::normalized_rows`]: keys, then
+    /// compared columns.
     pub fn encoding(&self) -> String {
-        let parts: Vec<String> = self.plan.keys.iter().chain(&self.plan.columns).map(|p| self.sql.encode_field(&self.normalized(p))).collect();
+        let n = self.plan.keys.len() + self.plan.columns.len();
+        let parts: Vec<String> = (0..n).map(|i| self.sql.encode_field(&format!("dbc_n{i}"))).collect();
         self.sql.concat(&parts)
+    }
+
+    /// A derived table of the raw keys and every canonical value (`dbc_n0`...), computed once
+    /// per row (the encoding refers to each value twice) and filtered by `extra` conditions.
+    pub fn normalized_rows(&self, extra: &[String]) -> String {
+        let values: Vec<String> = self
+            .plan
+            .keys
+            .iter()
+            .chain(&self.plan.columns)
+            .enumerate()
+            .map(|(i, p)| format!("{} AS dbc_n{i}", self.normalized(p)))
+            .collect();
+        format!(
+            "(SELECT {}, {} FROM {}{}{}) dbc_v",
+            self.key_columns().join(", "),
+            values.join(", "),
+            self.table_sql(),
+            self.where_sql(extra),
+            self.sql.fence()
+        )
     }
 
     /// `WHERE` clause from the filter and extra conditions.
@@ -325,15 +364,14 @@ impl<'a> Side<'a> {
         let bucket = self.bucket(boundaries, 0, boundaries.len());
         format!(
             "SELECT dbc_seg, count(*) AS dbc_n, {sa} AS dbc_a, {sb} AS dbc_b FROM (SELECT {bucket} AS dbc_seg, {ha} AS dbc_ha, {hb} AS dbc_hb FROM \
-             (SELECT {keys}, {md5} AS dbc_m FROM {table}{where_}{fence}) dbc_r) dbc_s GROUP BY dbc_seg",
+             (SELECT {keys}, {md5} AS dbc_m FROM {rows}{fence}) dbc_r) dbc_s GROUP BY dbc_seg",
             sa = s.sum_text("dbc_ha"),
             sb = s.sum_text("dbc_hb"),
             ha = s.hex31("substr(dbc_m, 1, 8)"),
             hb = s.hex31("substr(dbc_m, 9, 8)"),
             keys = self.key_columns().join(", "),
             md5 = s.md5(&self.encoding()),
-            table = self.table_sql(),
-            where_ = self.where_sql(&[self.range_predicate(range)]),
+            rows = self.normalized_rows(&[self.range_predicate(range)]),
             fence = s.fence(),
         )
     }
@@ -359,13 +397,14 @@ impl<'a> Side<'a> {
         let s = self.sql;
         let alternatives: Vec<String> = ranges.iter().map(|r| self.range_predicate(r)).filter(|p| !p.is_empty()).map(|p| format!("({p})")).collect();
         let covering = if ranges.is_empty() || alternatives.len() < ranges.len() { String::new() } else { format!("({})", alternatives.join(" OR ")) };
+        let raw: Vec<String> = self.key_columns().iter().enumerate().map(|(i, k)| format!("{k} AS dbc_k{i}")).collect();
+        let canonical: Vec<String> = (0..self.plan.keys.len()).map(|i| format!("dbc_n{i} AS dbc_nk{i}")).collect();
         format!(
-            "SELECT {raw}, {nk}, substr({md5}, 1, 16) AS dbc_h FROM {table}{where_}",
-            raw = self.raw_key_select(),
-            nk = self.normalized_key_select(),
-            md5 = s.md5(&self.encoding()),
-            table = self.table_sql(),
-            where_ = self.where_sql(&[covering]),
+            "SELECT {}, {}, substr({}, 1, 16) AS dbc_h FROM {}",
+            raw.join(", "),
+            canonical.join(", "),
+            s.md5(&self.encoding()),
+            self.normalized_rows(&[covering]),
         )
     }
 

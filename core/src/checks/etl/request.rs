@@ -21,12 +21,39 @@ pub enum Strategy {
     Join,
 }
 
-/// One aggregate to reconcile: `function` over `column` (`count` accepts `*`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl std::str::FromStr for Strategy {
+    type Err = crate::Error;
+    fn from_str(text: &str) -> crate::Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Strategy::Auto),
+            "bisect" | "bisection" => Ok(Strategy::Bisect),
+            "join" => Ok(Strategy::Join),
+            other => Err(crate::Error::invalid(format!("unknown strategy '{other}' (auto, bisect, join)"))),
+        }
+    }
+}
+
+/// One aggregate to reconcile: `function` over `column` (`count` accepts `*`). Reads as
+/// `{"function": "sum", "column": "amount"}` or as the text `"sum:amount"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AggregateSpec {
     pub function: AggregateFunction,
     pub column: String,
+}
+
+impl<'de> Deserialize<'de> for AggregateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Input {
+            Text(String),
+            Spec { function: AggregateFunction, column: String },
+        }
+        match Input::deserialize(d)? {
+            Input::Text(text) => text.parse().map_err(|e: crate::Error| serde::de::Error::custom(e.detail())),
+            Input::Spec { function, column } => Ok(AggregateSpec { function, column }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -112,6 +112,17 @@ public final class DatabaseConsultantClient implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> checkIntegrity(request));
     }
 
+    /** Reconcile a target table with its source table (any two databases, any dialects); the run is stored. */
+    public TestRun validateEtl(EtlRequest request) {
+        Objects.requireNonNull(request, "request");
+        return as(call("validate_etl", request.toJson()), TestRun.class);
+    }
+
+    public CompletableFuture<TestRun> validateEtlAsync(EtlRequest request) {
+        Objects.requireNonNull(request, "request");
+        return CompletableFuture.supplyAsync(() -> validateEtl(request));
+    }
+
     /** The stored run with this id ({@code NotFoundException} otherwise). */
     public TestRun getTestRun(String testRunId) {
         Objects.requireNonNull(testRunId, "testRunId");

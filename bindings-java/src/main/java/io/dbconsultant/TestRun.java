@@ -55,6 +55,7 @@ public record TestRun(
     public List<Finding> getFindings() { return findings; }
     public List<SchemaChange> getSchemaChanges() { return schemaChanges; }
     public List<IntegrityResult> getIntegrityResults() { return integrityResults; }
+    public List<EtlResult> getEtlResults() { return etlResults; }
 
     /** The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 pending, 3 error. */
     public int exitCode() {
@@ -85,8 +86,29 @@ public record TestRun(
         }
     }
 
+    /**
+     * One reconciled table pair. {@code missingInTarget}, {@code extraInTarget} and {@code changed}
+     * are samples (keys as column → value maps); the {@code *Count} fields are exact.
+     */
     public record EtlResult(String sourceTable, String targetTable, long sourceCount, long targetCount,
-                            boolean checksumMatch, List<Object> missingInTarget, List<Object> extraInTarget, List<Object> changed) {}
+                            boolean checksumMatch, List<Map<String, Object>> missingInTarget, List<Map<String, Object>> extraInTarget,
+                            List<Map<String, Object>> changed, long missingCount, long extraCount, long changedCount,
+                            Map<String, Long> changedColumns, long withinTolerance, List<String> key, List<String> columns,
+                            String strategy, long segmentsCompared, long rowsFetched, long queries,
+                            List<EtlAggregate> aggregates, String error) {
+        public EtlResult {
+            missingInTarget = missingInTarget == null ? List.of() : List.copyOf(missingInTarget);
+            extraInTarget = extraInTarget == null ? List.of() : List.copyOf(extraInTarget);
+            changed = changed == null ? List.of() : List.copyOf(changed);
+            changedColumns = changedColumns == null ? Map.of() : Map.copyOf(changedColumns);
+            key = key == null ? List.of() : List.copyOf(key);
+            columns = columns == null ? List.of() : List.copyOf(columns);
+            aggregates = aggregates == null ? List.of() : List.copyOf(aggregates);
+        }
+    }
+
+    /** One reconciled aggregate ({@code group} is null when not grouped). */
+    public record EtlAggregate(String group, String function, String column, String source, String target, boolean matches) {}
 
     public record PerformanceMetric(String queryHash, String query, Double executionTimeMs, boolean indexUsed,
                                     Object plan, String recommendation) {}

@@ -88,6 +88,47 @@ class DatabaseConsultantClientTest {
     }
 
     @Test
+    void etlFindsTheDifferingRows() throws Exception {
+        String table = "CREATE TABLE payments (payment_id INTEGER PRIMARY KEY, payer TEXT, amount NUMERIC(10,2));";
+        StringBuilder rows = new StringBuilder();
+        for (int i = 1; i <= 1200; i++) {
+            rows.append(i == 1 ? "" : ", ").append("(").append(i).append(", 'p").append(i).append("', ").append(i).append(".10)");
+        }
+        String source = Databases.sqlite(dir, "source.db", table + " INSERT INTO payments VALUES " + rows + ";");
+        String target = Databases.sqlite(dir, "target.db", table + " INSERT INTO payments VALUES " + rows + ";"
+                + " DELETE FROM payments WHERE payment_id = 11; UPDATE payments SET amount = 0 WHERE payment_id = 600;");
+        try (DatabaseConsultantClient client = client()) {
+            EtlRequest request = EtlRequest.builder().source(source, "payments").target(target, "payments").key("payment_id")
+                    .bisectionThreshold(30).aggregate("sum:amount").build();
+            TestRun run = client.validateEtl(request);
+            assertEquals(RunStatus.FAILED, run.getStatus());
+            TestRun.EtlResult r = run.getEtlResults().get(0);
+            assertEquals(List.of(Map.of("payment_id", 11)), r.missingInTarget());
+            assertEquals(1, r.changedCount());
+            assertEquals(Map.of("payment_id", 600), r.changed().get(0).get("key"));
+            assertEquals(Map.of("amount", 1L), r.changedColumns());
+            assertEquals("bisection", r.strategy());
+            assertFalse(r.aggregates().get(0).matches());
+            assertEquals(run, client.getTestRun(run.getTestRunId()));
+            assertThrows(InvalidInputException.class, () -> client.validateEtl(
+                    EtlRequest.builder().source(source, "payments").target(target, "payments").key("nope").build()));
+            assertThrows(IllegalArgumentException.class, () -> EtlRequest.builder().source(source, "payments").build());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "mysql"})
+    void etlShopOrdersMatchAcrossDialects(String dialect) throws Exception {
+        String sqlite = Databases.shop("sqlite", dir);
+        String server = Databases.shop(dialect, dir);
+        try (DatabaseConsultantClient client = client()) {
+            TestRun run = client.validateEtlAsync(EtlRequest.builder().source(sqlite, "orders").target(server, "orders").key("id").build()).get();
+            assertEquals(RunStatus.PASSED, run.getStatus(), run.getSummary());
+            assertTrue(run.getEtlResults().get(0).checksumMatch());
+        }
+    }
+
+    @Test
     void errorsMapToExceptionClassesWithTheCliMessage() throws Exception {
         String url = Databases.shop("sqlite", dir);
         try (DatabaseConsultantClient client = client()) {

@@ -44,6 +44,13 @@ final class Databases {
         return target;
     }
 
+    /** A SQLite file built from SQL text (by Python's sqlite3). */
+    static String sqlite(Path dir, String name, String sql) throws IOException, InterruptedException {
+        Path db = dir.resolve(name);
+        run(List.of("python3", "-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1]).executescript(sys.stdin.read())", db.toString()), sql);
+        return "sqlite://" + db;
+    }
+
     private static List<String> concat(List<String> a, List<String> b) {
         var out = new java.util.ArrayList<>(a);
         out.addAll(b);
