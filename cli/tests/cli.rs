@@ -374,3 +374,82 @@ fn integrity_check_exit_codes_formats_and_bad_rules() {
         assert!(lint.status.success(), "{}", String::from_utf8_lossy(&lint.stderr));
     }
 }
+
+#[test]
+fn etl_validate_exit_codes_and_formats() {
+    let env = Env::new();
+    let copy = env.dir.path().join("copy.db");
+    std::fs::copy(&env.db, &copy).unwrap();
+    let source = env.db_url();
+    let target = format!("sqlite://{}", copy.display());
+    let args = |target: &str, format: &str| -> Vec<String> {
+        ["etl", "validate", "--source", &source, "--source-table", "orders", "--target", target, "--key", "id", "--format", format]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let same = env.cmd(&args(&target, "json").iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    assert_eq!(json(&same)["etl_results"][0]["checksum_match"], true);
+    let status = Command::new("python3")
+        .args(["-c", "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute('UPDATE orders SET total = total + 1 WHERE id = 2'); db.commit()"])
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let differs = env.cmd(&args(&target, "markdown").iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code(&differs), 1, "{}", stderr(&differs));
+    assert!(stdout(&differs).contains("| `{\"id\":2}` | total | \""), "{}", stdout(&differs));
+    let text = env.cmd(&args(&target, "text").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(stdout(&text).contains("changed:           1  (total 1)"), "{}", stdout(&text));
+    let bad = env.cmd(&["etl", "validate", "--source", &source, "--source-table", "orders", "--target", &target, "--key", "nope"]);
+    assert_eq!(code(&bad), 3);
+    assert!(stderr(&bad).contains("key column 'nope' not found in source table orders"), "{}", stderr(&bad));
+    let tolerance = env.cmd(&["etl", "validate", "--source", &source, "--source-table", "orders", "--target", &target, "--key", "id", "--tolerance", "total=x"]);
+    assert_eq!(code(&tolerance), 3);
+    assert!(stderr(&tolerance).contains("--tolerance total=x: not a number"), "{}", stderr(&tolerance));
+}
+
+/// Ctrl-C during a long ETL query: exit 130, and the server stops the query (nothing keeps
+/// running on the database after the process is gone).
+#[test]
+fn etl_interrupt_stops_the_server_query() {
+    let admin = match std::env::var("DBCONSULTANT_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => return,
+        _ => panic!("DBCONSULTANT_TEST_POSTGRES_URL is not set: run through scripts/test.sh"),
+    };
+    let psql = |url: &str, sql: &str| -> String {
+        let out = Command::new("psql").args([url, "-qtAc", sql]).output().expect("psql is installed by scripts/test.sh");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let name = format!("dbc_cli_{}", std::process::id());
+    psql(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+    psql(&admin, &format!("CREATE DATABASE {name}"));
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    psql(&url, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbconsultant"))
+        .args(["etl", "validate", "--source", &url, "--source-table", "t", "--target", &url, "--key", "id", "--where", "pg_sleep(60) IS NOT NULL"])
+        .env("DBCONSULTANT_STORE", dir.path().join("store.db"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sleeping = format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()");
+    let started = std::time::Instant::now();
+    while psql(&admin, &sleeping) == "0" {
+        assert!(started.elapsed().as_secs() < 20, "the ETL query never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let stopped = std::time::Instant::now();
+    while psql(&admin, &sleeping) != "0" {
+        assert!(stopped.elapsed().as_secs() < 10, "the query kept running on the server after Ctrl-C");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}

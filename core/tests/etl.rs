@@ -86,7 +86,7 @@ const ROWS: u64 = 3000;
 
 /// A database of one kind holding `table`, identical or with the planted differences.
 enum Db {
-    Sqlite(tempfile::TempDir, String),
+    Sqlite { _dir: tempfile::TempDir, url: String },
     Server(TestDb),
 }
 
@@ -105,7 +105,7 @@ impl Db {
                 let path = dir.path().join("etl.db");
                 build_db(&path, &sql).await;
                 let url = format!("sqlite://{}", path.display());
-                Db::Sqlite(dir, url)
+                Db::Sqlite { _dir: dir, url }
             }
             Kind::Postgres => Db::Server(TestDb::new(Server::Postgres, &sql).await?),
             Kind::Mysql => Db::Server(TestDb::new(Server::Mysql, &sql).await?),
@@ -114,7 +114,7 @@ impl Db {
 
     fn url(&self) -> &str {
         match self {
-            Db::Sqlite(_, url) => url,
+            Db::Sqlite { url, .. } => url,
             Db::Server(db) => &db.url,
         }
     }
@@ -222,7 +222,7 @@ async fn same_database(kind: Kind) {
     let sql_extra = |k: Kind| format!("{}\n{}\n{}", load_sql(k, "orders_copy", 1..=ROWS), change_sql("orders_copy"), extra_rows(k, "orders_copy"));
     let Some(db) = Db::new(kind, "orders", false).await else { return };
     match &db {
-        Db::Sqlite(_, url) => build_db(Path::new(url.trim_start_matches("sqlite://")), &sql_extra(kind)).await,
+        Db::Sqlite { url, .. } => build_db(Path::new(url.trim_start_matches("sqlite://")), &sql_extra(kind)).await,
         Db::Server(t) => t.exec(&sql_extra(kind)).await,
     }
     let mut req = request(&db, &db);
@@ -498,4 +498,38 @@ mod properties {
             });
         }
     }
+}
+
+#[tokio::test]
+async fn uuid_keys_native_on_postgres_text_on_sqlite_and_per_side_filters() {
+    let uuid = |i: u32| format!("{i:08x}-1111-4222-8333-{:012x}", i * 7);
+    let pg_rows: Vec<String> = (1..=300).map(|i| format!("('{}', {i}, 'day{}')", uuid(i), i % 3)).collect();
+    let Some(pg) = TestDb::new(Server::Postgres, &format!("CREATE TABLE t (k uuid PRIMARY KEY, v int, day text); INSERT INTO t VALUES {};", pg_rows.join(","))).await else { return };
+    // SQLite keeps the keys as uppercase text, has one row less and one changed value, and
+    // its load carries its own batch column.
+    let lite_rows: Vec<String> = (1..=300).filter(|i| *i != 150).map(|i| format!("('{}', {}, 'batch-{}')", uuid(i).to_uppercase(), if i == 77 { -1 } else { i as i64 }, i % 3)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    build_db(&path, &format!("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER, day TEXT); INSERT INTO t VALUES {};", lite_rows.join(","))).await;
+    let mut req = simple(&pg.url, &format!("sqlite://{}", path.display()), "t", &["k"]);
+    req.columns = vec!["v".into()];
+    req.bisection_threshold = 16;
+    req.segments = 4;
+    let run = run(&req).await;
+    let r = &run.etl_results[0];
+    assert_eq!(r.missing_in_target, vec![serde_json::json!({"k": uuid(150)})], "{r:#?}");
+    assert_eq!(r.changed_count, 1);
+    assert_eq!(r.changed[0]["key"]["k"], uuid(77));
+    assert_eq!(r.extra_count, 0);
+    // One filter per side: the same load selected by each side's own column.
+    req.source_where = Some("day = 'day1'".into());
+    req.target_where = Some("day = 'batch-1'".into());
+    let filtered = run_again(&req).await;
+    let f = &filtered.etl_results[0];
+    assert_eq!((f.source_count, f.target_count), (100, 100), "{f:#?}");
+    assert_eq!(f.missing_count + f.extra_count + f.changed_count, 0, "150 and 77 are not in batch 1: {f:#?}");
+}
+
+async fn run_again(req: &EtlRequest) -> TestRun {
+    run(req).await
 }

@@ -83,7 +83,7 @@ pub trait EtlSql: Send + Sync {
     fn to_text(&self, expr: &str) -> String;
     /// The column as used in key order comparisons: text compares byte-wise on every side, so
     /// segment boundaries mean the same on both databases.
-    fn key_order(&self, column: &str, class: &TypeClass) -> String;
+    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String;
     /// Most fractional-second digits this dialect's timestamp normalization keeps.
     fn max_timestamp_precision(&self) -> u32 {
         6
@@ -231,8 +231,10 @@ impl EtlSql for PostgresEtl {
         format!("({e})::text")
     }
 
-    fn key_order(&self, column: &str, class: &TypeClass) -> String {
+    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match class {
+            // UUIDs held as text may be uppercase; native ones sort as lowercase hex.
+            TypeClass::Text | TypeClass::Char if *kind == CompareKind::Uuid => format!("lower({column}) COLLATE \"C\""),
             TypeClass::Text | TypeClass::Char => format!("{column} COLLATE \"C\""),
             _ => column.to_string(),
         }
@@ -343,8 +345,9 @@ impl EtlSql for MysqlEtl {
         format!("cast({a} as binary) <> cast({b} as binary)")
     }
 
-    fn key_order(&self, column: &str, class: &TypeClass) -> String {
+    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match class {
+            TypeClass::Text | TypeClass::Char if *kind == CompareKind::Uuid => format!("convert(lower({column}) using utf8mb4) COLLATE utf8mb4_bin"),
             // Converted first: a latin1 column cannot take a utf8mb4 collation, and code
             // point order is the same in both.
             TypeClass::Text | TypeClass::Char => format!("convert({column} using utf8mb4) COLLATE utf8mb4_bin"),
@@ -454,8 +457,9 @@ impl EtlSql for SqliteEtl {
         format!("cast({e} as text)")
     }
 
-    fn key_order(&self, column: &str, class: &TypeClass) -> String {
+    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match class {
+            TypeClass::Text | TypeClass::Char | TypeClass::Uuid if *kind == CompareKind::Uuid => format!("lower({column})"),
             TypeClass::Text | TypeClass::Char | TypeClass::Uuid => format!("{column} COLLATE BINARY"),
             _ => column.to_string(),
         }

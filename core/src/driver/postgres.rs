@@ -57,8 +57,20 @@ impl PostgresDriver {
         // One direct connection first: a pool would hide "connection refused" or "password
         // authentication failed" behind its own timeout.
         inspection.connect().await.map_err(|e| connection_error(&redacted, e))?.close().await.ok();
+        let bulk = session.bulk_scans;
         let pool = PgPoolOptions::new()
             .max_connections(2)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if bulk {
+                        // PostgreSQL 14+: a long scan stops within a second of the client going
+                        // away (Ctrl-C), instead of running to its end. Older servers lack the
+                        // setting; the scan then ends at the statement timeout.
+                        let _ = sqlx::query("SET client_connection_check_interval = 1000").execute(&mut *conn).await;
+                    }
+                    Ok(())
+                })
+            })
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(inspection)
             .await

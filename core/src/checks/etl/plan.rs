@@ -313,7 +313,7 @@ impl<'a> Side<'a> {
 
     /// The key as compared in range predicates (one column or a row value).
     pub fn key_tuple(&self, prefix: &str) -> String {
-        let parts: Vec<String> = self.plan.keys.iter().map(|p| self.sql.key_order(&format!("{prefix}{}", self.quoted(p)), &self.col(p).class)).collect();
+        let parts: Vec<String> = self.plan.keys.iter().map(|p| self.sql.key_order(&format!("{prefix}{}", self.quoted(p)), &self.col(p).class, &p.kind)).collect();
         tuple(parts)
     }
 
@@ -355,7 +355,7 @@ impl<'a> Side<'a> {
     }
 
     fn order_by(&self) -> String {
-        self.plan.keys.iter().map(|p| self.sql.key_order(&self.quoted(p), &self.col(p).class)).collect::<Vec<_>>().join(", ")
+        self.plan.keys.iter().map(|p| self.sql.key_order(&self.quoted(p), &self.col(p).class, &p.kind)).collect::<Vec<_>>().join(", ")
     }
 
     /// Count and checksum parts per segment of `range`, segments split at `boundaries`.
