@@ -361,7 +361,11 @@ impl<'a> Side<'a> {
     /// Count and checksum parts per segment of `range`, segments split at `boundaries`.
     pub fn checksum_sql(&self, range: &KeyRange, boundaries: &[KeyValues]) -> String {
         let s = self.sql;
-        let bucket = self.bucket(boundaries, 0, boundaries.len());
+        let single_key = match self.plan.keys.as_slice() {
+            [only] => self.sql.bucket_function(&self.quoted(only), &self.col(only).class, &boundaries.iter().map(|b| self.key_literal(b)).collect::<Vec<_>>()),
+            _ => None,
+        };
+        let bucket = single_key.unwrap_or_else(|| self.bucket(boundaries, 0, boundaries.len()));
         format!(
             "SELECT dbc_seg, count(*) AS dbc_n, {sa} AS dbc_a, {sb} AS dbc_b FROM (SELECT {bucket} AS dbc_seg, {ha} AS dbc_ha, {hb} AS dbc_hb FROM \
              (SELECT {keys}, {md5} AS dbc_m FROM {rows}{fence}) dbc_r) dbc_s GROUP BY dbc_seg",

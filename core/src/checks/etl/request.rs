@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::model::{Environment, TriggerType};
 
 /// How rows are located when the checksums differ.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// A single join when both tables live in one database and every column compares
@@ -19,6 +19,13 @@ pub enum Strategy {
     Bisect,
     /// One join query (both tables in the same database only).
     Join,
+}
+
+impl<'de> Deserialize<'de> for Strategy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(|e: crate::Error| serde::de::Error::custom(e.detail()))
+    }
 }
 
 impl std::str::FromStr for Strategy {
