@@ -43,6 +43,9 @@ pub enum CompareKind {
     Int,
     Bool,
     Decimal { scale: Option<u32> },
+    /// Both sides declare this same scale: every value prints exactly `scale` decimals on
+    /// either side, so the plain text form is canonical (no trimming or rounding).
+    FixedDecimal { scale: u32 },
     Float { decimals: u32 },
     Text,
     Char,
@@ -55,10 +58,23 @@ pub enum CompareKind {
 }
 
 impl CompareKind {
+    /// Can the canonical text of a value of this kind contain a double quote?
+    pub fn may_contain_quote(&self, class: &TypeClass) -> bool {
+        match self {
+            CompareKind::Text | CompareKind::Char | CompareKind::Json => true,
+            // Text-typed columns compared as numbers or dates keep unparsable text as is.
+            CompareKind::Native => !matches!(
+                class,
+                TypeClass::Int | TypeClass::Bool | TypeClass::Decimal { .. } | TypeClass::Float | TypeClass::Uuid | TypeClass::Date | TypeClass::Timestamp { .. } | TypeClass::Time
+            ),
+            _ => matches!(class, TypeClass::Text | TypeClass::Char | TypeClass::Other(_)),
+        }
+    }
+
     /// Can two different canonical texts still be equal values (numbers within a tolerance,
     /// JSON with another key order)? Such columns are judged in Rust, not by text equality.
     pub fn judged_in_rust(&self) -> bool {
-        matches!(self, CompareKind::Float { .. } | CompareKind::Decimal { .. } | CompareKind::Json)
+        matches!(self, CompareKind::Float { .. } | CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Json)
     }
 }
 
@@ -69,16 +85,20 @@ pub trait EtlSql: Send + Sync {
     fn classify(&self, data_type: &str) -> TypeClass;
     /// Canonical text (or NULL) of `expr`, a value of class `class`, compared as `kind`.
     fn normalize(&self, expr: &str, class: &TypeClass, kind: &CompareKind) -> String;
-    /// One column's part of the row encoding: `N` or `<length>:<text>`.
-    fn encode_field(&self, normalized: &str) -> String;
+    /// One column's part of the row encoding: `N` for NULL, else the text in double quotes
+    /// with double quotes doubled (CSV-style: unambiguous, and the value is named once, so a
+    /// database that inlines derived columns computes it once). `escape` is false for
+    /// canonical forms that cannot contain a quote (numbers, timestamps, UUIDs, hex).
+    fn encode_field(&self, normalized: &str, escape: bool) -> String;
     /// Concatenation of text expressions.
     fn concat(&self, parts: &[String]) -> String;
     /// Lowercase hex MD5 of a text expression.
     fn md5(&self, expr: &str) -> String;
-    /// First 8 hex digits of a hex text expression as an integer, shifted right by one.
-    fn hex31(&self, hex: &str) -> String;
-    /// An exact SUM as text (no float rounding, no overflow).
-    fn sum_text(&self, expr: &str) -> String;
+    /// A segment's checksum is `Σ h` over its rows, `h` being the first 15 hex digits (60
+    /// bits) of the row's MD5 `m`: exact, order-independent. Each dialect returns aggregates
+    /// `(expression as text, shift)` with `Σ h = Σ value << shift`, sums it cannot overflow;
+    /// the caller recombines them.
+    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)>;
     /// A value as text (for aggregates: counts, sums).
     fn to_text(&self, expr: &str) -> String;
     /// The column as used in key order comparisons: text compares byte-wise on every side, so
@@ -186,7 +206,7 @@ impl EtlSql for PostgresEtl {
 
     fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match kind {
-            CompareKind::Native | CompareKind::Int | CompareKind::Text => format!("({e})::text"),
+            CompareKind::Native | CompareKind::Int | CompareKind::Text | CompareKind::FixedDecimal { .. } => format!("({e})::text"),
             CompareKind::Bool => match class {
                 TypeClass::Bool => format!("CASE WHEN ({e}) THEN '1' WHEN NOT ({e}) THEN '0' END"),
                 TypeClass::Int => format!("CASE WHEN ({e}) IS NULL THEN NULL WHEN ({e}) <> 0 THEN '1' ELSE '0' END"),
@@ -213,8 +233,9 @@ impl EtlSql for PostgresEtl {
         }
     }
 
-    fn encode_field(&self, n: &str) -> String {
-        format!("coalesce(length({n})::text || ':' || {n}, 'N')")
+    fn encode_field(&self, n: &str, escape: bool) -> String {
+        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
+        format!("coalesce('\"' || {text} || '\"', 'N')")
     }
 
     fn concat(&self, parts: &[String]) -> String {
@@ -225,12 +246,12 @@ impl EtlSql for PostgresEtl {
         format!("md5({e})")
     }
 
-    fn hex31(&self, hex: &str) -> String {
-        format!("('x' || {hex})::bit(31)::int")
-    }
-
-    fn sum_text(&self, e: &str) -> String {
-        format!("sum({e})::text")
+    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)> {
+        // Bits 0-30 and 31-59 of h, each an int4: sum(int4) is a fast bigint sum.
+        vec![
+            (format!("sum(('x' || substr({m}, 1, 8))::bit(31)::int)::text"), 29),
+            (format!("sum((('x' || substr({m}, 8, 8))::bit(32)::bigint % 536870912)::int)::text"), 0),
+        ]
     }
 
     fn to_text(&self, e: &str) -> String {
@@ -297,7 +318,7 @@ impl EtlSql for MysqlEtl {
 
     fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match kind {
-            CompareKind::Native | CompareKind::Int => format!("cast({e} as char)"),
+            CompareKind::Native | CompareKind::Int | CompareKind::FixedDecimal { .. } => format!("cast({e} as char)"),
             CompareKind::Text => format!("convert({e} using utf8mb4)"),
             CompareKind::Bool => match class {
                 TypeClass::Text | TypeClass::Char => format!("CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') THEN '0' ELSE '1' END"),
@@ -315,6 +336,10 @@ impl EtlSql for MysqlEtl {
             CompareKind::Char => format!("rtrim(convert({e} using utf8mb4))"),
             CompareKind::Uuid => format!("lower(cast({e} as char))"),
             CompareKind::Json => format!("cast({e} as char)"),
+            // A DATETIME/TIMESTAMP of exactly that precision prints in the canonical form.
+            CompareKind::Timestamp { precision } if matches!(class, TypeClass::Timestamp { precision: q, .. } if q == precision) => {
+                format!("cast({e} as char)")
+            }
             CompareKind::Timestamp { precision } => {
                 let p = (*precision).min(6);
                 format!(
@@ -328,8 +353,9 @@ impl EtlSql for MysqlEtl {
         }
     }
 
-    fn encode_field(&self, n: &str) -> String {
-        format!("coalesce(concat(char_length({n}), ':', {n}), 'N')")
+    fn encode_field(&self, n: &str, escape: bool) -> String {
+        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
+        format!("coalesce(concat('\"', {text}, '\"'), 'N')")
     }
 
     fn concat(&self, parts: &[String]) -> String {
@@ -340,12 +366,10 @@ impl EtlSql for MysqlEtl {
         format!("md5({e})")
     }
 
-    fn hex31(&self, hex: &str) -> String {
-        format!("(conv({hex}, 16, 10) DIV 2)")
-    }
-
-    fn sum_text(&self, e: &str) -> String {
-        format!("cast(sum({e}) as char)")
+    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)> {
+        // One reference to the MD5 (MySQL inlines derived columns, so two would hash twice);
+        // SUM of BIGINT UNSIGNED is an exact DECIMAL.
+        vec![(format!("cast(sum(cast(conv(substr({m}, 1, 15), 16, 10) as unsigned)) as char)"), 0)]
     }
 
     fn to_text(&self, e: &str) -> String {
@@ -406,6 +430,9 @@ impl EtlSql for SqliteEtl {
             CompareKind::Bool => format!(
                 "CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') OR {e} = 0 THEN '0' ELSE '1' END"
             ),
+            CompareKind::FixedDecimal { scale } => {
+                format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN printf('%.{scale}f', {e}) ELSE cast({e} as text) END")
+            }
             CompareKind::Decimal { .. } | CompareKind::Float { .. } => {
                 let s = numeric_scale(kind).unwrap_or(10);
                 let printed = if s == 0 {
@@ -418,7 +445,8 @@ impl EtlSql for SqliteEtl {
             }
             CompareKind::Char => format!("rtrim(cast({e} as text), ' ')"),
             CompareKind::Uuid => format!("lower({e})"),
-            CompareKind::Json => format!("CASE WHEN json_valid({e}) THEN json({e}) ELSE {e} END"),
+            // Registered in Rust: the jsonb text form PostgreSQL and MySQL print.
+            CompareKind::Json => format!("dbc_json({e})"),
             CompareKind::Timestamp { precision } => {
                 let p = (*precision).min(3);
                 // strftime keeps milliseconds; below that, round by adding half a unit.
@@ -445,8 +473,9 @@ impl EtlSql for SqliteEtl {
         3
     }
 
-    fn encode_field(&self, n: &str) -> String {
-        format!("coalesce(length({n}) || ':' || {n}, 'N')")
+    fn encode_field(&self, n: &str, escape: bool) -> String {
+        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
+        format!("coalesce('\"' || {text} || '\"', 'N')")
     }
 
     fn concat(&self, parts: &[String]) -> String {
@@ -457,12 +486,10 @@ impl EtlSql for SqliteEtl {
         format!("dbc_md5({e})")
     }
 
-    fn hex31(&self, hex: &str) -> String {
-        format!("dbc_hex31({hex})")
-    }
-
-    fn sum_text(&self, e: &str) -> String {
-        format!("cast(sum({e}) as text)")
+    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)> {
+        // A registered aggregate: one MD5 per row (SQLite would inline two references) and
+        // a 128-bit sum (its own SUM overflows past 8 rows of 60-bit values).
+        vec![(format!("dbc_sum60({m})"), 0)]
     }
 
     fn to_text(&self, e: &str) -> String {

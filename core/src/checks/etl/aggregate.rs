@@ -41,7 +41,7 @@ fn value_pair(spec: &AggregateSpec, pair: Option<&ColumnPair>) -> Result<ColumnP
             p
         }
     };
-    if spec.function == AggregateFunction::Sum && !matches!(pair.kind, CompareKind::Int | CompareKind::Decimal { .. } | CompareKind::Float { .. }) {
+    if spec.function == AggregateFunction::Sum && !matches!(pair.kind, CompareKind::Int | CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. }) {
         return Err(Error::invalid(format!("sum:{} needs a numeric column", spec.column)));
     }
     Ok(pair)

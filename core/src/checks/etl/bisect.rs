@@ -177,7 +177,7 @@ async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &
         runner.run(source, source.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
         runner.run(target, target.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
     );
-    let (s, t) = (sums(&s?)?, sums(&t?)?);
+    let (s, t) = (sums(&s?, source)?, sums(&t?, target)?);
     let totals = (s.values().map(|v| v.0).sum(), t.values().map(|v| v.0).sum());
     let mut children = Vec::new();
     for i in 0..=boundaries.len() {
@@ -202,18 +202,29 @@ async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &
     Ok((children, totals))
 }
 
-/// (rows, checksum part a, checksum part b) per segment number.
-fn sums(result: &QueryResult) -> Result<HashMap<usize, (u64, u128, u128)>> {
+/// (rows, checksum) per segment number; the checksum recombined from the side's parts.
+pub fn sums(result: &QueryResult, side: &Side<'_>) -> Result<HashMap<usize, (u64, u128)>> {
+    let shifts: Vec<u32> = side.sql.checksum_aggregates("m").into_iter().map(|p| p.1).collect();
     let mut out = HashMap::new();
     for row in &result.rows {
         let int = |name: &str| -> Result<u128> {
             match row.get(name) {
                 Some(Value::Number(n)) => n.as_u64().map(u128::from).ok_or_else(|| Error::Internal(format!("segment {name} is not an unsigned integer: {n}"))),
                 Some(Value::String(s)) => s.trim().parse().map_err(|_| Error::Internal(format!("segment {name} is not an integer: {s}"))),
+                // SUM over no rows.
+                Some(Value::Null) => Ok(0),
                 other => Err(Error::Internal(format!("segment {name} missing: {other:?}"))),
             }
         };
-        out.insert(int("dbc_seg")? as usize, (int("dbc_n")? as u64, int("dbc_a")?, int("dbc_b")?));
+        let mut checksum = 0u128;
+        for (i, shift) in shifts.iter().enumerate() {
+            checksum += int(&format!("dbc_s{i}"))? << shift;
+        }
+        let segment = match row.get("dbc_seg") {
+            Some(Value::Null) | None => 0,
+            _ => int("dbc_seg")? as usize,
+        };
+        out.insert(segment, (int("dbc_n")? as u64, checksum));
     }
     Ok(out)
 }

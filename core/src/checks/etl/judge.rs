@@ -17,7 +17,7 @@ pub fn values_equal(pair: &ColumnPair, source: Option<&str>, target: Option<&str
         return true;
     }
     match &pair.kind {
-        CompareKind::Decimal { .. } | CompareKind::Float { .. } => numbers_equal(pair, a, b),
+        CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. } => numbers_equal(pair, a, b),
         CompareKind::Json => json_equal(a, b),
         _ => false,
     }

@@ -158,12 +158,9 @@ async fn starting_counts(runner: &Runner, source: &Side<'_>, target: &Side<'_>, 
 async fn whole_table(runner: &Runner, source: &Side<'_>, target: &Side<'_>) -> Result<Differences> {
     let range = plan::KeyRange::default();
     let (s, t) = tokio::join!(runner.run(source, source.checksum_sql(&range, &[]), 2), runner.run(target, target.checksum_sql(&range, &[]), 2));
-    let (s, t) = (s?, t?);
-    let first = |r: &crate::driver::QueryResult| r.rows.first().cloned().unwrap_or_default();
-    let (a, b) = (first(&s), first(&t));
-    let count = |row: &Map<String, Value>| bisect::text(row.get("dbc_n")).and_then(|n| n.parse().ok()).unwrap_or(0u64);
-    let equal = ["dbc_n", "dbc_a", "dbc_b"].iter().all(|k| bisect::text(a.get(*k)) == bisect::text(b.get(*k)));
-    Ok(Differences { source_count: count(&a), target_count: count(&b), checksums_equal: equal, segments_compared: 1, queries: 2, ..Default::default() })
+    let (s, t) = (bisect::sums(&s?, source)?, bisect::sums(&t?, target)?);
+    let (a, b) = (s.get(&0).copied().unwrap_or_default(), t.get(&0).copied().unwrap_or_default());
+    Ok(Differences { source_count: a.0, target_count: b.0, checksums_equal: a == b, segments_compared: 1, queries: 2, ..Default::default() })
 }
 
 /// Is the key declared unique and NOT NULL on this table (primary key, or a unique

@@ -94,7 +94,10 @@ pub fn compare_kind(a: &TypeClass, b: &TypeClass, round: Option<u32>, float_deci
                     (Some(p), Some(q)) => Some(p.max(q)),
                     _ => None,
                 };
-                CompareKind::Decimal { scale: round.or(declared) }
+                match (x, y, round) {
+                    (T::Decimal { scale: Some(p) }, T::Decimal { scale: Some(q) }, None) if p == q => CompareKind::FixedDecimal { scale: *p },
+                    _ => CompareKind::Decimal { scale: round.or(declared) },
+                }
             }
         }
         (T::Char, y) | (y, T::Char) if textual(y) => CompareKind::Char,
@@ -173,7 +176,7 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
         };
         let tolerance = req.column_tolerance.get(name).copied().or(req.tolerance);
         if let Some(tol) = tolerance.filter(|_| req.column_tolerance.contains_key(name)) {
-            if !matches!(kind, CompareKind::Decimal { .. } | CompareKind::Float { .. } | CompareKind::Int) {
+            if !matches!(kind, CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. } | CompareKind::Int) {
                 return Err(Error::invalid(format!("tolerance {tol} given for '{name}', which is not numeric")));
             }
         }
@@ -276,8 +279,14 @@ impl<'a> Side<'a> {
     /// The row's encoding over the columns of [`Side::normalized_rows`]: keys, then
     /// compared columns.
     pub fn encoding(&self) -> String {
-        let n = self.plan.keys.len() + self.plan.columns.len();
-        let parts: Vec<String> = (0..n).map(|i| self.sql.encode_field(&format!("dbc_n{i}"))).collect();
+        let parts: Vec<String> = self
+            .plan
+            .keys
+            .iter()
+            .chain(&self.plan.columns)
+            .enumerate()
+            .map(|(i, p)| self.sql.encode_field(&format!("dbc_n{i}"), p.kind.may_contain_quote(&p.source.class) || p.kind.may_contain_quote(&p.target.class)))
+            .collect();
         self.sql.concat(&parts)
     }
 
@@ -366,14 +375,10 @@ impl<'a> Side<'a> {
             _ => None,
         };
         let bucket = single_key.unwrap_or_else(|| self.bucket(boundaries, 0, boundaries.len()));
+        let sums: Vec<String> = s.checksum_aggregates("dbc_m").iter().enumerate().map(|(i, (e, _))| format!("{e} AS dbc_s{i}")).collect();
         format!(
-            "SELECT dbc_seg, count(*) AS dbc_n, {sa} AS dbc_a, {sb} AS dbc_b FROM (SELECT {bucket} AS dbc_seg, {ha} AS dbc_ha, {hb} AS dbc_hb FROM \
-             (SELECT {keys}, {md5} AS dbc_m FROM {rows}{fence}) dbc_r) dbc_s GROUP BY dbc_seg",
-            sa = s.sum_text("dbc_ha"),
-            sb = s.sum_text("dbc_hb"),
-            ha = s.hex31("substr(dbc_m, 1, 8)"),
-            hb = s.hex31("substr(dbc_m, 9, 8)"),
-            keys = self.key_columns().join(", "),
+            "SELECT dbc_seg, count(*) AS dbc_n, {sums} FROM (SELECT {bucket} AS dbc_seg, {md5} AS dbc_m FROM {rows}{fence}) dbc_s GROUP BY dbc_seg",
+            sums = sums.join(", "),
             md5 = s.md5(&self.encoding()),
             rows = self.normalized_rows(&[self.range_predicate(range)]),
             fence = s.fence(),
