@@ -539,3 +539,15 @@ async fn uuid_keys_native_on_postgres_text_on_sqlite_and_per_side_filters() {
 async fn run_again(req: &EtlRequest) -> TestRun {
     run(req).await
 }
+
+#[tokio::test]
+async fn a_query_past_the_statement_timeout_is_an_error_not_a_match() {
+    let Some(pg) = TestDb::new(Server::Postgres, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');").await else { return };
+    let mut req = simple(&pg.url, &pg.url, "t", &["id"]);
+    req.where_clause = Some("pg_sleep(3) IS NOT NULL".into());
+    req.statement_timeout_ms = 300;
+    let started = std::time::Instant::now();
+    let e = error_of(req).await;
+    assert!(e.to_string().contains("statement timeout"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "the server did not enforce the timeout");
+}

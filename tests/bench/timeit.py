@@ -28,3 +28,9 @@ if len(results) >= 2:
     ratio = results[1][1] / results[0][1]
     print(f"\nsquawk median / dbconsultant median = {ratio:.2f}x "
           f"({'dbconsultant faster' if ratio >= 1 else 'squawk faster'})")
+
+# Extra ratios: RATIOS="2/1,5/2" prints row 2's median over row 1's, row 5's over row 2's.
+import os
+for pair in filter(None, os.environ.get("RATIOS", "").split(",")):
+    a, b = (int(x) - 1 for x in pair.split("/"))
+    print(f"{results[a][0]} / {results[b][0]} = {results[a][1] / results[b][1]:.2f}x")

@@ -70,12 +70,6 @@ impl CompareKind {
             _ => matches!(class, TypeClass::Text | TypeClass::Char | TypeClass::Other(_)),
         }
     }
-
-    /// Can two different canonical texts still be equal values (numbers within a tolerance,
-    /// JSON with another key order)? Such columns are judged in Rust, not by text equality.
-    pub fn judged_in_rust(&self) -> bool {
-        matches!(self, CompareKind::Float { .. } | CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Json)
-    }
 }
 
 /// The pushed-down SQL of one dialect.

@@ -417,10 +417,6 @@ impl<'a> Side<'a> {
         )
     }
 
-    pub fn raw_key_select(&self) -> String {
-        self.plan.keys.iter().enumerate().map(|(i, p)| format!("{} AS dbc_k{i}", self.quoted(p))).collect::<Vec<_>>().join(", ")
-    }
-
     pub fn normalized_key_select(&self) -> String {
         self.plan.keys.iter().enumerate().map(|(i, p)| format!("{} AS dbc_nk{i}", self.normalized(p))).collect::<Vec<_>>().join(", ")
     }
