@@ -83,9 +83,14 @@ pub trait EtlSql: Send + Sync {
     /// with double quotes doubled (CSV-style: unambiguous, and the value is named once, so a
     /// database that inlines derived columns computes it once). `escape` is false for
     /// canonical forms that cannot contain a quote (numbers, timestamps, UUIDs, hex).
-    fn encode_field(&self, normalized: &str, escape: bool) -> String;
-    /// Concatenation of text expressions.
-    fn concat(&self, parts: &[String]) -> String;
+    fn encode_field(&self, normalized: &str, escape: bool) -> String {
+        let text = if escape { format!("replace({normalized}, '\"', '\"\"')") } else { normalized.to_string() };
+        format!("coalesce('\"' || {text} || '\"', 'N')")
+    }
+    /// Concatenation of text expressions (SQL's `||`; MySQL has CONCAT()).
+    fn concat(&self, parts: &[String]) -> String {
+        if parts.is_empty() { "''".into() } else { parts.join(" || ") }
+    }
     /// Lowercase hex MD5 of a text expression.
     fn md5(&self, expr: &str) -> String;
     /// A segment's checksum is `Σ h` over its rows, `h` being the first 15 hex digits (60
@@ -225,15 +230,6 @@ impl EtlSql for PostgresEtl {
             CompareKind::Time => format!("left((({e})::time)::text, 8)"),
             CompareKind::Binary => format!("encode({e}, 'hex')"),
         }
-    }
-
-    fn encode_field(&self, n: &str, escape: bool) -> String {
-        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
-        format!("coalesce('\"' || {text} || '\"', 'N')")
-    }
-
-    fn concat(&self, parts: &[String]) -> String {
-        if parts.is_empty() { "''".into() } else { parts.join(" || ") }
     }
 
     fn md5(&self, e: &str) -> String {
@@ -465,15 +461,6 @@ impl EtlSql for SqliteEtl {
 
     fn max_timestamp_precision(&self) -> u32 {
         3
-    }
-
-    fn encode_field(&self, n: &str, escape: bool) -> String {
-        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
-        format!("coalesce('\"' || {text} || '\"', 'N')")
-    }
-
-    fn concat(&self, parts: &[String]) -> String {
-        if parts.is_empty() { "''".into() } else { parts.join(" || ") }
     }
 
     fn md5(&self, e: &str) -> String {

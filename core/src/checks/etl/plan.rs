@@ -290,8 +290,8 @@ impl<'a> Side<'a> {
         self.sql.concat(&parts)
     }
 
-    /// A derived table of the raw keys and every canonical value (`dbc_n0`...), computed once
-    /// per row (the encoding refers to each value twice) and filtered by `extra` conditions.
+    /// A derived table of the raw keys and every canonical value (`dbc_n0`...), filtered by
+    /// `extra` conditions; fenced where the planner would otherwise inline it.
     pub fn normalized_rows(&self, extra: &[String]) -> String {
         let values: Vec<String> = self
             .plan
