@@ -2,4 +2,5 @@
 
 pub mod etl;
 pub mod integrity;
+pub mod perf;
 pub mod schema;

@@ -206,6 +206,12 @@ pub fn require_select(sql: &str, dialect: Dialect) -> Result<()> {
     }
 }
 
+/// Lowercase hex MD5 (fingerprints, and SQLite's `dbc_md5`).
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A connection failure, with any password in the URL or the message redacted.
 pub(crate) fn connection_error(target: &str, e: impl std::fmt::Display) -> Error {
     Error::Connection { url: target.to_string(), reason: crate::url::redact_url(&e.to_string()) }

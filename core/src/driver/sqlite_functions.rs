@@ -8,7 +8,6 @@
 use std::ffi::c_int;
 
 use libsqlite3_sys as ffi;
-use md5::{Digest, Md5};
 
 /// Register the functions on one connection; returns SQLite's result code.
 ///
@@ -73,8 +72,7 @@ unsafe extern "C" fn md5_hex(ctx: *mut ffi::sqlite3_context, _n: c_int, args: *m
 }
 
 pub(crate) fn hex_digest(bytes: &[u8]) -> String {
-    let digest = Md5::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    super::md5_hex(bytes)
 }
 
 /// Up to 15 hex digits (60 bits) as a non-negative integer.
