@@ -14,6 +14,7 @@ use crate::sql::ParsedStatement;
 use crate::url::DatabaseUrl;
 
 pub mod etl_sql;
+pub mod explain;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
@@ -81,6 +82,9 @@ pub trait Driver: Send + Sync {
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult>;
     /// Open a sandbox holding the target's schema and data, where writes are allowed.
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>>;
+    /// The plan of one statement (see [`explain::check_explainable`]). With `analyze` the
+    /// query runs, inside a read-only transaction that is rolled back; writes never run.
+    async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan>;
 }
 
 /// How a sandbox may be built (SPEC invariant 1: never on the target itself).

@@ -156,6 +156,25 @@ impl Driver for MysqlDriver {
         query(&mut conn, sql, max_rows).await
     }
 
+    async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {
+        super::explain::check_explainable(sql, Dialect::Mysql, analyze)?;
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let failed = |e: sqlx::Error| Error::InvalidInput(format!("explain failed: {}", db_message(&e)));
+        // MariaDB's ANALYZE FORMAT=JSON runs the query and reports r_rows / r_total_time_ms;
+        // MySQL's EXPLAIN ANALYZE prints a text tree only, so MySQL plans are estimates.
+        let analyzed = analyze && is_mariadb(&mut conn).await.map_err(failed)?;
+        // A read-only session refuses EXPLAIN UPDATE: explain the rows the write would touch.
+        let as_select = super::explain::write_as_select(sql, Dialect::Mysql);
+        let body = as_select.as_deref().unwrap_or(sql).trim().trim_end_matches(';');
+        let statement = if analyzed { format!("ANALYZE FORMAT=JSON {body}") } else { format!("EXPLAIN FORMAT=JSON {body}") };
+        sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(failed)?;
+        let result = sqlx::query_scalar::<_, String>(&statement).fetch_one(&mut *conn).await;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        let text = result.map_err(failed)?;
+        let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Internal(format!("MySQL plan is not JSON: {e}")))?;
+        super::explain::mysql_plan(raw, analyzed)
+    }
+
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let (server, server_label, same_server) = match &options.sandbox_url {
             Some(url) => {

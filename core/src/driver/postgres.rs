@@ -100,6 +100,19 @@ impl Driver for PostgresDriver {
         query(&mut conn, sql, max_rows).await
     }
 
+    async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {
+        super::explain::check_explainable(sql, Dialect::Postgres, analyze)?;
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let options = if analyze { "FORMAT JSON, ANALYZE, BUFFERS" } else { "FORMAT JSON" };
+        let statement = format!("EXPLAIN ({options}) {}", sql.trim().trim_end_matches(';'));
+        sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
+        let result = sqlx::query_scalar::<_, serde_json::Value>(&statement).fetch_one(&mut *conn).await;
+        // Always rolled back: nothing an analyzed query did survives.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        let raw = result.map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
+        super::explain::postgres_plan(raw, analyze)
+    }
+
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let lock = format!("{}ms", options.lock_timeout_ms);
         let statement = format!("{}ms", options.statement_timeout_ms);

@@ -97,6 +97,14 @@ impl Driver for SqliteDriver {
         query(&mut conn, sql, max_rows).await
     }
 
+    async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {
+        // SQLite has no EXPLAIN ANALYZE: its plans are never executed (analyzed is false).
+        super::explain::check_explainable(sql, Dialect::Sqlite, analyze)?;
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        let result = query(&mut conn, &format!("EXPLAIN QUERY PLAN {}", sql.trim().trim_end_matches(';')), 10_000).await?;
+        super::explain::sqlite_plan(serde_json::Value::Array(result.rows.into_iter().map(serde_json::Value::Object).collect()))
+    }
+
     async fn open_sandbox(&self, _options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let dir = tempfile::Builder::new()
             .prefix("dbconsultant-sandbox-")

@@ -1,0 +1,63 @@
+//! EXPLAIN on every dialect into one plan shape: full scans and index lookups recognised,
+//! ANALYZE only for queries and never persisting anything, writes explained but not run.
+
+mod common;
+
+use common::servers::{Server, TestDb};
+use common::*;
+use dbconsultant::driver::connect;
+use dbconsultant::model::Access;
+use dbconsultant::url::DatabaseUrl;
+
+fn table_sql(rows: u32) -> String {
+    let values: Vec<String> = (1..=rows).map(|i| format!("({i}, {}, {})", i % 500, i % 7)).collect();
+    let mut sql = String::from("CREATE TABLE items (id INTEGER PRIMARY KEY, indexed_col INTEGER, plain_col INTEGER);\nCREATE INDEX idx_items_indexed ON items (indexed_col);\n");
+    for chunk in values.chunks(1000) {
+        sql.push_str(&format!("INSERT INTO items VALUES {};\n", chunk.join(", ")));
+    }
+    sql
+}
+
+async fn check(url: &str, analyzes: bool) {
+    let driver = connect(&DatabaseUrl::parse(url).unwrap()).await.unwrap();
+    let full = driver.explain("SELECT * FROM items WHERE plain_col = 3", false).await.unwrap();
+    let scans: Vec<_> = full.root.nodes().into_iter().filter(|n| n.relation.as_deref() == Some("items")).collect();
+    assert!(scans.iter().any(|n| n.access == Access::FullScan), "{full:#?}");
+    assert!(!full.root.uses_index(), "{full:#?}");
+    let lookup = driver.explain("SELECT * FROM items WHERE indexed_col = 3", true).await.unwrap();
+    let node = lookup.root.nodes().into_iter().find(|n| n.index.as_deref() == Some("idx_items_indexed")).unwrap_or_else(|| panic!("{lookup:#?}"));
+    assert_eq!(node.relation.as_deref(), Some("items"));
+    assert_eq!(lookup.analyzed, analyzes);
+    if analyzes {
+        assert!(lookup.execution_ms.is_some() || node.time_ms.is_some(), "{lookup:#?}");
+        assert_eq!(node.actual_rows, Some(40.0), "{lookup:#?}");
+    }
+    // A write is explained, never run; asking to run it is refused.
+    driver.explain("UPDATE items SET plain_col = 0 WHERE id = 1", false).await.unwrap();
+    let refused = driver.explain("DELETE FROM items", true).await.unwrap_err();
+    assert!(refused.to_string().contains("never executed"), "{refused}");
+    let refused = driver.explain("SELECT 1; DROP TABLE items", false).await.unwrap_err();
+    assert!(refused.to_string().contains("one statement"), "{refused}");
+    let rows = driver.query("SELECT count(*) AS n FROM items WHERE plain_col = 0", 1).await.unwrap().scalar_u64();
+    assert_eq!(rows, Some(2857), "the explained UPDATE must not have run");
+}
+
+#[tokio::test]
+async fn sqlite_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("items.db");
+    build_db(&path, &format!("{} ANALYZE;", table_sql(20_000))).await;
+    check(&format!("sqlite://{}", path.display()), false).await;
+}
+
+#[tokio::test]
+async fn postgres_plans() {
+    let Some(db) = TestDb::new(Server::Postgres, &format!("{} ANALYZE items;", table_sql(20_000))).await else { return };
+    check(&db.url, true).await;
+}
+
+#[tokio::test]
+async fn mariadb_plans() {
+    let Some(db) = TestDb::new(Server::Mysql, &format!("{} ANALYZE TABLE items;", table_sql(20_000))).await else { return };
+    check(&db.url, true).await;
+}
