@@ -37,11 +37,13 @@ install_server_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     [ -n "$policy_added" ] && rm -f /usr/sbin/policy-rc.d
   fi
-  # hypopg lets PostgreSQL verify index recommendations; optional.
+  # hypopg lets PostgreSQL verify index recommendations (the tests use it).
   local pgver
   pgver=$(ls /usr/lib/postgresql | sort -V | tail -1)
   if [ ! -f "/usr/share/postgresql/$pgver/extension/hypopg.control" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$pgver-hypopg" >/dev/null 2>&1 || echo "hypopg not available (optional)"
+    echo "installing postgresql-$pgver-hypopg from Debian packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$pgver-hypopg" >/dev/null
   fi
 }
 

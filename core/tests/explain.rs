@@ -61,3 +61,61 @@ async fn mariadb_plans() {
     let Some(db) = TestDb::new(Server::Mysql, &format!("{} ANALYZE TABLE items;", table_sql(20_000))).await else { return };
     check(&db.url, true).await;
 }
+
+mod recommendations {
+    use super::*;
+    use dbconsultant::checks::perf::{analyze::analyze, verify::verify};
+    use dbconsultant::Dialect;
+
+    /// 200,000 events: `user_id` unindexed and selective, `kind` indexed, `payload` indexed.
+    fn events_sql() -> String {
+        "CREATE EXTENSION IF NOT EXISTS hypopg;
+         CREATE TABLE events (id bigint PRIMARY KEY, user_id int NOT NULL, kind int NOT NULL, payload text NOT NULL);
+         INSERT INTO events SELECT g, g % 20000, g % 5, 'p' || g FROM generate_series(1, 200000) g;
+         CREATE INDEX idx_events_kind ON events (kind);
+         CREATE INDEX idx_events_payload ON events (payload);
+         ANALYZE events;"
+            .into()
+    }
+
+    #[tokio::test]
+    async fn postgres_index_recommendations_are_verified_with_hypopg() {
+        let Some(db) = TestDb::new(Server::Postgres, &events_sql()).await else { return };
+        let driver = connect(&DatabaseUrl::parse(&db.url).unwrap()).await.unwrap();
+        let schema = driver.introspect().await.unwrap();
+
+        let sql = "SELECT * FROM events WHERE user_id = 42";
+        let plan = driver.explain(sql, true).await.unwrap();
+        let found = analyze(sql, Dialect::Postgres, &plan, &schema, 10_000);
+        assert_eq!(found.recommendations.len(), 1, "{found:#?}");
+        let r = &found.recommendations[0];
+        assert_eq!(r.create_index, r#"CREATE INDEX "idx_events_user_id" ON "events" ("user_id")"#);
+        assert!(found.findings.iter().any(|f| f.rule == "full-scan-on-large-table"));
+        let v = verify(driver.as_ref(), sql, &plan, r).await.unwrap().expect("hypopg is installed by scripts/test.sh");
+        assert!(v.used, "{v:#?}");
+        assert!(v.cost_after.unwrap() * 10.0 <= v.cost_before.unwrap(), "{v:#?}");
+        // Nothing was created: the index exists only as a hypothesis.
+        assert!(!driver.introspect().await.unwrap().tables["events"].indexes.iter().any(|i| i.columns == ["user_id"]));
+
+        // Served by an index already (or not selective enough to want one): no recommendation.
+        for served in ["SELECT * FROM events WHERE id = 7", "SELECT count(*) FROM events WHERE kind = 3"] {
+            let plan = driver.explain(served, false).await.unwrap();
+            assert!(analyze(served, Dialect::Postgres, &plan, &schema, 10_000).recommendations.is_empty(), "{served}");
+        }
+        // A function around an indexed column hides the index.
+        let wrapped = "SELECT * FROM events WHERE lower(payload) = 'p42'";
+        let plan = driver.explain(wrapped, false).await.unwrap();
+        let found = analyze(wrapped, Dialect::Postgres, &plan, &schema, 10_000);
+        assert!(found.findings.iter().any(|f| f.rule == "function-on-indexed-column"), "{found:#?}");
+        assert!(found.recommendations.is_empty(), "{found:#?}");
+    }
+
+    #[tokio::test]
+    async fn hypothetical_indexes_need_postgres_with_hypopg() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        build_db(&path, "CREATE TABLE t (a INTEGER);").await;
+        let driver = connect(&DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap()).await.unwrap();
+        assert!(driver.explain_with_hypothetical_index("SELECT * FROM t WHERE a = 1", "CREATE INDEX i ON t (a)").await.unwrap().is_none());
+    }
+}

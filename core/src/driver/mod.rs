@@ -85,6 +85,12 @@ pub trait Driver: Send + Sync {
     /// The plan of one statement (see [`explain::check_explainable`]). With `analyze` the
     /// query runs, inside a read-only transaction that is rolled back; writes never run.
     async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan>;
+    /// The plan of a query as if the index `create_index` existed, without creating it
+    /// (PostgreSQL with the hypopg extension). `None` where hypothetical indexes are not
+    /// available.
+    async fn explain_with_hypothetical_index(&self, _sql: &str, _create_index: &str) -> Result<Option<crate::model::Plan>> {
+        Ok(None)
+    }
 }
 
 /// How a sandbox may be built (SPEC invariant 1: never on the target itself).

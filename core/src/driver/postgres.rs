@@ -113,6 +113,27 @@ impl Driver for PostgresDriver {
         super::explain::postgres_plan(raw, analyze)
     }
 
+    async fn explain_with_hypothetical_index(&self, sql: &str, create_index: &str) -> Result<Option<crate::model::Plan>> {
+        super::explain::check_explainable(sql, Dialect::Postgres, false)?;
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let failed = |e: sqlx::Error| Error::InvalidInput(format!("hypothetical index: {}", db_message(&e)));
+        let installed: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").fetch_optional(&mut *conn).await.map_err(failed)?;
+        if installed.is_none() {
+            return Ok(None);
+        }
+        // hypopg keeps the index in this backend's memory only; the transaction is read-only
+        // and every hypothetical index is dropped before the connection goes back to the pool.
+        sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(failed)?;
+        let created = sqlx::query("SELECT indexrelid FROM hypopg_create_index($1)").bind(create_index).execute(&mut *conn).await;
+        let plan = match created {
+            Ok(_) => sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN (FORMAT JSON) {}", sql.trim().trim_end_matches(';'))).fetch_one(&mut *conn).await,
+            Err(e) => Err(e),
+        };
+        let _ = sqlx::query("SELECT hypopg_reset()").execute(&mut *conn).await;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        Ok(Some(super::explain::postgres_plan(plan.map_err(failed)?, false)?))
+    }
+
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let lock = format!("{}ms", options.lock_timeout_ms);
         let statement = format!("{}ms", options.statement_timeout_ms);

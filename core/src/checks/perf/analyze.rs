@@ -1,0 +1,259 @@
+//! What a plan and the query's text say together: full scans of large tables filtered on
+//! unindexed columns (with the exact `CREATE INDEX` that would serve them), joins on unindexed
+//! columns, estimates off by 10x or more, spills, functions hiding an indexed column, and
+//! `SELECT *` on wide tables.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+
+use serde::{Deserialize, Serialize};
+use sqlparser::ast::{BinaryOperator, Expr, SelectItem, SetExpr, Statement, TableFactor, Visit, Visitor};
+
+use crate::dialect::Dialect;
+use crate::model::{Access, Plan, SchemaSnapshot, Severity, Table};
+
+/// An index that would serve the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexRecommendation {
+    pub table: String,
+    pub columns: Vec<String>,
+    /// The exact statement to create it.
+    pub create_index: String,
+    pub reason: String,
+}
+
+/// One problem the profile found in a query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerfFinding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub suggestion: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueryAnalysis {
+    pub findings: Vec<PerfFinding>,
+    pub recommendations: Vec<IndexRecommendation>,
+}
+
+/// Columns the query filters or joins on, per table.
+#[derive(Debug, Default)]
+struct Predicates {
+    /// table → columns compared with `=` / `IN` (first) and ranges (after), in order seen.
+    equality: BTreeMap<String, Vec<String>>,
+    range: BTreeMap<String, Vec<String>>,
+    /// (table, column) wrapped in a function call in a predicate.
+    wrapped: BTreeSet<(String, String)>,
+}
+
+struct Scope<'s> {
+    /// alias or name → table.
+    tables: BTreeMap<String, &'s Table>,
+}
+
+impl<'s> Scope<'s> {
+    /// The table a column reference belongs to.
+    fn resolve(&self, expr: &Expr) -> Option<(String, String)> {
+        let (qualifier, column) = match expr {
+            Expr::Identifier(c) => (None, c.value.clone()),
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => (Some(parts[parts.len() - 2].value.clone()), parts[parts.len() - 1].value.clone()),
+            Expr::Nested(inner) => return self.resolve(inner),
+            _ => return None,
+        };
+        let table = match qualifier {
+            Some(q) => *self.tables.get(&q.to_ascii_lowercase())?,
+            None => *self.tables.values().find(|t| t.column(&column).is_some() || t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(&column)))?,
+        };
+        let name = table.columns.iter().find(|c| c.name.eq_ignore_ascii_case(&column))?.name.clone();
+        Some((table.name.clone(), name))
+    }
+}
+
+fn push(map: &mut BTreeMap<String, Vec<String>>, (table, column): (String, String)) {
+    let list = map.entry(table).or_default();
+    if !list.contains(&column) {
+        list.push(column);
+    }
+}
+
+fn collect(expr: &Expr, scope: &Scope<'_>, out: &mut Predicates) {
+    match expr {
+        Expr::BinaryOp { left, op: BinaryOperator::And | BinaryOperator::Or, right } => {
+            collect(left, scope, out);
+            collect(right, scope, out);
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let equality = matches!(op, BinaryOperator::Eq);
+            let range = matches!(op, BinaryOperator::Lt | BinaryOperator::LtEq | BinaryOperator::Gt | BinaryOperator::GtEq);
+            if !(equality || range) {
+                return;
+            }
+            let target = if equality { &mut out.equality } else { &mut out.range };
+            match (scope.resolve(left), scope.resolve(right)) {
+                // A join condition: both sides may want an index.
+                (Some(a), Some(b)) => {
+                    push(target, a);
+                    push(target, b);
+                }
+                (Some(a), None) => push(target, a),
+                (None, Some(b)) => push(target, b),
+                (None, None) => {
+                    for side in [left, right] {
+                        if let Expr::Function(f) = side.as_ref() {
+                            let _ = f.visit(&mut WrappedColumns { scope, out: &mut out.wrapped });
+                        }
+                    }
+                }
+            }
+        }
+        Expr::InList { expr, .. } | Expr::InSubquery { expr, .. } => {
+            if let Some(c) = scope.resolve(expr) {
+                push(&mut out.equality, c);
+            }
+        }
+        Expr::Between { expr, .. } => {
+            if let Some(c) = scope.resolve(expr) {
+                push(&mut out.range, c);
+            }
+        }
+        Expr::Nested(inner) => collect(inner, scope, out),
+        _ => {}
+    }
+}
+
+/// Columns inside a function call in a predicate (`lower(email) = ...`).
+struct WrappedColumns<'a, 's> {
+    scope: &'a Scope<'s>,
+    out: &'a mut BTreeSet<(String, String)>,
+}
+
+impl Visitor for WrappedColumns<'_, '_> {
+    type Break = ();
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        if let Some(c) = self.scope.resolve(expr) {
+            self.out.insert(c);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn table_of<'s>(factor: &TableFactor, schema: &'s SchemaSnapshot) -> Option<(String, &'s Table)> {
+    if let TableFactor::Table { name, alias, .. } = factor {
+        let table_name = name.0.last()?.to_string().trim_matches('"').trim_matches('`').to_string();
+        let table = schema.table(&table_name).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(&table_name)))?;
+        let key = alias.as_ref().map(|a| a.name.value.clone()).unwrap_or(table_name);
+        return Some((key.to_ascii_lowercase(), table));
+    }
+    None
+}
+
+/// Does an index on `table` start with `column`?
+fn indexed(table: &Table, column: &str) -> bool {
+    table.primary_key.first().is_some_and(|c| c.eq_ignore_ascii_case(column))
+        || table.indexes.iter().any(|i| i.columns.first().is_some_and(|c| c.eq_ignore_ascii_case(column)))
+        || table.unique_constraints.iter().any(|u| u.columns.first().is_some_and(|c| c.eq_ignore_ascii_case(column)))
+}
+
+fn finding(rule: &str, severity: Severity, message: String, suggestion: String) -> PerfFinding {
+    PerfFinding { rule: rule.into(), severity, message, suggestion }
+}
+
+/// Analyze one query with its plan. `large_rows`: a full scan of a table with at least that
+/// many rows is worth an index.
+pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot, large_rows: u64) -> QueryAnalysis {
+    let mut out = QueryAnalysis::default();
+    let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).unwrap_or_default();
+    let mut predicates = Predicates::default();
+    let mut select_star: Vec<&Table> = Vec::new();
+    for statement in &statements {
+        let Statement::Query(query) = statement else { continue };
+        let SetExpr::Select(select) = query.body.as_ref() else { continue };
+        let mut scope = Scope { tables: BTreeMap::new() };
+        for from in &select.from {
+            for factor in std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)) {
+                if let Some((key, table)) = table_of(factor, schema) {
+                    scope.tables.insert(key, table);
+                }
+            }
+        }
+        if let Some(selection) = &select.selection {
+            collect(selection, &scope, &mut predicates);
+        }
+        for from in &select.from {
+            for join in &from.joins {
+                use sqlparser::ast::{JoinConstraint, JoinOperator};
+                let constraint = match &join.join_operator {
+                    JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::Left(c) | JoinOperator::LeftOuter(c) | JoinOperator::Right(c) | JoinOperator::RightOuter(c) => Some(c),
+                    _ => None,
+                };
+                if let Some(JoinConstraint::On(on)) = constraint {
+                    collect(on, &scope, &mut predicates);
+                }
+            }
+        }
+        if select.projection.iter().any(|p| matches!(p, SelectItem::Wildcard(_))) {
+            select_star.extend(scope.tables.values().copied());
+        }
+    }
+
+    let nodes = plan.root.nodes();
+    let mut recommended: BTreeSet<String> = BTreeSet::new();
+    for node in &nodes {
+        let Some(relation) = node.relation.as_deref() else { continue };
+        let Some(table) = schema.table(relation).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(relation))) else { continue };
+        let rows = node.actual_rows.or(node.estimated_rows).unwrap_or(0.0).max(table.row_estimate.unwrap_or(0) as f64);
+        if node.access == Access::FullScan && rows >= large_rows as f64 {
+            let mut columns: Vec<String> = predicates.equality.get(&table.name).cloned().unwrap_or_default();
+            columns.extend(predicates.range.get(&table.name).into_iter().flatten().take(1).cloned());
+            columns.retain(|c| !predicates.wrapped.contains(&(table.name.clone(), c.clone())));
+            columns.truncate(3);
+            if let Some(first) = columns.first().filter(|c| !indexed(table, c)) {
+                let name = format!("idx_{}_{}", table.name, columns.join("_"));
+                if recommended.insert(name.clone()) {
+                    let q = |s: &str| dialect.quote_ident(s);
+                    let create_index = format!("CREATE INDEX {} ON {} ({})", q(&name), q(&table.name), columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", "));
+                    out.findings.push(finding("full-scan-on-large-table", Severity::High,
+                        format!("full scan of {} (~{} rows) filtered on {}, which no index serves", table.name, rows as u64, columns.join(", ")),
+                        format!("Create the index: {create_index}")));
+                    out.recommendations.push(IndexRecommendation {
+                        table: table.name.clone(),
+                        columns: columns.clone(),
+                        create_index,
+                        reason: format!("full scan of ~{} rows filtered on {first}", rows as u64),
+                    });
+                }
+            }
+        }
+        if let (Some(actual), Some(estimated)) = (node.actual_rows, node.estimated_rows) {
+            let (hi, lo) = (actual.max(estimated), actual.min(estimated).max(1.0));
+            if hi >= 1000.0 && hi / lo >= 10.0 {
+                out.findings.push(finding("estimate-off-10x", Severity::Medium,
+                    format!("{} on {}: the planner expected {} rows, got {}", node.node_type, table.name, estimated as u64, actual as u64),
+                    format!("Statistics look stale: ANALYZE {}", dialect.quote_ident(&table.name))));
+            }
+        }
+    }
+    for node in &nodes {
+        if node.spilled {
+            out.findings.push(finding("spill-to-disk", Severity::Medium,
+                format!("{} spilled to disk", node.node_type),
+                "Give the operation more memory (work_mem / sort_buffer_size), or an index that returns rows in order.".into()));
+        }
+    }
+    for (table, column) in &predicates.wrapped {
+        if schema.table(table).is_some_and(|t| indexed(t, column)) {
+            out.findings.push(finding("function-on-indexed-column", Severity::Medium,
+                format!("{table}.{column} is indexed, but the query wraps it in a function, so the index cannot be used"),
+                format!("Compare the bare column, or index the expression (CREATE INDEX ... ON {table} ((expression)))")));
+        }
+    }
+    for table in select_star {
+        if table.columns.len() > 12 {
+            out.findings.push(finding("select-star-wide-table", Severity::Low,
+                format!("SELECT * reads all {} columns of {}", table.columns.len(), table.name),
+                "Select the columns the caller uses.".into()));
+        }
+    }
+    out
+}
