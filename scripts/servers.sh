@@ -63,7 +63,7 @@ start_postgres() {
   rm -f "$dir/pwfile"
   port=$(free_port)
   as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null || { cat "$dir/server.log"; return 1; }
   _dbc_pg_ctl="$bin/pg_ctl"
   _dbc_pg_data="$dir/data"
@@ -82,7 +82,7 @@ start_mariadb() {
   mariadbd --no-defaults --datadir="$dir/data" --user=root --port="$port" --bind-address=127.0.0.1 \
     --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
     --skip-log-bin --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
-    --max-connections=300 2>/dev/null &
+    --max-connections=300 --performance-schema=ON 2>/dev/null &
   _dbc_my_pid=$!
   for _ in $(seq 1 120); do
     mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 && break

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::checks::etl::EtlRequest;
 use crate::checks::integrity::IntegrityRequest;
+use crate::checks::perf::PerfRequest;
 use crate::checks::schema::{LintRequest, SchemaValidationRequest};
 use crate::config::Config;
 use crate::dialect::Dialect;
@@ -22,7 +23,7 @@ use crate::{Consultant, RulesFile};
 
 /// The operations every binding exposes.
 pub const OPERATIONS: &[&str] = &[
-    "validate_schema", "lint_schema", "check_integrity", "validate_etl", "get_test_run", "list_test_runs",
+    "validate_schema", "lint_schema", "check_integrity", "validate_etl", "profile_performance", "get_test_run", "list_test_runs",
     "approve_test_run", "reject_test_run", "audit_trail",
 ];
 
@@ -208,6 +209,13 @@ pub async fn call(consultant: &Consultant, op: &str, request: Value) -> Result<V
             let mut req: EtlRequest = parse(op, request)?;
             req.config = config(config_value)?;
             to_value(&consultant.validate_etl(&req).await?)
+        }
+        "profile_performance" => {
+            let mut request = request;
+            let config_value = request.as_object_mut().and_then(|o| o.remove("config"));
+            let mut req: PerfRequest = parse(op, request)?;
+            req.config = config(config_value)?;
+            to_value(&consultant.profile_performance(&req).await?)
         }
         "get_test_run" => {
             let r: RunId = parse(op, request)?;

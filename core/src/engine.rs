@@ -3,6 +3,7 @@
 
 use crate::checks::etl::{self, EtlRequest};
 use crate::checks::integrity::{self, IntegrityRequest, Progress};
+use crate::checks::perf::{self, PerfRequest};
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
 use crate::error::Result;
 use crate::model::{TestRun, TestRunSummary};
@@ -58,6 +59,14 @@ impl Consultant {
     /// [`Consultant::validate_etl`], reporting (rows settled, rows in total, "rows").
     pub async fn validate_etl_with_progress(&self, request: &EtlRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
         let run = etl::validate(request, progress).await?;
+        self.store.save(&run).await?;
+        Ok(run)
+    }
+
+    /// Profile a workload's queries: plans, timings, findings, verified index
+    /// recommendations; store the run (metrics in `performance_metrics`).
+    pub async fn profile_performance(&self, request: &PerfRequest) -> Result<TestRun> {
+        let run = perf::profile(request).await?;
         self.store.save(&run).await?;
         Ok(run)
     }

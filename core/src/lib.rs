@@ -25,6 +25,7 @@ pub mod store;
 pub use checks::integrity::user_rules::{RulesFile, UserRule};
 pub use checks::etl::{AggregateSpec, EtlRequest, Strategy as EtlStrategy};
 pub use checks::integrity::IntegrityRequest;
+pub use checks::perf::PerfRequest;
 pub use checks::schema::{LintRequest, SchemaValidationRequest};
 pub use config::Config;
 pub use engine::{Consultant, ConsultantOptions};

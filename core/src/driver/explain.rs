@@ -104,8 +104,10 @@ pub fn mysql_plan(raw: Value, analyzed: bool) -> Result<Plan> {
                     let mut n = PlanNode::new(access_type, access);
                     n.relation = Some(name.to_string());
                     n.index = text(map.get("key"));
-                    n.estimated_rows = num(map.get("rows")).or_else(|| num(map.get("rows_examined_per_scan")));
-                    n.actual_rows = num(map.get("r_rows"));
+                    // Rows the access keeps: rows examined × filtered %.
+                    let filtered = num(map.get("filtered")).unwrap_or(100.0) / 100.0;
+                    n.estimated_rows = num(map.get("rows")).or_else(|| num(map.get("rows_examined_per_scan"))).map(|r| r * filtered);
+                    n.actual_rows = num(map.get("r_rows")).map(|r| r * num(map.get("r_filtered")).unwrap_or(100.0) / 100.0);
                     n.time_ms = num(map.get("r_total_time_ms"));
                     n.cost = map.get("cost_info").and_then(|c| num(c.get("read_cost")));
                     n.filter = text(map.get("attached_condition"));

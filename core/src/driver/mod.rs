@@ -85,6 +85,14 @@ pub trait Driver: Send + Sync {
     /// The plan of one statement (see [`explain::check_explainable`]). With `analyze` the
     /// query runs, inside a read-only transaction that is rolled back; writes never run.
     async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan>;
+    /// The statements the database spent most time on (PostgreSQL pg_stat_statements, MySQL
+    /// performance_schema digests), when it records them.
+    async fn top_statements(&self, _limit: usize) -> Result<Vec<StatementStats>> {
+        Err(Error::invalid(format!("{} keeps no statement statistics; profile queries given as text", self.dialect())))
+    }
+    /// Run a read-only query once, reading and discarding every row, in a read-only
+    /// transaction that is rolled back; returns the wall time in milliseconds.
+    async fn time_query(&self, sql: &str) -> Result<f64>;
     /// The plan of a query as if the index `create_index` existed, without creating it
     /// (PostgreSQL with the hypopg extension). `None` where hypothetical indexes are not
     /// available.
@@ -189,6 +197,8 @@ pub trait Sandbox: Send {
     async fn execute(&mut self, statement: &ParsedStatement) -> std::result::Result<Execution, StatementError>;
     async fn introspect(&mut self) -> Result<SchemaSnapshot>;
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult>;
+    /// The plan of a query in the sandbox (never analyzed: estimates only).
+    async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan>;
     /// Tables holding only a sample of the target's rows (MySQL scratch copies): checks whose
     /// answer depends on every row (a missing FK parent) cannot be trusted on them.
     fn sampled_tables(&self) -> Vec<String> {
@@ -214,6 +224,29 @@ pub fn require_select(sql: &str, dialect: Dialect) -> Result<()> {
         Ok(_) => Err(Error::invalid("only a single read-only SELECT can run on the target")),
         Err(e) => Err(Error::invalid(format!("cannot parse query: {e}"))),
     }
+}
+
+/// One statement's totals from the database's statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementStats {
+    /// As recorded: PostgreSQL with `$1` parameters, MySQL with `?`.
+    pub query: String,
+    pub calls: u64,
+    pub total_ms: f64,
+    pub mean_ms: f64,
+}
+
+/// Read every row of a stream, keeping none: how long a query really takes to deliver.
+pub(crate) async fn drain<R, S>(mut stream: S, message: impl Fn(&sqlx::Error) -> String) -> Result<u64>
+where
+    S: futures_util::Stream<Item = std::result::Result<R, sqlx::Error>> + Unpin,
+{
+    use futures_util::TryStreamExt;
+    let mut rows = 0u64;
+    while stream.try_next().await.map_err(|e| Error::InvalidInput(format!("query failed: {}", message(&e))))?.is_some() {
+        rows += 1;
+    }
+    Ok(rows)
 }
 
 /// Lowercase hex MD5 (fingerprints, and SQLite's `dbc_md5`).

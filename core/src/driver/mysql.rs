@@ -175,6 +175,36 @@ impl Driver for MysqlDriver {
         super::explain::mysql_plan(raw, analyzed)
     }
 
+    async fn top_statements(&self, limit: usize) -> Result<Vec<super::StatementStats>> {
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let enabled: Option<String> = sqlx::query_scalar("SELECT CAST(@@performance_schema AS CHAR)").fetch_optional(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
+        if enabled.as_deref() != Some("1") {
+            return Err(Error::invalid("performance_schema is off on this server: start it with performance_schema=ON to read statement digests"));
+        }
+        // Timers are in picoseconds.
+        let rows: Vec<(String, u64, f64, f64)> = sqlx::query_as(
+            "SELECT DIGEST_TEXT, COUNT_STAR, CAST(SUM_TIMER_WAIT / 1e9 AS DOUBLE), CAST(AVG_TIMER_WAIT / 1e9 AS DOUBLE) \
+             FROM performance_schema.events_statements_summary_by_digest WHERE SCHEMA_NAME = DATABASE() AND DIGEST_TEXT IS NOT NULL \
+             AND DIGEST_TEXT REGEXP '^(SELECT|WITH|INSERT|UPDATE|DELETE) ' ORDER BY SUM_TIMER_WAIT DESC LIMIT ?",
+        )
+        .bind(limit as u64)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::InvalidInput(format!("performance_schema: {}", db_message(&e))))?;
+        Ok(rows.into_iter().map(|(query, calls, total, mean)| super::StatementStats { query, calls, total_ms: total, mean_ms: mean }).collect())
+    }
+
+    async fn time_query(&self, sql: &str) -> Result<f64> {
+        super::require_select(sql, Dialect::Mysql)?;
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
+        let started = std::time::Instant::now();
+        let drained = super::drain(sqlx::query(sql).fetch(&mut *conn), db_message).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        drained.map(|_| elapsed)
+    }
+
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let (server, server_label, same_server) = match &options.sandbox_url {
             Some(url) => {
@@ -439,6 +469,18 @@ impl Sandbox for MysqlSandbox {
 
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult> {
         query(self.conn(), sql, max_rows).await
+    }
+
+    async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
+        super::explain::check_explainable(sql, Dialect::Mysql, false)?;
+        let as_select = super::explain::write_as_select(sql, Dialect::Mysql);
+        let body = as_select.as_deref().unwrap_or(sql).trim().trim_end_matches(';');
+        let text = sqlx::query_scalar::<_, String>(&format!("EXPLAIN FORMAT=JSON {body}"))
+            .fetch_one(self.conn())
+            .await
+            .map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
+        let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Internal(format!("MySQL plan is not JSON: {e}")))?;
+        super::explain::mysql_plan(raw, false)
     }
 
     fn sampled_tables(&self) -> Vec<String> {

@@ -113,6 +113,40 @@ impl Driver for PostgresDriver {
         super::explain::postgres_plan(raw, analyze)
     }
 
+    async fn top_statements(&self, limit: usize) -> Result<Vec<super::StatementStats>> {
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let installed: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| Error::InvalidInput(db_message(&e)))?;
+        if installed.is_none() {
+            return Err(Error::invalid(
+                "pg_stat_statements is not installed in this database: add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements",
+            ));
+        }
+        let rows: Vec<(String, i64, f64, f64)> = sqlx::query_as(
+            "SELECT s.query, s.calls, s.total_exec_time, s.mean_exec_time FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
+             WHERE d.datname = current_database() AND s.query ~* '^\\s*(select|with|insert|update|delete)\\s' \
+             AND s.query !~* 'pg_stat_statements|pg_catalog|information_schema' ORDER BY s.total_exec_time DESC LIMIT $1",
+        )
+        .bind(limit as i64)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| Error::InvalidInput(format!("pg_stat_statements: {}", db_message(&e))))?;
+        Ok(rows.into_iter().map(|(query, calls, total, mean)| super::StatementStats { query, calls: calls as u64, total_ms: total, mean_ms: mean }).collect())
+    }
+
+    async fn time_query(&self, sql: &str) -> Result<f64> {
+        super::require_select(sql, Dialect::Postgres)?;
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
+        let started = std::time::Instant::now();
+        let drained = super::drain(sqlx::query(sql).fetch(&mut *conn), db_message).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        drained.map(|_| elapsed)
+    }
+
     async fn explain_with_hypothetical_index(&self, sql: &str, create_index: &str) -> Result<Option<crate::model::Plan>> {
         super::explain::check_explainable(sql, Dialect::Postgres, false)?;
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
@@ -304,6 +338,16 @@ impl Sandbox for PgSandbox {
 
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult> {
         query(self.conn(), sql, max_rows).await
+    }
+
+    async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
+        super::explain::check_explainable(sql, Dialect::Postgres, false)?;
+        let statement = format!("EXPLAIN (FORMAT JSON) {}", sql.trim().trim_end_matches(';'));
+        let raw = sqlx::query_scalar::<_, serde_json::Value>(&statement)
+            .fetch_one(self.conn())
+            .await
+            .map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
+        super::explain::postgres_plan(raw, false)
     }
 
     async fn close(mut self: Box<Self>) -> Result<()> {

@@ -105,6 +105,14 @@ impl Driver for SqliteDriver {
         super::explain::sqlite_plan(serde_json::Value::Array(result.rows.into_iter().map(serde_json::Value::Object).collect()))
     }
 
+    async fn time_query(&self, sql: &str) -> Result<f64> {
+        super::require_select(sql, Dialect::Sqlite)?;
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        let started = std::time::Instant::now();
+        super::drain(sqlx::query(sql).fetch(&mut *conn), db_message).await?;
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    }
+
     async fn open_sandbox(&self, _options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
         let dir = tempfile::Builder::new()
             .prefix("dbconsultant-sandbox-")
@@ -175,6 +183,12 @@ impl Sandbox for SqliteSandbox {
 
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult> {
         query(&mut self.conn, sql, max_rows).await
+    }
+
+    async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
+        super::explain::check_explainable(sql, Dialect::Sqlite, false)?;
+        let result = query(&mut self.conn, &format!("EXPLAIN QUERY PLAN {}", sql.trim().trim_end_matches(';')), 10_000).await?;
+        super::explain::sqlite_plan(serde_json::Value::Array(result.rows.into_iter().map(serde_json::Value::Object).collect()))
     }
 
     async fn close(self: Box<Self>) -> Result<()> {

@@ -192,10 +192,44 @@ pub struct EtlAggregate {
 pub struct PerformanceMetric {
     pub query_hash: String,
     pub query: String,
+    /// Median of the timed runs (read-only queries only; writes are never executed).
     pub execution_time_ms: Option<f64>,
     pub index_used: bool,
+    /// The normalized plan (see [`crate::model::Plan`]).
     pub plan: serde_json::Value,
+    /// The first verified `CREATE INDEX`, if any.
     pub recommendation: Option<String>,
+    /// The query with literals as `?` (what the hash is computed from).
+    #[serde(default)]
+    pub fingerprint: String,
+    /// How often the workload ran this fingerprint.
+    #[serde(default)]
+    pub occurrences: u64,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// Every index recommendation with its verification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recommendations: Vec<serde_json::Value>,
+    /// Rules the query triggered (details in the run's findings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+    /// Statistics from pg_stat_statements / performance_schema (with --from-stats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<serde_json::Value>,
+    /// Why the query could not be explained or timed, if it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Execution times of the timed runs (after one warm-up run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub runs: u32,
+    pub min_ms: f64,
+    pub median_ms: f64,
+    pub p95_ms: f64,
 }
 
 /// The document every check returns and the store keeps (SPEC §7).

@@ -202,8 +202,15 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
     for node in &nodes {
         let Some(relation) = node.relation.as_deref() else { continue };
         let Some(table) = schema.table(relation).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(relation))) else { continue };
-        let rows = node.actual_rows.or(node.estimated_rows).unwrap_or(0.0).max(table.row_estimate.unwrap_or(0) as f64);
-        if node.access == Access::FullScan && rows >= large_rows as f64 {
+        let rows = table.row_estimate.map(|r| r as f64).or(node.actual_rows).or(node.estimated_rows).unwrap_or(0.0);
+        // Selective: the scan keeps at most 2% of the table (estimates where the database
+        // gives them; SQLite gives none, so every filtered full scan counts there).
+        let kept = node.actual_rows.or(node.estimated_rows);
+        let selective = match kept {
+            Some(k) if rows > 0.0 => k / rows <= 0.02,
+            _ => true,
+        };
+        if node.access == Access::FullScan && rows >= large_rows as f64 && selective {
             let mut columns: Vec<String> = predicates.equality.get(&table.name).cloned().unwrap_or_default();
             columns.extend(predicates.range.get(&table.name).into_iter().flatten().take(1).cloned());
             columns.retain(|c| !predicates.wrapped.contains(&(table.name.clone(), c.clone())));
