@@ -69,8 +69,23 @@ export interface EtlResult {
   error?: string;
 }
 
+export interface Timing { runs: number; minMs: number; medianMs: number; p95Ms: number }
+
+/** A normalized plan node (snake_case keys, as the database-neutral plan shape). */
+export interface PlanNode {
+  node_type: string; access: 'full_scan' | 'full_index_scan' | 'index_lookup' | 'other';
+  relation?: string; index?: string; estimated_rows?: number; actual_rows?: number; cost?: number; time_ms?: number;
+  filter?: string; spilled?: boolean; children?: PlanNode[];
+}
+
 export interface PerformanceMetric {
-  queryHash: string; query: string; executionTimeMs: number | null; indexUsed: boolean; plan: unknown; recommendation: string | null;
+  queryHash: string; query: string; executionTimeMs: number | null; indexUsed: boolean; plan: PlanNode | null;
+  /** The first verified CREATE INDEX. */
+  recommendation: string | null;
+  fingerprint: string; occurrences: number; readOnly: boolean; timing?: Timing;
+  /** { table, columns, create_index, reason, verification: { method, cost_before, cost_after, used } } */
+  recommendations?: Record<string, unknown>[];
+  findings?: string[]; stats?: { query: string; calls: number; totalMs: number; meanMs: number }; error?: string;
 }
 
 export interface TestRun {
@@ -202,6 +217,24 @@ export interface ValidateEtlOptions {
   config?: Config;
 }
 
+export interface ProfilePerformanceOptions {
+  databaseUrl: string;
+  queries?: string[];
+  /** A workload file (statements separated by ';'). */
+  file?: string;
+  /** Also profile the top statements of pg_stat_statements / performance_schema. */
+  fromStats?: boolean;
+  statsLimit?: number;
+  /** Timed runs per read-only query (after one warm-up). */
+  runs?: number;
+  /** EXPLAIN ANALYZE read-only queries (default true). */
+  analyze?: boolean;
+  largeTableRows?: number;
+  environment?: Environment;
+  triggerType?: TriggerType;
+  config?: Config;
+}
+
 export interface DecisionOptions { approver: string; comment?: string }
 
 export declare class DatabaseConsultant {
@@ -213,6 +246,7 @@ export declare class DatabaseConsultant {
   validateIntegrity(options: ValidateIntegrityOptions): Promise<TestRun>;
   checkIntegrity(options: ValidateIntegrityOptions): Promise<TestRun>;
   validateEtl(options: ValidateEtlOptions): Promise<TestRun>;
+  profilePerformance(options: ProfilePerformanceOptions): Promise<TestRun>;
   getReport(testRunId: string): Promise<TestRun>;
   listTestRuns(options?: { status?: RunStatus; kind?: RunKind; limit?: number }): Promise<TestRunSummary[]>;
   approveTestRun(testRunId: string, options: DecisionOptions): Promise<TestRun>;

@@ -8,7 +8,7 @@ const errors = require('./errors');
 const native = require(path.join(__dirname, 'dbconsultant.node'));
 
 /** Keys whose values hold the user's column names: kept as they are. */
-const DATA_KEYS = new Set(['sampleRecords', 'plan', 'missingInTarget', 'extraInTarget', 'changed', 'changedColumns']);
+const DATA_KEYS = new Set(['sampleRecords', 'plan', 'missingInTarget', 'extraInTarget', 'changed', 'changedColumns', 'recommendations']);
 
 /** snake_case keys → camelCase, except inside data rows (sample records keep column names). */
 function camel(value, key) {
@@ -177,6 +177,27 @@ class DatabaseConsultant {
       bisection_threshold: options.bisectionThreshold,
       statement_timeout_ms: options.timeoutMs,
       sample_limit: options.sampleLimit,
+      environment: options.environment,
+      trigger_type: options.triggerType,
+      config: options.config,
+    });
+  }
+
+  /** Profile queries: plans, timings, findings, verified index recommendations; stores the run. */
+  async profilePerformance(options) {
+    check('profilePerformance', options, {
+      databaseUrl: 'string', queries: 'string[]', file: 'string', fromStats: 'boolean', statsLimit: 'number', runs: 'number',
+      analyze: 'boolean', largeTableRows: 'number', environment: 'string', triggerType: 'string', config: 'object or path',
+    }, ['databaseUrl']);
+    return this._call('profile_performance', {
+      database_url: options.databaseUrl,
+      queries: options.queries,
+      query_file: options.file,
+      from_stats: options.fromStats,
+      stats_limit: options.statsLimit,
+      runs: options.runs,
+      analyze: options.analyze,
+      large_table_rows: options.largeTableRows,
       environment: options.environment,
       trigger_type: options.triggerType,
       config: options.config,

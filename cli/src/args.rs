@@ -29,9 +29,57 @@ pub enum Command {
     /// ETL reconciliation: does the target table hold exactly the source table's rows?
     #[command(subcommand)]
     Etl(EtlCommand),
+    /// Query performance: plans, timings, findings and verified index recommendations.
+    #[command(subcommand)]
+    Perf(PerfCommand),
     /// Stored test runs: show, list, approve, reject.
     #[command(subcommand)]
     Runs(RunsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum PerfCommand {
+    /// Profile queries: fingerprint, EXPLAIN (ANALYZE for read-only queries), timed runs,
+    /// findings, index recommendations verified with hypopg or in a sandbox.
+    Profile(PerfArgs),
+}
+
+#[derive(Args)]
+pub struct PerfArgs {
+    /// Database URL: sqlite://PATH, postgres://..., mysql://...
+    #[arg(long)]
+    pub db: String,
+    /// A query to profile (repeatable).
+    #[arg(long = "query", value_name = "SQL")]
+    pub queries: Vec<String>,
+    /// A workload file: statements separated by `;` (a repeated statement is an N+1 hint).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Also profile the top statements of pg_stat_statements / performance_schema.
+    #[arg(long)]
+    pub from_stats: bool,
+    /// How many statements --from-stats reads.
+    #[arg(long, default_value_t = 20)]
+    pub stats_limit: usize,
+    /// Timed runs per read-only query after one warm-up (0: none).
+    #[arg(long, default_value_t = 5)]
+    pub runs: u32,
+    /// Plans from estimates only: no EXPLAIN ANALYZE.
+    #[arg(long)]
+    pub no_analyze: bool,
+    /// A full scan of a table with at least this many rows is worth an index.
+    #[arg(long, default_value_t = 10_000)]
+    pub large_table_rows: u64,
+    /// Environment: dev, qa, stage, prod.
+    #[arg(long, default_value = "qa")]
+    pub env: String,
+    /// What triggered the run: pr, migration, etl, manual.
+    #[arg(long, default_value = "manual")]
+    pub trigger: String,
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Subcommand)]

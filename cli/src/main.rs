@@ -17,7 +17,7 @@ use dbconsultant::store::RunFilter;
 use dbconsultant::url::redact_url;
 use dbconsultant::{Consultant, ConsultantOptions, LintRequest, SchemaValidationRequest};
 
-use args::{Cli, Command, EtlCommand, IntegrityCommand, RunsCommand, SchemaCommand};
+use args::{Cli, Command, EtlCommand, IntegrityCommand, PerfCommand, RunsCommand, SchemaCommand};
 
 const EXIT_ERROR: u8 = 3;
 
@@ -152,6 +152,27 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let progress = progress::Progress::new("reconciled");
             let run = consultant.validate_etl_with_progress(&request, Some(&|done, total, what| progress.update(done, total, what))).await?;
             progress.finish();
+            emit(&run, format, a.output.output.as_deref())?;
+            Ok(run.exit_code() as u8)
+        }
+        Command::Perf(PerfCommand::Profile(a)) => {
+            let format: Format = a.output.format.parse()?;
+            let request = dbconsultant::PerfRequest {
+                database_url: a.db.clone(),
+                queries: a.queries.clone(),
+                query_file: a.file.clone(),
+                from_stats: a.from_stats,
+                stats_limit: a.stats_limit,
+                runs: a.runs,
+                analyze: !a.no_analyze,
+                large_table_rows: a.large_table_rows,
+                environment: a.env.parse()?,
+                trigger_type: a.trigger.parse()?,
+                config: inputs::load_config(&a.rule_args)?,
+                ..Default::default()
+            };
+            let consultant = open(cli.store).await?;
+            let run = consultant.profile_performance(&request).await?;
             emit(&run, format, a.output.output.as_deref())?;
             Ok(run.exit_code() as u8)
         }

@@ -453,3 +453,30 @@ fn etl_interrupt_stops_the_server_query() {
     }
     psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
 }
+
+#[test]
+fn perf_profile_recommends_and_reports() {
+    let env = Env::new();
+    let db = env.dir.path().join("events.db");
+    let status = Command::new("python3")
+        .args(["-c", "import sqlite3,sys\ndb=sqlite3.connect(sys.argv[1])\ndb.execute('CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER)')\ndb.executemany('INSERT INTO events VALUES (?,?)', ((i, i % 999) for i in range(1, 20001)))\ndb.commit()"])
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let workload = env.dir.path().join("workload.sql");
+    std::fs::write(&workload, "SELECT * FROM events WHERE user_id = 5;\n-- by key\nSELECT * FROM events WHERE id = 1;").unwrap();
+    let url = format!("sqlite://{}", db.display());
+    let out = env.cmd(&["perf", "profile", "--db", &url, "--file", &workload.display().to_string(), "--runs", "1", "--format", "json"]);
+    assert_eq!(code(&out), 1, "a full scan of a large table fails the run: {}", stderr(&out));
+    let run = json(&out);
+    assert_eq!(run["kind"], "performance");
+    assert_eq!(run["performance_metrics"][0]["recommendation"], r#"CREATE INDEX "idx_events_user_id" ON "events" ("user_id")"#);
+    assert_eq!(run["performance_metrics"][1]["index_used"], true);
+    let md = env.cmd(&["perf", "profile", "--db", &url, "--query", "SELECT * FROM events WHERE id = 2", "--format", "markdown"]);
+    assert_eq!(code(&md), 0, "{}", stderr(&md));
+    assert!(stdout(&md).contains("| `") && stdout(&md).contains("SELECT * FROM events WHERE id = ?"), "{}", stdout(&md));
+    let none = env.cmd(&["perf", "profile", "--db", &url]);
+    assert_eq!(code(&none), 3);
+    assert!(stderr(&none).contains("give queries to profile"), "{}", stderr(&none));
+}

@@ -91,3 +91,58 @@ async fn recommends_exactly_the_missing_indexes_and_they_work() {
     let stored = common::consultant(dir.path()).await.test_run(&run.test_run_id).await.unwrap();
     assert_eq!(stored.performance_metrics, run.performance_metrics);
 }
+
+async fn from_stats(server: Server, setup: &str, run_sql: &str, needle: &str) {
+    let Some(db) = TestDb::new(server, setup).await else { return };
+    for _ in 0..3 {
+        db.exec(run_sql).await;
+    }
+    let mut request = PerfRequest { database_url: db.url.clone(), from_stats: true, runs: 2, ..Default::default() };
+    // MariaDB verifies in a scratch database on its own server.
+    request.config.sandbox.allow_scratch_on_target = true;
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::consultant(dir.path()).await.profile_performance(&request).await.unwrap();
+    let m = run
+        .performance_metrics
+        .iter()
+        .find(|m| m.query.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not among {:#?}", run.performance_metrics.iter().map(|m| &m.query).collect::<Vec<_>>()));
+    assert!(m.stats.as_ref().unwrap()["calls"].as_u64().unwrap() >= 3, "{m:#?}");
+    assert!(m.error.is_none(), "{m:#?}");
+    assert!(!m.read_only && m.timing.is_none(), "statements with placeholders are explained, never run: {m:#?}");
+    assert_eq!(m.recommendation.as_deref().map(|r| r.contains("(\"v\")") || r.contains("(`v`)")), Some(true), "{m:#?}");
+}
+
+#[tokio::test]
+async fn from_stats_on_postgres_reads_pg_stat_statements() {
+    from_stats(
+        Server::Postgres,
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; CREATE EXTENSION IF NOT EXISTS hypopg;
+         CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t SELECT g, g % 5000 FROM generate_series(1, 50000) g; ANALYZE t;",
+        "SELECT * FROM t WHERE v = 17",
+        "FROM t WHERE v = $1",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn from_stats_on_mariadb_reads_performance_schema() {
+    let rows: Vec<String> = (1..=20000).map(|g| format!("({g}, {})", g % 2000)).collect();
+    from_stats(
+        Server::Mysql,
+        &format!("CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL); INSERT INTO t VALUES {}; ANALYZE TABLE t;", rows.join(",")),
+        "SELECT * FROM t WHERE v = 17",
+        "WHERE `v` = ?",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn from_stats_on_sqlite_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    common::build_db(&path, "CREATE TABLE t (a INTEGER);").await;
+    let request = PerfRequest { database_url: format!("sqlite://{}", path.display()), from_stats: true, ..Default::default() };
+    let e = common::consultant(dir.path()).await.profile_performance(&request).await.unwrap_err();
+    assert!(e.to_string().contains("sqlite keeps no statement statistics"), "{e}");
+}

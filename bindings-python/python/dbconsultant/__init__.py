@@ -20,6 +20,7 @@ from .errors import (
 from .models import (
     AuditEvent,
     EtlAggregate,
+    Timing,
     EtlResult,
     Finding,
     IntegrityResult,
@@ -35,6 +36,6 @@ __version__ = _native.__version__
 __all__ = [
     "AsyncDatabaseConsultant", "DatabaseConsultant", "DatabaseConsultantError", "InvalidInputError",
     "DatabaseConnectionError", "SandboxError", "NotFoundError", "ApprovalStateError", "InternalError",
-    "TestRun", "TestRunSummary", "Finding", "SchemaChange", "IntegrityResult", "EtlResult", "EtlAggregate",
+    "TestRun", "TestRunSummary", "Finding", "SchemaChange", "IntegrityResult", "EtlResult", "EtlAggregate", "Timing",
     "PerformanceMetric", "RiskContribution", "AuditEvent", "__version__",
 ]

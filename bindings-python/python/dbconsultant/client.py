@@ -232,6 +232,44 @@ class DatabaseConsultant:
             "config": _config(m, config),
         }))
 
+    def profile_performance(
+        self,
+        database_url: str,
+        queries: Optional[Sequence[str]] = None,
+        *,
+        file: Optional[PathLike] = None,
+        from_stats: bool = False,
+        stats_limit: int = 20,
+        runs: int = 5,
+        analyze: bool = True,
+        large_table_rows: int = 10_000,
+        environment: str = "qa",
+        trigger_type: str = "manual",
+        config: ConfigArg = None,
+    ) -> TestRun:
+        """Profile queries (a list, a workload ``file``, and/or the database's statement
+        statistics): fingerprint, plan, timed runs of read-only queries, findings, and index
+        recommendations verified with hypopg or in a sandbox."""
+        m = "profile_performance"
+        _check(m, "database_url", database_url, str, "str")
+        _check(m, "queries", queries, (list, tuple), "a list of SQL strings")
+        _check(m, "file", file, (str, os.PathLike), "a path")
+        for name, value in (("runs", runs), ("stats_limit", stats_limit), ("large_table_rows", large_table_rows)):
+            _check(m, name, value, int, "int")
+        return TestRun(self._call(m, {
+            "database_url": database_url,
+            "queries": list(queries) if queries is not None else None,
+            "query_file": os.fspath(file) if file is not None else None,
+            "from_stats": from_stats,
+            "stats_limit": stats_limit,
+            "runs": runs,
+            "analyze": analyze,
+            "large_table_rows": large_table_rows,
+            "environment": environment,
+            "trigger_type": trigger_type,
+            "config": _config(m, config),
+        }))
+
     def get_test_report(self, test_run_id: str) -> TestRun:
         """The stored run with this id (NotFoundError if there is none)."""
         _check("get_test_report", "test_run_id", test_run_id, str, "str")
@@ -294,6 +332,7 @@ class AsyncDatabaseConsultant:
     lint_schema = _awaitable(DatabaseConsultant.lint_schema)
     check_integrity = _awaitable(DatabaseConsultant.check_integrity)
     validate_etl = _awaitable(DatabaseConsultant.validate_etl)
+    profile_performance = _awaitable(DatabaseConsultant.profile_performance)
     get_test_report = _awaitable(DatabaseConsultant.get_test_report)
     list_test_runs = _awaitable(DatabaseConsultant.list_test_runs)
     approve_test_run = _awaitable(DatabaseConsultant.approve_test_run)

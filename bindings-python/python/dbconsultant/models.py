@@ -88,13 +88,30 @@ class EtlResult:
 
 
 @dataclass(frozen=True)
+class Timing:
+    runs: int
+    min_ms: float
+    median_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True)
 class PerformanceMetric:
+    """One profiled query (distinct fingerprint). ``plan`` is the normalized plan tree."""
     query_hash: str
     query: str
     execution_time_ms: Optional[float]
     index_used: bool
     plan: Any
     recommendation: Optional[str] = None
+    fingerprint: str = ""
+    occurrences: int = 0
+    read_only: bool = False
+    timing: Optional[Timing] = None
+    recommendations: List[Record] = field(default_factory=list)
+    findings: List[str] = field(default_factory=list)
+    stats: Optional[Record] = None
+    error: Optional[str] = None
 
 
 def _build(cls: Any, data: Record) -> Any:
@@ -143,7 +160,10 @@ class TestRun:
             _build(EtlResult, {**r, "aggregates": [_build(EtlAggregate, a) for a in r.get("aggregates", [])]})
             for r in document.get("etl_results", [])
         ]
-        self.performance_metrics = [_build(PerformanceMetric, m) for m in document.get("performance_metrics", [])]
+        self.performance_metrics = [
+            _build(PerformanceMetric, {**m, "timing": _build(Timing, m["timing"]) if m.get("timing") else None})
+            for m in document.get("performance_metrics", [])
+        ]
 
     @property
     def passed(self) -> bool:

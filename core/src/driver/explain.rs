@@ -44,6 +44,38 @@ pub fn write_as_select(sql: &str, dialect: Dialect) -> Option<String> {
     }
 }
 
+/// How many parameters (`$1`, `?`) a statement has; 0 when it has none or does not parse.
+pub fn placeholder_count(sql: &str, dialect: Dialect) -> usize {
+    use std::ops::ControlFlow;
+    let Ok(mut statements) = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql) else { return 0 };
+    let mut count = 0usize;
+    let _ = sqlparser::ast::visit_expressions_mut(&mut statements, |e| {
+        if let sqlparser::ast::Expr::Value(v) = e {
+            if let sqlparser::ast::Value::Placeholder(p) = &v.value {
+                count = count.max(p.trim_start_matches('$').parse().unwrap_or(count + 1));
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    count
+}
+
+/// The statement with every placeholder replaced by the string literal `'0'` (MySQL digests
+/// keep `?`; a string converts to the column's type, so an index stays usable).
+pub fn with_placeholder_values(sql: &str, dialect: Dialect) -> Option<String> {
+    use std::ops::ControlFlow;
+    let mut statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).ok()?;
+    let _ = sqlparser::ast::visit_expressions_mut(&mut statements, |e| {
+        if let sqlparser::ast::Expr::Value(v) = e {
+            if matches!(v.value, sqlparser::ast::Value::Placeholder(_)) {
+                v.value = sqlparser::ast::Value::SingleQuotedString("0".into());
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Some(statements.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; "))
+}
+
 fn num(v: Option<&Value>) -> Option<f64> {
     match v? {
         Value::Number(n) => n.as_f64(),
@@ -145,7 +177,13 @@ pub fn sqlite_plan(raw: Value) -> Result<Plan> {
                 let table = words.next().map(str::to_string);
                 let index = detail
                     .split_once(" USING ")
-                    .map(|(_, rest)| rest.trim_start_matches("COVERING ").trim_start_matches("INDEX ").split_whitespace().next().unwrap_or("").to_string())
+                    .map(|(_, rest)| {
+                        if rest.starts_with("INTEGER PRIMARY KEY") {
+                            "INTEGER PRIMARY KEY".to_string()
+                        } else {
+                            rest.trim_start_matches("COVERING ").trim_start_matches("INDEX ").split_whitespace().next().unwrap_or("").to_string()
+                        }
+                    })
                     .filter(|i| !i.is_empty());
                 let access = match verb.as_str() {
                     "SCAN" if detail.contains(" USING COVERING INDEX ") || detail.contains(" USING INDEX ") => Access::FullIndexScan,
@@ -180,6 +218,13 @@ mod tests {
         assert!(check_explainable("UPDATE t SET a = 1", Dialect::Postgres, true).is_err());
         assert!(check_explainable("SELECT 1; DROP TABLE t", Dialect::Postgres, false).is_err());
         assert!(check_explainable("DROP TABLE t", Dialect::Postgres, false).is_err());
+    }
+
+    #[test]
+    fn placeholders_are_counted_and_bound() {
+        assert_eq!(placeholder_count("SELECT * FROM t WHERE a = $1 AND b = $2", Dialect::Postgres), 2);
+        assert_eq!(placeholder_count("SELECT * FROM t WHERE a = 1", Dialect::Postgres), 0);
+        assert_eq!(with_placeholder_values("SELECT * FROM t WHERE a = ?", Dialect::Mysql).as_deref(), Some("SELECT * FROM t WHERE a = '0'"));
     }
 
     #[test]

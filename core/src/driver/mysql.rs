@@ -113,6 +113,18 @@ impl MysqlDriver {
     }
 }
 
+/// What MySQL can EXPLAIN for a statement: a read-only session refuses EXPLAIN of a write, so
+/// the SELECT of the rows it would touch; a performance_schema digest keeps `?`, so stand-in
+/// values (the statement is planned, never run).
+fn explainable_body(sql: &str) -> String {
+    let as_select = super::explain::write_as_select(sql, Dialect::Mysql);
+    let body = as_select.as_deref().unwrap_or(sql).trim().trim_end_matches(';').to_string();
+    if super::explain::placeholder_count(&body, Dialect::Mysql) > 0 {
+        return super::explain::with_placeholder_values(&body, Dialect::Mysql).unwrap_or(body);
+    }
+    body
+}
+
 async fn is_mariadb(conn: &mut MySqlConnection) -> std::result::Result<bool, sqlx::Error> {
     let version: String = sqlx::query_scalar("SELECT VERSION()").fetch_one(&mut *conn).await?;
     Ok(version.to_ascii_lowercase().contains("mariadb"))
@@ -163,9 +175,10 @@ impl Driver for MysqlDriver {
         // MariaDB's ANALYZE FORMAT=JSON runs the query and reports r_rows / r_total_time_ms;
         // MySQL's EXPLAIN ANALYZE prints a text tree only, so MySQL plans are estimates.
         let analyzed = analyze && is_mariadb(&mut conn).await.map_err(failed)?;
-        // A read-only session refuses EXPLAIN UPDATE: explain the rows the write would touch.
-        let as_select = super::explain::write_as_select(sql, Dialect::Mysql);
-        let body = as_select.as_deref().unwrap_or(sql).trim().trim_end_matches(';');
+        if analyze && super::explain::placeholder_count(sql, Dialect::Mysql) > 0 {
+            return Err(Error::invalid("a statement with parameters (?) has no values to run with: explained only"));
+        }
+        let body = explainable_body(sql);
         let statement = if analyzed { format!("ANALYZE FORMAT=JSON {body}") } else { format!("EXPLAIN FORMAT=JSON {body}") };
         sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(failed)?;
         let result = sqlx::query_scalar::<_, String>(&statement).fetch_one(&mut *conn).await;
@@ -177,8 +190,8 @@ impl Driver for MysqlDriver {
 
     async fn top_statements(&self, limit: usize) -> Result<Vec<super::StatementStats>> {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        let enabled: Option<String> = sqlx::query_scalar("SELECT CAST(@@performance_schema AS CHAR)").fetch_optional(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
-        if enabled.as_deref() != Some("1") {
+        let enabled: Option<i64> = sqlx::query_scalar("SELECT @@performance_schema + 0").fetch_optional(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
+        if enabled != Some(1) {
             return Err(Error::invalid("performance_schema is off on this server: start it with performance_schema=ON to read statement digests"));
         }
         // Timers are in picoseconds.
@@ -473,8 +486,7 @@ impl Sandbox for MysqlSandbox {
 
     async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
         super::explain::check_explainable(sql, Dialect::Mysql, false)?;
-        let as_select = super::explain::write_as_select(sql, Dialect::Mysql);
-        let body = as_select.as_deref().unwrap_or(sql).trim().trim_end_matches(';');
+        let body = explainable_body(sql);
         let text = sqlx::query_scalar::<_, String>(&format!("EXPLAIN FORMAT=JSON {body}"))
             .fetch_one(self.conn())
             .await

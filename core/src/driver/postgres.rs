@@ -103,10 +103,14 @@ impl Driver for PostgresDriver {
     async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {
         super::explain::check_explainable(sql, Dialect::Postgres, analyze)?;
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let body = sql.trim().trim_end_matches(';');
+        let parameters = super::explain::placeholder_count(body, Dialect::Postgres);
+        if parameters > 0 && analyze {
+            return Err(Error::invalid("a statement with parameters ($1 ...) has no values to run with: explained only"));
+        }
         let options = if analyze { "FORMAT JSON, ANALYZE, BUFFERS" } else { "FORMAT JSON" };
-        let statement = format!("EXPLAIN ({options}) {}", sql.trim().trim_end_matches(';'));
         sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
-        let result = sqlx::query_scalar::<_, serde_json::Value>(&statement).fetch_one(&mut *conn).await;
+        let result = explain_json(&mut conn, body, options, parameters).await;
         // Always rolled back: nothing an analyzed query did survives.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         let raw = result.map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
@@ -160,7 +164,10 @@ impl Driver for PostgresDriver {
         sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(failed)?;
         let created = sqlx::query("SELECT indexrelid FROM hypopg_create_index($1)").bind(create_index).execute(&mut *conn).await;
         let plan = match created {
-            Ok(_) => sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN (FORMAT JSON) {}", sql.trim().trim_end_matches(';'))).fetch_one(&mut *conn).await,
+            Ok(_) => {
+                let body = sql.trim().trim_end_matches(';');
+                explain_json(&mut conn, body, "FORMAT JSON", super::explain::placeholder_count(body, Dialect::Postgres)).await
+            }
             Err(e) => Err(e),
         };
         let _ = sqlx::query("SELECT hypopg_reset()").execute(&mut *conn).await;
@@ -342,9 +349,8 @@ impl Sandbox for PgSandbox {
 
     async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
         super::explain::check_explainable(sql, Dialect::Postgres, false)?;
-        let statement = format!("EXPLAIN (FORMAT JSON) {}", sql.trim().trim_end_matches(';'));
-        let raw = sqlx::query_scalar::<_, serde_json::Value>(&statement)
-            .fetch_one(self.conn())
+        let body = sql.trim().trim_end_matches(';');
+        let raw = explain_json(self.conn(), body, "FORMAT JSON", super::explain::placeholder_count(body, Dialect::Postgres))
             .await
             .map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
         super::explain::postgres_plan(raw, false)
@@ -358,6 +364,22 @@ impl Sandbox for PgSandbox {
         }
         Ok(())
     }
+}
+
+/// `EXPLAIN (options)` of a statement, inside the caller's transaction. With `$n` parameters
+/// (pg_stat_statements keeps them), the generic plan — independent of the values — through
+/// PREPARE / EXPLAIN EXECUTE with NULLs under `force_generic_plan` (PostgreSQL 16's
+/// `EXPLAIN (GENERIC_PLAN)`, done by hand).
+async fn explain_json(conn: &mut PgConnection, body: &str, options: &str, parameters: usize) -> std::result::Result<serde_json::Value, sqlx::Error> {
+    if parameters == 0 {
+        return sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) {body}")).fetch_one(&mut *conn).await;
+    }
+    let nulls = vec!["NULL"; parameters].join(", ");
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan").execute(&mut *conn).await?;
+    sqlx::query(&format!("PREPARE dbc_generic AS {body}")).execute(&mut *conn).await?;
+    let plan = sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) EXECUTE dbc_generic({nulls})")).fetch_one(&mut *conn).await;
+    let _ = sqlx::query("DEALLOCATE dbc_generic").execute(&mut *conn).await;
+    plan
 }
 
 /// Rows as JSON, converted by the server (`row_to_json`) so every type has one text form.

@@ -94,6 +94,21 @@ pub fn render(run: &TestRun) -> String {
             }
         }
     }
+    if !run.performance_metrics.is_empty() {
+        let _ = writeln!(out, "\n#### Queries\n\n| Query | Fingerprint | Median ms | p95 ms | Index used | Recommendation |\n|---|---|---:|---:|---|---|");
+        for m in &run.performance_metrics {
+            let (median, p95) = m.timing.as_ref().map(|t| (format!("{:.2}", t.median_ms), format!("{:.2}", t.p95_ms))).unwrap_or_default();
+            let _ = writeln!(out, "| `{}` | `{}` | {median} | {p95} | {} | {} |", m.query_hash, cell(&m.fingerprint), if m.index_used { "yes" } else { "**no**" },
+                m.recommendation.as_deref().map(|r| format!("`{}`", cell(r))).unwrap_or_default());
+        }
+        for m in run.performance_metrics.iter().filter(|m| !m.plan.is_null()) {
+            let _ = writeln!(out, "\n<details><summary>Plan of <code>{}</code></summary>\n\n```", m.query_hash);
+            for line in super::text::plan_lines(&m.plan, 0) {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = writeln!(out, "```\n</details>");
+        }
+    }
     if !run.risk_breakdown.is_empty() {
         let _ = writeln!(out, "\n<details><summary>Risk breakdown</summary>\n\n| Points | Source | Reason |\n|---:|---|---|");
         for c in &run.risk_breakdown {

@@ -114,11 +114,58 @@ pub fn render(run: &TestRun, color: bool) -> String {
         }
         let _ = writeln!(out, "  {}", p.dim(&format!("{} segments compared, {} rows fetched, {} queries", r.segments_compared, r.rows_fetched, r.queries)));
     }
+    if !run.performance_metrics.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold(&format!("Queries ({})", run.performance_metrics.len())));
+        for m in &run.performance_metrics {
+            let time = m.timing.as_ref().map(|t| format!("median {:.2} ms, p95 {:.2} ms ({} runs)", t.median_ms, t.p95_ms, t.runs)).unwrap_or_else(|| "not timed".into());
+            let index = if m.index_used { p.wrap("32", "index") } else { p.wrap("33", "no index") };
+            let _ = writeln!(out, "  {}  {index}  {time}  ×{}  {}", m.query_hash, m.occurrences, m.fingerprint);
+            for node in plan_lines(&m.plan, 0) {
+                let _ = writeln!(out, "      {}", p.dim(&node));
+            }
+            for r in &m.recommendations {
+                let v = &r["verification"];
+                let verdict = match v["used"].as_bool() {
+                    Some(true) => format!("verified by {}: cost {} → {}", v["method"].as_str().unwrap_or(""), v["cost_before"], v["cost_after"]),
+                    Some(false) => "rejected: the planner would not use it".into(),
+                    None => format!("not verified: {}", r["error"].as_str().unwrap_or("")),
+                };
+                let _ = writeln!(out, "    recommend {}  ({verdict})", r["create_index"].as_str().unwrap_or(""));
+            }
+            if let Some(e) = &m.error {
+                let _ = writeln!(out, "    {} {e}", p.wrap("33", "note"));
+            }
+        }
+    }
     if !run.risk_breakdown.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold("Risk breakdown"));
         for c in &run.risk_breakdown {
             let _ = writeln!(out, "  {:>3}  {:<40} {}", c.points, c.rule, p.dim(&c.reason));
         }
+    }
+    out
+}
+
+/// A normalized plan as indented lines: node, relation, index, rows.
+pub(crate) fn plan_lines(node: &serde_json::Value, depth: usize) -> Vec<String> {
+    if node.is_null() {
+        return Vec::new();
+    }
+    let mut line = format!("{}{}", "  ".repeat(depth), node["node_type"].as_str().unwrap_or("?"));
+    if let Some(r) = node["relation"].as_str() {
+        line.push_str(&format!(" on {r}"));
+    }
+    if let Some(i) = node["index"].as_str() {
+        line.push_str(&format!(" using {i}"));
+    }
+    match (node["estimated_rows"].as_f64(), node["actual_rows"].as_f64()) {
+        (Some(e), Some(a)) => line.push_str(&format!(" (rows est. {e}, actual {a})")),
+        (Some(e), None) => line.push_str(&format!(" (rows est. {e})")),
+        _ => {}
+    }
+    let mut out = vec![line];
+    for child in node["children"].as_array().into_iter().flatten() {
+        out.extend(plan_lines(child, depth + 1));
     }
     out
 }

@@ -203,11 +203,12 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
         let Some(relation) = node.relation.as_deref() else { continue };
         let Some(table) = schema.table(relation).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(relation))) else { continue };
         let rows = table.row_estimate.map(|r| r as f64).or(node.actual_rows).or(node.estimated_rows).unwrap_or(0.0);
-        // Selective: the scan keeps at most 2% of the table (estimates where the database
-        // gives them; SQLite gives none, so every filtered full scan counts there).
+        // Selective: the scan keeps at most 2% of the table. Where the database did not
+        // estimate the filter (SQLite; MariaDB without histograms reports 100% kept), the
+        // verification below decides whether the planner would use the index.
         let kept = node.actual_rows.or(node.estimated_rows);
         let selective = match kept {
-            Some(k) if rows > 0.0 => k / rows <= 0.02,
+            Some(k) if rows > 0.0 => k / rows <= 0.02 || k / rows >= 0.99,
             _ => true,
         };
         if node.access == Access::FullScan && rows >= large_rows as f64 && selective {

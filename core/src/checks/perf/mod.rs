@@ -118,7 +118,7 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
     let url = DatabaseUrl::parse(&req.database_url)?;
     let dialect = url.dialect();
     let target = driver::connect(&url).await?;
-    let schema = target.introspect().await?;
+    let mut schema = target.introspect().await?;
     let mut workload: Vec<(String, Option<serde_json::Value>)> = req.queries.iter().filter(|q| !q.trim().is_empty()).map(|q| (q.trim().to_string(), None)).collect();
     if let Some(path) = &req.query_file {
         let sources = crate::MigrationSource::read_paths(std::slice::from_ref(path))?;
@@ -149,12 +149,14 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
 
     let mut findings = Vec::new();
     let mut metrics = Vec::new();
-    let mut sandbox: Option<Box<dyn Sandbox>> = None;
+    let mut sandbox: Option<Result<Box<dyn Sandbox>>> = None;
     let sandbox_options = SandboxOptions { allow_scratch_on_target: req.config.sandbox.allow_scratch_on_target, ..SandboxOptions::default() };
     let mut verified_count = 0usize;
     for hash in &order {
         let (sql, normalized, occurrences, stats) = groups[hash].clone();
-        let read_only = crate::driver::require_select(&sql, dialect).is_ok();
+        // Statements from the statistics carry placeholders: explained, never run or timed.
+        let parameterized = crate::driver::explain::placeholder_count(&sql, dialect) > 0;
+        let read_only = crate::driver::require_select(&sql, dialect).is_ok() && !parameterized;
         let mut metric = PerformanceMetric {
             query_hash: hash.clone(),
             query: sql.clone(),
@@ -198,19 +200,32 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
                 Err(e) => metric.error = Some(e.detail()),
             }
         }
+        // Tables scanned in full whose size the catalog does not know (SQLite): count them.
+        for node in plan.root.nodes() {
+            let Some(table) = node.relation.as_deref().and_then(|r| schema.tables.get_mut(r)) else { continue };
+            if node.access == crate::model::Access::FullScan && table.row_estimate.is_none() {
+                let count = format!("SELECT count(*) AS n FROM {}", dialect.quote_ident(&table.name));
+                table.row_estimate = target.query(&count, 1).await?.scalar_u64();
+            }
+        }
         let analysis = analyze::analyze(&sql, dialect, &plan, &schema, req.large_table_rows);
         for f in &analysis.findings {
             metric.findings.push(f.rule.clone());
             findings.push(to_finding(hash, f));
         }
         for recommendation in &analysis.recommendations {
-            let verification = match verify::verify(target.as_ref(), &sql, &plan, recommendation).await? {
-                Some(v) => Ok(v),
-                None => {
+            let verification = match verify::verify(target.as_ref(), &sql, &plan, recommendation).await {
+                Ok(Some(v)) => Ok(v),
+                Err(e) => Err(e),
+                Ok(None) => {
                     if sandbox.is_none() {
-                        sandbox = Some(target.open_sandbox(&sandbox_options).await?);
+                        sandbox = Some(target.open_sandbox(&sandbox_options).await);
                     }
-                    verify_in_sandbox(sandbox.as_deref_mut().expect("opened above"), &sql, recommendation).await
+                    match sandbox.as_mut().expect("set above") {
+                        Ok(s) => verify_in_sandbox(s.as_mut(), &sql, recommendation).await,
+                        // No sandbox (MySQL without a scratch database allowed): unverified.
+                        Err(e) => Err(Error::Sandbox(e.detail())),
+                    }
                 }
             };
             let (entry, keep) = match verification {
@@ -227,7 +242,7 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
         metric.plan = serde_json::to_value(&plan.root).unwrap_or_default();
         metrics.push(metric);
     }
-    if let Some(s) = sandbox {
+    if let Some(Ok(s)) = sandbox {
         s.close().await?;
     }
 

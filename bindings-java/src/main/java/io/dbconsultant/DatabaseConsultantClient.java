@@ -123,6 +123,17 @@ public final class DatabaseConsultantClient implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> validateEtl(request));
     }
 
+    /** Profile queries: plans, timings, findings, verified index recommendations; the run is stored. */
+    public TestRun profilePerformance(PerfRequest request) {
+        Objects.requireNonNull(request, "request");
+        return as(call("profile_performance", request.toJson()), TestRun.class);
+    }
+
+    public CompletableFuture<TestRun> profilePerformanceAsync(PerfRequest request) {
+        Objects.requireNonNull(request, "request");
+        return CompletableFuture.supplyAsync(() -> profilePerformance(request));
+    }
+
     /** The stored run with this id ({@code NotFoundException} otherwise). */
     public TestRun getTestRun(String testRunId) {
         Objects.requireNonNull(testRunId, "testRunId");

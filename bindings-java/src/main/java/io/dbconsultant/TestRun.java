@@ -56,6 +56,7 @@ public record TestRun(
     public List<SchemaChange> getSchemaChanges() { return schemaChanges; }
     public List<IntegrityResult> getIntegrityResults() { return integrityResults; }
     public List<EtlResult> getEtlResults() { return etlResults; }
+    public List<PerformanceMetric> getPerformanceMetrics() { return performanceMetrics; }
 
     /** The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 pending, 3 error. */
     public int exitCode() {
@@ -110,6 +111,20 @@ public record TestRun(
     /** One reconciled aggregate ({@code group} is null when not grouped). */
     public record EtlAggregate(String group, String function, String column, String source, String target, boolean matches) {}
 
+    /**
+     * One profiled query. {@code plan} is the normalized plan tree (nested maps); each of
+     * {@code recommendations} holds {@code create_index}, {@code reason} and its {@code verification}.
+     */
     public record PerformanceMetric(String queryHash, String query, Double executionTimeMs, boolean indexUsed,
-                                    Object plan, String recommendation) {}
+                                    Object plan, String recommendation, String fingerprint, long occurrences, boolean readOnly,
+                                    Timing timing, List<Map<String, Object>> recommendations, List<String> findings,
+                                    Map<String, Object> stats, String error) {
+        public PerformanceMetric {
+            recommendations = recommendations == null ? List.of() : List.copyOf(recommendations);
+            findings = findings == null ? List.of() : List.copyOf(findings);
+        }
+    }
+
+    /** Execution times of the timed runs (after one warm-up run). */
+    public record Timing(int runs, double minMs, double medianMs, double p95Ms) {}
 }

@@ -129,6 +129,27 @@ class DatabaseConsultantClientTest {
     }
 
     @Test
+    void profilePerformanceRecommendsAVerifiedIndex() throws Exception {
+        StringBuilder rows = new StringBuilder();
+        for (int i = 1; i <= 20000; i++) {
+            rows.append(i == 1 ? "" : ", ").append("(").append(i).append(", ").append(i % 2000).append(")");
+        }
+        String url = Databases.sqlite(dir, "events.db", "CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER); INSERT INTO events VALUES " + rows + ";");
+        try (DatabaseConsultantClient client = client()) {
+            TestRun run = client.profilePerformance(PerfRequest.builder().databaseUrl(url)
+                    .query("SELECT * FROM events WHERE user_id = 7").query("SELECT * FROM events WHERE id = 3").runs(2).build());
+            assertEquals(RunStatus.FAILED, run.getStatus());
+            TestRun.PerformanceMetric scan = run.getPerformanceMetrics().get(0);
+            assertEquals("CREATE INDEX \"idx_events_user_id\" ON \"events\" (\"user_id\")", scan.recommendation());
+            assertEquals(true, ((Map<?, ?>) scan.recommendations().get(0).get("verification")).get("used"));
+            assertEquals(2, scan.timing().runs());
+            assertTrue(run.getPerformanceMetrics().get(1).indexUsed());
+            assertEquals(run, client.getTestRun(run.getTestRunId()));
+            assertThrows(InvalidInputException.class, () -> client.profilePerformance(PerfRequest.builder().databaseUrl(url).build()));
+        }
+    }
+
+    @Test
     void errorsMapToExceptionClassesWithTheCliMessage() throws Exception {
         String url = Databases.shop("sqlite", dir);
         try (DatabaseConsultantClient client = client()) {
