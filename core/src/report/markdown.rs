@@ -127,6 +127,11 @@ mod tests {
     }
 
     #[test]
+    fn perf_snapshot() {
+        insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_perf_run()));
+    }
+
+    #[test]
     fn etl_markdown_snapshot() {
         insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_etl_run()));
     }

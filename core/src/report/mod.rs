@@ -111,6 +111,42 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A performance run: one query with a verified recommendation, one served by an index.
+    pub fn sample_perf_run() -> TestRun {
+        let mut run = sample_run();
+        run.kind = crate::model::RunKind::Performance;
+        run.findings.truncate(0);
+        run.schema_changes.clear();
+        run.integrity_results.clear();
+        run.risk_breakdown.clear();
+        run.summary = "2 queries profiled (2 distinct): 1 verified index recommendation(s), 1 finding(s)".into();
+        let metric = |hash: &str, fingerprint: &str, used: bool, plan: serde_json::Value, rec: Option<&str>, recs: Vec<serde_json::Value>| crate::model::PerformanceMetric {
+            query_hash: hash.into(),
+            query: fingerprint.replace('?', "7"),
+            execution_time_ms: Some(12.5),
+            index_used: used,
+            plan,
+            recommendation: rec.map(str::to_string),
+            fingerprint: fingerprint.into(),
+            occurrences: 1,
+            read_only: true,
+            timing: Some(crate::model::Timing { runs: 5, min_ms: 11.0, median_ms: 12.5, p95_ms: 14.25 }),
+            recommendations: recs,
+            findings: vec![],
+            stats: None,
+            error: None,
+        };
+        run.performance_metrics = vec![
+            metric("17f94b8ebfa8a840", "SELECT * FROM orders WHERE sku = ?", false,
+                json!({"node_type": "Seq Scan", "access": "full_scan", "relation": "orders", "estimated_rows": 5.0, "actual_rows": 5.0}),
+                Some(r#"CREATE INDEX "idx_orders_sku" ON "orders" ("sku")"#),
+                vec![json!({"create_index": r#"CREATE INDEX "idx_orders_sku" ON "orders" ("sku")"#, "verification": {"method": "hypopg", "cost_before": 17514.83, "cost_after": 24.02, "used": true}})]),
+            metric("e771b6f0abe4da1e", "SELECT * FROM orders WHERE id = ?", true,
+                json!({"node_type": "Index Scan", "access": "index_lookup", "relation": "orders", "index": "orders_pkey", "estimated_rows": 1.0}), None, vec![]),
+        ];
+        run
+    }
+
     /// An ETL run with every kind of difference, for report snapshots.
     pub fn sample_etl_run() -> TestRun {
         let mut run = sample_run();

@@ -178,6 +178,11 @@ mod tests {
     }
 
     #[test]
+    fn perf_snapshot() {
+        insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_perf_run(), false));
+    }
+
+    #[test]
     fn etl_text_snapshot() {
         insta::assert_snapshot!(super::render(&crate::report::fixtures::sample_etl_run(), false));
     }

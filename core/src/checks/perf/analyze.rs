@@ -155,6 +155,15 @@ fn indexed(table: &Table, column: &str) -> bool {
         || table.unique_constraints.iter().any(|u| u.columns.first().is_some_and(|c| c.eq_ignore_ascii_case(column)))
 }
 
+/// Every node with whether it sits under a LIMIT (and may stop before its estimate).
+fn walk<'a>(node: &'a crate::model::PlanNode, inside: bool, out: &mut Vec<(&'a crate::model::PlanNode, bool)>) {
+    let inside = inside || node.node_type.eq_ignore_ascii_case("limit");
+    out.push((node, inside));
+    for child in &node.children {
+        walk(child, inside, out);
+    }
+}
+
 fn finding(rule: &str, severity: Severity, message: String, suggestion: String) -> PerfFinding {
     PerfFinding { rule: rule.into(), severity, message, suggestion }
 }
@@ -197,9 +206,10 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
         }
     }
 
-    let nodes = plan.root.nodes();
+    let mut walked = Vec::new();
+    walk(&plan.root, false, &mut walked);
     let mut recommended: BTreeSet<String> = BTreeSet::new();
-    for node in &nodes {
+    for &(node, under_limit) in &walked {
         let Some(relation) = node.relation.as_deref() else { continue };
         let Some(table) = schema.table(relation).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(relation))) else { continue };
         let rows = table.row_estimate.map(|r| r as f64).or(node.actual_rows).or(node.estimated_rows).unwrap_or(0.0);
@@ -235,14 +245,16 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
         }
         if let (Some(actual), Some(estimated)) = (node.actual_rows, node.estimated_rows) {
             let (hi, lo) = (actual.max(estimated), actual.min(estimated).max(1.0));
-            if hi >= 1000.0 && hi / lo >= 10.0 {
+            // Below a LIMIT a node stops early by design: fewer rows than estimated is normal.
+            let stopped_early = actual < estimated && under_limit;
+            if hi >= 1000.0 && hi / lo >= 10.0 && !stopped_early {
                 out.findings.push(finding("estimate-off-10x", Severity::Medium,
                     format!("{} on {}: the planner expected {} rows, got {}", node.node_type, table.name, estimated as u64, actual as u64),
                     format!("Statistics look stale: ANALYZE {}", dialect.quote_ident(&table.name))));
             }
         }
     }
-    for node in &nodes {
+    for &(node, _) in &walked {
         if node.spilled {
             out.findings.push(finding("spill-to-disk", Severity::Medium,
                 format!("{} spilled to disk", node.node_type),
@@ -264,4 +276,48 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, PlanNode};
+
+    fn schema() -> SchemaSnapshot {
+        let mut s = SchemaSnapshot::default();
+        let columns = (0..14).map(|i| Column { name: format!("c{i}"), data_type: "int".into(), nullable: true, default: None, auto_increment: false }).collect();
+        s.tables.insert("t".into(), Table { name: "t".into(), columns, row_estimate: Some(100_000), ..Default::default() });
+        s
+    }
+
+    fn plan(root: PlanNode) -> Plan {
+        Plan { root, analyzed: true, total_cost: None, execution_ms: None, raw: serde_json::Value::Null }
+    }
+
+    fn node(kind: &str, access: Access, estimated: f64, actual: f64, children: Vec<PlanNode>) -> PlanNode {
+        let mut n = PlanNode::new(kind, access);
+        n.relation = (access != Access::Other).then(|| "t".to_string());
+        n.estimated_rows = Some(estimated);
+        n.actual_rows = Some(actual);
+        n.children = children;
+        n
+    }
+
+    #[test]
+    fn estimates_under_a_limit_may_stop_early_but_underestimates_are_reported() {
+        let limited = plan(node("Limit", Access::Other, 10.0, 10.0, vec![node("Index Scan", Access::IndexLookup, 100_000.0, 10.0, vec![])]));
+        assert!(analyze("SELECT c1 FROM t ORDER BY c0 LIMIT 10", Dialect::Postgres, &limited, &schema(), 10_000).findings.is_empty());
+        let stale = plan(node("Index Scan", Access::IndexLookup, 10.0, 50_000.0, vec![]));
+        let found = analyze("SELECT c1 FROM t WHERE c0 = 1", Dialect::Postgres, &stale, &schema(), 10_000);
+        assert_eq!(found.findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["estimate-off-10x"]);
+    }
+
+    #[test]
+    fn select_star_on_a_wide_table_and_join_columns() {
+        let scan = plan(node("Seq Scan", Access::FullScan, 10.0, 10.0, vec![]));
+        let found = analyze("SELECT * FROM t WHERE c3 = 5 AND c4 > 2", Dialect::Postgres, &scan, &schema(), 10_000);
+        let rules: Vec<&str> = found.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert!(rules.contains(&"select-star-wide-table") && rules.contains(&"full-scan-on-large-table"), "{rules:?}");
+        assert_eq!(found.recommendations[0].create_index, r#"CREATE INDEX "idx_t_c3_c4" ON "t" ("c3", "c4")"#);
+    }
 }
