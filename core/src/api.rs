@@ -31,6 +31,12 @@ fn parse<T: DeserializeOwned>(op: &str, request: Value) -> Result<T> {
     serde_json::from_value(request).map_err(|e| Error::invalid(format!("{op}: {e}")))
 }
 
+/// A request that is the core's request type itself, except `config` (an object or a path).
+fn parse_with_config<T: DeserializeOwned>(op: &str, mut request: Value) -> Result<(T, Config)> {
+    let config_value = request.as_object_mut().and_then(|o| o.remove("config"));
+    Ok((parse(op, request)?, config(config_value)?))
+}
+
 /// Migrations as paths (files or directories) and/or inline SQL.
 fn read_migrations(paths: &[PathBuf], sql: Option<String>, name: Option<String>) -> Result<Vec<MigrationSource>> {
     let mut out = MigrationSource::read_paths(paths)?;
@@ -203,18 +209,13 @@ pub async fn call(consultant: &Consultant, op: &str, request: Value) -> Result<V
             to_value(&consultant.check_integrity(&req).await?)
         }
         "validate_etl" => {
-            // The request is EtlRequest itself, except `config` (an object or a file path).
-            let mut request = request;
-            let config_value = request.as_object_mut().and_then(|o| o.remove("config"));
-            let mut req: EtlRequest = parse(op, request)?;
-            req.config = config(config_value)?;
+            let (mut req, config): (EtlRequest, Config) = parse_with_config(op, request)?;
+            req.config = config;
             to_value(&consultant.validate_etl(&req).await?)
         }
         "profile_performance" => {
-            let mut request = request;
-            let config_value = request.as_object_mut().and_then(|o| o.remove("config"));
-            let mut req: PerfRequest = parse(op, request)?;
-            req.config = config(config_value)?;
+            let (mut req, config): (PerfRequest, Config) = parse_with_config(op, request)?;
+            req.config = config;
             to_value(&consultant.profile_performance(&req).await?)
         }
         "get_test_run" => {
