@@ -20,6 +20,7 @@ pub mod config;
 pub mod masking;
 pub mod risk;
 pub mod engine;
+pub mod guard;
 pub mod store;
 
 pub use checks::integrity::user_rules::{RulesFile, UserRule};

@@ -1,0 +1,214 @@
+//! The read-only query guard for text that comes from outside (an assistant through MCP, a
+//! user's ad-hoc query): exactly one statement of an allowed kind — SELECT / WITH without
+//! data-modifying CTEs, row locks or `INTO`, EXPLAIN without ANALYZE of a query, SHOW — and
+//! no dangerous function anywhere in the tree (file, process, lock, network, sleep,
+//! configuration, SQL-in-a-string). What passes still runs on a read-only session, prepared
+//! (one statement at most), with a statement timeout: the guard is the first of three walls,
+//! and a least-privilege role remains the recommended setup.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, TableFactor, Visit, Visitor};
+
+use crate::dialect::Dialect;
+
+/// Longest query text accepted.
+pub const MAX_QUERY_BYTES: usize = 64 * 1024;
+
+/// Functions refused anywhere in a query (lowercase, unqualified).
+const DENIED_FUNCTIONS: &[&str] = &[
+    // files and large objects
+    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
+    "pg_stat_file", "pg_file_write", "pg_file_rename", "pg_file_unlink", "lo_import", "lo_export", "lo_create", "lo_unlink",
+    "lo_open", "lo_put", "lo_from_bytea", "lo_get", "load_file", "readfile", "writefile", "edit", "fts5", "load_extension",
+    // processes, backends, server state
+    "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_create_restore_point",
+    "pg_promote", "pg_stat_reset", "pg_stat_reset_shared", "pg_stat_reset_single_table_counters", "pg_stat_statements_reset",
+    "pg_export_snapshot", "pg_import_snapshot", "pg_logical_emit_message", "pg_notify", "set_config", "sys_exec", "sys_eval",
+    "pg_backup_start", "pg_backup_stop", "pg_start_backup", "pg_stop_backup", "pg_create_logical_replication_slot",
+    "pg_create_physical_replication_slot", "pg_drop_replication_slot", "pg_replication_origin_create", "txid_current",
+    "pg_current_xact_id", "nextval", "setval",
+    // locks and time
+    "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock", "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared",
+    "get_lock", "release_lock", "release_all_locks", "is_free_lock", "pg_sleep", "pg_sleep_for", "pg_sleep_until", "sleep",
+    "benchmark",
+    // other servers, SQL text executed by a function
+    "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_open", "dblink_send_query", "query_to_xml",
+    "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "xmlexists", "ts_stat",
+];
+
+/// Why a query is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn refuse<T>(why: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal(why.into()))
+}
+
+/// Check raw bytes: valid UTF-8 first, then [`check_read_only`].
+pub fn check_read_only_bytes(sql: &[u8], dialect: Dialect) -> Result<(), Refusal> {
+    match std::str::from_utf8(sql) {
+        Ok(text) => check_read_only(text, dialect),
+        Err(e) => refuse(format!("the query is not valid UTF-8 ({e})")),
+    }
+}
+
+/// Is this text exactly one read-only statement of an allowed kind?
+pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
+    if sql.len() > MAX_QUERY_BYTES {
+        return refuse(format!("the query is longer than {MAX_QUERY_BYTES} bytes"));
+    }
+    if sql.contains('\0') {
+        return refuse("the query contains a NUL byte");
+    }
+    // MySQL runs the text of /*! ... */ comments: what the parser skips, the server executes.
+    if dialect == Dialect::Mysql && sql.contains("/*!") {
+        return refuse("MySQL executable comments (/*! ... */) are not allowed");
+    }
+    let statements = match sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql) {
+        Ok(s) => s,
+        Err(e) => return refuse(format!("cannot parse the query: {e}")),
+    };
+    let statement = match statements.as_slice() {
+        [one] => one,
+        [] => return refuse("the query is empty"),
+        _ => return refuse("only one statement at a time"),
+    };
+    match statement {
+        Statement::Query(q) => check_query(q)?,
+        Statement::Explain { analyze, statement, .. } => {
+            if *analyze {
+                return refuse("EXPLAIN ANALYZE executes the statement: use EXPLAIN without ANALYZE");
+            }
+            match statement.as_ref() {
+                Statement::Query(q) => check_query(q)?,
+                _ => return refuse("only a query can be explained"),
+            }
+        }
+        Statement::ShowTables { .. } | Statement::ShowColumns { .. } | Statement::ShowCreate { .. } | Statement::ShowDatabases { .. } | Statement::ShowSchemas { .. } | Statement::ShowViews { .. } => {}
+        other => {
+            let kind = other.to_string().split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+            return refuse(format!("{kind} is not allowed: only SELECT, WITH, EXPLAIN (without ANALYZE) and SHOW"));
+        }
+    }
+    let mut denied = DeniedFunctions(None);
+    let _ = statement.visit(&mut denied);
+    if let Some(name) = denied.0 {
+        return refuse(format!("the function {name}() is not allowed in a read-only query"));
+    }
+    Ok(())
+}
+
+/// The query itself, its CTEs and every subquery: no writes, locks or INTO.
+fn check_query(query: &Query) -> Result<(), Refusal> {
+    let mut checker = QueryShape(None);
+    let _ = query.visit(&mut checker);
+    match checker.0 {
+        Some(why) => refuse(why),
+        None => Ok(()),
+    }
+}
+
+struct QueryShape(Option<String>);
+
+impl Visitor for QueryShape {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if !query.locks.is_empty() {
+            self.0 = Some("row locks (FOR UPDATE / FOR SHARE) are not allowed".into());
+            return ControlFlow::Break(());
+        }
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                if !matches!(cte.query.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) | SetExpr::Table(_)) {
+                    self.0 = Some(format!("the common table expression {} modifies data", cte.alias.name));
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        if let SetExpr::Select(select) = query.body.as_ref() {
+            if select.into.is_some() {
+                self.0 = Some("SELECT ... INTO is not allowed".into());
+                return ControlFlow::Break(());
+            }
+        }
+        if !matches!(query.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) | SetExpr::Table(_)) {
+            self.0 = Some("the query modifies data".into());
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The first denied function called anywhere, in expressions or as a table (`FROM f(...)`).
+struct DeniedFunctions(Option<String>);
+
+impl DeniedFunctions {
+    fn check(&mut self, name: &ObjectName) -> ControlFlow<()> {
+        let last = name.0.last().map(|p| p.to_string()).unwrap_or_default();
+        let bare = last.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase();
+        if DENIED_FUNCTIONS.contains(&bare.as_str()) || bare.starts_with("dblink") || bare.starts_with("lo_") || bare.starts_with("pg_advisory") || bare.starts_with("pg_try_advisory") {
+            self.0 = Some(bare);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Visitor for DeniedFunctions {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        if let Expr::Function(f) = expr {
+            return self.check(&f.name);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        match factor {
+            // `FROM pg_read_file('/etc/passwd')` parses as a table with arguments.
+            TableFactor::Table { name, args: Some(_), .. } => self.check(name),
+            TableFactor::Function { name, .. } => self.check(name),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_reads_pass() {
+        for sql in ["SELECT 1", "SELECT * FROM t WHERE a = 1", "WITH x AS (SELECT 1) SELECT * FROM x", "EXPLAIN SELECT * FROM t", "SELECT lower(name) FROM t"] {
+            assert_eq!(check_read_only(sql, Dialect::Postgres), Ok(()), "{sql}");
+        }
+    }
+
+    #[test]
+    fn escapes_are_refused() {
+        for sql in [
+            "COMMIT; DROP TABLE t",
+            "SET TRANSACTION READ WRITE",
+            "SELECT * FROM pg_read_file('/etc/passwd')",
+            "SELECT pg_sleep(100)",
+            "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+            "SELECT * FROM t FOR UPDATE",
+            "EXPLAIN ANALYZE DELETE FROM t",
+            "SELECT * INTO t2 FROM t",
+            "SELECT query_to_xml('delete from t', true, true, '')",
+        ] {
+            assert!(check_read_only(sql, Dialect::Postgres).is_err(), "{sql}");
+        }
+        assert!(check_read_only_bytes(b"SELECT '\xff'", Dialect::Postgres).is_err());
+    }
+}
