@@ -7,7 +7,8 @@
 //! to a number of decimals; booleans `1`/`0`; UUIDs lowercase; timestamps
 //! `YYYY-MM-DD HH:MM:SS[.fff…]` in UTC at a shared precision (rounded); dates `YYYY-MM-DD`;
 //! binary as lowercase hex; CHAR without trailing spaces. A row is encoded as, per column,
-//! `N` for NULL or `<length>:<text>` — unambiguous, and NULL differs from every string.
+//! `N` for NULL or the text in double quotes with quotes doubled — unambiguous, and NULL
+//! differs from every string.
 
 use crate::dialect::Dialect;
 
