@@ -12,6 +12,9 @@ use crate::model::{Access, Plan, PlanNode};
 pub fn check_explainable(sql: &str, dialect: Dialect, analyze: bool) -> Result<()> {
     use sqlparser::ast::Statement;
     let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).map_err(|e| Error::invalid(format!("cannot parse query: {e}")))?;
+    if analyze && placeholder_count(sql, dialect) > 0 {
+        return Err(Error::invalid("a statement with parameters ($1, ?) has no values to run with: explained only, never analyzed"));
+    }
     match statements.as_slice() {
         [Statement::Query(_)] => Ok(()),
         [Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_)] if !analyze => Ok(()),
@@ -218,6 +221,8 @@ mod tests {
         assert!(check_explainable("UPDATE t SET a = 1", Dialect::Postgres, true).is_err());
         assert!(check_explainable("SELECT 1; DROP TABLE t", Dialect::Postgres, false).is_err());
         assert!(check_explainable("DROP TABLE t", Dialect::Postgres, false).is_err());
+        assert!(check_explainable("SELECT * FROM t WHERE a = $1", Dialect::Postgres, false).is_ok());
+        assert!(check_explainable("SELECT * FROM t WHERE a = $1", Dialect::Postgres, true).is_err());
     }
 
     #[test]

@@ -105,9 +105,6 @@ impl Driver for PostgresDriver {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
         let body = sql.trim().trim_end_matches(';');
         let parameters = super::explain::placeholder_count(body, Dialect::Postgres);
-        if parameters > 0 && analyze {
-            return Err(Error::invalid("a statement with parameters ($1 ...) has no values to run with: explained only"));
-        }
         let options = if analyze { "FORMAT JSON, ANALYZE, BUFFERS" } else { "FORMAT JSON" };
         sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
         let result = explain_json(&mut conn, body, options, parameters).await;

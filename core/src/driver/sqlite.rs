@@ -101,8 +101,7 @@ impl Driver for SqliteDriver {
         // SQLite has no EXPLAIN ANALYZE: its plans are never executed (analyzed is false).
         super::explain::check_explainable(sql, Dialect::Sqlite, analyze)?;
         let mut conn = self.pool.acquire().await.map_err(internal)?;
-        let result = query(&mut conn, &format!("EXPLAIN QUERY PLAN {}", sql.trim().trim_end_matches(';')), 10_000).await?;
-        super::explain::sqlite_plan(serde_json::Value::Array(result.rows.into_iter().map(serde_json::Value::Object).collect()))
+        explain_query_plan(&mut conn, sql).await
     }
 
     async fn time_query(&self, sql: &str) -> Result<f64> {
@@ -187,8 +186,7 @@ impl Sandbox for SqliteSandbox {
 
     async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
         super::explain::check_explainable(sql, Dialect::Sqlite, false)?;
-        let result = query(&mut self.conn, &format!("EXPLAIN QUERY PLAN {}", sql.trim().trim_end_matches(';')), 10_000).await?;
-        super::explain::sqlite_plan(serde_json::Value::Array(result.rows.into_iter().map(serde_json::Value::Object).collect()))
+        explain_query_plan(&mut self.conn, sql).await
     }
 
     async fn close(self: Box<Self>) -> Result<()> {
@@ -241,6 +239,12 @@ fn parse_constraint_message(message: &str) -> Option<ConstraintViolation> {
 
 fn internal(e: sqlx::Error) -> Error {
     Error::Internal(format!("sqlite: {}", db_message(&e)))
+}
+
+/// `EXPLAIN QUERY PLAN` rows of a statement, as a plan tree.
+async fn explain_query_plan(conn: &mut SqliteConnection, sql: &str) -> Result<crate::model::Plan> {
+    let result = query(conn, &format!("EXPLAIN QUERY PLAN {}", sql.trim().trim_end_matches(';')), 10_000).await?;
+    super::explain::sqlite_plan(serde_json::Value::Array(result.rows.into_iter().map(serde_json::Value::Object).collect()))
 }
 
 async fn query(conn: &mut SqliteConnection, sql: &str, max_rows: usize) -> Result<QueryResult> {
