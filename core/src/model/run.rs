@@ -105,6 +105,23 @@ pub struct Finding {
     pub sample_records: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+impl Finding {
+    /// A finding about the data or the database as a whole (no statement, no position).
+    pub fn with_suggestion(rule: &str, severity: Severity, message: String, suggestion: &str) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity,
+            message,
+            statement: None,
+            line: None,
+            column: None,
+            suggestion: Some(suggestion.into()),
+            file: None,
+            sample_records: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaChange {
     pub object_type: ObjectType,

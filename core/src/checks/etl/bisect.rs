@@ -172,7 +172,7 @@ async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &
     let pieces = (rows * 4).div_ceil(tuning.threshold * 3).clamp(2, tuning.segments.max(2) as u64);
     let step = rows.div_ceil(pieces).max(1);
     let found = runner.run(cutter, cutter.boundaries_sql(&segment.range, step), pieces as usize + 1).await?;
-    let boundaries: Vec<KeyValues> = found.rows.iter().map(|r| key_values(&found, r, cutter.plan.keys.len())).collect();
+    let boundaries: Vec<KeyValues> = found.rows.iter().map(|r| key_values(r, cutter.plan.keys.len())).collect();
     let (s, t) = tokio::join!(
         runner.run(source, source.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
         runner.run(target, target.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
@@ -230,28 +230,12 @@ pub fn sums(result: &QueryResult, side: &Side<'_>) -> Result<HashMap<usize, (u64
 }
 
 /// The raw key values of a row selected with `dbc_k0`... aliases.
-pub fn key_values_of(row: &serde_json::Map<String, Value>, n: usize) -> KeyValues {
+pub fn key_values(row: &serde_json::Map<String, Value>, n: usize) -> KeyValues {
     (0..n).map(|i| row.get(&format!("dbc_k{i}")).cloned().unwrap_or(Value::Null)).collect()
 }
 
-pub fn canonical_key_of(row: &serde_json::Map<String, Value>, n: usize) -> Vec<Option<String>> {
-    canonical_key(row, n)
-}
-
-/// The raw key values of a row (`dbc_k0`..., or the first columns).
-fn key_values(result: &QueryResult, row: &serde_json::Map<String, Value>, n: usize) -> KeyValues {
-    (0..n)
-        .map(|i| {
-            row.get(&format!("dbc_k{i}"))
-                .or_else(|| result.columns.get(i).and_then(|c| row.get(c)))
-                .cloned()
-                .unwrap_or(Value::Null)
-        })
-        .collect()
-}
-
 /// Canonical key texts (`dbc_nk0`...): how rows are matched across databases.
-fn canonical_key(row: &serde_json::Map<String, Value>, n: usize) -> Vec<Option<String>> {
+pub fn canonical_key(row: &serde_json::Map<String, Value>, n: usize) -> Vec<Option<String>> {
     (0..n).map(|i| text(row.get(&format!("dbc_nk{i}")))).collect()
 }
 
@@ -299,17 +283,17 @@ async fn compare_rows(runner: &Runner, source: &Side<'_>, target: &Side<'_>, bat
     let n = source.plan.keys.len();
     let mut by_key: HashMap<Vec<Option<String>>, HashedRow> = HashMap::with_capacity(s.rows.len());
     for row in &s.rows {
-        by_key.insert(canonical_key(row, n), HashedRow { raw: key_values(&s, row, n), hash: text(row.get("dbc_h")) });
+        by_key.insert(canonical_key(row, n), HashedRow { raw: key_values(row, n), hash: text(row.get("dbc_h")) });
     }
     let mut extra = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     for row in &t.rows {
         let key = canonical_key(row, n);
         match by_key.remove(&key) {
-            None => extra.push(key_values(&t, row, n)),
+            None => extra.push(key_values(row, n)),
             Some(src) => {
                 if src.hash != text(row.get("dbc_h")) {
-                    candidates.push((key, src.raw, key_values(&t, row, n)));
+                    candidates.push((key, src.raw, key_values(row, n)));
                 }
             }
         }

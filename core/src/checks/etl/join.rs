@@ -1,7 +1,7 @@
 //! Same-database fast path: when source and target live in one database, one query joins
 //! them on the key and returns, per kind of difference, its exact count and the first keys.
 
-use super::bisect::{canonical_key_of, judge_rows, key_values_of, Candidate, Differences, Runner, Tuning};
+use super::bisect::{canonical_key, judge_rows, key_values, Candidate, Differences, Runner, Tuning};
 use super::plan::{KeyValues, Side};
 use crate::error::Result;
 
@@ -58,7 +58,7 @@ pub async fn compare(runner: &Runner, source: &Side<'_>, target: &Side<'_>, tuni
     for row in &found.rows {
         let kind = row.get("dbc_kind").and_then(|v| v.as_str()).unwrap_or_default();
         let count = row.get("dbc_cnt").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))).unwrap_or(0);
-        let key: KeyValues = key_values_of(row, n);
+        let key: KeyValues = key_values(row, n);
         match kind {
             "missing" => {
                 out.missing_count = count;
@@ -70,7 +70,7 @@ pub async fn compare(runner: &Runner, source: &Side<'_>, target: &Side<'_>, tuni
             }
             _ => {
                 out.changed_count = count;
-                changed.push((canonical_key_of(row, n), key.clone(), key));
+                changed.push((canonical_key(row, n), key.clone(), key));
             }
         }
     }

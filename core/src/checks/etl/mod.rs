@@ -107,7 +107,7 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
 
     for (which, column) in &plan.unmatched {
         let (here, there) = if *which == Which::Source { ("source", "target") } else { ("target", "source") };
-        findings.push(finding("etl-column-not-compared", Severity::Low,
+        findings.push(Finding::with_suggestion("etl-column-not-compared", Severity::Low,
             format!("column {column} exists only in the {here} table; it was not compared"),
             &format!("Map it to a {there} column with column_map / --map, or exclude it explicitly.")));
     }
@@ -205,7 +205,7 @@ async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<
     let mut out = Vec::new();
     let label = side.label();
     if null_count > 0 {
-        out.push(finding("etl-null-key", Severity::High,
+        out.push(Finding::with_suggestion("etl-null-key", Severity::High,
             format!("{null_count} {label} row(s) of {} have a NULL in key ({})", side.table.name, names.join(", ")),
             "Rows without a key cannot be matched; fix the load or choose another key."));
     }
@@ -214,9 +214,9 @@ async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<
         let examples: Vec<String> = found
             .rows
             .iter()
-            .map(|r| format!("{} ×{}", key_text(&bisect::key_values_of(r, names.len())), bisect::text(r.get("dbc_n")).unwrap_or_default()))
+            .map(|r| format!("{} ×{}", key_text(&bisect::key_values(r, names.len())), bisect::text(r.get("dbc_n")).unwrap_or_default()))
             .collect();
-        out.push(finding("etl-duplicate-key", Severity::High,
+        out.push(Finding::with_suggestion("etl-duplicate-key", Severity::High,
             format!("{groups} key value(s) occur more than once in the {label} table {} (e.g. {})", side.table.name, examples.join(", ")),
             "The key must identify one row: deduplicate the load, or compare on a key that is unique."));
     }
@@ -228,10 +228,6 @@ fn key_text(key: &KeyValues) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }).collect::<Vec<_>>().join(",")
-}
-
-fn finding(rule: &str, severity: Severity, message: String, suggestion: &str) -> Finding {
-    Finding { rule: rule.into(), severity, message, statement: None, line: None, column: None, suggestion: Some(suggestion.into()), file: None, sample_records: Vec::new() }
 }
 
 /// Key values as an object `{column: value}`, masked like any sample.
@@ -289,34 +285,34 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     let mut out = Vec::new();
     let (s, t) = (&r.source_table, &r.target_table);
     if r.missing_count > 0 {
-        out.push(finding("etl-missing-rows", Severity::High, format!("{} row(s) of {s} are missing in {t}", r.missing_count),
+        out.push(Finding::with_suggestion("etl-missing-rows", Severity::High, format!("{} row(s) of {s} are missing in {t}", r.missing_count),
             "Re-run the load for the listed keys, or check the load's filter."));
     }
     if r.extra_count > 0 {
-        out.push(finding("etl-extra-rows", Severity::Medium, format!("{} row(s) of {t} have no source row in {s}", r.extra_count),
+        out.push(Finding::with_suggestion("etl-extra-rows", Severity::Medium, format!("{} row(s) of {t} have no source row in {s}", r.extra_count),
             "Delete rows the source no longer has, or check for duplicated loads."));
     }
     if r.changed_count > 0 {
         let per_column: Vec<String> = r.changed_columns.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-        out.push(finding("etl-changed-rows", Severity::High,
+        out.push(Finding::with_suggestion("etl-changed-rows", Severity::High,
             format!("{} row(s) differ between {s} and {t} ({})", r.changed_count, per_column.join(", ")),
             "Compare the listed rows; a transformation or type conversion changed the values."));
     }
     if r.error.is_none() && r.missing_count + r.extra_count == 0 && r.source_count != r.target_count {
-        out.push(finding("etl-count-mismatch", Severity::High, format!("{s} has {} rows, {t} has {}", r.source_count, r.target_count),
+        out.push(Finding::with_suggestion("etl-count-mismatch", Severity::High, format!("{s} has {} rows, {t} has {}", r.source_count, r.target_count),
             "The tables changed while they were compared; run the check again."));
     }
     let mismatched: Vec<&crate::model::EtlAggregate> = r.aggregates.iter().filter(|a| !a.matches).collect();
     if !mismatched.is_empty() {
         let first = mismatched[0];
-        out.push(finding("etl-aggregate-mismatch", Severity::High,
+        out.push(Finding::with_suggestion("etl-aggregate-mismatch", Severity::High,
             format!("{} aggregate(s) differ, e.g. {}({}){}: {} vs {}", mismatched.len(), first.function, first.column,
                 first.group.as_ref().map(|g| format!(" for {g}")).unwrap_or_default(),
                 first.source.as_deref().unwrap_or("none"), first.target.as_deref().unwrap_or("none")),
             "Reconcile the groups listed in the result's aggregates."));
     }
     if r.within_tolerance > 0 {
-        out.push(finding("etl-within-tolerance", Severity::Info,
+        out.push(Finding::with_suggestion("etl-within-tolerance", Severity::Info,
             format!("{} row(s) differ only within the tolerance or in formatting", r.within_tolerance), "No action needed."));
     }
     out

@@ -355,8 +355,10 @@ impl<'a> Side<'a> {
     /// Every `step`-th key of the range, in key order: the lower bounds of segments 1...
     pub fn boundaries_sql(&self, range: &KeyRange, step: u64) -> String {
         let keys = self.key_columns().join(", ");
+        let aliased: Vec<String> = self.key_columns().iter().enumerate().map(|(i, k)| format!("{k} AS dbc_k{i}")).collect();
         format!(
-            "SELECT {keys} FROM (SELECT {keys}, row_number() OVER (ORDER BY {order}) AS dbc_rn FROM {table}{where_}) dbc_b WHERE dbc_rn % {step} = 0 ORDER BY {order}",
+            "SELECT {aliased} FROM (SELECT {keys}, row_number() OVER (ORDER BY {order}) AS dbc_rn FROM {table}{where_}) dbc_b WHERE dbc_rn % {step} = 0 ORDER BY {order}",
+            aliased = aliased.join(", "),
             order = self.order_by(),
             table = self.table_sql(),
             where_ = self.where_sql(&[self.range_predicate(range)]),

@@ -121,7 +121,7 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
             p(i, selected.len(), &table.name);
         }
         if table.primary_key.is_empty() {
-            findings.push(finding("table-without-primary-key", Severity::Low,
+            findings.push(Finding::with_suggestion("table-without-primary-key", Severity::Low,
                 format!("table {} has no primary key: duplicate rows cannot be found by key", table.name),
                 "Add a primary key, or a unique rule over the columns that identify a row."));
         }
@@ -173,10 +173,6 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
     })
 }
 
-fn finding(rule: &str, severity: Severity, message: String, suggestion: &str) -> Finding {
-    Finding { rule: rule.into(), severity, message, statement: None, line: None, column: None, suggestion: Some(suggestion.into()), file: None, sample_records: Vec::new() }
-}
-
 fn record(check: PlannedCheck, outcome: Outcome, results: &mut Vec<IntegrityResult>, findings: &mut Vec<Finding>) {
     let mut result = IntegrityResult {
         table_name: check.table.clone(),
@@ -192,7 +188,7 @@ fn record(check: PlannedCheck, outcome: Outcome, results: &mut Vec<IntegrityResu
             result.sample_records = samples.clone();
             if count > 0 {
                 let rule = format!("integrity-{}", check.integrity_type.as_str().replace('_', "-"));
-                let mut f = finding(&rule, check.severity,
+                let mut f = Finding::with_suggestion(&rule, check.severity,
                     format!("{} {} on {}: {count} failing row(s)", label(check.integrity_type), check.constraint, check.table),
                     match check.integrity_type {
                         IntegrityType::Fk => "Delete or re-parent the orphans, then make the key enforced (VALIDATE CONSTRAINT / foreign_keys=ON).",
@@ -204,7 +200,7 @@ fn record(check: PlannedCheck, outcome: Outcome, results: &mut Vec<IntegrityResu
             }
         }
         Err(error) => {
-            findings.push(finding("integrity-check-error", Severity::Low,
+            findings.push(Finding::with_suggestion("integrity-check-error", Severity::Low,
                 format!("could not run {} {} on {}: {error}", label(check.integrity_type), check.constraint, check.table),
                 "Raise the check timeout, or run this check off-peak."));
             result.error = Some(error);

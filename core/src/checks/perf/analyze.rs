@@ -15,6 +15,8 @@ use crate::model::{Access, Plan, SchemaSnapshot, Severity, Table};
 /// An index that would serve the query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexRecommendation {
+    /// The index's name in `create_index`.
+    pub name: String,
     pub table: String,
     pub columns: Vec<String>,
     /// The exact statement to create it.
@@ -235,6 +237,7 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
                         format!("full scan of {} (~{} rows) filtered on {}, which no index serves", table.name, rows as u64, columns.join(", ")),
                         format!("Create the index: {create_index}")));
                     out.recommendations.push(IndexRecommendation {
+                        name: name.clone(),
                         table: table.name.clone(),
                         columns: columns.clone(),
                         create_index,

@@ -93,23 +93,12 @@ async fn verify_in_sandbox(sandbox: &mut dyn Sandbox, sql: &str, recommendation:
     let statement = script.statements.first().ok_or_else(|| Error::Internal("recommendation did not parse".into()))?;
     sandbox.execute(statement).await.map_err(|e| Error::Sandbox(e.message))?;
     let after = sandbox.explain(sql).await?;
-    let name = recommendation.create_index.split_whitespace().nth(2).unwrap_or("").trim_matches(['"', '`']).to_string();
-    let used = after.root.nodes().iter().any(|n| n.index.as_deref() == Some(name.as_str()));
+    let used = after.root.nodes().iter().any(|n| n.index.as_deref() == Some(recommendation.name.as_str()));
     Ok(Verification { method: "sandbox".into(), cost_before: before.total_cost, cost_after: after.total_cost, used })
 }
 
 fn to_finding(hash: &str, f: &PerfFinding) -> Finding {
-    Finding {
-        rule: f.rule.clone(),
-        severity: f.severity,
-        message: format!("query {hash}: {}", f.message),
-        statement: None,
-        line: None,
-        column: None,
-        suggestion: Some(f.suggestion.clone()),
-        file: None,
-        sample_records: Vec::new(),
-    }
+    Finding::with_suggestion(&f.rule, f.severity, format!("query {hash}: {}", f.message), &f.suggestion)
 }
 
 /// Profile the workload and build the run.
