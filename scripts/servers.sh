@@ -26,6 +26,9 @@ install_server_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+  # The clients: the MCP tests check tables and objects with them, independently of our drivers.
+  command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
   if ((${#missing[@]})); then
     echo "installing ${missing[*]} from Debian packages"
     # Keep the packages' init scripts from starting system services.

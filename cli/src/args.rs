@@ -35,6 +35,52 @@ pub enum Command {
     /// Stored test runs: show, list, approve, reject.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Serve the Model Context Protocol over stdio, so an AI assistant can inspect and
+    /// validate the given databases without being able to change them.
+    Mcp(McpArgs),
+    /// The audit log: run decisions and MCP tool calls.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Args)]
+pub struct McpArgs {
+    /// A database the assistant may use: URL, or NAME=URL (repeatable; names are what tools use).
+    #[arg(long = "db", value_name = "[NAME=]URL", required = true)]
+    pub databases: Vec<String>,
+    /// read-only: reads only; sandbox: also validate_migration (run in a sandbox, never on the database).
+    #[arg(long, default_value = "read-only")]
+    pub mode: String,
+    /// Config file (default: ./dbconsultant.toml when present); its [mcp] section sets the limits.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Rows per run_query (overrides mcp.max_rows).
+    #[arg(long)]
+    pub max_rows: Option<usize>,
+    /// Wall-clock limit per tool call and statement timeout, in ms (overrides mcp.timeout_ms).
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// Largest tool result in bytes (overrides mcp.max_response_bytes).
+    #[arg(long)]
+    pub max_response_bytes: Option<usize>,
+    /// Tool calls per minute, 0 for unlimited (overrides mcp.calls_per_minute).
+    #[arg(long)]
+    pub calls_per_minute: Option<u32>,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recent audit events, newest first.
+    List {
+        /// Only events whose name starts with this (tool_call, approved, rejected, created).
+        #[arg(long)]
+        event: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]

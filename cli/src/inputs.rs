@@ -24,6 +24,22 @@ pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// The MCP server's databases, mode and limits: the config file's `[mcp]` section, then flags.
+pub fn mcp_options(a: &crate::args::McpArgs, consultant: dbconsultant::Consultant) -> anyhow::Result<dbconsultant_mcp::McpOptions> {
+    let mut config = match &a.config {
+        Some(path) => Config::load(path)?,
+        None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
+        None => Config::default(),
+    };
+    config.mcp.max_rows = a.max_rows.unwrap_or(config.mcp.max_rows);
+    config.mcp.timeout_ms = a.timeout_ms.unwrap_or(config.mcp.timeout_ms);
+    config.mcp.max_response_bytes = a.max_response_bytes.unwrap_or(config.mcp.max_response_bytes);
+    config.mcp.calls_per_minute = a.calls_per_minute.unwrap_or(config.mcp.calls_per_minute);
+    config.validate()?;
+    let databases = a.databases.iter().map(|d| dbconsultant_mcp::Database::parse(d)).collect::<dbconsultant::Result<Vec<_>>>()?;
+    Ok(dbconsultant_mcp::McpOptions::new(databases, a.mode.parse()?, config, consultant)?)
+}
+
 /// `NAME=VALUE` pairs of a repeatable flag.
 fn pairs<'a>(flag: &str, values: &'a [String]) -> anyhow::Result<Vec<(&'a str, &'a str)>> {
     values

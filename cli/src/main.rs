@@ -17,7 +17,7 @@ use dbconsultant::store::RunFilter;
 use dbconsultant::url::redact_url;
 use dbconsultant::{Consultant, ConsultantOptions, LintRequest, SchemaValidationRequest};
 
-use args::{Cli, Command, EtlCommand, IntegrityCommand, PerfCommand, RunsCommand, SchemaCommand};
+use args::{AuditCommand, Cli, Command, EtlCommand, IntegrityCommand, PerfCommand, RunsCommand, SchemaCommand};
 
 const EXIT_ERROR: u8 = 3;
 
@@ -211,6 +211,30 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     }
                 }
                 other => anyhow::bail!("unknown format '{other}' for runs list (expected text or json)"),
+            }
+            Ok(0)
+        }
+        Command::Mcp(a) => {
+            let options = inputs::mcp_options(&a, open(cli.store).await?)?;
+            dbconsultant_mcp::serve_stdio(options).await.map_err(|e| anyhow::anyhow!("mcp server: {e}"))?;
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::List { event, limit, format }) => {
+            let consultant = open(cli.store).await?;
+            let events = consultant.audit_log(&dbconsultant::store::AuditFilter { event, limit: Some(limit) }).await?;
+            let mut out = std::io::stdout().lock();
+            match format.as_str() {
+                "json" => writeln!(out, "{}", serde_json::to_string_pretty(&events)?)?,
+                "text" => {
+                    if events.is_empty() {
+                        writeln!(out, "no events")?;
+                    }
+                    for e in events {
+                        let run = e.test_run_id.as_deref().unwrap_or("-");
+                        writeln!(out, "{}  {:<10} {:<20} {:<36}  {}", e.created_at, e.event, e.actor, run, e.details.unwrap_or_default())?;
+                    }
+                }
+                other => anyhow::bail!("unknown format '{other}' for audit list (expected text or json)"),
             }
             Ok(0)
         }

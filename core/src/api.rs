@@ -24,7 +24,8 @@ use crate::{Consultant, RulesFile};
 /// The operations every binding exposes.
 pub const OPERATIONS: &[&str] = &[
     "validate_schema", "lint_schema", "check_integrity", "validate_etl", "profile_performance", "get_test_run", "list_test_runs",
-    "approve_test_run", "reject_test_run", "audit_trail",
+    "approve_test_run", "reject_test_run", "audit_trail", "audit_log", "list_schemas", "list_tables", "describe_table", "run_query",
+    "explain_query",
 ];
 
 fn parse<T: DeserializeOwned>(op: &str, request: Value) -> Result<T> {
@@ -126,6 +127,33 @@ struct ListRuns {
     status: Option<RunStatus>,
     kind: Option<RunKind>,
     limit: Option<u32>,
+}
+
+/// The inspection ops: a database, and what to inspect.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Inspect {
+    database_url: String,
+    schema: Option<String>,
+    table: Option<String>,
+    sql: Option<String>,
+    max_rows: Option<usize>,
+    #[serde(default)]
+    analyze: bool,
+    timeout_ms: Option<u64>,
+    config: Option<Value>,
+}
+
+impl Inspect {
+    async fn driver(&self) -> Result<Box<dyn crate::driver::Driver>> {
+        let url = crate::url::DatabaseUrl::parse(&self.database_url)?;
+        let session = crate::driver::SessionOptions { statement_timeout_ms: self.timeout_ms.unwrap_or(30_000), ..Default::default() };
+        crate::driver::connect_with(&url, session).await
+    }
+
+    fn required<'a>(op: &str, name: &str, value: &'a Option<String>) -> Result<&'a str> {
+        value.as_deref().ok_or_else(|| Error::invalid(format!("{op}: '{name}' is required")))
+    }
 }
 
 /// The text of a caught panic, for bindings that turn panics into errors.
@@ -237,6 +265,26 @@ pub async fn call(consultant: &Consultant, op: &str, request: Value) -> Result<V
         "audit_trail" => {
             let r: RunId = parse(op, request)?;
             to_value(&consultant.audit_trail(&r.test_run_id).await?)
+        }
+        "audit_log" => {
+            let filter: crate::store::AuditFilter = parse(op, request)?;
+            to_value(&consultant.audit_log(&filter).await?)
+        }
+        "list_schemas" | "list_tables" | "describe_table" | "run_query" | "explain_query" => {
+            let r: Inspect = parse(op, request)?;
+            let config = config(r.config.clone())?;
+            let driver = r.driver().await?;
+            let driver = driver.as_ref();
+            match op {
+                "list_schemas" => to_value(&crate::inspect::list_schemas(driver).await?),
+                "list_tables" => to_value(&crate::inspect::list_tables(driver, r.schema.as_deref()).await?),
+                "describe_table" => to_value(&crate::inspect::describe_table(driver, Inspect::required(op, "table", &r.table)?).await?),
+                "run_query" => {
+                    let max_rows = r.max_rows.unwrap_or(config.mcp.max_rows);
+                    to_value(&crate::inspect::run_query(driver, Inspect::required(op, "sql", &r.sql)?, max_rows, &config.masker()).await?)
+                }
+                _ => to_value(&crate::inspect::explain_query(driver, Inspect::required(op, "sql", &r.sql)?, r.analyze).await?),
+            }
         }
         other => Err(Error::invalid(format!("unknown operation '{other}' (expected one of: {})", OPERATIONS.join(", ")))),
     }

@@ -20,6 +20,12 @@
 //! sample_rows = 1000                        # MySQL: rows copied per table
 //! lock_timeout_ms = 2000                    # PostgreSQL
 //! statement_timeout_ms = 60000
+//!
+//! [mcp]                                     # limits of `dbconsultant mcp`
+//! max_rows = 500                            # rows per run_query
+//! timeout_ms = 30000                        # per tool call (and statement timeout)
+//! max_response_bytes = 1048576
+//! calls_per_minute = 120                    # 0: unlimited
 //! ```
 
 use std::path::Path;
@@ -41,6 +47,27 @@ pub struct Config {
     pub policy: PolicySection,
     pub masking: MaskingSection,
     pub sandbox: crate::driver::SandboxOptions,
+    pub mcp: McpSection,
+}
+
+/// Limits of the MCP server, per tool call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct McpSection {
+    /// Most rows `run_query` returns (a request may ask for fewer).
+    pub max_rows: usize,
+    /// Wall-clock limit of one tool call; also the statement timeout of its sessions.
+    pub timeout_ms: u64,
+    /// Largest tool result, in bytes of JSON.
+    pub max_response_bytes: usize,
+    /// Tool calls allowed per minute (0: unlimited).
+    pub calls_per_minute: u32,
+}
+
+impl Default for McpSection {
+    fn default() -> Self {
+        McpSection { max_rows: 500, timeout_ms: 30_000, max_response_bytes: 1024 * 1024, calls_per_minute: 120 }
+    }
 }
 
 impl Default for Config {
@@ -52,6 +79,7 @@ impl Default for Config {
             policy: PolicySection::default(),
             masking: MaskingSection::default(),
             sandbox: crate::driver::SandboxOptions::default(),
+            mcp: McpSection::default(),
         }
     }
 }
@@ -110,6 +138,15 @@ impl Config {
         }
         if self.sample_limit > 1000 {
             return Err(Error::invalid(format!("sample_limit must be at most 1000, got {}", self.sample_limit)));
+        }
+        if self.mcp.max_rows == 0 || self.mcp.max_rows > 100_000 {
+            return Err(Error::invalid(format!("mcp.max_rows must be between 1 and 100000, got {}", self.mcp.max_rows)));
+        }
+        if self.mcp.timeout_ms < 100 {
+            return Err(Error::invalid(format!("mcp.timeout_ms must be at least 100, got {}", self.mcp.timeout_ms)));
+        }
+        if self.mcp.max_response_bytes < 1024 {
+            return Err(Error::invalid(format!("mcp.max_response_bytes must be at least 1024, got {}", self.mcp.max_response_bytes)));
         }
         Ok(())
     }

@@ -96,4 +96,9 @@ impl Consultant {
         self.store.get(id).await?;
         self.store.audit_trail(id).await
     }
+
+    /// The audit log across runs (approvals, MCP tool calls ...), newest first.
+    pub async fn audit_log(&self, filter: &crate::store::AuditFilter) -> Result<Vec<AuditEvent>> {
+        self.store.audit_log(filter).await
+    }
 }

@@ -34,6 +34,9 @@ impl ErrorKind {
 pub enum Error {
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// Outside SQL the read-only guard turned away (see [`crate::guard`]).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("cannot connect to {url}: {reason}")]
     Connection { url: String, reason: String },
     #[error("sandbox failed: {0}")]
@@ -51,7 +54,7 @@ pub enum Error {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::InvalidInput(_) | Error::Refused(_) => ErrorKind::InvalidInput,
             Error::Connection { .. } => ErrorKind::Connection,
             Error::Sandbox(_) => ErrorKind::Sandbox,
             Error::NotFound(_) => ErrorKind::NotFound,

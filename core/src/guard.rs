@@ -106,6 +106,47 @@ pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A filter expression from outside (an ETL `where`), checked as the query
+/// `SELECT 1 WHERE <filter>`: one read-only statement with no denied function, and no text
+/// that closes the parentheses it is placed in.
+pub fn check_filter(filter: &str, dialect: Dialect) -> Result<(), Refusal> {
+    if filter.contains(';') {
+        return refuse("a filter is one expression: ';' is not allowed");
+    }
+    let parser_dialect = dialect.parser_dialect();
+    let mut parser = sqlparser::parser::Parser::new(&*parser_dialect)
+        .try_with_sql(filter)
+        .map_err(|e| Refusal(format!("cannot parse the filter: {e}")))?;
+    parser.parse_expr().map_err(|e| Refusal(format!("cannot parse the filter: {e}")))?;
+    if parser.peek_token().token != sqlparser::tokenizer::Token::EOF {
+        return refuse("a filter is one expression: text follows it");
+    }
+    check_read_only(&format!("SELECT 1 WHERE ({filter}\n)"), dialect).map_err(|r| Refusal(format!("filter refused: {}", r.0)))
+}
+
+/// A statement to plan but never run (query profiling): a read-only query as
+/// [`check_read_only`] allows, or one INSERT / UPDATE / DELETE with no denied function.
+pub fn check_explain_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
+    if check_read_only(sql, dialect).is_ok() {
+        return Ok(());
+    }
+    if sql.len() > MAX_QUERY_BYTES || sql.contains('\0') || (dialect == Dialect::Mysql && sql.contains("/*!")) {
+        return check_read_only(sql, dialect);
+    }
+    let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).map_err(|e| Refusal(format!("cannot parse the query: {e}")))?;
+    match statements.as_slice() {
+        [statement @ (Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_))] => {
+            let mut denied = DeniedFunctions(None);
+            let _ = statement.visit(&mut denied);
+            match denied.0 {
+                Some(name) => refuse(format!("the function {name}() is not allowed")),
+                None => Ok(()),
+            }
+        }
+        _ => check_read_only(sql, dialect),
+    }
+}
+
 /// The query itself, its CTEs and every subquery: no writes, locks or INTO.
 fn check_query(query: &Query) -> Result<(), Refusal> {
     let mut checker = QueryShape(None);
@@ -210,5 +251,22 @@ mod tests {
             assert!(check_read_only(sql, Dialect::Postgres).is_err(), "{sql}");
         }
         assert!(check_read_only_bytes(b"SELECT '\xff'", Dialect::Postgres).is_err());
+    }
+
+    #[test]
+    fn filters_are_one_harmless_expression() {
+        assert_eq!(check_filter("status = 'paid' AND amount > 0", Dialect::Postgres), Ok(()));
+        for f in ["1=1) OR (1=1", "1=1; DROP TABLE t", "pg_sleep(10) IS NULL", "id IN (SELECT id FROM pg_read_file('/etc/passwd'))"] {
+            assert!(check_filter(f, Dialect::Postgres).is_err(), "{f}");
+        }
+    }
+
+    #[test]
+    fn writes_may_be_planned_but_not_with_denied_functions() {
+        assert_eq!(check_explain_only("UPDATE t SET a = 1 WHERE id = 2", Dialect::Postgres), Ok(()));
+        assert_eq!(check_explain_only("SELECT * FROM t", Dialect::Mysql), Ok(()));
+        assert!(check_explain_only("UPDATE t SET a = pg_sleep(100)", Dialect::Postgres).is_err());
+        assert!(check_explain_only("DROP TABLE t", Dialect::Postgres).is_err());
+        assert!(check_explain_only("DELETE FROM t; DROP TABLE t", Dialect::Postgres).is_err());
     }
 }

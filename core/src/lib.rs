@@ -21,6 +21,7 @@ pub mod masking;
 pub mod risk;
 pub mod engine;
 pub mod guard;
+pub mod inspect;
 pub mod store;
 
 pub use checks::integrity::user_rules::{RulesFile, UserRule};

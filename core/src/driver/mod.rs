@@ -78,8 +78,12 @@ pub trait Driver: Send + Sync {
     /// The target, with secrets redacted.
     fn target(&self) -> String;
     async fn introspect(&self) -> Result<SchemaSnapshot>;
-    /// Run a read-only query, returning at most `max_rows` rows.
+    /// Run one read-only statement (see [`read_statement`]) prepared, in a READ ONLY
+    /// transaction that is rolled back, returning at most `max_rows` rows.
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult>;
+    /// The schema unqualified table names belong to (PostgreSQL `current_schema()`, the MySQL
+    /// database, SQLite `main`).
+    async fn default_schema(&self) -> Result<String>;
     /// Open a sandbox holding the target's schema and data, where writes are allowed.
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>>;
     /// The plan of one statement (see [`explain::check_explainable`]). With `analyze` the
@@ -218,10 +222,31 @@ pub enum ConstraintViolation {
 /// The inspection path runs queries only: refuse anything but a single SELECT/WITH before it
 /// reaches the database (which also refuses writes: the session is read-only).
 pub fn require_select(sql: &str, dialect: Dialect) -> Result<()> {
+    match read_statement(sql, dialect)? {
+        ReadStatement::Query => Ok(()),
+        ReadStatement::Describe => Err(Error::invalid("only a single read-only SELECT can run on the target")),
+    }
+}
+
+/// What [`Driver::query`] runs: a query, or a statement that only describes (EXPLAIN without
+/// ANALYZE, SHOW), whose rows some databases return in another shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadStatement {
+    Query,
+    Describe,
+}
+
+/// Classify one statement for the read path; anything else is refused.
+pub fn read_statement(sql: &str, dialect: Dialect) -> Result<ReadStatement> {
+    use sqlparser::ast::Statement;
     let parsed = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql);
     match parsed.as_deref() {
-        Ok([sqlparser::ast::Statement::Query(_)]) => Ok(()),
-        Ok(_) => Err(Error::invalid("only a single read-only SELECT can run on the target")),
+        Ok([Statement::Query(_)]) => Ok(ReadStatement::Query),
+        Ok([Statement::Explain { analyze: false, statement, .. }]) if matches!(statement.as_ref(), Statement::Query(_)) => Ok(ReadStatement::Describe),
+        Ok([Statement::ShowTables { .. } | Statement::ShowColumns { .. } | Statement::ShowCreate { .. } | Statement::ShowDatabases { .. } | Statement::ShowSchemas { .. } | Statement::ShowViews { .. }]) => {
+            Ok(ReadStatement::Describe)
+        }
+        Ok(_) => Err(Error::invalid("only a single read-only SELECT, EXPLAIN (without ANALYZE) or SHOW can run on the target")),
         Err(e) => Err(Error::invalid(format!("cannot parse query: {e}"))),
     }
 }

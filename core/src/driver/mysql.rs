@@ -163,9 +163,17 @@ impl Driver for MysqlDriver {
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
-        super::require_select(sql, Dialect::Mysql)?;
+        super::read_statement(sql, Dialect::Mysql)?;
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        query(&mut conn, sql, max_rows).await
+        // An explicit READ ONLY transaction, always rolled back, on top of the read-only session.
+        sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;
+        let result = query(&mut conn, sql, max_rows).await;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        result
+    }
+
+    async fn default_schema(&self) -> Result<String> {
+        Ok(self.database.clone())
     }
 
     async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {

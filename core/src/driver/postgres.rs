@@ -95,9 +95,27 @@ impl Driver for PostgresDriver {
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
-        super::require_select(sql, Dialect::Postgres)?;
+        let kind = super::read_statement(sql, Dialect::Postgres)?;
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        query(&mut conn, sql, max_rows).await
+        // An explicit READ ONLY transaction, always rolled back, on top of the read-only
+        // session: nothing the statement does can survive it.
+        sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;
+        let result = match kind {
+            super::ReadStatement::Query => query(&mut conn, sql, max_rows).await,
+            super::ReadStatement::Describe => {
+                super::collect_rows(sqlx::query(sql).fetch(&mut *conn), max_rows, db_message, text_row_to_json).await
+            }
+        };
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        result
+    }
+
+    async fn default_schema(&self) -> Result<String> {
+        sqlx::query_scalar::<_, Option<String>>("SELECT current_schema()")
+            .fetch_one(&self.pool)
+            .await
+            .map(|s| s.unwrap_or_else(|| "public".into()))
+            .map_err(|e| connection_error(&self.redacted, e))
     }
 
     async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {
@@ -381,7 +399,8 @@ async fn explain_json(conn: &mut PgConnection, body: &str, options: &str, parame
 
 /// Rows as JSON, converted by the server (`row_to_json`) so every type has one text form.
 async fn query(conn: &mut PgConnection, sql: &str, max_rows: usize) -> Result<QueryResult> {
-    let wrapped = format!("SELECT row_to_json(q)::text FROM ({}) q LIMIT {max_rows}", sql.trim().trim_end_matches(';'));
+    // The newlines end a trailing `--` comment inside the parentheses instead of after them.
+    let wrapped = format!("SELECT row_to_json(q)::text FROM (\n{}\n) q LIMIT {max_rows}", sql.trim().trim_end_matches(';'));
     let rows: Vec<String> = sqlx::query_scalar(&wrapped)
         .fetch_all(&mut *conn)
         .await
@@ -396,6 +415,16 @@ async fn query(conn: &mut PgConnection, sql: &str, max_rows: usize) -> Result<Qu
         result.rows.push(value);
     }
     Ok(result)
+}
+
+/// EXPLAIN and SHOW rows: every column is text.
+fn text_row_to_json(row: &sqlx::postgres::PgRow) -> serde_json::Map<String, serde_json::Value> {
+    use sqlx::{Column as _, Row as _};
+    row.columns()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name().to_string(), row.try_get::<Option<String>, _>(i).ok().flatten().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null)))
+        .collect()
 }
 
 /// `pg_get_expr` wraps predicates in one pair of parentheses; the model stores them bare.

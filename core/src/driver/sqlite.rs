@@ -92,9 +92,13 @@ impl Driver for SqliteDriver {
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
-        super::require_select(sql, Dialect::Sqlite)?;
+        super::read_statement(sql, Dialect::Sqlite)?;
         let mut conn = self.pool.acquire().await.map_err(internal)?;
         query(&mut conn, sql, max_rows).await
+    }
+
+    async fn default_schema(&self) -> Result<String> {
+        Ok("main".into())
     }
 
     async fn explain(&self, sql: &str, analyze: bool) -> Result<crate::model::Plan> {

@@ -37,6 +37,16 @@ pub struct RunFilter {
     pub limit: Option<u32>,
 }
 
+/// Filters for the audit log; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditFilter {
+    /// Events whose name starts with this (`tool_call`, `approved`, ...).
+    pub event: Option<String>,
+    /// At most this many, newest first (default 50).
+    pub limit: Option<u32>,
+}
+
 /// An approval decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -365,6 +375,31 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(|e| store_error(&self.label, e))?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) })
+            .collect())
+    }
+
+    /// Record an event that belongs to no run (an MCP tool call), in its own transaction.
+    pub async fn record_event(&self, event: &str, actor: &str, details: &str) -> Result<()> {
+        let err = |e: sqlx::Error| store_error(&self.label, e);
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        insert_audit(&mut conn, None, event, actor, Some(details)).await.map_err(err)
+    }
+
+    /// The audit log across runs, newest first: every event, or those whose name starts with
+    /// `filter.event`.
+    pub async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        let prefix = filter.event.as_deref().map(|e| format!("{}%", e.replace('%', "")));
+        let rows = sqlx::query(
+            "SELECT test_run_id, event, actor, details, created_at FROM audit_events WHERE (CAST($1 AS TEXT) IS NULL OR event LIKE $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(prefix)
+        .bind(filter.limit.map(|l| l as i64).unwrap_or(50))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error(&self.label, e))?;
         Ok(rows
             .iter()
             .map(|r| AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) })

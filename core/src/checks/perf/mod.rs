@@ -44,6 +44,9 @@ pub struct PerfRequest {
     pub large_table_rows: u64,
     /// A fingerprint repeated this many times in the workload is an N+1 pattern.
     pub repeat_threshold: u64,
+    /// Where hypothetical indexes are unavailable, create a recommended index in a sandbox to
+    /// verify it (off: such recommendations stay unverified, nothing is ever written).
+    pub sandbox_verification: bool,
     pub environment: Environment,
     pub trigger_type: TriggerType,
     pub config: Config,
@@ -61,6 +64,7 @@ impl Default for PerfRequest {
             analyze: true,
             large_table_rows: 10_000,
             repeat_threshold: 5,
+            sandbox_verification: true,
             environment: Environment::Qa,
             trigger_type: TriggerType::Manual,
             config: Config::default(),
@@ -206,6 +210,7 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
             let verification = match verify::verify(target.as_ref(), &sql, &plan, recommendation).await {
                 Ok(Some(v)) => Ok(v),
                 Err(e) => Err(e),
+                Ok(None) if !req.sandbox_verification => Err(Error::Sandbox("not verified: sandbox verification is off and hypothetical indexes are unavailable".into())),
                 Ok(None) => {
                     if sandbox.is_none() {
                         sandbox = Some(target.open_sandbox(&sandbox_options).await);
