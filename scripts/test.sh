@@ -57,6 +57,10 @@ unsafe=$?
 set -e
 [ "$safe" = 0 ] && [ "$unsafe" = 1 ] || { echo "examples/python/ci_validate.py: expected exit 0 then 1, got $safe then $unsafe"; exit 1; }
 
+step "MCP server: the official Python MCP client (pinned) against SQLite, PostgreSQL, MariaDB"
+"$venv/bin/python" -m pip install --quiet "mcp==2.3.0"
+(cd tests/mcp && DBCONSULTANT_BIN="$root/target/debug/dbconsultant" "$venv/bin/python" -m pytest -q -s .)
+
 step "Node SDK: cargo build of the addon, node --test, tsc --strict"
 (
   cd bindings-node

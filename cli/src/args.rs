@@ -66,6 +66,12 @@ pub struct McpArgs {
     /// Tool calls per minute, 0 for unlimited (overrides mcp.calls_per_minute).
     #[arg(long)]
     pub calls_per_minute: Option<u32>,
+    /// Sandbox mode: run migrations on this server instead of the target's (sandbox.sandbox_url).
+    #[arg(long)]
+    pub sandbox_url: Option<String>,
+    /// Sandbox mode, MySQL: allow a scratch database on the target's server (sandbox.allow_scratch_on_target).
+    #[arg(long)]
+    pub sandbox_on_target: bool,
 }
 
 #[derive(Subcommand)]
@@ -148,8 +154,8 @@ pub struct EtlArgs {
     /// Defaults to --source-table.
     #[arg(long)]
     pub target_table: Option<String>,
-    /// Key column(s) identifying a row: id, or a,b for a composite key.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// Key column(s) identifying a row: id, or a,b for a composite key (default: the source's primary key).
+    #[arg(long, value_delimiter = ',')]
     pub key: Vec<String>,
     /// Compare only these columns (default: every column both tables have).
     #[arg(long, value_delimiter = ',')]

@@ -35,6 +35,8 @@ pub fn mcp_options(a: &crate::args::McpArgs, consultant: dbconsultant::Consultan
     config.mcp.timeout_ms = a.timeout_ms.unwrap_or(config.mcp.timeout_ms);
     config.mcp.max_response_bytes = a.max_response_bytes.unwrap_or(config.mcp.max_response_bytes);
     config.mcp.calls_per_minute = a.calls_per_minute.unwrap_or(config.mcp.calls_per_minute);
+    config.sandbox.sandbox_url = a.sandbox_url.clone().or(config.sandbox.sandbox_url);
+    config.sandbox.allow_scratch_on_target |= a.sandbox_on_target;
     config.validate()?;
     let databases = a.databases.iter().map(|d| dbconsultant_mcp::Database::parse(d)).collect::<dbconsultant::Result<Vec<_>>>()?;
     Ok(dbconsultant_mcp::McpOptions::new(databases, a.mode.parse()?, config, consultant)?)

@@ -24,7 +24,12 @@ const EXIT_ERROR: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Parsed SQL from outside can nest up to the guard's limits; walking such trees
+        // recursively needs more than tokio's 2 MiB default (pages are only used when touched).
+        .thread_stack_size(32 * 1024 * 1024)
+        .build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

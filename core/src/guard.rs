@@ -60,6 +60,33 @@ pub fn check_read_only_bytes(sql: &[u8], dialect: Dialect) -> Result<(), Refusal
     }
 }
 
+/// Most operators in one query. A chain `1 + 1 + ...` parses into a tree as deep as it is
+/// long, and walking a tree recursively (the checks below, printing, dropping) takes stack in
+/// proportion; the parser's own recursion limit covers parentheses and prefixes only.
+pub const MAX_OPERATORS: usize = 400;
+
+/// Refuse text with more than `max` operators (see [`MAX_OPERATORS`]) before anything parses
+/// it. Checks that walk parsed SQL from outside call this first.
+pub fn check_operator_count(sql: &str, dialect: Dialect, max: usize) -> Result<(), Refusal> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let parser_dialect = dialect.parser_dialect();
+    let tokens = Tokenizer::new(&*parser_dialect, sql).tokenize().map_err(|e| Refusal(format!("cannot parse the query: {e}")))?;
+    let operators = tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat | Token::Eq | Token::Neq | Token::Lt
+            | Token::Gt | Token::LtEq | Token::GtEq | Token::Spaceship | Token::Ampersand | Token::Pipe | Token::Caret | Token::DoubleEq => true,
+            Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT | Keyword::XOR),
+            _ => false,
+        })
+        .count();
+    if operators > max {
+        return refuse(format!("the text has {operators} operators, more than the limit of {max}"));
+    }
+    Ok(())
+}
+
 /// Is this text exactly one read-only statement of an allowed kind?
 pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
     if sql.len() > MAX_QUERY_BYTES {
@@ -72,6 +99,7 @@ pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
     if dialect == Dialect::Mysql && sql.contains("/*!") {
         return refuse("MySQL executable comments (/*! ... */) are not allowed");
     }
+    check_operator_count(sql, dialect, MAX_OPERATORS)?;
     let statements = match sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql) {
         Ok(s) => s,
         Err(e) => return refuse(format!("cannot parse the query: {e}")),
@@ -133,6 +161,7 @@ pub fn check_explain_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
     if sql.len() > MAX_QUERY_BYTES || sql.contains('\0') || (dialect == Dialect::Mysql && sql.contains("/*!")) {
         return check_read_only(sql, dialect);
     }
+    check_operator_count(sql, dialect, MAX_OPERATORS)?;
     let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).map_err(|e| Refusal(format!("cannot parse the query: {e}")))?;
     match statements.as_slice() {
         [statement @ (Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_))] => {
@@ -251,6 +280,16 @@ mod tests {
             assert!(check_read_only(sql, Dialect::Postgres).is_err(), "{sql}");
         }
         assert!(check_read_only_bytes(b"SELECT '\xff'", Dialect::Postgres).is_err());
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused_before_parsing() {
+        // 16,000 levels deep once parsed: walking that tree would overflow a thread's stack.
+        let chain = format!("SELECT 1{}", "+1".repeat(16_000));
+        let err = check_read_only(&chain, Dialect::Postgres).unwrap_err();
+        assert!(err.0.contains("operators"), "{err}");
+        assert!(check_explain_only(&format!("UPDATE t SET a = 1{}", "+1".repeat(16_000)), Dialect::Postgres).is_err());
+        assert_eq!(check_read_only(&format!("SELECT 1{}", "+1".repeat(MAX_OPERATORS - 1)), Dialect::Postgres), Ok(()));
     }
 
     #[test]

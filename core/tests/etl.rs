@@ -434,8 +434,13 @@ async fn bad_input_is_a_clear_error() {
     assert!(e.to_string().contains("unknown source table 'missing'"), "{e}");
     let e = error_of(simple(&a, &b, "t", &["id"])).await;
     assert!(e.to_string().contains("key column 'id' is INTEGER on the source and TEXT on the target"), "{e}");
-    let e = error_of(simple(&a, &a, "t", &[])).await;
-    assert!(e.to_string().contains("give the key column"), "{e}");
+    // No key: the source's primary key; a table without one needs a key.
+    let dir = tempfile::tempdir().unwrap();
+    let run = consultant(dir.path()).await.validate_etl(&simple(&a, &a, "t", &[])).await.unwrap();
+    assert!(run.etl_results[0].checksum_match, "keyed by the primary key id");
+    let (_d2, c, _) = sqlite_pair("CREATE TABLE nokey (v TEXT); INSERT INTO nokey VALUES ('a');", "CREATE TABLE x (v TEXT);").await;
+    let e = error_of(simple(&c, &c, "nokey", &[])).await;
+    assert!(e.to_string().contains("source table nokey has no primary key: give the key column"), "{e}");
     let mut uncomparable = simple(&a, &b, "t", &["v"]);
     uncomparable.columns = vec!["b".into()];
     let e = error_of(uncomparable).await;

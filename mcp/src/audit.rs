@@ -68,6 +68,13 @@ fn redact(key: &str, value: &Value, dialect: Dialect) -> Value {
 
 /// SQL with literals as `?`, bounded in length.
 fn sql_fingerprint(sql: &str, dialect: Dialect) -> String {
+    // Text the guard refuses unparsed is logged unparsed too (and without its contents).
+    if sql.len() > dbconsultant::guard::MAX_QUERY_BYTES {
+        return format!("<{} bytes: longer than the query limit>", sql.len());
+    }
+    if let Err(why) = dbconsultant::guard::check_operator_count(sql, dialect, dbconsultant::guard::MAX_OPERATORS) {
+        return format!("<{} bytes, not parsed: {why}>", sql.len());
+    }
     let mut text = fingerprint(sql, dialect).normalized;
     if text.len() > 2000 {
         let mut cut = 2000;

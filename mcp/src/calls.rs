@@ -17,6 +17,10 @@ use serde_json::{json, Map, Value};
 
 use crate::{Database, McpOptions, Mode};
 
+/// Limits of a migration's text from a tool call.
+const MAX_MIGRATION_BYTES: usize = 1024 * 1024;
+const MAX_MIGRATION_OPERATORS: usize = 4000;
+
 fn parse<T: DeserializeOwned>(tool: &str, args: &Map<String, Value>) -> Result<T> {
     serde_json::from_value(Value::Object(args.clone())).map_err(|e| Error::invalid(format!("{tool}: {e}")))
 }
@@ -183,6 +187,11 @@ impl McpOptions {
             "validate_migration" => {
                 let a: ValidateMigration = parse(tool, args)?;
                 let db = self.database(a.database.as_deref())?;
+                // Migrations are longer than queries, but parsed all the same.
+                if a.sql.len() > MAX_MIGRATION_BYTES {
+                    return Err(Error::Refused(format!("the migration is longer than {MAX_MIGRATION_BYTES} bytes")));
+                }
+                guard::check_operator_count(&a.sql, db.dialect(), MAX_MIGRATION_OPERATORS).map_err(|r| Error::Refused(r.0))?;
                 let req = SchemaValidationRequest {
                     database_url: db.url().to_string(),
                     migrations: vec![MigrationSource { name: a.name.unwrap_or_else(|| "<mcp>".into()), sql: a.sql }],
@@ -271,7 +280,7 @@ impl McpOptions {
             "list_test_runs" => {
                 let a: ListTestRuns = parse(tool, args)?;
                 let filter = RunFilter { status: a.status, kind: a.kind, limit: Some(a.limit.unwrap_or(20).clamp(1, 200)) };
-                to_value(&self.consultant.list_test_runs(&filter).await?)
+                Ok(json!({"runs": self.consultant.list_test_runs(&filter).await?}))
             }
             other => Err(Error::Internal(format!("tool {other} is declared but not dispatched"))),
         }

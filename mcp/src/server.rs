@@ -85,7 +85,8 @@ impl McpServer {
                         let outcome = if matches!(e, dbconsultant::Error::Refused(_)) { Outcome::Refused } else { Outcome::Error };
                         (outcome, Err(dbconsultant::url::redact_url(&e.to_string())))
                     }
-                    Ok(Ok(Ok(value))) => match fit(value, limits.max_response_bytes) {
+                    // MCP structured content is an object.
+                    Ok(Ok(Ok(value))) => match fit(if value.is_object() { value } else { serde_json::json!({ "result": value }) }, limits.max_response_bytes) {
                         Ok((value, text)) => (Outcome::Ok, Ok((value, text))),
                         Err(why) => (Outcome::TooLarge, Err(why)),
                     },

@@ -143,8 +143,13 @@ pub fn resolve_table<'s>(schema: &'s SchemaSnapshot, name: &str, which: &str, ta
 }
 
 pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn EtlSql, tgt: &Table) -> Result<Plan> {
-    if req.key.is_empty() {
-        return Err(Error::invalid("give the key column(s) that identify a row (--key id or --key a,b)"));
+    // No key given: the source table's primary key.
+    let key: &[String] = if req.key.is_empty() { &src.primary_key } else { &req.key };
+    if key.is_empty() {
+        return Err(Error::invalid(format!(
+            "source table {} has no primary key: give the key column(s) that identify a row (--key id or --key a,b)",
+            src.name
+        )));
     }
     let target_name = |source: &str| req.column_map.get(source).cloned().unwrap_or_else(|| source.to_string());
     let pair = |name: &str, is_key: bool| -> Result<ColumnPair> {
@@ -196,7 +201,7 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
         let kind = if tolerance.is_some() && kind == CompareKind::Int { CompareKind::Decimal { scale: Some(0) } } else { kind };
         Ok(ColumnPair { source, target, kind, tolerance })
     };
-    let keys = req.key.iter().map(|k| pair(k, true)).collect::<Result<Vec<_>>>()?;
+    let keys = key.iter().map(|k| pair(k, true)).collect::<Result<Vec<_>>>()?;
     let is_key = |name: &str| keys.iter().any(|k| k.source.name.eq_ignore_ascii_case(name));
     let mut unmatched = Vec::new();
     let columns = if req.columns.is_empty() {
