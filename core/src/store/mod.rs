@@ -108,9 +108,23 @@ impl Store {
             }
             (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"), path.to_string())
         };
+        let sqlite = backend == Backend::Sqlite;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 1 } else { 4 })
+            .max_connections(if sqlite { 1 } else { 4 })
             .acquire_timeout(std::time::Duration::from_secs(15))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL: readers do not wait for writers (CLI and SDKs share the file), and a
+                        // commit is not an fsync (synchronous=NORMAL keeps it crash-safe; only
+                        // a power loss may drop the last commits). Every MCP call writes one.
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await
             .map_err(|e| store_error(&label, e))?;
