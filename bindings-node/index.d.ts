@@ -121,6 +121,34 @@ export interface TestRunSummary {
 
 export interface AuditEvent { testRunId: string | null; event: string; actor: string; details: string | null; createdAt: string }
 
+export interface SchemaSummary { name: string; tables: number; views: number }
+export interface TableSummary { name: string; schema: string; kind: 'table' | 'view'; columns: number | null; rowEstimate: number | null }
+export interface ColumnInfo { name: string; dataType: string; nullable: boolean; default: string | null; autoIncrement: boolean }
+export interface IndexInfo { name: string; columns: string[]; unique: boolean; predicate?: string | null; method?: string | null; implicit?: boolean }
+export interface TableDescription {
+  name: string;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+  foreignKeys: Array<{ name: string | null; columns: string[]; referencedTable: string; referencedColumns: string[]; onDelete: string | null; onUpdate: string | null; enforced: boolean }>;
+  /** Foreign keys of other tables pointing here, as `table(columns)`. */
+  referencedBy: string[];
+  uniqueConstraints: Array<{ name: string | null; columns: string[] }>;
+  checkConstraints: Array<{ name: string | null; expression: string; enforced: boolean }>;
+  indexes: IndexInfo[];
+  rowEstimate: number | null;
+}
+export interface QueryResult {
+  columns: string[];
+  /** Rows keyed by column name (names kept as the database returns them). */
+  rows: Array<Record<string, unknown>>;
+  rowCount: number;
+  /** True exactly when the query had more rows than returned. */
+  truncated: boolean;
+  maskedColumns: string[];
+}
+/** A plan tree with the keys of a run's `plan` (`root.node_type`, `relation`, `access`, `children`, ...). */
+export interface QueryPlan { root: Record<string, unknown>; analyzed: boolean; [key: string]: unknown }
+
 /** dbconsultant.toml as an object (snake_case keys, as in the file), or a path to it. */
 export type Config = string | {
   fail_above?: number;
@@ -252,6 +280,12 @@ export declare class DatabaseConsultant {
   approveTestRun(testRunId: string, options: DecisionOptions): Promise<TestRun>;
   rejectTestRun(testRunId: string, options: DecisionOptions): Promise<TestRun>;
   auditTrail(testRunId: string): Promise<AuditEvent[]>;
+  auditLog(options?: { event?: string; limit?: number }): Promise<AuditEvent[]>;
+  listSchemas(options: { databaseUrl: string }): Promise<SchemaSummary[]>;
+  listTables(options: { databaseUrl: string; schema?: string }): Promise<TableSummary[]>;
+  describeTable(options: { databaseUrl: string; table: string }): Promise<TableDescription>;
+  runQuery(options: { databaseUrl: string; sql: string; maxRows?: number; timeoutMs?: number; config?: Config }): Promise<QueryResult>;
+  explainQuery(options: { databaseUrl: string; sql: string; analyze?: boolean }): Promise<QueryPlan>;
 }
 
 export declare class DatabaseConsultantError extends Error {

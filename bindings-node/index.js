@@ -8,7 +8,7 @@ const errors = require('./errors');
 const native = require(path.join(__dirname, 'dbconsultant.node'));
 
 /** Keys whose values hold the user's column names: kept as they are. */
-const DATA_KEYS = new Set(['sampleRecords', 'plan', 'missingInTarget', 'extraInTarget', 'changed', 'changedColumns', 'recommendations']);
+const DATA_KEYS = new Set(['sampleRecords', 'plan', 'missingInTarget', 'extraInTarget', 'changed', 'changedColumns', 'recommendations', 'rows']);
 
 /** snake_case keys → camelCase, except inside data rows (sample records keep column names). */
 function camel(value, key) {
@@ -79,13 +79,18 @@ class DatabaseConsultant {
   }
 
   async _call(op, request) {
+    return camel(await this._callRaw(op, request));
+  }
+
+  /** The core's JSON as it is (plans keep their keys, as in a run's `plan`). */
+  async _callRaw(op, request) {
     let text;
     try {
       text = await this._native.call(op, JSON.stringify(drop(request)));
     } catch (e) {
       throw errors.fromNative(e);
     }
-    return camel(JSON.parse(text));
+    return JSON.parse(text);
   }
 
   /** Validate a migration against a database in a sandbox; stores and returns the run. */
@@ -230,6 +235,45 @@ class DatabaseConsultant {
   async auditTrail(testRunId) {
     if (typeof testRunId !== 'string') throw fail('auditTrail', 'testRunId', 'string', testRunId);
     return this._call('audit_trail', { test_run_id: testRunId });
+  }
+
+  /** The audit log across runs, newest first (run creations and decisions, MCP tool calls). */
+  async auditLog(options = {}) {
+    check('auditLog', options, { event: 'string', limit: 'number' });
+    return this._call('audit_log', { event: options.event, limit: options.limit });
+  }
+
+  /** Schemas with their table and view counts. */
+  async listSchemas(options) {
+    check('listSchemas', options, { databaseUrl: 'string' }, ['databaseUrl']);
+    return this._call('list_schemas', { database_url: options.databaseUrl });
+  }
+
+  /** Tables and views (optionally of one schema) with column counts and row estimates. */
+  async listTables(options) {
+    check('listTables', options, { databaseUrl: 'string', schema: 'string' }, ['databaseUrl']);
+    return this._call('list_tables', { database_url: options.databaseUrl, schema: options.schema });
+  }
+
+  /** Columns, keys, constraints, indexes and row estimate of one table. */
+  async describeTable(options) {
+    check('describeTable', options, { databaseUrl: 'string', table: 'string' }, ['databaseUrl', 'table']);
+    return this._call('describe_table', { database_url: options.databaseUrl, table: options.table });
+  }
+
+  /** One read-only statement (guarded; rejects with INVALID_INPUT "refused: ..."), capped at
+   * `maxRows` with an exact `truncated` flag; sensitive values masked; rows keep column names. */
+  async runQuery(options) {
+    check('runQuery', options, { databaseUrl: 'string', sql: 'string', maxRows: 'number', timeoutMs: 'number', config: 'object or path' }, ['databaseUrl', 'sql']);
+    return this._call('run_query', {
+      database_url: options.databaseUrl, sql: options.sql, max_rows: options.maxRows, timeout_ms: options.timeoutMs, config: options.config,
+    });
+  }
+
+  /** The plan tree of one statement, with the keys of a run's `plan`; writes are never run. */
+  async explainQuery(options) {
+    check('explainQuery', options, { databaseUrl: 'string', sql: 'string', analyze: 'boolean' }, ['databaseUrl', 'sql']);
+    return this._callRaw('explain_query', { database_url: options.databaseUrl, sql: options.sql, analyze: options.analyze });
   }
 }
 

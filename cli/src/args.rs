@@ -35,12 +35,69 @@ pub enum Command {
     /// Stored test runs: show, list, approve, reject.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Look at a database read-only: schemas, tables, one table, a guarded query, a plan.
+    #[command(subcommand)]
+    Inspect(InspectCommand),
     /// Serve the Model Context Protocol over stdio, so an AI assistant can inspect and
     /// validate the given databases without being able to change them.
     Mcp(McpArgs),
     /// The audit log: run decisions and MCP tool calls.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum InspectCommand {
+    /// Schemas with their table and view counts.
+    Schemas {
+        #[command(flatten)]
+        target: InspectTarget,
+    },
+    /// Tables and views with column counts and row estimates.
+    Tables {
+        #[command(flatten)]
+        target: InspectTarget,
+        /// Only this schema.
+        #[arg(long)]
+        schema: Option<String>,
+    },
+    /// One table: columns, keys, constraints, indexes, row estimate.
+    Describe {
+        #[command(flatten)]
+        target: InspectTarget,
+        table: String,
+    },
+    /// Run one read-only statement (guarded, prepared, READ ONLY transaction rolled back);
+    /// rows capped, sensitive values masked.
+    Query {
+        #[command(flatten)]
+        target: InspectTarget,
+        sql: String,
+        #[arg(long, default_value_t = 500)]
+        max_rows: usize,
+    },
+    /// The plan of one statement; writes are planned, never run.
+    Explain {
+        #[command(flatten)]
+        target: InspectTarget,
+        sql: String,
+        /// Run a read-only query to measure it (EXPLAIN ANALYZE, rolled back).
+        #[arg(long)]
+        analyze: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct InspectTarget {
+    /// Database URL: sqlite://PATH, postgres://..., mysql://...
+    #[arg(long)]
+    pub db: String,
+    /// text or json.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    /// Statement timeout in ms.
+    #[arg(long, default_value_t = 30_000)]
+    pub timeout_ms: u64,
 }
 
 #[derive(Args)]

@@ -4,6 +4,7 @@
 
 mod args;
 mod inputs;
+mod inspect;
 mod progress;
 
 use std::io::{IsTerminal, Write};
@@ -219,6 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+        Command::Inspect(command) => inspect::run(command).await,
         Command::Mcp(a) => {
             let options = inputs::mcp_options(&a, open(cli.store).await?)?;
             dbconsultant_mcp::serve_stdio(options).await.map_err(|e| anyhow::anyhow!("mcp server: {e}"))?;

@@ -480,3 +480,74 @@ fn perf_profile_recommends_and_reports() {
     assert_eq!(code(&none), 3);
     assert!(stderr(&none).contains("give queries to profile"), "{}", stderr(&none));
 }
+
+#[test]
+fn inspect_commands_read_without_writing() {
+    let env = Env::new();
+    let url = env.db_url();
+    let before = std::fs::read(&env.db).unwrap();
+    let tables = json(&env.cmd(&["inspect", "tables", "--db", &url, "--format", "json"]));
+    let names: Vec<&str> = tables.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"orders") && names.contains(&"paid_orders"), "{names:?}");
+    let described = stdout(&env.cmd(&["inspect", "describe", "--db", &url, "orders"]));
+    assert!(described.contains("primary key (id)") && described.contains("referenced by order_items(order_id)"), "{described}");
+    let query = env.cmd(&["inspect", "query", "--db", &url, "SELECT id, email FROM customers ORDER BY id", "--max-rows", "2"]);
+    let text = stdout(&query);
+    assert!(text.contains("(2 rows, truncated at --max-rows 2, masked: email)") && !text.contains("@example.com"), "{text}");
+    let refused = env.cmd(&["inspect", "query", "--db", &url, "COMMIT; DROP TABLE customers"]);
+    assert_eq!(code(&refused), 3);
+    assert!(stderr(&refused).contains("refused: only one statement at a time"), "{}", stderr(&refused));
+    let plan = json(&env.cmd(&["inspect", "explain", "--db", &url, "SELECT * FROM orders WHERE customer_id = 1", "--format", "json"]));
+    assert!(plan["root"]["node_type"].is_string(), "{plan}");
+    assert_eq!(std::fs::read(&env.db).unwrap(), before, "the database file is unchanged");
+}
+
+#[test]
+fn mcp_serves_over_stdio_and_audits_every_call() {
+    use std::io::{BufRead, BufReader, Write};
+    let env = Env::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbconsultant"))
+        .args(["mcp", "--db", &format!("shop={}", env.db_url())])
+        .env("DBCONSULTANT_STORE", env.dir.path().join("store.db"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut request = |id: u64, method: &str, params: serde_json::Value| -> serde_json::Value {
+        let msg = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        writeln!(stdin, "{msg}").unwrap();
+        if method == "initialize" {
+            writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).unwrap();
+        }
+        loop {
+            let reply: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+            if reply["id"] == id {
+                return reply;
+            }
+        }
+    };
+    request(1, "initialize", serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cli-test", "version": "0"}}));
+    let tools = request(2, "tools/list", serde_json::json!({}));
+    let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 10, "{names:?}");
+    let rows = request(3, "tools/call", serde_json::json!({"name": "run_query", "arguments": {"sql": "SELECT count(*) AS n FROM orders WHERE status = 'paid'"}}));
+    assert_eq!(rows["result"]["structuredContent"]["rows"], serde_json::json!([{"n": 2}]));
+    let refused = request(4, "tools/call", serde_json::json!({"name": "run_query", "arguments": {"sql": "DELETE FROM orders"}}));
+    assert_eq!(refused["result"]["isError"], true);
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "the server exits cleanly when the client closes stdin");
+    let events = json(&env.cmd(&["audit", "list", "--event", "tool_call", "--format", "json"]));
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    let details: serde_json::Value = serde_json::from_str(events[1]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["tool"], "run_query");
+    assert_eq!(details["arguments"]["sql"], "SELECT count(*) AS n FROM orders WHERE status = ?", "literals are not logged");
+    assert_eq!(events[1]["actor"], "mcp:cli-test");
+    let second: serde_json::Value = serde_json::from_str(events[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(second["outcome"], "refused");
+    let bad = env.cmd(&["mcp", "--db", "nope://x"]);
+    assert_eq!(code(&bad), 3);
+}

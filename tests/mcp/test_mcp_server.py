@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, Db, binary, call, run, server, session
+from mcp import ClientSession
+from mcp.client.stdio import stdio_client
 
 READ_ONLY_TOOLS = {
     "list_schemas", "list_tables", "describe_table", "run_query", "explain_query", "check_integrity",
@@ -284,3 +286,20 @@ def test_raw_invalid_utf8_does_not_crash_the_server(databases: list[Db], store: 
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_urls_and_passwords_never_reach_the_model(databases: list[Db], store: pathlib.Path) -> None:
+    params = server(databases[:1], store, "--db", "down=postgres://app:S3cretPw@127.0.0.1:1/shop")
+
+    async def go() -> None:
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as s:
+                init = await s.initialize()
+                tools = await s.list_tools()
+                seen = json.dumps(init.model_dump(mode="json")) + json.dumps([t.model_dump(mode="json") for t in tools.tools])
+                assert "S3cretPw" not in seen and "127.0.0.1:1" not in seen and "down (postgres)" in (init.instructions or "")
+                err, message = await call(s, "list_tables", {"database": "down"})
+                assert err and "S3cretPw" not in message and "cannot connect" in message, message
+
+    run(go())
+    assert "S3cretPw" not in json.dumps(audit_events(store))

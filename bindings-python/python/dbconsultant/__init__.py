@@ -19,6 +19,10 @@ from .errors import (
 )
 from .models import (
     AuditEvent,
+    QueryResult,
+    SchemaSummary,
+    TableDescription,
+    TableSummary,
     EtlAggregate,
     Timing,
     EtlResult,
@@ -37,5 +41,6 @@ __all__ = [
     "AsyncDatabaseConsultant", "DatabaseConsultant", "DatabaseConsultantError", "InvalidInputError",
     "DatabaseConnectionError", "SandboxError", "NotFoundError", "ApprovalStateError", "InternalError",
     "TestRun", "TestRunSummary", "Finding", "SchemaChange", "IntegrityResult", "EtlResult", "EtlAggregate", "Timing",
-    "PerformanceMetric", "RiskContribution", "AuditEvent", "__version__",
+    "PerformanceMetric", "RiskContribution", "AuditEvent", "SchemaSummary", "TableSummary", "TableDescription",
+    "QueryResult", "__version__",
 ]

@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, Concatenate, Dict, List, Mapping, O
 
 from . import _native
 from .errors import from_native
-from .models import AuditEvent, TestRun, TestRunSummary, _build
+from .models import AuditEvent, QueryResult, SchemaSummary, TableDescription, TableSummary, TestRun, TestRunSummary, _build
 
 PathLike = Union[str, "os.PathLike[str]"]
 ConfigArg = Union[Mapping[str, Any], PathLike, None]
@@ -300,6 +300,54 @@ class DatabaseConsultant:
         _check("audit_trail", "test_run_id", test_run_id, str, "str")
         return [_build(AuditEvent, e) for e in self._call("audit_trail", {"test_run_id": test_run_id})]
 
+    def audit_log(self, event: Optional[str] = None, limit: int = 50) -> List[AuditEvent]:
+        """The audit log across runs, newest first: run creations and decisions, MCP tool
+        calls (``event="tool_call"``) ..."""
+        _check("audit_log", "event", event, str, "str")
+        _check("audit_log", "limit", limit, int, "int")
+        return [_build(AuditEvent, e) for e in self._call("audit_log", {"event": event, "limit": limit})]
+
+    def list_schemas(self, database_url: str) -> List[SchemaSummary]:
+        """Schemas with their table and view counts."""
+        _check("list_schemas", "database_url", database_url, str, "str")
+        return [_build(SchemaSummary, s) for s in self._call("list_schemas", {"database_url": database_url})]
+
+    def list_tables(self, database_url: str, schema: Optional[str] = None) -> List[TableSummary]:
+        """Tables and views, optionally of one schema, with column counts and row estimates."""
+        for name, value in (("database_url", database_url), ("schema", schema)):
+            _check("list_tables", name, value, str, "str")
+        return [_build(TableSummary, t) for t in self._call("list_tables", {"database_url": database_url, "schema": schema})]
+
+    def describe_table(self, database_url: str, table: str) -> TableDescription:
+        """Columns, keys, constraints, indexes and row estimate of one table (NotFoundError
+        names the closest tables)."""
+        for name, value in (("database_url", database_url), ("table", table)):
+            _check("describe_table", name, value, str, "str")
+        return _build(TableDescription, self._call("describe_table", {"database_url": database_url, "table": table}))
+
+    def run_query(self, database_url: str, sql: str, max_rows: int = 500, *, timeout_ms: int = 30_000, config: ConfigArg = None) -> QueryResult:
+        """Run one read-only statement (SELECT / WITH / EXPLAIN without ANALYZE / SHOW; the
+        read-only guard refuses anything else with InvalidInputError "refused: ..."),
+        prepared, in a READ ONLY transaction that is rolled back. At most ``max_rows`` rows;
+        sensitive values masked."""
+        m = "run_query"
+        for name, value in (("database_url", database_url), ("sql", sql)):
+            _check(m, name, value, str, "str")
+        for name, value in (("max_rows", max_rows), ("timeout_ms", timeout_ms)):
+            _check(m, name, value, int, "int")
+        request = {"database_url": database_url, "sql": sql, "max_rows": max_rows, "timeout_ms": timeout_ms, "config": _config(m, config)}
+        return _build(QueryResult, self._call(m, request))
+
+    def explain_query(self, database_url: str, sql: str, analyze: bool = False) -> Dict[str, Any]:
+        """The plan tree of one statement (``root`` with ``node_type``, ``relation``,
+        ``access``, ``children`` ...). Writes are planned, never run; ``analyze`` runs a
+        read-only query in a rolled-back transaction."""
+        for name, value in (("database_url", database_url), ("sql", sql)):
+            _check("explain_query", name, value, str, "str")
+        _check("explain_query", "analyze", analyze, bool, "bool")
+        plan: Dict[str, Any] = self._call("explain_query", {"database_url": database_url, "sql": sql, "analyze": analyze})
+        return plan
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -338,3 +386,9 @@ class AsyncDatabaseConsultant:
     approve_test_run = _awaitable(DatabaseConsultant.approve_test_run)
     reject_test_run = _awaitable(DatabaseConsultant.reject_test_run)
     audit_trail = _awaitable(DatabaseConsultant.audit_trail)
+    audit_log = _awaitable(DatabaseConsultant.audit_log)
+    list_schemas = _awaitable(DatabaseConsultant.list_schemas)
+    list_tables = _awaitable(DatabaseConsultant.list_tables)
+    describe_table = _awaitable(DatabaseConsultant.describe_table)
+    run_query = _awaitable(DatabaseConsultant.run_query)
+    explain_query = _awaitable(DatabaseConsultant.explain_query)

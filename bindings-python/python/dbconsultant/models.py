@@ -209,3 +209,51 @@ class AuditEvent:
     actor: str
     details: Optional[str]
     created_at: str
+
+
+@dataclass(frozen=True)
+class SchemaSummary:
+    """One schema (PostgreSQL schema, MySQL database, SQLite ``main``) and what it holds."""
+
+    name: str
+    tables: int
+    views: int
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """A table or view as listed; ``name`` is schema-qualified outside the default schema."""
+
+    name: str
+    schema: str
+    kind: str
+    columns: Optional[int] = None
+    row_estimate: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class TableDescription:
+    """One table in full. Columns, keys, constraints and indexes are dicts with the run
+    document's snake_case keys (``name``, ``data_type``, ``nullable``, ``default`` ...)."""
+
+    name: str
+    columns: List[Record]
+    primary_key: List[str]
+    foreign_keys: List[Record]
+    referenced_by: List[str]
+    unique_constraints: List[Record]
+    check_constraints: List[Record]
+    indexes: List[Record]
+    row_estimate: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of a read-only query: at most ``max_rows``; ``truncated`` is True exactly when
+    the query had more; values of sensitive columns are masked (``masked_columns``)."""
+
+    columns: List[str]
+    rows: List[Record]
+    row_count: int
+    truncated: bool
+    masked_columns: List[str]

@@ -38,6 +38,11 @@ impl FromStr for Format {
 }
 
 /// Render a run. `color` only affects the text format.
+/// A plan tree (a run's `plan`, or `explain_query`'s `root`) as indented text lines.
+pub fn plan_text(root: &serde_json::Value) -> String {
+    text::plan_lines(root, 0).join("\n")
+}
+
 pub fn render(run: &TestRun, format: Format, color: bool) -> String {
     match format {
         Format::Text => text::render(run, color),

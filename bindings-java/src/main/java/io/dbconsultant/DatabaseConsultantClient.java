@@ -175,6 +175,63 @@ public final class DatabaseConsultantClient implements AutoCloseable {
         return listOf(call("audit_trail", Map.of("test_run_id", testRunId)), AuditEvent.class);
     }
 
+    /** The audit log across runs, newest first; {@code event} (a name prefix such as "tool_call") may be null. */
+    public List<AuditEvent> auditLog(String event, int limit) {
+        Map<String, Object> request = new LinkedHashMap<>();
+        if (event != null) {
+            request.put("event", event);
+        }
+        request.put("limit", limit);
+        return listOf(call("audit_log", request), AuditEvent.class);
+    }
+
+    /** Schemas with their table and view counts. */
+    public List<Inspection.SchemaSummary> listSchemas(String databaseUrl) {
+        return listOf(call("list_schemas", inspect(databaseUrl)), Inspection.SchemaSummary.class);
+    }
+
+    /** Tables and views, of one schema or (null) all, with column counts and row estimates. */
+    public List<Inspection.TableSummary> listTables(String databaseUrl, String schema) {
+        Map<String, Object> request = inspect(databaseUrl);
+        if (schema != null) {
+            request.put("schema", schema);
+        }
+        return listOf(call("list_tables", request), Inspection.TableSummary.class);
+    }
+
+    /** Columns, keys, constraints, indexes and row estimate of one table ({@code NotFoundException} otherwise). */
+    public Inspection.TableDescription describeTable(String databaseUrl, String table) {
+        Map<String, Object> request = inspect(databaseUrl);
+        request.put("table", Objects.requireNonNull(table, "table"));
+        return as(call("describe_table", request), Inspection.TableDescription.class);
+    }
+
+    /**
+     * Run one read-only statement (SELECT / WITH / EXPLAIN without ANALYZE / SHOW; anything else
+     * is refused with {@code InvalidInputException}), prepared, in a READ ONLY transaction that is
+     * rolled back; at most {@code maxRows} rows, sensitive values masked.
+     */
+    public Inspection.QueryResult runQuery(String databaseUrl, String sql, int maxRows) {
+        Map<String, Object> request = inspect(databaseUrl);
+        request.put("sql", Objects.requireNonNull(sql, "sql"));
+        request.put("max_rows", maxRows);
+        return as(call("run_query", request), Inspection.QueryResult.class);
+    }
+
+    /** The plan tree of one statement (keys as in a run's plan); writes are planned, never run. */
+    public JsonNode explainQuery(String databaseUrl, String sql, boolean analyze) {
+        Map<String, Object> request = inspect(databaseUrl);
+        request.put("sql", Objects.requireNonNull(sql, "sql"));
+        request.put("analyze", analyze);
+        return call("explain_query", request);
+    }
+
+    private static Map<String, Object> inspect(String databaseUrl) {
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("database_url", Objects.requireNonNull(databaseUrl, "databaseUrl"));
+        return request;
+    }
+
     /** For tests: makes the native library panic inside a call. */
     void panicForTests() {
         call("__panic_for_tests", Map.of());

@@ -128,6 +128,52 @@ class DatabaseConsultantClientTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgres", "mysql"})
+    void inspectTheShopReadOnly(String dialect) throws Exception {
+        String url = Databases.shop(dialect, dir);
+        try (DatabaseConsultantClient client = client()) {
+            assertEquals(5, client.listSchemas(url).stream().mapToInt(Inspection.SchemaSummary::tables).sum());
+            assertTrue(client.listTables(url, null).stream().anyMatch(t -> t.name().equals("paid_orders") && t.kind().equals("view")));
+            Inspection.TableDescription orders = client.describeTable(url, "orders");
+            assertEquals(List.of("id"), orders.primaryKey());
+            assertTrue(orders.referencedBy().contains("order_items(order_id)"));
+            assertEquals("customer_id", orders.columns().get(1).name());
+            assertFalse(orders.columns().get(1).nullable());
+            assertThrows(NotFoundException.class, () -> client.describeTable(url, "ordrs"));
+
+            Inspection.QueryResult capped = client.runQuery(url, "SELECT id AS order_id FROM orders ORDER BY id", 4);
+            assertEquals(4, capped.rowCount());
+            assertTrue(capped.truncated());
+            assertEquals(1, ((Number) capped.rows().get(0).get("order_id")).intValue(), "rows keep column names");
+            assertFalse(client.runQuery(url, "SELECT id FROM orders", 5).truncated());
+            Inspection.QueryResult customers = client.runQuery(url, "SELECT email, full_name FROM customers ORDER BY id", 10);
+            assertEquals(List.of("email"), customers.maskedColumns());
+            assertEquals("Ada Lovelace", customers.rows().get(0).get("full_name"));
+            InvalidInputException refused = assertThrows(InvalidInputException.class, () -> client.runQuery(url, "COMMIT; DROP TABLE customers", 10));
+            assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
+
+            assertFalse(client.explainQuery(url, "SELECT * FROM orders WHERE customer_id = 3", false).get("root").get("node_type").asText().isEmpty());
+            client.explainQuery(url, "DELETE FROM orders", false);
+            assertEquals(5, ((Number) client.runQuery(url, "SELECT count(*) AS n FROM orders", 1).rows().get(0).get("n")).intValue());
+        }
+    }
+
+    @Test
+    void auditLogListsEventsNewestFirst() throws Exception {
+        String url = Databases.shop("sqlite", dir);
+        try (DatabaseConsultantClient client = client()) {
+            TestRun run = client.validateSchema(SchemaValidationRequest.builder().databaseUrl(url)
+                    .migrationSql("CREATE INDEX ix ON orders (status);").requireHumanApproval(true).build());
+            client.approveTestRun(run.getTestRunId(), "alice", null);
+            List<AuditEvent> log = client.auditLog(null, 10);
+            assertEquals("approved", log.get(0).event());
+            assertEquals("alice", log.get(0).actor());
+            assertEquals("created", log.get(1).event());
+            assertEquals(1, client.auditLog("created", 10).size());
+        }
+    }
+
     @Test
     void profilePerformanceRecommendsAVerifiedIndex() throws Exception {
         StringBuilder rows = new StringBuilder();

@@ -1,0 +1,63 @@
+"""Inspection (the MCP server's read tools, as SDK calls): schemas, tables, one table, a
+guarded read-only query with an exact truncation flag and masking, plans; the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+import dbconsultant
+
+
+def test_inspect_the_shop(agent, shop):
+    schemas = agent.list_schemas(shop)
+    assert sum(s.tables for s in schemas) == 5 and sum(s.views for s in schemas) == 1
+    tables = {t.name: t for t in agent.list_tables(shop)}
+    assert tables["orders"].kind == "table" and tables["orders"].columns == 5
+    assert tables["paid_orders"].kind == "view"
+    orders = agent.describe_table(shop, "orders")
+    assert isinstance(orders, dbconsultant.TableDescription)
+    assert orders.primary_key == ["id"] and "order_items(order_id)" in orders.referenced_by
+    assert [c["name"] for c in orders.columns] == ["id", "customer_id", "status", "total", "placed_at"]
+    with pytest.raises(dbconsultant.NotFoundError, match="no table named 'ordrs'"):
+        agent.describe_table(shop, "ordrs")
+
+
+def test_run_query_is_capped_exactly_and_masked(agent, shop):
+    four = agent.run_query(shop, "SELECT id FROM orders ORDER BY id", max_rows=4)
+    assert isinstance(four, dbconsultant.QueryResult)
+    assert [r["id"] for r in four.rows] == [1, 2, 3, 4] and four.truncated and four.row_count == 4
+    five = agent.run_query(shop, "SELECT id FROM orders ORDER BY id", max_rows=5)
+    assert not five.truncated and five.row_count == 5
+    customers = agent.run_query(shop, "SELECT id, email, full_name FROM customers ORDER BY id")
+    assert customers.masked_columns == ["email"] and customers.rows[0]["email"] != "ada@example.com"
+    assert customers.rows[0]["full_name"] == "Ada Lovelace"
+    for hostile in ("DELETE FROM orders", "COMMIT; DROP TABLE customers", "SELECT * FROM orders FOR UPDATE"):
+        with pytest.raises(dbconsultant.InvalidInputError, match="refused"):
+            agent.run_query(shop, hostile)
+    assert agent.run_query(shop, "SELECT count(*) AS n FROM orders").rows == [{"n": 5}]
+
+
+def test_explain_query_plans_writes_without_running_them(agent, shop):
+    plan = agent.explain_query(shop, "SELECT * FROM orders WHERE customer_id = 3")
+    assert plan["root"]["node_type"]
+    agent.explain_query(shop, "DELETE FROM orders WHERE id = 1")
+    assert agent.run_query(shop, "SELECT count(*) AS n FROM orders").rows == [{"n": 5}]
+    with pytest.raises(dbconsultant.InvalidInputError, match="refused"):
+        agent.explain_query(shop, "DELETE FROM orders WHERE id = 1", analyze=True)
+
+
+def test_audit_log_lists_events_newest_first(agent, sqlite_shop):
+    run = agent.validate_schema(sqlite_shop, migration_sql="CREATE INDEX ix ON orders (status);", require_human_approval=True)
+    agent.approve_test_run(run.test_run_id, "alice")
+    log = agent.audit_log()
+    assert [(e.event, e.actor) for e in log[:2]] == [("approved", "alice"), ("created", "dbconsultant")]
+    assert [e.event for e in agent.audit_log(event="approved")] == ["approved"]
+    assert len(agent.audit_log(limit=1)) == 1
+
+
+def test_async_inspection(tmp_path, sqlite_shop):
+    import asyncio
+
+    agent = dbconsultant.AsyncDatabaseConsultant(store=tmp_path / "s.db")
+    result = asyncio.run(agent.run_query(sqlite_shop, "SELECT 1 AS one"))
+    assert result.rows == [{"one": 1}]
