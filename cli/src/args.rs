@@ -123,6 +123,13 @@ pub struct McpArgs {
     /// Tool calls per minute, 0 for unlimited (overrides mcp.calls_per_minute).
     #[arg(long)]
     pub calls_per_minute: Option<u32>,
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio; ADDR must be loopback
+    /// (127.0.0.1:PORT, [::1]:PORT; port 0 picks a free one, printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// With --http: require `Authorization: Bearer TOKEN` on every request.
+    #[arg(long, env = "DBCONSULTANT_MCP_TOKEN", hide_env_values = true)]
+    pub http_token: Option<String>,
     /// Sandbox mode: run migrations on this server instead of the target's (sandbox.sandbox_url).
     #[arg(long)]
     pub sandbox_url: Option<String>,

@@ -223,7 +223,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Inspect(command) => inspect::run(command).await,
         Command::Mcp(a) => {
             let options = inputs::mcp_options(&a, open(cli.store).await?)?;
-            dbconsultant_mcp::serve_stdio(options).await.map_err(|e| anyhow::anyhow!("mcp server: {e}"))?;
+            let served = match a.http {
+                Some(addr) => {
+                    let announce = |bound| eprintln!("dbconsultant mcp: listening on http://{bound}/mcp");
+                    dbconsultant_mcp::http::serve_http(options, addr, a.http_token.clone(), announce).await
+                }
+                None => dbconsultant_mcp::serve_stdio(options).await,
+            };
+            served.map_err(|e| anyhow::anyhow!("mcp server: {e}"))?;
             Ok(0)
         }
         Command::Audit(AuditCommand::List { event, limit, format }) => {

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod calls;
+pub mod http;
 pub mod limits;
 pub mod server;
 pub mod tools;

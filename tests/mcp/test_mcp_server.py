@@ -5,6 +5,7 @@ annotations, limits, the audit log, and the hostile-input suite."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import time
@@ -303,3 +304,42 @@ def test_urls_and_passwords_never_reach_the_model(databases: list[Db], store: pa
 
     run(go())
     assert "S3cretPw" not in json.dumps(audit_events(store))
+
+
+def test_streamable_http_on_loopback_with_a_token(databases: list[Db], store: pathlib.Path) -> None:
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    db = databases[0]
+    proc = subprocess.Popen([binary(), "--store", str(store), "mcp", "--db", f"lite={db.url}", "--http", "127.0.0.1:0"],
+                            env={**os.environ, "DBCONSULTANT_MCP_TOKEN": "t0ken"}, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr
+        line = proc.stderr.readline()
+        assert "listening on http://127.0.0.1:" in line, line
+        url = line.split("listening on ")[1].strip()
+
+        async def go() -> None:
+            async with httpx2.AsyncClient(headers={"Authorization": "Bearer t0ken"}) as http:
+                async with streamable_http_client(url, http_client=http) as streams:
+                    async with ClientSession(streams[0], streams[1]) as s:
+                        await s.initialize()
+                        assert {t.name for t in (await s.list_tools()).tools} == READ_ONLY_TOOLS
+                        err, rows = await call(s, "run_query", {"sql": "SELECT count(*) AS n FROM orders"})
+                        assert not err and rows["rows"] == [{"n": 5}]
+                        err, refused = await call(s, "run_query", {"sql": "DELETE FROM orders"})
+                        assert err and refused.startswith("refused:")
+            async with httpx2.AsyncClient() as http:
+                assert (await http.post(url, json={})).status_code == 401, "no token"
+                wrong = {"Authorization": "Bearer nope"}
+                assert (await http.post(url, json={}, headers=wrong)).status_code == 401
+                assert (await http.post(url.replace("/mcp", "/other"), json={}, headers={"Authorization": "Bearer t0ken"})).status_code == 404
+                rebinding = {"Authorization": "Bearer t0ken", "Host": "evil.example.com"}
+                assert (await http.post(url, json={}, headers=rebinding)).status_code in (400, 403), "Host must be loopback"
+
+        run(go())
+    finally:
+        proc.kill()
+        proc.wait()
+    out = subprocess.run([binary(), "mcp", "--db", db.url, "--http", "0.0.0.0:0"], capture_output=True, text=True)
+    assert out.returncode == 3 and "loopback" in out.stderr
