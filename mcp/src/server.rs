@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult, PaginatedRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
     ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
@@ -131,7 +132,7 @@ fn panic_text(e: tokio::task::JoinError) -> String {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
             .with_server_info(Implementation::new("dbconsultant", env!("CARGO_PKG_VERSION")))
             .with_instructions(self.instructions())
     }
@@ -144,9 +145,73 @@ impl ServerHandler for McpServer {
         self.tools.iter().find(|t| t.name == name).cloned()
     }
 
+    /// One resource per table of every database that answers: its schema, as describe_table.
+    async fn list_resources(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourcesResult, McpError> {
+        let mut resources = Vec::new();
+        for db in &self.options.databases {
+            let tables = match db.driver(self.options.config.mcp.timeout_ms).await {
+                Ok(driver) => dbconsultant::inspect::list_tables(driver, None).await,
+                Err(e) => Err(e),
+            };
+            match tables {
+                Ok(tables) => resources.extend(tables.into_iter().filter(|t| t.kind == "table").map(|t| {
+                    Resource::new(table_uri(&db.name, &t.name), format!("{}.{}", db.name, t.name))
+                        .with_title(format!("{} ({})", t.name, db.name))
+                        .with_description(format!("Schema of table {} in {}: columns, keys, constraints, indexes", t.name, db.name))
+                        .with_mime_type("application/json")
+                })),
+                Err(e) => tracing::warn!("resources of {}: {e}", db.name),
+            }
+        }
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    /// A table's schema; audited and limited like the describe_table tool call it is.
+    async fn read_resource(&self, request: ReadResourceRequestParams, context: RequestContext<RoleServer>) -> Result<ReadResourceResponse, McpError> {
+        let Some((database, table)) = parse_table_uri(&request.uri) else {
+            return Err(McpError::resource_not_found(format!("unknown resource {} (expected dbconsultant://DATABASE/tables/TABLE)", request.uri), None));
+        };
+        let mut args = Map::new();
+        args.insert("database".into(), Value::String(database));
+        args.insert("table".into(), Value::String(table));
+        let actor = actor(&context);
+        let result = self.run_call("describe_table", args, &actor).await;
+        let text = result.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default();
+        if result.is_error == Some(true) {
+            return Err(McpError::resource_not_found(text, None));
+        }
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(text, request.uri).with_mime_type("application/json")]).into())
+    }
+
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
-        let client = context.peer.peer_info().map(|p| p.client_info.name.clone()).unwrap_or_else(|| "unknown".into());
-        let actor = format!("mcp:{client}");
-        Ok(self.run_call(&request.name, request.arguments.unwrap_or_default(), &actor).await.into())
+        Ok(self.run_call(&request.name, request.arguments.unwrap_or_default(), &actor(&context)).await.into())
+    }
+}
+
+/// The audit actor: `mcp:` and the client's name from its initialize request.
+fn actor(context: &RequestContext<RoleServer>) -> String {
+    let client = context.peer.peer_info().map(|p| p.client_info.name.clone()).unwrap_or_else(|| "unknown".into());
+    format!("mcp:{client}")
+}
+
+const URI_PREFIX: &str = "dbconsultant://";
+
+fn table_uri(database: &str, table: &str) -> String {
+    format!("{URI_PREFIX}{database}/tables/{table}")
+}
+
+fn parse_table_uri(uri: &str) -> Option<(String, String)> {
+    let (database, table) = uri.strip_prefix(URI_PREFIX)?.split_once("/tables/")?;
+    (!database.is_empty() && !table.is_empty()).then(|| (database.to_string(), table.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_uris_round_trip() {
+        let uri = super::table_uri("shop", "audit.events");
+        assert_eq!(super::parse_table_uri(&uri), Some(("shop".into(), "audit.events".into())));
+        assert_eq!(super::parse_table_uri("file:///etc/passwd"), None);
+        assert_eq!(super::parse_table_uri("dbconsultant://shop/views/x"), None);
     }
 }

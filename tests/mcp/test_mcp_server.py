@@ -343,3 +343,20 @@ def test_streamable_http_on_loopback_with_a_token(databases: list[Db], store: pa
         proc.wait()
     out = subprocess.run([binary(), "mcp", "--db", db.url, "--http", "0.0.0.0:0"], capture_output=True, text=True)
     assert out.returncode == 3 and "loopback" in out.stderr
+
+
+def test_table_schemas_are_resources(databases: list[Db], store: pathlib.Path) -> None:
+    async def go() -> None:
+        async with session(server(databases, store)) as s:
+            uris = {str(r.uri) for r in (await s.list_resources()).resources}
+            for db in ("lite", "pg", "maria"):
+                assert f"dbconsultant://{db}/tables/orders" in uris, uris
+            assert not any(u.endswith("/paid_orders") for u in uris), "views are not table resources"
+            read = await s.read_resource("dbconsultant://pg/tables/orders")
+            doc = json.loads(read.contents[0].text)
+            assert doc["primary_key"] == ["id"] and read.contents[0].mime_type == "application/json"
+            with pytest.raises(Exception, match="no table named"):
+                await s.read_resource("dbconsultant://pg/tables/nope")
+
+    run(go())
+    assert any(e["details"]["tool"] == "describe_table" for e in audit_events(store)), "resource reads are audited"
