@@ -38,23 +38,12 @@ fn hostile() -> Vec<String> {
     inputs
 }
 
-/// Escapes known to have broken other servers: refused on every dialect.
-const MUST_REFUSE: &[&str] = &[
-    "COMMIT; DROP TABLE customers",
-    "SET TRANSACTION READ WRITE",
-    "SELECT * FROM pg_read_file('/etc/passwd')",
-    "WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d",
-    "SELECT * FROM orders FOR UPDATE",
-    "RESET ALL",
-    "COPY orders TO PROGRAM 'rm -rf /tmp/x'",
-    "SELECT * FROM orders INTO OUTFILE '/tmp/x'",
-    "ATTACH DATABASE '/tmp/pwn.db' AS pwn",
-    "SELECT LOAD_FILE('/etc/passwd')",
-    "SELECT load_extension('/tmp/evil.so')",
-    "SELECT pg_sleep(3600)",
-    "SELECT dblink_exec('dbname=postgres', 'DROP TABLE customers')",
-    "SELECT query_to_xml('delete from orders', true, true, '')",
-];
+/// Escapes known to have broken other servers: refused on every dialect
+/// (tests/fixtures/must_refuse.json, shared with the MCP tests).
+fn must_refuse() -> Vec<String> {
+    let text = std::fs::read_to_string(repo_root().join("tests/fixtures/must_refuse.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
 
 const HARMLESS: &[&str] = &["SELECT count(*) FROM orders", "SELECT * FROM customers WHERE id = 1", "WITH x AS (SELECT id FROM orders) SELECT count(*) FROM x"];
 
@@ -75,8 +64,8 @@ async fn attack(url: &str, dialect: Dialect) {
     }
     assert!(check_read_only_bytes(b"SELECT '\xff\xfe'", dialect).is_err(), "invalid UTF-8");
     refused += 1;
-    for sql in MUST_REFUSE {
-        assert!(check_read_only(sql, dialect).is_err(), "{dialect}: {sql} must be refused");
+    for sql in must_refuse() {
+        assert!(check_read_only(&sql, dialect).is_err(), "{dialect}: {sql} must be refused");
     }
     for sql in HARMLESS {
         assert_eq!(check_read_only(sql, dialect), Ok(()), "{dialect}: {sql}");

@@ -202,20 +202,8 @@ def test_every_call_is_audited_with_redacted_arguments(databases: list[Db], stor
     assert "tool_call" in out.stdout and "describe_table" in out.stdout
 
 
-MUST_REFUSE = [
-    "COMMIT; DROP TABLE customers",
-    "SET TRANSACTION READ WRITE",
-    "SELECT * FROM pg_read_file('/etc/passwd')",
-    "WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d",
-    "SELECT * FROM orders FOR UPDATE",
-    "RESET ALL",
-    "COPY orders TO PROGRAM 'rm -rf /tmp/x'",
-    "SELECT * FROM orders INTO OUTFILE '/tmp/x'",
-    "ATTACH DATABASE '/tmp/pwn.db' AS pwn",
-    "SELECT LOAD_FILE('/etc/passwd')",
-    "SELECT load_extension('/tmp/evil.so')",
-    "SELECT pg_sleep(3600)",
-]
+# Escapes known to have broken other servers (shared with core/tests/guard.rs).
+MUST_REFUSE: list[str] = json.loads((ROOT / "tests/fixtures/must_refuse.json").read_text())
 
 
 def hostile_inputs() -> list[str]:

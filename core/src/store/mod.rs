@@ -389,10 +389,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(|e| store_error(&self.label, e))?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) })
-            .collect())
+        Ok(rows.iter().map(audit_event).collect())
     }
 
     /// Record an event that belongs to no run (an MCP tool call), in its own transaction.
@@ -414,15 +411,17 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| store_error(&self.label, e))?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) })
-            .collect())
+        Ok(rows.iter().map(audit_event).collect())
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A row of `SELECT test_run_id, event, actor, details, created_at FROM audit_events`.
+fn audit_event(r: &sqlx::any::AnyRow) -> AuditEvent {
+    AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) }
 }
 
 async fn insert_audit(conn: &mut AnyConnection, run: Option<&str>, event: &str, actor: &str, details: Option<&str>) -> std::result::Result<(), sqlx::Error> {
