@@ -164,6 +164,16 @@ def test_limits_come_back_as_tool_errors(databases: list[Db], store: pathlib.Pat
             assert err and "run_query" in bad
             err, ok = await call(s, "run_query", {"sql": "SELECT 1 AS one"})
             assert not err and ok["rows"] == [{"one": 1}], "the server survives every error"
+        # SQLite has no server to stop a runaway query: the driver interrupts it, so the
+        # connections are free again for the next calls.
+        async with session(server([databases[0]], store, "--timeout-ms", "1000", "--calls-per-minute", "0")) as s:
+            endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+            for _ in range(3):  # more than the pool's connections
+                err, out = await call(s, "run_query", {"sql": endless})
+                assert err and "1000 ms" in out, out
+            started = time.monotonic()
+            err, ok = await call(s, "run_query", {"sql": "SELECT 1 AS one"})
+            assert not err and time.monotonic() - started < 0.5, "a connection is free again"
         async with session(server(pg, store, "--calls-per-minute", "3")) as s:
             results = [await call(s, "list_schemas", {}) for _ in range(4)]
             assert [e for e, _ in results] == [False, False, False, True]

@@ -320,7 +320,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>> {
 pub async fn connect_with(url: &DatabaseUrl, session: SessionOptions) -> Result<Box<dyn Driver>> {
     match url {
         #[cfg(feature = "sqlite")]
-        DatabaseUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteDriver::open(path).await?)),
+        DatabaseUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteDriver::open_with(path, session.statement_timeout_ms).await?)),
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres { url: raw } => Ok(Box::new(postgres::PostgresDriver::open(raw, url.redacted(), session).await?)),
         #[cfg(feature = "mysql")]

@@ -19,10 +19,17 @@ use crate::model::{CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, T
 pub struct SqliteDriver {
     path: PathBuf,
     pool: SqlitePool,
+    /// SQLite has no server to enforce a statement timeout: [`Driver::query`] interrupts the
+    /// connection itself when this passes (or when its caller gives up).
+    statement_timeout: std::time::Duration,
 }
 
 impl SqliteDriver {
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, super::SessionOptions::default().statement_timeout_ms).await
+    }
+
+    pub async fn open_with(path: &Path, statement_timeout_ms: u64) -> Result<Self> {
         let target = format!("sqlite://{}", path.display());
         let fail = |reason: String| Error::Connection { url: target.clone(), reason };
         match std::fs::metadata(path) {
@@ -42,7 +49,25 @@ impl SqliteDriver {
             .fetch_one(&pool)
             .await
             .map_err(|e| fail(format!("not a readable SQLite database ({})", db_message(&e))))?;
-        Ok(SqliteDriver { path: path.to_path_buf(), pool })
+        Ok(SqliteDriver { path: path.to_path_buf(), pool, statement_timeout: std::time::Duration::from_millis(statement_timeout_ms) })
+    }
+}
+
+/// Interrupts the connection's running statement when dropped (`sqlite3_interrupt` is the one
+/// SQLite call meant for other threads; with nothing running it does nothing).
+struct InterruptOnDrop(usize);
+
+impl InterruptOnDrop {
+    async fn arm(conn: &mut SqliteConnection) -> Result<Self> {
+        let mut handle = conn.lock_handle().await.map_err(internal)?;
+        Ok(InterruptOnDrop(handle.as_raw_handle().as_ptr() as usize))
+    }
+}
+
+impl Drop for InterruptOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: the pointer is the open connection we still hold (we are dropped before it).
+        unsafe { libsqlite3_sys::sqlite3_interrupt(self.0 as *mut libsqlite3_sys::sqlite3) };
     }
 }
 
@@ -94,7 +119,16 @@ impl Driver for SqliteDriver {
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
         super::read_statement(sql, Dialect::Sqlite)?;
         let mut conn = self.pool.acquire().await.map_err(internal)?;
-        query(&mut conn, sql, max_rows).await
+        // Declared after `conn`, so dropped before it: a query abandoned by a timeout here or
+        // by the caller (a dropped future) is interrupted while the connection is still ours,
+        // instead of running on in sqlx's worker thread and holding the connection.
+        let _interrupt = InterruptOnDrop::arm(&mut conn).await?;
+        // 0 means no timeout, as PostgreSQL's statement_timeout = 0.
+        let limit = if self.statement_timeout.is_zero() { std::time::Duration::MAX } else { self.statement_timeout };
+        match tokio::time::timeout(limit, query(&mut conn, sql, max_rows)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::InvalidInput(format!("query failed: statement timeout ({} ms) reached, query interrupted", self.statement_timeout.as_millis()))),
+        }
     }
 
     async fn default_schema(&self) -> Result<String> {
