@@ -99,6 +99,9 @@ pub extern "system" fn Java_io_dbconsultant_NativeConsultant_close<'local>(_env:
         // SAFETY: called once per handle by the Java side, after every call has returned.
         let handle = unsafe { Box::from_raw(handle as *mut Handle) };
         let Handle { runtime, consultant } = *handle;
+        // Close the store's connections before returning: a SQLite store in WAL mode removes
+        // its -wal file on the last close, which must not race the caller deleting the folder.
+        runtime.block_on(consultant.store().close());
         drop(consultant);
         runtime.shutdown_background();
     }
