@@ -286,6 +286,16 @@ mod mysql_only {
     }
 
     #[tokio::test]
+    async fn column_checks_with_the_same_name_stay_with_their_table() {
+        // MariaDB names a column-level CHECK after its column: two `status` checks.
+        let sql = "CREATE TABLE a (status INT CHECK (status > 0)); CREATE TABLE b (status INT CHECK (status < 9));";
+        let Some(db) = TestDb::new(Server::Mysql, sql).await else { return };
+        let schema = introspect(&db).await;
+        assert_eq!(schema.tables["a"].check_constraints[0].expression, "`status` > 0");
+        assert_eq!(schema.tables["b"].check_constraints[0].expression, "`status` < 9");
+    }
+
+    #[tokio::test]
     async fn modify_that_drops_not_null_is_caught_with_the_schema() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let run = validate(&db, "ALTER TABLE customers MODIFY email VARCHAR(300);").await;

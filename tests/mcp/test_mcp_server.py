@@ -9,6 +9,7 @@ import os
 import pathlib
 import subprocess
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -358,3 +359,43 @@ def test_table_schemas_are_resources(databases: list[Db], store: pathlib.Path) -
 
     run(go())
     assert any(e["details"]["tool"] == "describe_table" for e in audit_events(store)), "resource reads are audited"
+
+
+def test_the_recommended_least_privilege_roles_are_enough(databases: list[Db], store: pathlib.Path) -> None:
+    """The README recommends SELECT-only logins; every read tool must work with them."""
+    from urllib.parse import urlparse
+
+    from conftest import mariadb, psql
+
+    pg, maria = databases[1], databases[2]
+    role = f"assistant_{uuid.uuid4().hex[:6]}"
+    pg_db = pg.url.rsplit("/", 1)[1]
+    psql(pg.url, f"CREATE ROLE {role} LOGIN PASSWORD 'pw'; GRANT CONNECT ON DATABASE {pg_db} TO {role}; "
+                 f"GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};")
+    u = urlparse(pg.url)
+    pg_ro = f"postgres://{role}:pw@{u.hostname}:{u.port}/{pg_db}"
+    admin = os.environ["DBCONSULTANT_TEST_MYSQL_URL"]
+    my_db = maria.url.rsplit("/", 1)[1]
+    mariadb(admin, f"CREATE USER '{role}'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON `{my_db}`.* TO '{role}'@'%';")
+    m = urlparse(maria.url)
+    my_ro = f"mysql://{role}:pw@{m.hostname}:{m.port}/{my_db}"
+    ro = [Db("pg_ro", "postgres", pg_ro, pg.snapshot, pg.sql), Db("maria_ro", "mysql", my_ro, maria.snapshot, maria.sql)]
+
+    async def go() -> None:
+        async with session(server(ro, store)) as s:
+            for db in ro:
+                d = {"database": db.name}
+                err, tables = await call(s, "list_tables", d)
+                assert not err and "orders" in {t["name"] for t in tables["tables"]}, tables
+                err, orders = await call(s, "describe_table", {**d, "table": "orders"})
+                assert not err and orders["primary_key"] == ["id"] and "order_items(order_id)" in orders["referenced_by"], orders
+                err, rows = await call(s, "run_query", {**d, "sql": "SELECT count(*) AS n FROM orders"})
+                assert not err and rows["rows"] == [{"n": 5}]
+                err, plan = await call(s, "explain_query", {**d, "sql": "SELECT * FROM orders WHERE customer_id = 3", "analyze": True})
+                assert not err, plan
+                err, integrity = await call(s, "check_integrity", d)
+                assert not err and integrity["kind"] == "integrity", integrity
+            err, etl = await call(s, "validate_etl", {"source": "pg_ro", "target": "maria_ro", "source_table": "products"})
+            assert not err and etl["etl_results"][0]["checksum_match"] is True, etl
+
+    run(go())

@@ -627,12 +627,39 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
-    let checks: Vec<(String, String)> = sqlx::query_as(
-        "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap_or_default();
+    // MariaDB names column-level checks after their column, so the same name can appear in
+    // several tables: match on the table too (MySQL 8's view has no TABLE_NAME; its names are
+    // unique in a schema).
+    let checks: Vec<(Option<String>, String, String)> = if mariadb {
+        sqlx::query_as("SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default()
+    } else {
+        sqlx::query_as("SELECT NULL, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default()
+    };
+    // MariaDB shows TABLE_CONSTRAINTS only to users with more than SELECT; a SELECT-only login
+    // (the least-privilege setup we recommend) still sees KEY_COLUMN_USAGE and
+    // CHECK_CONSTRAINTS, so the constraints missing from the first are derived from those.
+    let mut constraints = constraints;
+    let listed = |c: &[(String, String, String)], table: &str, name: &str| c.iter().any(|(t, n, _)| t == table && n == name);
+    for k in &key_columns {
+        if !listed(&constraints, &k.0, &k.1) {
+            let kind = if k.1 == "PRIMARY" { "PRIMARY KEY" } else if k.3.is_some() { "FOREIGN KEY" } else { "UNIQUE" };
+            constraints.push((k.0.clone(), k.1.clone(), kind.to_string()));
+        }
+    }
+    for (table, name, _) in &checks {
+        if let Some(table) = table {
+            if !listed(&constraints, table, name) {
+                constraints.push((table.clone(), name.clone(), "CHECK".to_string()));
+            }
+        }
+    }
+    constraints.sort();
     let action = |a: &str| (a != "NO ACTION" && a != "RESTRICT").then(|| a.to_string());
     for (table, name, kind) in &constraints {
         let Some(t) = snapshot.tables.get_mut(table) else { continue };
@@ -656,7 +683,7 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
                 });
             }
             "CHECK" => {
-                if let Some((_, clause)) = checks.iter().find(|c| &c.0 == name) {
+                if let Some((_, _, clause)) = checks.iter().find(|c| &c.1 == name && c.0.as_ref().is_none_or(|t| t == table)) {
                     // MariaDB adds json_valid() checks for JSON columns itself.
                     if !(mariadb && clause.starts_with("json_valid(")) {
                         t.check_constraints.push(CheckConstraint { name: Some(name.clone()), expression: clause.clone(), enforced: true });
