@@ -12,7 +12,8 @@ for (const dialect of ['sqlite', 'postgres', 'mysql']) {
     if (!databaseUrl) return;
     const dbConsultant = await DatabaseConsultant.open({ store: path.join(tempDir(), 'store.db') });
     const schemas = await dbConsultant.listSchemas({ databaseUrl });
-    assert.equal(schemas.reduce((n, s) => n + s.tables, 0), 5);
+    const home = { sqlite: 'main', postgres: 'public' }[dialect] ?? new URL(databaseUrl).pathname.slice(1);
+    assert.deepEqual(schemas.find((s) => s.name === home), { name: home, tables: 5, views: 1 });
     const tables = await dbConsultant.listTables({ databaseUrl });
     assert.deepEqual(tables.find((x) => x.name === 'paid_orders').kind, 'view');
     const orders = await dbConsultant.describeTable({ databaseUrl, table: 'orders' });

@@ -4,7 +4,6 @@
 //! [`Driver::query`] (prepared, READ ONLY transaction rolled back, statement timeout), and
 //! its rows are masked before they leave the library.
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -16,13 +15,7 @@ use crate::masking::Masker;
 use crate::model::schema::{CheckConstraint, Column, ForeignKey, Index, UniqueConstraint};
 use crate::model::Plan;
 
-/// One schema (PostgreSQL schema, MySQL database, SQLite `main`) and what it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SchemaSummary {
-    pub name: String,
-    pub tables: usize,
-    pub views: usize,
-}
+pub use crate::model::schema::SchemaSummary;
 
 /// A table or view as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,79 +58,63 @@ pub struct QueryOutput {
     pub masked_columns: Vec<String>,
 }
 
-/// The schema a table name belongs to: the part before the first dot, else the default.
-fn schema_of(name: &str, default_schema: &str) -> String {
-    match name.split_once('.') {
-        Some((schema, _)) => schema.to_string(),
-        None => default_schema.to_string(),
-    }
-}
-
-/// Schemas with their table and view counts, sorted by name.
+/// Schemas the login can see, with their table and view counts, sorted by name.
 pub async fn list_schemas(driver: &dyn Driver) -> Result<Vec<SchemaSummary>> {
-    let default_schema = driver.default_schema().await?;
-    let snapshot = driver.introspect().await?;
-    let mut by_name: BTreeMap<String, SchemaSummary> = BTreeMap::new();
-    let mut entry = |name: &str| {
-        let schema = schema_of(name, &default_schema);
-        by_name.entry(schema.clone()).or_insert(SchemaSummary { name: schema, tables: 0, views: 0 }).name.clone()
-    };
-    let tables: Vec<String> = snapshot.tables.keys().map(|t| entry(t)).collect();
-    let views: Vec<String> = snapshot.views.iter().map(|v| entry(v)).collect();
-    for s in tables {
-        by_name.get_mut(&s).expect("entered above").tables += 1;
-    }
-    for s in views {
-        by_name.get_mut(&s).expect("entered above").views += 1;
-    }
-    if by_name.is_empty() {
-        by_name.insert(default_schema.clone(), SchemaSummary { name: default_schema, tables: 0, views: 0 });
-    }
-    Ok(by_name.into_values().collect())
+    driver.schemas().await
 }
 
-/// Tables and views, optionally of one schema, sorted by name.
+/// Tables and views of the default schema, or of `schema`; outside the default schema names
+/// are qualified (`audit.events`), as a query names them. Sorted by name.
 pub async fn list_tables(driver: &dyn Driver, schema: Option<&str>) -> Result<Vec<TableSummary>> {
     let default_schema = driver.default_schema().await?;
-    let snapshot = driver.introspect().await?;
-    let wanted = |s: &str| schema.map_or(true, |w| w.eq_ignore_ascii_case(s));
+    let schema = schema.unwrap_or(&default_schema).to_string();
+    let snapshot = driver.introspect_schema(&schema).await?;
+    let qualified = |name: &str| if schema == default_schema { name.to_string() } else { format!("{schema}.{name}") };
     let mut out: Vec<TableSummary> = snapshot
         .tables
         .values()
         .map(|t| TableSummary {
-            name: t.name.clone(),
-            schema: schema_of(&t.name, &default_schema),
+            name: qualified(&t.name),
+            schema: schema.clone(),
             kind: "table".into(),
             columns: Some(t.columns.len()),
             row_estimate: t.row_estimate,
         })
-        .chain(snapshot.views.iter().map(|v| TableSummary {
-            name: v.clone(),
-            schema: schema_of(v, &default_schema),
-            kind: "view".into(),
-            columns: None,
-            row_estimate: None,
-        }))
-        .filter(|t| wanted(&t.schema))
+        .chain(snapshot.views.iter().map(|v| TableSummary { name: qualified(v), schema: schema.clone(), kind: "view".into(), columns: None, row_estimate: None }))
         .collect();
-    if let Some(s) = schema {
-        if out.is_empty() && !list_schemas(driver).await?.iter().any(|x| x.name.eq_ignore_ascii_case(s)) {
-            return Err(Error::NotFound(format!("no schema named '{s}'")));
-        }
-    }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
+/// `schema.table` outside the default schema, else the table of the default schema. A name
+/// with a dot whose prefix is no schema is taken whole (a table may have a dot in its name).
+async fn locate(driver: &dyn Driver, table: &str) -> Result<(Option<String>, crate::model::SchemaSnapshot, String)> {
+    let default_schema = driver.default_schema().await?;
+    if let Some((schema, name)) = table.split_once('.') {
+        if schema != default_schema {
+            if let Ok(snapshot) = driver.introspect_schema(schema).await {
+                return Ok((Some(schema.to_string()), snapshot, name.to_string()));
+            }
+        } else {
+            return Ok((None, driver.introspect().await?, name.to_string()));
+        }
+    }
+    Ok((None, driver.introspect().await?, table.to_string()))
+}
+
 /// One table in full. Unknown names are an error that lists the closest existing names.
 pub async fn describe_table(driver: &dyn Driver, table: &str) -> Result<TableDescription> {
-    let snapshot = driver.introspect().await?;
-    let Some(t) = snapshot.table(table) else {
-        let mut names: Vec<&str> = snapshot.tables.keys().map(String::as_str).collect();
-        let needle = table.to_ascii_lowercase();
-        names.sort_by_key(|n| (!n.to_ascii_lowercase().contains(&needle) && !needle.contains(&n.to_ascii_lowercase()), *n));
-        let known = names.iter().take(10).copied().collect::<Vec<_>>().join(", ");
-        let hint = if snapshot.views.iter().any(|v| v.eq_ignore_ascii_case(table)) { " (it is a view: query it with run_query)" } else { "" };
+    let (schema, snapshot, bare) = locate(driver, table).await?;
+    let qualified = |name: &str| match &schema {
+        Some(s) => format!("{s}.{name}"),
+        None => name.to_string(),
+    };
+    let Some(t) = snapshot.table(&bare) else {
+        let mut names: Vec<String> = snapshot.tables.keys().map(|n| qualified(n)).collect();
+        let needle = bare.to_ascii_lowercase();
+        names.sort_by_key(|n| (!n.to_ascii_lowercase().contains(&needle) && !needle.contains(&n.to_ascii_lowercase()), n.clone()));
+        let known = names.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+        let hint = if snapshot.views.iter().any(|v| v.eq_ignore_ascii_case(&bare)) { " (it is a view: query it with run_query)" } else { "" };
         return Err(Error::NotFound(format!("no table named '{table}'{hint}; tables: {known}")));
     };
     let referenced_by = snapshot
@@ -148,11 +125,11 @@ pub async fn describe_table(driver: &dyn Driver, table: &str) -> Result<TableDes
                 .foreign_keys
                 .iter()
                 .filter(|fk| fk.referenced_table.eq_ignore_ascii_case(&t.name))
-                .map(move |fk| format!("{}({})", other.name, fk.columns.join(", ")))
+                .map(|fk| format!("{}({})", qualified(&other.name), fk.columns.join(", ")))
         })
         .collect();
     Ok(TableDescription {
-        name: t.name.clone(),
+        name: qualified(&t.name),
         columns: t.columns.clone(),
         primary_key: t.primary_key.clone(),
         foreign_keys: t.foreign_keys.clone(),
@@ -200,15 +177,4 @@ pub async fn explain_query(driver: &dyn Driver, sql: &str, analyze: bool) -> Res
         guard::check_explain_only(sql, driver.dialect()).map_err(|r| Error::Refused(r.0))?;
     }
     driver.explain(sql, analyze).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_is_the_prefix_or_the_default() {
-        assert_eq!(schema_of("audit.events", "public"), "audit");
-        assert_eq!(schema_of("orders", "public"), "public");
-    }
 }

@@ -31,7 +31,7 @@ pub const TOOLS: &[ToolSpec] = &[
     ToolSpec {
         name: "list_schemas",
         title: "List schemas",
-        description: "List the schemas of a database (PostgreSQL schemas, the MySQL database, SQLite main) with how many tables and views each holds. Start here to find your way around a database.",
+        description: "List the schemas this login can see (PostgreSQL schemas, the MySQL databases on the server, SQLite main) with how many tables and views each holds. Start here to find your way around a database; list_tables shows the default schema unless given another.",
         properties: none,
         required: &[],
         takes_database: true,
@@ -40,8 +40,8 @@ pub const TOOLS: &[ToolSpec] = &[
     ToolSpec {
         name: "list_tables",
         title: "List tables",
-        description: "List the tables and views of a database, optionally of one schema, with column counts and estimated row counts. Tables outside the default schema are named schema.table.",
-        properties: || json!({"schema": {"type": "string", "description": "Only this schema (default: all)."}}),
+        description: "List the tables and views of the default schema, or of the given schema, with column counts and estimated row counts. Tables outside the default schema are named schema.table, which is also how describe_table and queries take them.",
+        properties: || json!({"schema": {"type": "string", "description": "Which schema (default: the connection's default schema)."}}),
         required: &[],
         takes_database: true,
         needs_sandbox: false,

@@ -399,3 +399,36 @@ def test_the_recommended_least_privilege_roles_are_enough(databases: list[Db], s
             assert not err and etl["etl_results"][0]["checksum_match"] is True, etl
 
     run(go())
+
+
+def test_other_schemas_are_listed_and_described(databases: list[Db], store: pathlib.Path) -> None:
+    from conftest import mariadb, psql
+
+    pg, maria = databases[1], databases[2]
+    schema = f"audit_{uuid.uuid4().hex[:6]}"
+    psql(pg.url, f"CREATE SCHEMA {schema}; CREATE TABLE {schema}.events (id int PRIMARY KEY, kind text NOT NULL); "
+                 f"CREATE TABLE {schema}.notes (id int PRIMARY KEY, event_id int REFERENCES {schema}.events (id)); "
+                 f"INSERT INTO {schema}.events VALUES (1, 'login'), (2, 'logout');")
+    admin = os.environ["DBCONSULTANT_TEST_MYSQL_URL"]
+    mariadb(admin, f"CREATE DATABASE {schema}; CREATE TABLE {schema}.events (id INT PRIMARY KEY, kind VARCHAR(20) NOT NULL);")
+
+    async def go() -> None:
+        async with session(server([pg, maria], store)) as s:
+            for db, default in ((pg, "public"), (maria, maria.url.rsplit("/", 1)[1])):
+                d = {"database": db.name}
+                err, schemas = await call(s, "list_schemas", d)
+                names = {x["name"]: x for x in schemas["schemas"]}
+                assert names[default]["tables"] == 5 and schema in names, names
+                err, tables = await call(s, "list_tables", {**d, "schema": schema})
+                assert not err and f"{schema}.events" in [t["name"] for t in tables["tables"]], tables
+                assert all(t["schema"] == schema for t in tables["tables"])
+                err, events = await call(s, "describe_table", {**d, "table": f"{schema}.events"})
+                assert not err and events["name"] == f"{schema}.events" and events["primary_key"] == ["id"], events
+                err, missing = await call(s, "list_tables", {**d, "schema": "no_such_schema"})
+                assert err and "no schema named 'no_such_schema'" in missing, missing
+            err, notes = await call(s, "describe_table", {"database": "pg", "table": f"{schema}.events"})
+            assert notes["referenced_by"] == [f"{schema}.notes(event_id)"], notes
+            err, rows = await call(s, "run_query", {"database": "pg", "sql": f"SELECT kind FROM {schema}.events ORDER BY id"})
+            assert rows["rows"] == [{"kind": "login"}, {"kind": "logout"}]
+
+    run(go())

@@ -84,6 +84,19 @@ pub trait Driver: Send + Sync {
     /// The schema unqualified table names belong to (PostgreSQL `current_schema()`, the MySQL
     /// database, SQLite `main`).
     async fn default_schema(&self) -> Result<String>;
+    /// The schemas this login can see, with their table and view counts (by name). Where a
+    /// database has one schema, that one.
+    async fn schemas(&self) -> Result<Vec<crate::model::schema::SchemaSummary>> {
+        let snapshot = self.introspect().await?;
+        Ok(vec![crate::model::schema::SchemaSummary { name: self.default_schema().await?, tables: snapshot.tables.len(), views: snapshot.views.len() }])
+    }
+    /// [`Driver::introspect`] of another schema (table names unqualified within it).
+    async fn introspect_schema(&self, schema: &str) -> Result<SchemaSnapshot> {
+        if schema == self.default_schema().await? {
+            return self.introspect().await;
+        }
+        Err(Error::NotFound(format!("no schema named '{schema}'")))
+    }
     /// Open a sandbox holding the target's schema and data, where writes are allowed.
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>>;
     /// The plan of one statement (see [`explain::check_explainable`]). With `analyze` the

@@ -159,7 +159,7 @@ impl Driver for MysqlDriver {
 
     async fn introspect(&self) -> Result<SchemaSnapshot> {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        introspect(&mut conn).await
+        introspect(&mut conn, None).await
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
@@ -170,6 +170,33 @@ impl Driver for MysqlDriver {
         let result = query(&mut conn, sql, max_rows).await;
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         result
+    }
+
+    async fn schemas(&self) -> Result<Vec<crate::model::schema::SchemaSummary>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT s.SCHEMA_NAME, CAST(COUNT(CASE WHEN t.TABLE_TYPE = 'BASE TABLE' THEN 1 END) AS SIGNED),
+                    CAST(COUNT(CASE WHEN t.TABLE_TYPE = 'VIEW' THEN 1 END) AS SIGNED)
+             FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME
+             WHERE s.SCHEMA_NAME NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema')
+             GROUP BY s.SCHEMA_NAME ORDER BY s.SCHEMA_NAME",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| connection_error(&self.redacted, e))?;
+        Ok(rows.into_iter().map(|(name, tables, views)| crate::model::schema::SchemaSummary { name, tables: tables as usize, views: views as usize }).collect())
+    }
+
+    async fn introspect_schema(&self, schema: &str) -> Result<SchemaSnapshot> {
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+            .bind(schema)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(internal)?;
+        if exists.is_none() {
+            return Err(Error::NotFound(format!("no schema named '{schema}'")));
+        }
+        introspect(&mut conn, Some(schema)).await
     }
 
     async fn default_schema(&self) -> Result<String> {
@@ -482,7 +509,7 @@ impl Sandbox for MysqlSandbox {
     }
 
     async fn introspect(&mut self) -> Result<SchemaSnapshot> {
-        introspect(self.conn()).await
+        introspect(self.conn(), None).await
     }
 
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult> {
@@ -572,12 +599,14 @@ fn internal(e: sqlx::Error) -> Error {
 type KeyColumn = (String, String, String, Option<String>, Option<String>);
 
 /// The current database's schema from information_schema into the normalized model.
-async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
+/// The tables and views of one database: `schema`, or the connection's.
+async fn introspect(conn: &mut MySqlConnection, schema: Option<&str>) -> Result<SchemaSnapshot> {
     let mariadb = is_mariadb(conn).await.map_err(internal)?;
     let mut snapshot = SchemaSnapshot::default();
     let tables: Vec<(String, String, Option<u64>)> = sqlx::query_as(
-        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -590,8 +619,9 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     }
     let columns: Vec<(String, String, String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS
-         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -609,21 +639,24 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     }
     let constraints: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS
-         WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME",
+         WHERE CONSTRAINT_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME, CONSTRAINT_NAME",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
     let key_columns: Vec<KeyColumn> = sqlx::query_as(
         "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
-         FROM information_schema.KEY_COLUMN_USAGE WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+         FROM information_schema.KEY_COLUMN_USAGE WHERE CONSTRAINT_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
     let rules: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+        "SELECT CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = COALESCE(?, DATABASE())",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -631,12 +664,14 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     // several tables: match on the table too (MySQL 8's view has no TABLE_NAME; its names are
     // unique in a schema).
     let checks: Vec<(Option<String>, String, String)> = if mariadb {
-        sqlx::query_as("SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()")
+        sqlx::query_as("SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = COALESCE(?, DATABASE())")
+            .bind(schema)
             .fetch_all(&mut *conn)
             .await
             .unwrap_or_default()
     } else {
-        sqlx::query_as("SELECT NULL, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()")
+        sqlx::query_as("SELECT NULL, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = COALESCE(?, DATABASE())")
+            .bind(schema)
             .fetch_all(&mut *conn)
             .await
             .unwrap_or_default()
@@ -695,8 +730,9 @@ async fn introspect(conn: &mut MySqlConnection) -> Result<SchemaSnapshot> {
     }
     let statistics: Vec<(String, String, i64, Option<String>, String)> = sqlx::query_as(
         "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS
-         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;

@@ -91,7 +91,7 @@ impl Driver for PostgresDriver {
 
     async fn introspect(&self) -> Result<SchemaSnapshot> {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        introspect(&mut conn).await
+        introspect(&mut conn, None).await
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
@@ -108,6 +108,31 @@ impl Driver for PostgresDriver {
         };
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         result
+    }
+
+    async fn schemas(&self) -> Result<Vec<crate::model::schema::SchemaSummary>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT n.nspname::text,
+                    count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition),
+                    count(c.oid) FILTER (WHERE c.relkind IN ('v', 'm'))
+             FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+               AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND has_schema_privilege(n.oid, 'USAGE')
+             GROUP BY 1 ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| connection_error(&self.redacted, e))?;
+        Ok(rows.into_iter().map(|(name, tables, views)| crate::model::schema::SchemaSummary { name, tables: tables as usize, views: views as usize }).collect())
+    }
+
+    async fn introspect_schema(&self, schema: &str) -> Result<SchemaSnapshot> {
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1").bind(schema).fetch_optional(&mut *conn).await.map_err(internal)?;
+        if exists.is_none() {
+            return Err(Error::NotFound(format!("no schema named '{schema}'")));
+        }
+        introspect(&mut conn, Some(schema)).await
     }
 
     async fn default_schema(&self) -> Result<String> {
@@ -355,7 +380,7 @@ impl Sandbox for PgSandbox {
     }
 
     async fn introspect(&mut self) -> Result<SchemaSnapshot> {
-        introspect(self.conn()).await
+        introspect(self.conn(), None).await
     }
 
     async fn query(&mut self, sql: &str, max_rows: usize) -> Result<QueryResult> {
@@ -453,13 +478,15 @@ fn internal(e: sqlx::Error) -> Error {
 }
 
 /// The current schema, from the catalogs, into the normalized model.
-async fn introspect(conn: &mut PgConnection) -> Result<SchemaSnapshot> {
+/// The tables, views and enums of one schema: `schema`, or the current schema.
+async fn introspect(conn: &mut PgConnection, schema: Option<&str>) -> Result<SchemaSnapshot> {
     let mut snapshot = SchemaSnapshot::default();
     let tables = sqlx::query(
         "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint, c.reltuples >= 0 FROM pg_class c
-         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema())) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
          ORDER BY c.relname",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -479,10 +506,11 @@ async fn introspect(conn: &mut PgConnection) -> Result<SchemaSnapshot> {
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+         WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema())) AND c.relkind IN ('r', 'p')
            AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY c.relname, a.attnum",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -510,9 +538,10 @@ async fn introspect(conn: &mut PgConnection) -> Result<SchemaSnapshot> {
          FROM pg_constraint con
          JOIN pg_class c ON c.oid = con.conrelid
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid
-         WHERE c.relnamespace = current_schema()::regnamespace AND con.contype IN ('p', 'f', 'u', 'c')
+         WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema())) AND con.contype IN ('p', 'f', 'u', 'c')
          ORDER BY c.relname, con.conname",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -557,9 +586,10 @@ async fn introspect(conn: &mut PgConnection) -> Result<SchemaSnapshot> {
          JOIN pg_class i ON i.oid = ix.indexrelid
          JOIN pg_class t ON t.oid = ix.indrelid
          JOIN pg_am am ON am.oid = i.relam
-         WHERE t.relnamespace = current_schema()::regnamespace AND t.relkind IN ('r', 'p')
+         WHERE t.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema())) AND t.relkind IN ('r', 'p')
          ORDER BY t.relname, i.relname",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
@@ -578,17 +608,19 @@ async fn introspect(conn: &mut PgConnection) -> Result<SchemaSnapshot> {
     let enums = sqlx::query(
         "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
-         WHERE t.typnamespace = current_schema()::regnamespace
+         WHERE t.typnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema()))
          GROUP BY t.typname ORDER BY t.typname",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
     snapshot.enums = enums.iter().map(|r| (r.get::<String, _>(0), r.get::<Vec<String>, _>(1))).collect();
 
     snapshot.views = sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm') ORDER BY 1",
+        "SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema())) AND c.relkind IN ('v', 'm') ORDER BY 1",
     )
+    .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;

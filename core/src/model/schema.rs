@@ -26,6 +26,14 @@ impl SchemaSnapshot {
     }
 }
 
+/// One schema (PostgreSQL schema, MySQL database, SQLite `main`) and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaSummary {
+    pub name: String,
+    pub tables: usize,
+    pub views: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,

@@ -133,7 +133,12 @@ class DatabaseConsultantClientTest {
     void inspectTheShopReadOnly(String dialect) throws Exception {
         String url = Databases.shop(dialect, dir);
         try (DatabaseConsultantClient client = client()) {
-            assertEquals(5, client.listSchemas(url).stream().mapToInt(Inspection.SchemaSummary::tables).sum());
+            String home = switch (dialect) {
+                case "sqlite" -> "main";
+                case "postgres" -> "public";
+                default -> url.substring(url.lastIndexOf('/') + 1);
+            };
+            assertTrue(client.listSchemas(url).contains(new Inspection.SchemaSummary(home, 5, 1)), client.listSchemas(url).toString());
             assertTrue(client.listTables(url, null).stream().anyMatch(t -> t.name().equals("paid_orders") && t.kind().equals("view")));
             Inspection.TableDescription orders = client.describeTable(url, "orders");
             assertEquals(List.of("id"), orders.primaryKey());
