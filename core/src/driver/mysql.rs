@@ -183,7 +183,7 @@ impl Driver for MysqlDriver {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| connection_error(&self.redacted, e))?;
-        Ok(rows.into_iter().map(|(name, tables, views)| crate::model::schema::SchemaSummary { name, tables: tables as usize, views: views as usize }).collect())
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn introspect_schema(&self, schema: &str) -> Result<SchemaSnapshot> {

@@ -34,6 +34,13 @@ pub struct SchemaSummary {
     pub views: usize,
 }
 
+/// A catalog row: name, table count, view count.
+impl From<(String, i64, i64)> for SchemaSummary {
+    fn from((name, tables, views): (String, i64, i64)) -> Self {
+        SchemaSummary { name, tables: tables.max(0) as usize, views: views.max(0) as usize }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
