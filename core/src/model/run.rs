@@ -294,6 +294,36 @@ pub struct TestRun {
 }
 
 impl TestRun {
+    /// A new run of `kind` against `target` (password already redacted), created now: passed,
+    /// risk 0, no inputs, findings or results yet. Each check fills in what it found.
+    pub fn new(kind: RunKind, environment: Environment, trigger_type: TriggerType, dialect: crate::dialect::Dialect, target: Option<String>) -> TestRun {
+        TestRun {
+            test_run_id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            environment,
+            trigger_type,
+            status: RunStatus::Passed,
+            risk_score: 0,
+            risk_breakdown: Vec::new(),
+            summary: String::new(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            approved_by: None,
+            decided_by: None,
+            decided_at: None,
+            decision_comment: None,
+            target,
+            sandbox: None,
+            dialect: Some(dialect.to_string()),
+            fail_above: None,
+            inputs: Vec::new(),
+            findings: Vec::new(),
+            schema_changes: Vec::new(),
+            integrity_results: Vec::new(),
+            etl_results: Vec::new(),
+            performance_metrics: Vec::new(),
+        }
+    }
+
     /// Exit code of SPEC §7: 0 passed/approved, 1 failed/rejected, 2 pending approval, 3 error.
     pub fn exit_code(&self) -> i32 {
         match self.status {

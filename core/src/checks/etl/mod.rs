@@ -117,29 +117,14 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
     let (score, breakdown) = risk::score(&findings, &[]);
     let failed = !result.checksum_match || result.aggregates.iter().any(|a| !a.matches);
     Ok(TestRun {
-        test_run_id: uuid::Uuid::new_v4().to_string(),
-        kind: RunKind::Etl,
-        environment: req.environment,
-        trigger_type: req.trigger_type,
         status: if failed { RunStatus::Failed } else { RunStatus::Passed },
         risk_score: score,
         risk_breakdown: breakdown,
         summary: summarize(&result),
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        approved_by: None,
-        decided_by: None,
-        decided_at: None,
-        decision_comment: None,
-        target: Some(target_url.redacted()),
-        sandbox: None,
-        dialect: Some(target_driver.dialect().to_string()),
-        fail_above: None,
         inputs: vec![format!("{} {}", source_url.redacted(), source_table.name), format!("{} {}", target_url.redacted(), target_table.name)],
         findings,
-        schema_changes: Vec::new(),
-        integrity_results: Vec::new(),
         etl_results: vec![result],
-        performance_metrics: Vec::new(),
+        ..TestRun::new(RunKind::Etl, req.environment, req.trigger_type, target_driver.dialect(), Some(target_url.redacted()))
     })
 }
 

@@ -147,29 +147,15 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
         RunStatus::Passed
     };
     Ok(TestRun {
-        test_run_id: uuid::Uuid::new_v4().to_string(),
-        kind: RunKind::Integrity,
-        environment: req.environment,
-        trigger_type: req.trigger_type,
         status,
         risk_score: score,
         risk_breakdown: breakdown,
         summary: summarize(selected.len(), &results),
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        approved_by: None,
-        decided_by: None,
-        decided_at: None,
-        decision_comment: None,
-        target: Some(url.redacted()),
-        sandbox: None,
-        dialect: Some(dialect.to_string()),
         fail_above,
         inputs: selected.iter().map(|t| t.name.clone()).collect(),
         findings,
-        schema_changes: Vec::new(),
         integrity_results: results,
-        etl_results: Vec::new(),
-        performance_metrics: Vec::new(),
+        ..TestRun::new(RunKind::Integrity, req.environment, req.trigger_type, dialect, Some(url.redacted()))
     })
 }
 

@@ -250,28 +250,12 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
         findings.len()
     );
     Ok(TestRun {
-        test_run_id: uuid::Uuid::new_v4().to_string(),
-        kind: RunKind::Performance,
-        environment: req.environment,
-        trigger_type: req.trigger_type,
         status: if failed { RunStatus::Failed } else { RunStatus::Passed },
         risk_score: score,
         risk_breakdown: breakdown,
         summary,
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        approved_by: None,
-        decided_by: None,
-        decided_at: None,
-        decision_comment: None,
-        target: Some(url.redacted()),
-        sandbox: None,
-        dialect: Some(dialect.to_string()),
-        fail_above: None,
-        inputs: Vec::new(),
         findings,
-        schema_changes: Vec::new(),
-        integrity_results: Vec::new(),
-        etl_results: Vec::new(),
         performance_metrics: metrics,
+        ..TestRun::new(RunKind::Performance, req.environment, req.trigger_type, dialect, Some(url.redacted()))
     })
 }

@@ -223,29 +223,9 @@ async fn run_in_sandbox(
 
 fn new_run(environment: Environment, trigger_type: TriggerType, dialect: Dialect, target: Option<String>, fail_above: Option<u32>, inputs: &[MigrationSource]) -> TestRun {
     TestRun {
-        test_run_id: uuid::Uuid::new_v4().to_string(),
-        kind: RunKind::Schema,
-        environment,
-        trigger_type,
-        status: RunStatus::Passed,
-        risk_score: 0,
-        risk_breakdown: Vec::new(),
-        summary: String::new(),
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        approved_by: None,
-        decided_by: None,
-        decided_at: None,
-        decision_comment: None,
-        target,
-        sandbox: None,
-        dialect: Some(dialect.to_string()),
         fail_above,
         inputs: inputs.iter().map(|m| m.name.clone()).collect(),
-        findings: Vec::new(),
-        schema_changes: Vec::new(),
-        integrity_results: Vec::new(),
-        etl_results: Vec::new(),
-        performance_metrics: Vec::new(),
+        ..TestRun::new(RunKind::Schema, environment, trigger_type, dialect, target)
     }
 }
 
