@@ -87,28 +87,43 @@ pub fn check_operator_count(sql: &str, dialect: Dialect, max: usize) -> Result<(
     Ok(())
 }
 
-/// Is this text exactly one read-only statement of an allowed kind?
-pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
+/// What every check does before parsing text from outside: bounded length, no NUL, no MySQL
+/// executable comments (what the parser skips, MySQL runs), bounded operator count.
+fn check_text(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
     if sql.len() > MAX_QUERY_BYTES {
         return refuse(format!("the query is longer than {MAX_QUERY_BYTES} bytes"));
     }
     if sql.contains('\0') {
         return refuse("the query contains a NUL byte");
     }
-    // MySQL runs the text of /*! ... */ comments: what the parser skips, the server executes.
     if dialect == Dialect::Mysql && sql.contains("/*!") {
         return refuse("MySQL executable comments (/*! ... */) are not allowed");
     }
-    check_operator_count(sql, dialect, MAX_OPERATORS)?;
+    check_operator_count(sql, dialect, MAX_OPERATORS)
+}
+
+/// Exactly one statement, parsed after [`check_text`].
+fn parse_one(sql: &str, dialect: Dialect) -> Result<Statement, Refusal> {
+    check_text(sql, dialect)?;
     let statements = match sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql) {
         Ok(s) => s,
         Err(e) => return refuse(format!("cannot parse the query: {e}")),
     };
-    let statement = match statements.as_slice() {
-        [one] => one,
-        [] => return refuse("the query is empty"),
-        _ => return refuse("only one statement at a time"),
-    };
+    let mut statements = statements.into_iter();
+    match (statements.next(), statements.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => refuse("the query is empty"),
+        (Some(_), Some(_)) => refuse("only one statement at a time"),
+    }
+}
+
+/// Is this text exactly one read-only statement of an allowed kind?
+pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
+    read_only_statement(&parse_one(sql, dialect)?)
+}
+
+/// SELECT / WITH / EXPLAIN of a query without ANALYZE / SHOW, with no denied function.
+fn read_only_statement(statement: &Statement) -> Result<(), Refusal> {
     match statement {
         Statement::Query(q) => check_query(q)?,
         Statement::Explain { analyze, statement, .. } => {
@@ -126,12 +141,16 @@ pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
             return refuse(format!("{kind} is not allowed: only SELECT, WITH, EXPLAIN (without ANALYZE) and SHOW"));
         }
     }
+    no_denied_function(statement, " in a read-only query")
+}
+
+fn no_denied_function(statement: &Statement, context: &str) -> Result<(), Refusal> {
     let mut denied = DeniedFunctions(None);
     let _ = statement.visit(&mut denied);
-    if let Some(name) = denied.0 {
-        return refuse(format!("the function {name}() is not allowed in a read-only query"));
+    match denied.0 {
+        Some(name) => refuse(format!("the function {name}() is not allowed{context}")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A filter expression from outside (an ETL `where`), checked as the query
@@ -141,6 +160,7 @@ pub fn check_filter(filter: &str, dialect: Dialect) -> Result<(), Refusal> {
     if filter.contains(';') {
         return refuse("a filter is one expression: ';' is not allowed");
     }
+    check_text(filter, dialect)?;
     let parser_dialect = dialect.parser_dialect();
     let mut parser = sqlparser::parser::Parser::new(&*parser_dialect)
         .try_with_sql(filter)
@@ -155,24 +175,10 @@ pub fn check_filter(filter: &str, dialect: Dialect) -> Result<(), Refusal> {
 /// A statement to plan but never run (query profiling): a read-only query as
 /// [`check_read_only`] allows, or one INSERT / UPDATE / DELETE with no denied function.
 pub fn check_explain_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
-    if check_read_only(sql, dialect).is_ok() {
-        return Ok(());
-    }
-    if sql.len() > MAX_QUERY_BYTES || sql.contains('\0') || (dialect == Dialect::Mysql && sql.contains("/*!")) {
-        return check_read_only(sql, dialect);
-    }
-    check_operator_count(sql, dialect, MAX_OPERATORS)?;
-    let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).map_err(|e| Refusal(format!("cannot parse the query: {e}")))?;
-    match statements.as_slice() {
-        [statement @ (Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_))] => {
-            let mut denied = DeniedFunctions(None);
-            let _ = statement.visit(&mut denied);
-            match denied.0 {
-                Some(name) => refuse(format!("the function {name}() is not allowed")),
-                None => Ok(()),
-            }
-        }
-        _ => check_read_only(sql, dialect),
+    let statement = parse_one(sql, dialect)?;
+    match statement {
+        Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_) => no_denied_function(&statement, ""),
+        _ => read_only_statement(&statement),
     }
 }
 
@@ -289,6 +295,7 @@ mod tests {
         let err = check_read_only(&chain, Dialect::Postgres).unwrap_err();
         assert!(err.0.contains("operators"), "{err}");
         assert!(check_explain_only(&format!("UPDATE t SET a = 1{}", "+1".repeat(16_000)), Dialect::Postgres).is_err());
+        assert!(check_filter(&format!("a = 1{}", "+1".repeat(16_000)), Dialect::Postgres).unwrap_err().0.contains("operators"));
         assert_eq!(check_read_only(&format!("SELECT 1{}", "+1".repeat(MAX_OPERATORS - 1)), Dialect::Postgres), Ok(()));
     }
 
