@@ -271,8 +271,8 @@ pub async fn call(consultant: &Consultant, op: &str, request: Value) -> Result<V
             to_value(&consultant.audit_log(&filter).await?)
         }
         "list_schemas" | "list_tables" | "describe_table" | "run_query" | "explain_query" => {
-            let r: Inspect = parse(op, request)?;
-            let config = config(r.config.clone())?;
+            let mut r: Inspect = parse(op, request)?;
+            let config = config(r.config.take())?;
             let driver = r.driver().await?;
             let driver = driver.as_ref();
             match op {

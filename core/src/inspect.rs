@@ -4,7 +4,6 @@
 //! [`Driver::query`] (prepared, READ ONLY transaction rolled back, statement timeout), and
 //! its rows are masked before they leave the library.
 
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -69,7 +68,8 @@ pub async fn list_tables(driver: &dyn Driver, schema: Option<&str>) -> Result<Ve
     let default_schema = driver.default_schema().await?;
     let schema = schema.unwrap_or(&default_schema).to_string();
     let snapshot = driver.introspect_schema(&schema).await?;
-    let qualified = |name: &str| if schema == default_schema { name.to_string() } else { format!("{schema}.{name}") };
+    let outside = (schema != default_schema).then_some(schema.as_str());
+    let qualified = |name: &str| qualify(outside, name);
     let mut out: Vec<TableSummary> = snapshot
         .tables
         .values()
@@ -84,6 +84,14 @@ pub async fn list_tables(driver: &dyn Driver, schema: Option<&str>) -> Result<Ve
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// A table's name as a query names it: `schema.table` outside the default schema.
+fn qualify(outside_default: Option<&str>, name: &str) -> String {
+    match outside_default {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.to_string(),
+    }
 }
 
 /// `schema.table` outside the default schema, else the table of the default schema. A name
@@ -105,10 +113,7 @@ async fn locate(driver: &dyn Driver, table: &str) -> Result<(Option<String>, cra
 /// One table in full. Unknown names are an error that lists the closest existing names.
 pub async fn describe_table(driver: &dyn Driver, table: &str) -> Result<TableDescription> {
     let (schema, snapshot, bare) = locate(driver, table).await?;
-    let qualified = |name: &str| match &schema {
-        Some(s) => format!("{s}.{name}"),
-        None => name.to_string(),
-    };
+    let qualified = |name: &str| qualify(schema.as_deref(), name);
     let Some(t) = snapshot.table(&bare) else {
         let mut names: Vec<String> = snapshot.tables.keys().map(|n| qualified(n)).collect();
         let needle = bare.to_ascii_lowercase();
