@@ -37,6 +37,10 @@ step "database servers (PostgreSQL, MariaDB)"
 source scripts/servers.sh
 start_servers
 
+step "house rules: cargo fmt --check, cargo clippy -D warnings (every crate, every target)"
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
 step "Rust: core and CLI"
 cargo test --locked   # default members: core and cli (bindings are tested by their own runners)
 

@@ -81,7 +81,8 @@ impl Task for CallTask {
             if op == "__panic_for_tests" {
                 panic!("deliberate panic for tests");
             }
-            let request: serde_json::Value = serde_json::from_str(&request).map_err(|e| Error::invalid(format!("request is not JSON: {e}")))?;
+            let request: serde_json::Value =
+                serde_json::from_str(&request).map_err(|e| Error::invalid(format!("request is not JSON: {e}")))?;
             Ok(api::call(&consultant, &op, request).await?.to_string())
         })
     }

@@ -80,7 +80,8 @@ impl NativeConsultant {
     fn call(&self, py: Python<'_>, op: String, request_json: String) -> PyResult<String> {
         let consultant = self.inner.clone();
         run(py, move || async move {
-            let request: serde_json::Value = serde_json::from_str(&request_json).map_err(|e| Error::invalid(format!("request is not JSON: {e}")))?;
+            let request: serde_json::Value =
+                serde_json::from_str(&request_json).map_err(|e| Error::invalid(format!("request is not JSON: {e}")))?;
             let value = api::call(&consultant, &op, request).await?;
             Ok(value.to_string())
         })

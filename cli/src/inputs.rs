@@ -88,7 +88,10 @@ pub fn etl_request(a: &crate::args::EtlArgs, config: Config) -> anyhow::Result<d
         }
     }
     for (column, decimals) in pairs("round", &a.round)? {
-        request.round.insert(column.to_string(), decimals.parse().map_err(|_| anyhow::anyhow!("--round {column}={decimals}: decimals must be a whole number"))?);
+        request.round.insert(
+            column.to_string(),
+            decimals.parse().map_err(|_| anyhow::anyhow!("--round {column}={decimals}: decimals must be a whole number"))?,
+        );
     }
     request.aggregates = a.aggregates.iter().map(|s| s.parse()).collect::<dbconsultant::Result<_>>()?;
     Ok(request)

@@ -24,7 +24,11 @@ pub async fn run(command: InspectCommand) -> anyhow::Result<u8> {
     let (value, text) = match &command {
         InspectCommand::Schemas { .. } => {
             let schemas = inspect::list_schemas(driver).await?;
-            let text = schemas.iter().map(|s| format!("{:<30} {:>4} tables {:>4} views", s.name, s.tables, s.views)).collect::<Vec<_>>().join("\n");
+            let text = schemas
+                .iter()
+                .map(|s| format!("{:<30} {:>4} tables {:>4} views", s.name, s.tables, s.views))
+                .collect::<Vec<_>>()
+                .join("\n");
             (serde_json::to_value(&schemas)?, text)
         }
         InspectCommand::Tables { schema, .. } => {
@@ -51,7 +55,12 @@ pub async fn run(command: InspectCommand) -> anyhow::Result<u8> {
                 lines.push(format!("primary key ({})", d.primary_key.join(", ")));
             }
             for fk in &d.foreign_keys {
-                lines.push(format!("foreign key ({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, fk.referenced_columns.join(", ")));
+                lines.push(format!(
+                    "foreign key ({}) -> {}({})",
+                    fk.columns.join(", "),
+                    fk.referenced_table,
+                    fk.referenced_columns.join(", ")
+                ));
             }
             for r in &d.referenced_by {
                 lines.push(format!("referenced by {r}"));

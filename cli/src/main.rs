@@ -30,7 +30,8 @@ fn main() -> ExitCode {
         // Parsed SQL from outside can nest up to the guard's limits; walking such trees
         // recursively needs more than tokio's 2 MiB default (pages are only used when touched).
         .thread_stack_size(32 * 1024 * 1024)
-        .build() {
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -61,8 +62,7 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
@@ -141,7 +141,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let consultant = open(cli.store).await?;
             let progress = progress::Progress::new("checking");
-            let run = consultant.check_integrity_with_progress(&request, Some(&|done, total, table| progress.update(done, total, table))).await?;
+            let run =
+                consultant.check_integrity_with_progress(&request, Some(&|done, total, table| progress.update(done, total, table))).await?;
             progress.finish();
             emit(&run, format, a.output.output.as_deref())?;
             Ok(run.exit_code() as u8)
@@ -156,7 +157,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let request = inputs::etl_request(&a, config)?;
             let consultant = open(cli.store).await?;
             let progress = progress::Progress::new("reconciled");
-            let run = consultant.validate_etl_with_progress(&request, Some(&|done, total, what| progress.update(done, total, what))).await?;
+            let run =
+                consultant.validate_etl_with_progress(&request, Some(&|done, total, what| progress.update(done, total, what))).await?;
             progress.finish();
             emit(&run, format, a.output.output.as_deref())?;
             Ok(run.exit_code() as u8)
@@ -213,7 +215,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                         writeln!(out, "no runs")?;
                     }
                     for r in runs {
-                        writeln!(out, "{}  {}  {:<9} {:<16} risk {:>3}  {}", r.test_run_id, r.created_at, r.kind, r.status, r.risk_score, r.summary)?;
+                        writeln!(
+                            out,
+                            "{}  {}  {:<9} {:<16} risk {:>3}  {}",
+                            r.test_run_id, r.created_at, r.kind, r.status, r.risk_score, r.summary
+                        )?;
                     }
                 }
                 other => anyhow::bail!("unknown format '{other}' for runs list (expected text or json)"),

@@ -135,12 +135,27 @@ fn bad_input_is_one_line_and_exit_3() {
         (vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), empty.display().to_string()], "is empty"),
         (vec!["schema".into(), "lint".into(), "--dialect".into(), "oracle".into(), m.clone()], "unknown dialect 'oracle'"),
         (vec!["schema".into(), "validate".into(), "--db".into(), "shop.db".into(), m.clone()], "malformed database URL"),
-        (vec!["schema".into(), "validate".into(), "--db".into(), format!("sqlite://{}", text_file.display()), m.clone()], "not a readable SQLite database"),
-        (vec!["schema".into(), "validate".into(), "--db".into(), "sqlite://nowhere/none.db".into(), m.clone()], "cannot open database file"),
+        (
+            vec!["schema".into(), "validate".into(), "--db".into(), format!("sqlite://{}", text_file.display()), m.clone()],
+            "not a readable SQLite database",
+        ),
+        (
+            vec!["schema".into(), "validate".into(), "--db".into(), "sqlite://nowhere/none.db".into(), m.clone()],
+            "cannot open database file",
+        ),
         (vec!["runs".into(), "show".into(), "4b1e0e7e-0000-4000-8000-000000000000".into()], "no test run with id"),
-        (vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), "--format".into(), "yaml".into(), m.clone()], "unknown format 'yaml'"),
-        (vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), "--disable".into(), "ban-everything".into(), m.clone()], "unknown rule 'ban-everything'"),
-        (vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), "--env".into(), "production".into(), m.clone()], "unknown environment 'production'"),
+        (
+            vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), "--format".into(), "yaml".into(), m.clone()],
+            "unknown format 'yaml'",
+        ),
+        (
+            vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), "--disable".into(), "ban-everything".into(), m.clone()],
+            "unknown rule 'ban-everything'",
+        ),
+        (
+            vec!["schema".into(), "validate".into(), "--db".into(), url.clone(), "--env".into(), "production".into(), m.clone()],
+            "unknown environment 'production'",
+        ),
     ];
     for (args, expected) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -193,10 +208,18 @@ fn lint_postgres_reports_lock_hazards() {
     let doc = json(&out);
     let rules: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
     for expected in [
-        "require-concurrent-index-creation", "concurrently-in-transaction", "constraint-missing-not-valid",
-        "disallowed-unique-constraint", "adding-volatile-default", "setting-not-null", "changing-column-type",
-        "require-lock-timeout", "require-concurrent-index-deletion", "prefer-bigint-primary-key",
-        "prefer-timestamptz", "prefer-decimal-for-money",
+        "require-concurrent-index-creation",
+        "concurrently-in-transaction",
+        "constraint-missing-not-valid",
+        "disallowed-unique-constraint",
+        "adding-volatile-default",
+        "setting-not-null",
+        "changing-column-type",
+        "require-lock-timeout",
+        "require-concurrent-index-deletion",
+        "prefer-bigint-primary-key",
+        "prefer-timestamptz",
+        "prefer-decimal-for-money",
     ] {
         assert!(rules.contains(&expected), "{expected} missing: {rules:?}");
     }
@@ -212,7 +235,11 @@ fn config_file_and_flags_disable_rules() {
     assert!(count(&base, "prefer-timestamptz") > 0);
     let flag = env.cmd(&["schema", "lint", "--format", "json", "--disable", "prefer-timestamptz", &f]);
     assert_eq!(count(&flag, "prefer-timestamptz"), 0);
-    std::fs::write(env.dir.path().join("dbconsultant.toml"), "[rules]\ndisable = [\"require-lock-timeout\"]\n[policy]\nzero_delete = true\n").unwrap();
+    std::fs::write(
+        env.dir.path().join("dbconsultant.toml"),
+        "[rules]\ndisable = [\"require-lock-timeout\"]\n[policy]\nzero_delete = true\n",
+    )
+    .unwrap();
     let cfg = env.cmd(&["schema", "lint", "--format", "json", &f]);
     assert_eq!(count(&cfg, "require-lock-timeout"), 0);
     assert!(count(&cfg, "require-soft-delete-columns") > 0, "policy from the config file applies");
@@ -241,7 +268,13 @@ fn junit_output_validates_against_the_junit_xsd() {
         let report = env.dir.path().join(format!("{migration}.xml"));
         let r = report.display().to_string();
         env.validate(migration, &["--format", "junit", "--output", &r]);
-        let lint = Command::new("xmllint").arg("--noout").arg("--schema").arg(&xsd).arg(&report).output().expect("xmllint is installed by scripts/test.sh");
+        let lint = Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(&xsd)
+            .arg(&report)
+            .output()
+            .expect("xmllint is installed by scripts/test.sh");
         assert!(lint.status.success(), "{migration}: {}", String::from_utf8_lossy(&lint.stderr));
         let xml = std::fs::read_to_string(&report).unwrap();
         if migration.starts_with("003") {
@@ -250,7 +283,11 @@ fn junit_output_validates_against_the_junit_xsd() {
     }
     // The validation itself can fail: a test case without its required name is rejected.
     let broken = env.dir.path().join("broken.xml");
-    std::fs::write(&broken, "<testsuites><testsuite name=\"x\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase classname=\"c\"/></testsuite></testsuites>").unwrap();
+    std::fs::write(
+        &broken,
+        "<testsuites><testsuite name=\"x\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase classname=\"c\"/></testsuite></testsuites>",
+    )
+    .unwrap();
     let lint = Command::new("xmllint").arg("--noout").arg("--schema").arg(&xsd).arg(&broken).output().unwrap();
     assert!(!lint.status.success(), "the XSD must reject a nameless test case");
 }
@@ -279,7 +316,23 @@ fn json_and_markdown_formats() {
     let env = Env::new();
     let out = env.validate("003_cleanup_legacy.sql", &["--format", "json"]);
     let doc = json(&out);
-    for field in ["test_run_id", "kind", "environment", "trigger_type", "status", "risk_score", "risk_breakdown", "summary", "created_at", "approved_by", "findings", "schema_changes", "integrity_results", "etl_results", "performance_metrics"] {
+    for field in [
+        "test_run_id",
+        "kind",
+        "environment",
+        "trigger_type",
+        "status",
+        "risk_score",
+        "risk_breakdown",
+        "summary",
+        "created_at",
+        "approved_by",
+        "findings",
+        "schema_changes",
+        "integrity_results",
+        "etl_results",
+        "performance_metrics",
+    ] {
         assert!(doc.get(field).is_some(), "run document lacks {field}");
     }
     let shown = env.cmd(&["runs", "show", doc["test_run_id"].as_str().unwrap(), "--format", "json"]);
@@ -348,7 +401,10 @@ fn integrity_check_exit_codes_formats_and_bad_rules() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let doc = json(&out);
     assert_eq!(doc["kind"], "integrity");
-    let failing: Vec<&str> = doc["integrity_results"].as_array().unwrap().iter()
+    let failing: Vec<&str> = doc["integrity_results"]
+        .as_array()
+        .unwrap()
+        .iter()
         .filter(|r| r["failure_count"].as_u64().unwrap() > 0)
         .map(|r| r["constraint"].as_str().unwrap())
         .collect();
@@ -405,7 +461,20 @@ fn etl_validate_exit_codes_and_formats() {
     let bad = env.cmd(&["etl", "validate", "--source", &source, "--source-table", "orders", "--target", &target, "--key", "nope"]);
     assert_eq!(code(&bad), 3);
     assert!(stderr(&bad).contains("key column 'nope' not found in source table orders"), "{}", stderr(&bad));
-    let tolerance = env.cmd(&["etl", "validate", "--source", &source, "--source-table", "orders", "--target", &target, "--key", "id", "--tolerance", "total=x"]);
+    let tolerance = env.cmd(&[
+        "etl",
+        "validate",
+        "--source",
+        &source,
+        "--source-table",
+        "orders",
+        "--target",
+        &target,
+        "--key",
+        "id",
+        "--tolerance",
+        "total=x",
+    ]);
     assert_eq!(code(&tolerance), 3);
     assert!(stderr(&tolerance).contains("--tolerance total=x: not a number"), "{}", stderr(&tolerance));
 }
@@ -431,7 +500,20 @@ fn etl_interrupt_stops_the_server_query() {
     psql(&url, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');");
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbconsultant"))
-        .args(["etl", "validate", "--source", &url, "--source-table", "t", "--target", &url, "--key", "id", "--where", "pg_sleep(60) IS NOT NULL"])
+        .args([
+            "etl",
+            "validate",
+            "--source",
+            &url,
+            "--source-table",
+            "t",
+            "--target",
+            &url,
+            "--key",
+            "id",
+            "--where",
+            "pg_sleep(60) IS NOT NULL",
+        ])
         .env("DBCONSULTANT_STORE", dir.path().join("store.db"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -529,11 +611,19 @@ fn mcp_serves_over_stdio_and_audits_every_call() {
             }
         }
     };
-    request(1, "initialize", serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cli-test", "version": "0"}}));
+    request(
+        1,
+        "initialize",
+        serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cli-test", "version": "0"}}),
+    );
     let tools = request(2, "tools/list", serde_json::json!({}));
     let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 10, "{names:?}");
-    let rows = request(3, "tools/call", serde_json::json!({"name": "run_query", "arguments": {"sql": "SELECT count(*) AS n FROM orders WHERE status = 'paid'"}}));
+    let rows = request(
+        3,
+        "tools/call",
+        serde_json::json!({"name": "run_query", "arguments": {"sql": "SELECT count(*) AS n FROM orders WHERE status = 'paid'"}}),
+    );
     assert_eq!(rows["result"]["structuredContent"]["rows"], serde_json::json!([{"n": 2}]));
     let refused = request(4, "tools/call", serde_json::json!({"name": "run_query", "arguments": {"sql": "DELETE FROM orders"}}));
     assert_eq!(refused["result"]["isError"], true);

@@ -10,11 +10,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (url, migration, n, store) = (&args[1], &args[2], args[3].parse::<usize>()?, &args[4]);
     let consultant = Consultant::open(ConsultantOptions { store: Some(store.clone()) }).await?;
-    let request = SchemaValidationRequest {
-        database_url: url.clone(),
-        migrations: MigrationSource::read_paths(&[migration])?,
-        ..Default::default()
-    };
+    let request =
+        SchemaValidationRequest { database_url: url.clone(), migrations: MigrationSource::read_paths(&[migration])?, ..Default::default() };
     consultant.validate_schema(&request).await?; // warm-up
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {

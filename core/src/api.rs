@@ -23,8 +23,21 @@ use crate::{Consultant, RulesFile};
 
 /// The operations every binding exposes.
 pub const OPERATIONS: &[&str] = &[
-    "validate_schema", "lint_schema", "check_integrity", "validate_etl", "profile_performance", "get_test_run", "list_test_runs",
-    "approve_test_run", "reject_test_run", "audit_trail", "audit_log", "list_schemas", "list_tables", "describe_table", "run_query",
+    "validate_schema",
+    "lint_schema",
+    "check_integrity",
+    "validate_etl",
+    "profile_performance",
+    "get_test_run",
+    "list_test_runs",
+    "approve_test_run",
+    "reject_test_run",
+    "audit_trail",
+    "audit_log",
+    "list_schemas",
+    "list_tables",
+    "describe_table",
+    "run_query",
     "explain_query",
 ];
 

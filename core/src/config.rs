@@ -124,8 +124,7 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::invalid(format!("cannot read config {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::invalid(format!("cannot read config {}: {e}", path.display())))?;
         Config::from_toml(&text, &path.display().to_string())
     }
 
@@ -170,7 +169,8 @@ mod tests {
 
     #[test]
     fn parses_all_sections() {
-        let c = Config::from_toml("fail_above = 50\n[rules]\ndisable = [\"ban-truncate\"]\n[policy]\nzero_delete = true\n", "x.toml").unwrap();
+        let c =
+            Config::from_toml("fail_above = 50\n[rules]\ndisable = [\"ban-truncate\"]\n[policy]\nzero_delete = true\n", "x.toml").unwrap();
         assert_eq!(c.fail_above, Some(50));
         assert!(c.rule_config().zero_delete);
         assert_eq!(c.sample_limit, DEFAULT_SAMPLE_LIMIT);

@@ -80,9 +80,7 @@ impl FromStr for Dialect {
             "sqlite" | "sqlite3" => Ok(Dialect::Sqlite),
             "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
             "mysql" | "mariadb" => Ok(Dialect::Mysql),
-            other => Err(Error::invalid(format!(
-                "unknown dialect '{other}' (expected one of: sqlite, postgres, mysql)"
-            ))),
+            other => Err(Error::invalid(format!("unknown dialect '{other}' (expected one of: sqlite, postgres, mysql)"))),
         }
     }
 }

@@ -67,7 +67,12 @@ impl Error {
     /// "invalid input: unknown dialect 'x' ...").
     pub fn detail(&self) -> String {
         match self {
-            Error::InvalidInput(m) | Error::Sandbox(m) | Error::NotFound(m) | Error::ApprovalState(m) | Error::Store(m) | Error::Internal(m) => m.clone(),
+            Error::InvalidInput(m)
+            | Error::Sandbox(m)
+            | Error::NotFound(m)
+            | Error::ApprovalState(m)
+            | Error::Store(m)
+            | Error::Internal(m) => m.clone(),
             other => other.to_string(),
         }
     }

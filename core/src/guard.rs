@@ -18,24 +18,94 @@ pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 /// Functions refused anywhere in a query (lowercase, unqualified).
 const DENIED_FUNCTIONS: &[&str] = &[
     // files and large objects
-    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
-    "pg_stat_file", "pg_file_write", "pg_file_rename", "pg_file_unlink", "lo_import", "lo_export", "lo_create", "lo_unlink",
-    "lo_open", "lo_put", "lo_from_bytea", "lo_get", "load_file", "readfile", "writefile", "edit", "fts5", "load_extension",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_ls_logdir",
+    "pg_ls_waldir",
+    "pg_ls_tmpdir",
+    "pg_ls_archive_statusdir",
+    "pg_stat_file",
+    "pg_file_write",
+    "pg_file_rename",
+    "pg_file_unlink",
+    "lo_import",
+    "lo_export",
+    "lo_create",
+    "lo_unlink",
+    "lo_open",
+    "lo_put",
+    "lo_from_bytea",
+    "lo_get",
+    "load_file",
+    "readfile",
+    "writefile",
+    "edit",
+    "fts5",
+    "load_extension",
     // processes, backends, server state
-    "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal", "pg_create_restore_point",
-    "pg_promote", "pg_stat_reset", "pg_stat_reset_shared", "pg_stat_reset_single_table_counters", "pg_stat_statements_reset",
-    "pg_export_snapshot", "pg_import_snapshot", "pg_logical_emit_message", "pg_notify", "set_config", "sys_exec", "sys_eval",
-    "pg_backup_start", "pg_backup_stop", "pg_start_backup", "pg_stop_backup", "pg_create_logical_replication_slot",
-    "pg_create_physical_replication_slot", "pg_drop_replication_slot", "pg_replication_origin_create", "txid_current",
-    "pg_current_xact_id", "nextval", "setval",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_promote",
+    "pg_stat_reset",
+    "pg_stat_reset_shared",
+    "pg_stat_reset_single_table_counters",
+    "pg_stat_statements_reset",
+    "pg_export_snapshot",
+    "pg_import_snapshot",
+    "pg_logical_emit_message",
+    "pg_notify",
+    "set_config",
+    "sys_exec",
+    "sys_eval",
+    "pg_backup_start",
+    "pg_backup_stop",
+    "pg_start_backup",
+    "pg_stop_backup",
+    "pg_create_logical_replication_slot",
+    "pg_create_physical_replication_slot",
+    "pg_drop_replication_slot",
+    "pg_replication_origin_create",
+    "txid_current",
+    "pg_current_xact_id",
+    "nextval",
+    "setval",
     // locks and time
-    "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock", "pg_advisory_xact_lock_shared",
-    "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "pg_try_advisory_xact_lock", "pg_try_advisory_xact_lock_shared",
-    "get_lock", "release_lock", "release_all_locks", "is_free_lock", "pg_sleep", "pg_sleep_for", "pg_sleep_until", "sleep",
+    "pg_advisory_lock",
+    "pg_advisory_lock_shared",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+    "get_lock",
+    "release_lock",
+    "release_all_locks",
+    "is_free_lock",
+    "pg_sleep",
+    "pg_sleep_for",
+    "pg_sleep_until",
+    "sleep",
     "benchmark",
     // other servers, SQL text executed by a function
-    "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_open", "dblink_send_query", "query_to_xml",
-    "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "xmlexists", "ts_stat",
+    "dblink",
+    "dblink_exec",
+    "dblink_connect",
+    "dblink_connect_u",
+    "dblink_open",
+    "dblink_send_query",
+    "query_to_xml",
+    "query_to_xmlschema",
+    "query_to_xml_and_xmlschema",
+    "cursor_to_xml",
+    "cursor_to_xmlschema",
+    "xmlexists",
+    "ts_stat",
 ];
 
 /// Why a query is refused.
@@ -75,8 +145,23 @@ pub fn check_operator_count(sql: &str, dialect: Dialect, max: usize) -> Result<(
     let operators = tokens
         .iter()
         .filter(|t| match t {
-            Token::Plus | Token::Minus | Token::Mul | Token::Div | Token::Mod | Token::StringConcat | Token::Eq | Token::Neq | Token::Lt
-            | Token::Gt | Token::LtEq | Token::GtEq | Token::Spaceship | Token::Ampersand | Token::Pipe | Token::Caret | Token::DoubleEq => true,
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Spaceship
+            | Token::Ampersand
+            | Token::Pipe
+            | Token::Caret
+            | Token::DoubleEq => true,
             Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT | Keyword::XOR),
             _ => false,
         })
@@ -135,7 +220,12 @@ fn read_only_statement(statement: &Statement) -> Result<(), Refusal> {
                 _ => return refuse("only a query can be explained"),
             }
         }
-        Statement::ShowTables { .. } | Statement::ShowColumns { .. } | Statement::ShowCreate { .. } | Statement::ShowDatabases { .. } | Statement::ShowSchemas { .. } | Statement::ShowViews { .. } => {}
+        Statement::ShowTables { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::ShowCreate { .. }
+        | Statement::ShowDatabases { .. }
+        | Statement::ShowSchemas { .. }
+        | Statement::ShowViews { .. } => {}
         other => {
             let kind = other.to_string().split_whitespace().next().unwrap_or("").to_ascii_uppercase();
             return refuse(format!("{kind} is not allowed: only SELECT, WITH, EXPLAIN (without ANALYZE) and SHOW"));
@@ -204,7 +294,10 @@ impl Visitor for QueryShape {
         }
         if let Some(with) = &query.with {
             for cte in &with.cte_tables {
-                if !matches!(cte.query.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) | SetExpr::Table(_)) {
+                if !matches!(
+                    cte.query.body.as_ref(),
+                    SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) | SetExpr::Table(_)
+                ) {
                     self.0 = Some(format!("the common table expression {} modifies data", cte.alias.name));
                     return ControlFlow::Break(());
                 }
@@ -216,7 +309,10 @@ impl Visitor for QueryShape {
                 return ControlFlow::Break(());
             }
         }
-        if !matches!(query.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) | SetExpr::Table(_)) {
+        if !matches!(
+            query.body.as_ref(),
+            SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) | SetExpr::Table(_)
+        ) {
             self.0 = Some("the query modifies data".into());
             return ControlFlow::Break(());
         }
@@ -231,7 +327,12 @@ impl DeniedFunctions {
     fn check(&mut self, name: &ObjectName) -> ControlFlow<()> {
         let last = name.0.last().map(|p| p.to_string()).unwrap_or_default();
         let bare = last.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase();
-        if DENIED_FUNCTIONS.contains(&bare.as_str()) || bare.starts_with("dblink") || bare.starts_with("lo_") || bare.starts_with("pg_advisory") || bare.starts_with("pg_try_advisory") {
+        if DENIED_FUNCTIONS.contains(&bare.as_str())
+            || bare.starts_with("dblink")
+            || bare.starts_with("lo_")
+            || bare.starts_with("pg_advisory")
+            || bare.starts_with("pg_try_advisory")
+        {
             self.0 = Some(bare);
             return ControlFlow::Break(());
         }
@@ -265,7 +366,13 @@ mod tests {
 
     #[test]
     fn plain_reads_pass() {
-        for sql in ["SELECT 1", "SELECT * FROM t WHERE a = 1", "WITH x AS (SELECT 1) SELECT * FROM x", "EXPLAIN SELECT * FROM t", "SELECT lower(name) FROM t"] {
+        for sql in [
+            "SELECT 1",
+            "SELECT * FROM t WHERE a = 1",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "EXPLAIN SELECT * FROM t",
+            "SELECT lower(name) FROM t",
+        ] {
             assert_eq!(check_read_only(sql, Dialect::Postgres), Ok(()), "{sql}");
         }
     }

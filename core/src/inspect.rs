@@ -80,7 +80,13 @@ pub async fn list_tables(driver: &dyn Driver, schema: Option<&str>) -> Result<Ve
             columns: Some(t.columns.len()),
             row_estimate: t.row_estimate,
         })
-        .chain(snapshot.views.iter().map(|v| TableSummary { name: qualified(v), schema: schema.clone(), kind: "view".into(), columns: None, row_estimate: None }))
+        .chain(snapshot.views.iter().map(|v| TableSummary {
+            name: qualified(v),
+            schema: schema.clone(),
+            kind: "view".into(),
+            columns: None,
+            row_estimate: None,
+        }))
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -119,7 +125,8 @@ pub async fn describe_table(driver: &dyn Driver, table: &str) -> Result<TableDes
         let needle = bare.to_ascii_lowercase();
         names.sort_by_key(|n| (!n.to_ascii_lowercase().contains(&needle) && !needle.contains(&n.to_ascii_lowercase()), n.clone()));
         let known = names.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
-        let hint = if snapshot.views.iter().any(|v| v.eq_ignore_ascii_case(&bare)) { " (it is a view: query it with run_query)" } else { "" };
+        let hint =
+            if snapshot.views.iter().any(|v| v.eq_ignore_ascii_case(&bare)) { " (it is a view: query it with run_query)" } else { "" };
         return Err(Error::NotFound(format!("no table named '{table}'{hint}; tables: {known}")));
     };
     let referenced_by = snapshot
@@ -177,7 +184,8 @@ pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: 
 /// so only statements the read-only guard accepts may be analyzed; writes are planned only.
 pub async fn explain_query(driver: &dyn Driver, sql: &str, analyze: bool) -> Result<Plan> {
     if analyze {
-        guard::check_read_only(sql, driver.dialect()).map_err(|r| Error::Refused(format!("{r} (EXPLAIN ANALYZE runs the statement: only read-only queries)")))?;
+        guard::check_read_only(sql, driver.dialect())
+            .map_err(|r| Error::Refused(format!("{r} (EXPLAIN ANALYZE runs the statement: only read-only queries)")))?;
     } else {
         guard::check_explain_only(sql, driver.dialect()).map_err(|r| Error::Refused(r.0))?;
     }

@@ -17,15 +17,15 @@ pub use error::{Error, ErrorKind, Result};
 pub mod api;
 pub mod checks;
 pub mod config;
-pub mod masking;
-pub mod risk;
 pub mod engine;
 pub mod guard;
 pub mod inspect;
+pub mod masking;
+pub mod risk;
 pub mod store;
 
-pub use checks::integrity::user_rules::{RulesFile, UserRule};
 pub use checks::etl::{AggregateSpec, EtlRequest, Strategy as EtlStrategy};
+pub use checks::integrity::user_rules::{RulesFile, UserRule};
 pub use checks::integrity::IntegrityRequest;
 pub use checks::perf::PerfRequest;
 pub use checks::schema::{LintRequest, SchemaValidationRequest};

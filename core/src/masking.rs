@@ -5,10 +5,39 @@ use serde_json::{Map, Value};
 
 /// Column-name fragments that mark a column as sensitive.
 const SENSITIVE_NAME_PARTS: &[&str] = &[
-    "email", "e_mail", "mail", "phone", "mobile", "msisdn", "fax", "ssn", "social_security", "national_id",
-    "nin", "passport", "tax_id", "taxid", "tin", "vat_id", "card", "cc_number", "pan", "iban",
-    "account_number", "bank_account", "password", "passwd", "secret", "token", "api_key", "apikey",
-    "dob", "birth", "birthdate", "license_number", "driver_license",
+    "email",
+    "e_mail",
+    "mail",
+    "phone",
+    "mobile",
+    "msisdn",
+    "fax",
+    "ssn",
+    "social_security",
+    "national_id",
+    "nin",
+    "passport",
+    "tax_id",
+    "taxid",
+    "tin",
+    "vat_id",
+    "card",
+    "cc_number",
+    "pan",
+    "iban",
+    "account_number",
+    "bank_account",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "dob",
+    "birth",
+    "birthdate",
+    "license_number",
+    "driver_license",
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -49,9 +78,15 @@ impl Masker {
             return true;
         }
         let parts: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-        SENSITIVE_NAME_PARTS.iter().any(|p| {
-            if p.contains('_') { lower.contains(p) } else { parts.iter().any(|part| part == p) || lower == *p }
-        })
+        SENSITIVE_NAME_PARTS.iter().any(
+            |p| {
+                if p.contains('_') {
+                    lower.contains(p)
+                } else {
+                    parts.iter().any(|part| part == p) || lower == *p
+                }
+            },
+        )
     }
 }
 
@@ -82,7 +117,11 @@ fn scrub_embedded_emails(s: &str) -> Option<String> {
         .split(' ')
         .map(|word| {
             let core = word.trim_matches(|c: char| !c.is_alphanumeric());
-            if looks_like_email(core) { word.replace(core, "<masked:email>") } else { word.to_string() }
+            if looks_like_email(core) {
+                word.replace(core, "<masked:email>")
+            } else {
+                word.to_string()
+            }
         })
         .collect();
     Some(scrubbed.join(" "))
@@ -106,11 +145,7 @@ fn sensitive_value(s: &str) -> Option<&'static str> {
 
 fn looks_like_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
-    !local.is_empty()
-        && !s.contains(char::is_whitespace)
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
+    !local.is_empty() && !s.contains(char::is_whitespace) && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
 }
 
 /// 13–19 digits (spaces and dashes allowed) passing the Luhn checksum.
@@ -126,9 +161,20 @@ fn luhn_card(s: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn looks_like_phone(s: &str) -> bool {
@@ -139,10 +185,7 @@ fn looks_like_phone(s: &str) -> bool {
 
 fn looks_like_us_ssn(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 11
-        && b[3] == b'-'
-        && b[6] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 3 || i == 6 || c.is_ascii_digit())
+    b.len() == 11 && b[3] == b'-' && b[6] == b'-' && b.iter().enumerate().all(|(i, c)| i == 3 || i == 6 || c.is_ascii_digit())
 }
 
 #[cfg(test)]

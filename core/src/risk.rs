@@ -69,7 +69,17 @@ mod tests {
     use crate::model::{ChangeType, ObjectType};
 
     fn finding(rule: &str, severity: Severity) -> Finding {
-        Finding { rule: rule.into(), severity, message: String::new(), statement: None, line: None, column: None, suggestion: None, file: None, sample_records: vec![] }
+        Finding {
+            rule: rule.into(),
+            severity,
+            message: String::new(),
+            statement: None,
+            line: None,
+            column: None,
+            suggestion: None,
+            file: None,
+            sample_records: vec![],
+        }
     }
 
     #[test]
@@ -84,7 +94,14 @@ mod tests {
 
     #[test]
     fn destructive_changes_count() {
-        let c = SchemaChange { object_type: ObjectType::Table, table_name: "t".into(), name: "t".into(), change_type: ChangeType::Removed, compatibility_status: Compatibility::Destructive, details: String::new() };
+        let c = SchemaChange {
+            object_type: ObjectType::Table,
+            table_name: "t".into(),
+            name: "t".into(),
+            change_type: ChangeType::Removed,
+            compatibility_status: Compatibility::Destructive,
+            details: String::new(),
+        };
         assert_eq!(score(&[], &[c.clone(), c]).0, 20);
         assert_eq!(score(&[], &[]).0, 0);
     }

@@ -53,9 +53,7 @@ pub fn is_narrowing(old: &str, new: &str) -> Option<bool> {
     Some(match (family(old), family(new)) {
         (Integer(a), Integer(b)) => b < a,
         (Integer(a), Exact { precision, .. }) => precision.is_some_and(|p| p < if a >= 8 { 19 } else { 10 }),
-        (Exact { precision: p1, scale: s1 }, Exact { precision: p2, scale: s2 }) => {
-            bounded_lt(p1, p2) || bounded_lt(s1, s2)
-        }
+        (Exact { precision: p1, scale: s1 }, Exact { precision: p2, scale: s2 }) => bounded_lt(p1, p2) || bounded_lt(s1, s2),
         (Float(a), Float(b)) => b < a,
         (Exact { .. } | Integer(_), Float(_)) => true, // exact values become approximate
         (Float(_), Integer(_) | Exact { .. }) => true,

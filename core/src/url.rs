@@ -30,14 +30,10 @@ impl DatabaseUrl {
                 let path = rest.strip_prefix("//").unwrap_or(rest);
                 let path = path.split('?').next().unwrap_or("");
                 if path.is_empty() {
-                    return Err(Error::invalid(format!(
-                        "malformed database URL '{raw}': no file path after sqlite://"
-                    )));
+                    return Err(Error::invalid(format!("malformed database URL '{raw}': no file path after sqlite://")));
                 }
                 if path == ":memory:" {
-                    return Err(Error::invalid(
-                        "sqlite::memory: has no data to validate against; give a database file",
-                    ));
+                    return Err(Error::invalid("sqlite::memory: has no data to validate against; give a database file"));
                 }
                 Ok(DatabaseUrl::Sqlite { path: PathBuf::from(path) })
             }
@@ -68,14 +64,9 @@ impl DatabaseUrl {
 }
 
 fn check_server_url(raw: &str) -> Result<String> {
-    let parsed = url::Url::parse(raw).map_err(|e| {
-        Error::invalid(format!("malformed database URL '{}': {e}", redact_url(raw)))
-    })?;
+    let parsed = url::Url::parse(raw).map_err(|e| Error::invalid(format!("malformed database URL '{}': {e}", redact_url(raw))))?;
     if parsed.host_str().unwrap_or("").is_empty() {
-        return Err(Error::invalid(format!(
-            "malformed database URL '{}': no host",
-            redact_url(raw)
-        )));
+        return Err(Error::invalid(format!("malformed database URL '{}': no host", redact_url(raw))));
     }
     Ok(raw.to_string())
 }
@@ -88,9 +79,7 @@ pub fn redact_url(raw: &str) -> String {
     while let Some(pos) = rest.find("://") {
         let (head, tail) = rest.split_at(pos + 3);
         out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace())
-            .unwrap_or(tail.len());
+        let end = tail.find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace()).unwrap_or(tail.len());
         let authority = &tail[..end];
         match (authority.rfind('@'), authority.find(':')) {
             (Some(at), Some(colon)) if colon < at => {
@@ -119,9 +108,7 @@ fn redact_password_params(text: &str) -> String {
         out.push_str(&rest[..value_start]);
         out.push_str("***");
         let tail = &rest[value_start..];
-        let end = tail
-            .find(|c: char| c == '&' || c == '#' || c.is_whitespace())
-            .unwrap_or(tail.len());
+        let end = tail.find(|c: char| c == '&' || c == '#' || c.is_whitespace()).unwrap_or(tail.len());
         rest = &tail[end..];
     }
 }
@@ -132,34 +119,16 @@ mod tests {
 
     #[test]
     fn redacts_password_in_authority_and_query() {
-        assert_eq!(
-            redact_url("postgres://app:s3cr3t@db:5432/x?sslmode=require"),
-            "postgres://app:***@db:5432/x?sslmode=require"
-        );
-        assert_eq!(
-            redact_url("mysql://root@h/db?password=hunter2&x=1"),
-            "mysql://root@h/db?password=***&x=1"
-        );
-        assert_eq!(
-            redact_url("error talking to postgres://u:p%40ss@h/d: refused"),
-            "error talking to postgres://u:***@h/d: refused"
-        );
+        assert_eq!(redact_url("postgres://app:s3cr3t@db:5432/x?sslmode=require"), "postgres://app:***@db:5432/x?sslmode=require");
+        assert_eq!(redact_url("mysql://root@h/db?password=hunter2&x=1"), "mysql://root@h/db?password=***&x=1");
+        assert_eq!(redact_url("error talking to postgres://u:p%40ss@h/d: refused"), "error talking to postgres://u:***@h/d: refused");
     }
 
     #[test]
     fn parses_sqlite_forms() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/app.db").unwrap(),
-            DatabaseUrl::Sqlite { path: "data/app.db".into() }
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/a.db").unwrap(),
-            DatabaseUrl::Sqlite { path: "/tmp/a.db".into() }
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:rel.db").unwrap(),
-            DatabaseUrl::Sqlite { path: "rel.db".into() }
-        );
+        assert_eq!(DatabaseUrl::parse("sqlite://data/app.db").unwrap(), DatabaseUrl::Sqlite { path: "data/app.db".into() });
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/a.db").unwrap(), DatabaseUrl::Sqlite { path: "/tmp/a.db".into() });
+        assert_eq!(DatabaseUrl::parse("sqlite:rel.db").unwrap(), DatabaseUrl::Sqlite { path: "rel.db".into() });
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::Path;
 use common::servers::{Server, TestDb};
 use common::*;
 use dbconsultant::model::{RunStatus, TestRun};
-use dbconsultant::{AggregateSpec, EtlRequest, EtlStrategy, ErrorKind};
+use dbconsultant::{AggregateSpec, ErrorKind, EtlRequest, EtlStrategy};
 use serde_json::Value;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -39,18 +39,27 @@ fn ddl(kind: Kind, table: &str) -> String {
 
 /// Row `i` in the dialect's literal syntax (the same values everywhere).
 fn row(kind: Kind, i: u64) -> String {
-    let customer = if i % 17 == 0 { "NULL".to_string() } else { format!("'customer {}'", i % 101) };
+    let customer = if i.is_multiple_of(17) { "NULL".to_string() } else { format!("'customer {}'", i % 101) };
     let amount = format!("{}.{:02}", i % 1000, i % 100);
     let price = format!("{}", i as f64 * 1.1);
     let created = format!("'2024-{:02}-{:02} {:02}:{:02}:{:02}.{:03}'", 1 + i % 12, 1 + i % 28, i % 24, i % 60, (i * 7) % 60, i % 1000);
-    let paid = i % 3 == 0;
+    let paid = i.is_multiple_of(3);
     let code = format!("'C{}'", i % 50);
     let uuid = format!("{:08x}-0000-4000-8000-{:012x}", i, i * 31);
     let (paid, uuid, meta, payload) = match kind {
-        Kind::Postgres => (paid.to_string(), format!("'{uuid}'"), format!("'{{\"n\": {i}, \"tags\": [\"a\", \"b\"]}}'"), format!("'\\x{:04x}'", i)),
-        Kind::Mysql => ((paid as u8).to_string(), format!("'{uuid}'"), format!("'{{\"n\": {i}, \"tags\": [\"a\", \"b\"]}}'"), format!("X'{:04x}'", i)),
+        Kind::Postgres => {
+            (paid.to_string(), format!("'{uuid}'"), format!("'{{\"n\": {i}, \"tags\": [\"a\", \"b\"]}}'"), format!("'\\x{:04x}'", i))
+        }
+        Kind::Mysql => {
+            ((paid as u8).to_string(), format!("'{uuid}'"), format!("'{{\"n\": {i}, \"tags\": [\"a\", \"b\"]}}'"), format!("X'{:04x}'", i))
+        }
         // Uppercase UUIDs, another key order and no spaces in JSON: equal data all the same.
-        Kind::Sqlite => ((paid as u8).to_string(), format!("'{}'", uuid.to_uppercase()), format!("'{{\"tags\":[\"a\",\"b\"],\"n\":{i}}}'"), format!("X'{:04x}'", i)),
+        Kind::Sqlite => (
+            (paid as u8).to_string(),
+            format!("'{}'", uuid.to_uppercase()),
+            format!("'{{\"tags\":[\"a\",\"b\"],\"n\":{i}}}'"),
+            format!("X'{:04x}'", i),
+        ),
     };
     format!("({i}, {customer}, {}, {amount}, {price}, {created}, {paid}, {code}, {uuid}, {meta}, {payload})", i % 7)
 }
@@ -225,7 +234,8 @@ async fn mysql_to_postgres() {
 
 /// Both tables in one database: the join path finds exactly what bisection finds.
 async fn same_database(kind: Kind) {
-    let sql_extra = |k: Kind| format!("{}\n{}\n{}", load_sql(k, "orders_copy", 1..=ROWS), change_sql("orders_copy"), extra_rows(k, "orders_copy"));
+    let sql_extra =
+        |k: Kind| format!("{}\n{}\n{}", load_sql(k, "orders_copy", 1..=ROWS), change_sql("orders_copy"), extra_rows(k, "orders_copy"));
     let Some(db) = Db::new(kind, "orders", false).await else { return };
     match &db {
         Db::Sqlite { url, .. } => build_db(Path::new(url.trim_start_matches("sqlite://")), &sql_extra(kind)).await,
@@ -335,7 +345,10 @@ async fn text_keys_across_postgres_and_mysql_use_one_byte_order() {
     let rows: Vec<String> = (0..400).map(|i| format!("('{}{i}', {i})", ["a", "B", "é", "Z", "_"][i % 5])).collect();
     let sql = format!("CREATE TABLE t (k varchar(20) PRIMARY KEY, v int); INSERT INTO t VALUES {};", rows.join(","));
     let Some(pg) = TestDb::new(Server::Postgres, &sql).await else { return };
-    let Some(my) = TestDb::new(Server::Mysql, &format!("{sql} UPDATE t SET v = -1 WHERE k = 'é102'; DELETE FROM t WHERE k = 'B1';")).await else { return };
+    let Some(my) = TestDb::new(Server::Mysql, &format!("{sql} UPDATE t SET v = -1 WHERE k = 'é102'; DELETE FROM t WHERE k = 'B1';")).await
+    else {
+        return;
+    };
     let mut req = simple(&pg.url, &my.url, "t", &["k"]);
     req.bisection_threshold = 8;
     req.segments = 4;
@@ -515,13 +528,24 @@ mod properties {
 async fn uuid_keys_native_on_postgres_text_on_sqlite_and_per_side_filters() {
     let uuid = |i: u32| format!("{i:08x}-1111-4222-8333-{:012x}", i * 7);
     let pg_rows: Vec<String> = (1..=300).map(|i| format!("('{}', {i}, 'day{}')", uuid(i), i % 3)).collect();
-    let Some(pg) = TestDb::new(Server::Postgres, &format!("CREATE TABLE t (k uuid PRIMARY KEY, v int, day text); INSERT INTO t VALUES {};", pg_rows.join(","))).await else { return };
+    let Some(pg) = TestDb::new(
+        Server::Postgres,
+        &format!("CREATE TABLE t (k uuid PRIMARY KEY, v int, day text); INSERT INTO t VALUES {};", pg_rows.join(",")),
+    )
+    .await
+    else {
+        return;
+    };
     // SQLite keeps the keys as uppercase text, has one row less and one changed value, and
     // its load carries its own batch column.
-    let lite_rows: Vec<String> = (1..=300).filter(|i| *i != 150).map(|i| format!("('{}', {}, 'batch-{}')", uuid(i).to_uppercase(), if i == 77 { -1 } else { i as i64 }, i % 3)).collect();
+    let lite_rows: Vec<String> = (1..=300)
+        .filter(|i| *i != 150)
+        .map(|i| format!("('{}', {}, 'batch-{}')", uuid(i).to_uppercase(), if i == 77 { -1 } else { i as i64 }, i % 3))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    build_db(&path, &format!("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER, day TEXT); INSERT INTO t VALUES {};", lite_rows.join(","))).await;
+    build_db(&path, &format!("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER, day TEXT); INSERT INTO t VALUES {};", lite_rows.join(",")))
+        .await;
     let mut req = simple(&pg.url, &format!("sqlite://{}", path.display()), "t", &["k"]);
     req.columns = vec!["v".into()];
     req.bisection_threshold = 16;
@@ -547,7 +571,10 @@ async fn run_again(req: &EtlRequest) -> TestRun {
 
 #[tokio::test]
 async fn a_query_past_the_statement_timeout_is_an_error_not_a_match() {
-    let Some(pg) = TestDb::new(Server::Postgres, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');").await else { return };
+    let Some(pg) = TestDb::new(Server::Postgres, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');").await
+    else {
+        return;
+    };
     let mut req = simple(&pg.url, &pg.url, "t", &["id"]);
     req.where_clause = Some("pg_sleep(3) IS NOT NULL".into());
     req.statement_timeout_ms = 300;

@@ -25,7 +25,8 @@ async fn check(url: &str, analyzes: bool) {
     assert!(scans.iter().any(|n| n.access == Access::FullScan), "{full:#?}");
     assert!(!full.root.uses_index(), "{full:#?}");
     let lookup = driver.explain("SELECT * FROM items WHERE indexed_col = 3", true).await.unwrap();
-    let node = lookup.root.nodes().into_iter().find(|n| n.index.as_deref() == Some("idx_items_indexed")).unwrap_or_else(|| panic!("{lookup:#?}"));
+    let node =
+        lookup.root.nodes().into_iter().find(|n| n.index.as_deref() == Some("idx_items_indexed")).unwrap_or_else(|| panic!("{lookup:#?}"));
     assert_eq!(node.relation.as_deref(), Some("items"));
     assert_eq!(lookup.analyzed, analyzes);
     if analyzes {

@@ -17,7 +17,8 @@ use dbconsultant::Dialect;
 /// Objects and a digest of every table's rows.
 async fn snapshot(driver: &dyn Driver) -> (Vec<String>, Vec<String>) {
     let schema = driver.introspect().await.unwrap();
-    let mut objects: Vec<String> = schema.tables.values().flat_map(|t| std::iter::once(t.name.clone()).chain(t.indexes.iter().map(|i| i.name.clone()))).collect();
+    let mut objects: Vec<String> =
+        schema.tables.values().flat_map(|t| std::iter::once(t.name.clone()).chain(t.indexes.iter().map(|i| i.name.clone()))).collect();
     objects.extend(schema.views.iter().cloned());
     objects.sort();
     let mut digests = Vec::new();
@@ -45,7 +46,8 @@ fn must_refuse() -> Vec<String> {
     serde_json::from_str(&text).unwrap()
 }
 
-const HARMLESS: &[&str] = &["SELECT count(*) FROM orders", "SELECT * FROM customers WHERE id = 1", "WITH x AS (SELECT id FROM orders) SELECT count(*) FROM x"];
+const HARMLESS: &[&str] =
+    &["SELECT count(*) FROM orders", "SELECT * FROM customers WHERE id = 1", "WITH x AS (SELECT id FROM orders) SELECT count(*) FROM x"];
 
 async fn attack(url: &str, dialect: Dialect) {
     let driver = connect(&DatabaseUrl::parse(url).unwrap()).await.unwrap();

@@ -17,7 +17,8 @@ use dbconsultant::{Error, ErrorKind};
 async fn run_query_caps_exactly_masks_and_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let db = shop_db(dir.path()).await;
-    let driver = connect_with(&DatabaseUrl::parse(&format!("sqlite://{}", db.display())).unwrap(), SessionOptions::default()).await.unwrap();
+    let driver =
+        connect_with(&DatabaseUrl::parse(&format!("sqlite://{}", db.display())).unwrap(), SessionOptions::default()).await.unwrap();
     let masker = Masker::default();
     let four = run_query(driver.as_ref(), "SELECT id FROM orders ORDER BY id", 4, &masker).await.unwrap();
     assert_eq!((four.row_count, four.truncated), (4, true));

@@ -14,10 +14,9 @@ fn shop_rules() -> RulesFile {
 }
 
 fn result<'a>(run: &'a TestRun, constraint: &str) -> &'a IntegrityResult {
-    run.integrity_results
-        .iter()
-        .find(|r| r.constraint == constraint)
-        .unwrap_or_else(|| panic!("no result for {constraint}: {:#?}", run.integrity_results.iter().map(|r| &r.constraint).collect::<Vec<_>>()))
+    run.integrity_results.iter().find(|r| r.constraint == constraint).unwrap_or_else(|| {
+        panic!("no result for {constraint}: {:#?}", run.integrity_results.iter().map(|r| &r.constraint).collect::<Vec<_>>())
+    })
 }
 
 async fn run_on(url: &str, rules: RulesFile) -> TestRun {
@@ -81,13 +80,17 @@ async fn mysql_shop_rules() {
 async fn sqlite_unenforced_constraints() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("broken.db");
-    build_db(&db, "PRAGMA foreign_keys = OFF;
+    build_db(
+        &db,
+        "PRAGMA foreign_keys = OFF;
         CREATE TABLE parent (a INTEGER, b INTEGER, PRIMARY KEY (a, b));
         CREATE TABLE child (id INTEGER PRIMARY KEY, pa INTEGER, pb INTEGER, qty INTEGER CHECK (qty > 0),
             FOREIGN KEY (pa, pb) REFERENCES parent (a, b));
         INSERT INTO parent VALUES (1, 1), (1, 2);
         PRAGMA ignore_check_constraints = 1;
-        INSERT INTO child VALUES (1, 1, 1, 5), (2, 1, 3, 5), (3, NULL, 3, 0), (4, 2, 2, -1);").await;
+        INSERT INTO child VALUES (1, 1, 1, 5), (2, 1, 3, 5), (3, NULL, 3, 0), (4, 2, 2, -1);",
+    )
+    .await;
     let run = run_on(&format!("sqlite://{}", db.display()), RulesFile::default()).await;
     let fk = run.integrity_results.iter().find(|r| r.integrity_type == IntegrityType::Fk).unwrap();
     assert_eq!(fk.failure_count, 2, "composite key (1,3) and (2,2); (NULL,3) is not a reference");
@@ -98,14 +101,17 @@ async fn sqlite_unenforced_constraints() {
 #[tokio::test]
 async fn postgres_not_valid_constraints_and_timeouts() {
     let Some(db) = TestDb::shop(Server::Postgres).await else { return };
-    db.exec("ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+    db.exec(
+        "ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
         ALTER TABLE products DROP CONSTRAINT products_price_cents_check;
         INSERT INTO products VALUES (4, 'NEG-01', 'Refund voucher', -500, NULL);
         ALTER TABLE products ADD CONSTRAINT products_price_cents_check CHECK (price_cents >= 0) NOT VALID;
         CREATE FUNCTION slow_true(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT pg_sleep(0.3) IS NOT NULL $$;
         CREATE TABLE slow (id int PRIMARY KEY, n int NOT NULL);
         INSERT INTO slow SELECT g, g FROM generate_series(1, 10) g;
-        ALTER TABLE slow ADD CONSTRAINT slow_check CHECK (slow_true(n)) NOT VALID;").await;
+        ALTER TABLE slow ADD CONSTRAINT slow_check CHECK (slow_true(n)) NOT VALID;",
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let c = consultant(dir.path()).await;
     let req = IntegrityRequest { database_url: db.url.clone(), check_timeout_ms: 1000, ..Default::default() };
@@ -135,7 +141,8 @@ async fn chosen_tables_only_and_a_clean_pass() {
     let dir = tempfile::tempdir().unwrap();
     let db = shop_db(dir.path()).await;
     let c = consultant(dir.path()).await;
-    let req = IntegrityRequest { database_url: format!("sqlite://{}", db.display()), tables: vec!["products".into()], ..Default::default() };
+    let req =
+        IntegrityRequest { database_url: format!("sqlite://{}", db.display()), tables: vec!["products".into()], ..Default::default() };
     let run = c.check_integrity(&req).await.unwrap();
     assert_eq!(run.status, RunStatus::Passed);
     assert!(run.integrity_results.iter().all(|r| r.table_name == "products"));

@@ -24,8 +24,14 @@ ANALYZE orders; ANALYZE regions;";
 
 const NEED_INDEX: [(&str, &str); 5] = [
     ("SELECT * FROM orders WHERE sku = 'sku-123'", r#"CREATE INDEX "idx_orders_sku" ON "orders" ("sku")"#),
-    ("SELECT id, amount FROM orders WHERE created_at BETWEEN '2024-03-01 00:00' AND '2024-03-01 01:00'", r#"CREATE INDEX "idx_orders_created_at" ON "orders" ("created_at")"#),
-    ("SELECT count(*) FROM orders WHERE region = 7 AND status = 2", r#"CREATE INDEX "idx_orders_region_status" ON "orders" ("region", "status")"#),
+    (
+        "SELECT id, amount FROM orders WHERE created_at BETWEEN '2024-03-01 00:00' AND '2024-03-01 01:00'",
+        r#"CREATE INDEX "idx_orders_created_at" ON "orders" ("created_at")"#,
+    ),
+    (
+        "SELECT count(*) FROM orders WHERE region = 7 AND status = 2",
+        r#"CREATE INDEX "idx_orders_region_status" ON "orders" ("region", "status")"#,
+    ),
     ("SELECT * FROM orders WHERE note = 'n-55'", r#"CREATE INDEX "idx_orders_note" ON "orders" ("note")"#),
     ("SELECT id FROM orders WHERE amount = 123.45", r#"CREATE INDEX "idx_orders_amount" ON "orders" ("amount")"#),
 ];
@@ -64,12 +70,14 @@ async fn recommends_exactly_the_missing_indexes_and_they_work() {
         let timing = m.timing.as_ref().unwrap();
         assert!(timing.min_ms <= timing.median_ms && timing.median_ms <= timing.p95_ms);
     }
-    let recommended: Vec<(&str, &str)> = run
-        .performance_metrics
-        .iter()
-        .filter_map(|m| m.recommendation.as_deref().map(|r| (m.query.as_str(), r)))
-        .collect();
-    assert_eq!(recommended, NEED_INDEX.to_vec(), "{:#?}", run.performance_metrics.iter().map(|m| (&m.query, &m.recommendations, &m.findings)).collect::<Vec<_>>());
+    let recommended: Vec<(&str, &str)> =
+        run.performance_metrics.iter().filter_map(|m| m.recommendation.as_deref().map(|r| (m.query.as_str(), r))).collect();
+    assert_eq!(
+        recommended,
+        NEED_INDEX.to_vec(),
+        "{:#?}",
+        run.performance_metrics.iter().map(|m| (&m.query, &m.recommendations, &m.findings)).collect::<Vec<_>>()
+    );
     for m in run.performance_metrics.iter().filter(|m| m.recommendation.is_some()) {
         let v = &m.recommendations[0]["verification"];
         assert_eq!((v["method"].as_str(), v["used"].as_bool()), (Some("hypopg"), Some(true)), "{m:#?}");
@@ -86,7 +94,10 @@ async fn recommends_exactly_the_missing_indexes_and_they_work() {
         assert!(after * 10.0 <= before, "{query}: cost {before} → {after}");
     }
     sandbox.close().await.unwrap();
-    assert!(!driver.introspect().await.unwrap().tables["orders"].indexes.iter().any(|i| i.name == "idx_orders_sku"), "the target keeps its indexes");
+    assert!(
+        !driver.introspect().await.unwrap().tables["orders"].indexes.iter().any(|i| i.name == "idx_orders_sku"),
+        "the target keeps its indexes"
+    );
     // Stored with the run.
     let stored = common::consultant(dir.path()).await.test_run(&run.test_run_id).await.unwrap();
     assert_eq!(stored.performance_metrics, run.performance_metrics);

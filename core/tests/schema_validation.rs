@@ -17,7 +17,10 @@ async fn safe_index_migration_passes_with_seed_summary() {
     assert_eq!(run.summary, "Index addition detected, no breaking change.");
     assert_eq!(run.schema_changes.len(), 1);
     let change = &run.schema_changes[0];
-    assert_eq!((change.object_type, change.change_type, change.compatibility_status), (ObjectType::Index, ChangeType::Added, Compatibility::Compatible));
+    assert_eq!(
+        (change.object_type, change.change_type, change.compatibility_status),
+        (ObjectType::Index, ChangeType::Added, Compatibility::Compatible)
+    );
     assert_eq!(change.name, "idx_orders_status");
     // Stored, and read back identical.
     assert_eq!(c.test_run(&run.test_run_id).await.unwrap(), run);
@@ -114,7 +117,8 @@ async fn validation_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let db = shop_db(dir.path()).await;
     let c = consultant(dir.path()).await;
-    let migrations: Vec<MigrationSource> = ["002_unique_customer_email.sql", "003_cleanup_legacy.sql"].iter().map(|m| example_migration(m)).collect();
+    let migrations: Vec<MigrationSource> =
+        ["002_unique_customer_email.sql", "003_cleanup_legacy.sql"].iter().map(|m| example_migration(m)).collect();
     let strip = |mut run: dbconsultant::model::TestRun| {
         run.test_run_id.clear();
         run.created_at.clear();
@@ -133,7 +137,10 @@ async fn statements_the_parser_cannot_read_but_sqlite_runs_are_not_errors() {
     let db = shop_db(dir.path()).await;
     let c = consultant(dir.path()).await;
     // Broken SQL is a critical finding at its position, and the sandbox confirms it fails.
-    let run = c.validate_schema(&request(&db, vec![MigrationSource::inline("CREATE INDEX ix ON orders (status);\nCREATE TABEL x (id int);")])).await.unwrap();
+    let run = c
+        .validate_schema(&request(&db, vec![MigrationSource::inline("CREATE INDEX ix ON orders (status);\nCREATE TABEL x (id int);")]))
+        .await
+        .unwrap();
     let syntax = run.findings.iter().find(|f| f.rule == "syntax-error").unwrap();
     assert_eq!((syntax.severity, syntax.line), (Severity::Critical, Some(2)));
     assert_eq!(run.status, RunStatus::Failed, "the sandbox also rejects it");
@@ -245,9 +252,13 @@ mod bad_input {
 async fn violation_counts_are_exact_and_samples_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("big.db");
-    build_db(&db, "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, parent_id INTEGER);
+    build_db(
+        &db,
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, parent_id INTEGER);
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-        INSERT INTO events (id, kind, parent_id) SELECT i, 'k' || (i % 7), i + 100000 FROM n;").await;
+        INSERT INTO events (id, kind, parent_id) SELECT i, 'k' || (i % 7), i + 100000 FROM n;",
+    )
+    .await;
     let c = consultant(dir.path()).await;
     let sql = "CREATE TABLE events_new (id INTEGER PRIMARY KEY, kind TEXT, parent_id INTEGER REFERENCES events (id));
         INSERT INTO events_new SELECT * FROM events;
@@ -257,7 +268,8 @@ async fn violation_counts_are_exact_and_samples_bounded() {
     let fk = run.integrity_results.iter().find(|r| r.integrity_type == dbconsultant::model::IntegrityType::Fk).unwrap();
     assert_eq!(fk.failure_count, 20000);
     assert_eq!(fk.sample_records.len(), dbconsultant::config::DEFAULT_SAMPLE_LIMIT);
-    let unique = c.validate_schema(&request(&db, vec![MigrationSource::inline("CREATE UNIQUE INDEX ux_kind ON events (kind);")])).await.unwrap();
+    let unique =
+        c.validate_schema(&request(&db, vec![MigrationSource::inline("CREATE UNIQUE INDEX ux_kind ON events (kind);")])).await.unwrap();
     let failure = unique.findings.iter().find(|f| f.rule == "migration-fails").unwrap();
     assert_eq!(failure.sample_records.len(), dbconsultant::config::DEFAULT_SAMPLE_LIMIT);
 }

@@ -131,7 +131,13 @@ async fn destructive_cleanup_never_touches_the_target(server: Server) {
     for rule in ["ban-drop-table", "ban-drop-column", "renaming-column", "delete-without-where"] {
         finding(&run, rule);
     }
-    let status = |name: &str| run.schema_changes.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("{name}: {:#?}", run.schema_changes)).compatibility_status;
+    let status = |name: &str| {
+        run.schema_changes
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("{name}: {:#?}", run.schema_changes))
+            .compatibility_status
+    };
     assert_eq!(status("legacy_coupons"), Compatibility::Destructive);
     assert_eq!(status("legacy_sku"), Compatibility::Destructive);
     assert_eq!(status("total"), Compatibility::Breaking);
@@ -163,7 +169,9 @@ async fn bad_connections_are_clear_and_redacted(server: Server) {
     unreachable.set_port(Some(1)).unwrap();
     let mut missing = url::Url::parse(&admin).unwrap();
     missing.set_path("/no_such_database");
-    for (url, expected) in [(wrong.to_string(), "password"), (unreachable.to_string(), "refused"), (missing.to_string(), "no_such_database")] {
+    for (url, expected) in
+        [(wrong.to_string(), "password"), (unreachable.to_string(), "refused"), (missing.to_string(), "no_such_database")]
+    {
         let err = match connect(&DatabaseUrl::parse(&url).unwrap()).await {
             Ok(_) => panic!("{url} connected"),
             Err(e) => e,
@@ -206,11 +214,14 @@ mod postgres_only {
     #[tokio::test]
     async fn not_valid_deferrable_partial_expression_and_enum_are_introspected() {
         let Some(db) = TestDb::shop(Server::Postgres).await else { return };
-        db.exec("CREATE TYPE order_channel AS ENUM ('web', 'store');
+        db.exec(
+            "CREATE TYPE order_channel AS ENUM ('web', 'store');
             ALTER TABLE orders ADD COLUMN channel order_channel;
             ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) DEFERRABLE NOT VALID;
             CREATE INDEX ix_open_orders ON orders (placed_at) WHERE status = 'new';
-            CREATE UNIQUE INDEX ux_customers_lower_email ON customers (lower(email)) WHERE deleted_at IS NOT NULL;").await;
+            CREATE UNIQUE INDEX ux_customers_lower_email ON customers (lower(email)) WHERE deleted_at IS NOT NULL;",
+        )
+        .await;
         let s = introspect(&db).await;
         let fk = s.tables["orders"].foreign_keys.iter().find(|f| f.name.as_deref() == Some("fk_orders_customer")).unwrap();
         assert!(!fk.enforced, "NOT VALID");
@@ -246,7 +257,9 @@ mod postgres_only {
     #[tokio::test]
     async fn transaction_control_and_concurrently_in_the_sandbox() {
         let Some(db) = TestDb::shop(Server::Postgres).await else { return };
-        let run = validate(&db, "BEGIN;\nDROP TABLE legacy_coupons;\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix_orders_status ON orders (status);").await;
+        let run =
+            validate(&db, "BEGIN;\nDROP TABLE legacy_coupons;\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix_orders_status ON orders (status);")
+                .await;
         let skipped: Vec<_> = run.findings.iter().filter(|f| f.rule == "sandbox-skipped").map(|f| f.statement.unwrap()).collect();
         assert_eq!(skipped, [1, 3]);
         let note = finding(&run, "sandbox-note");
@@ -278,7 +291,8 @@ mod mysql_only {
     async fn alter_algorithms_are_probed() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let run = validate(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);\nALTER TABLE customers ADD INDEX ix_customers_phone (phone);\nALTER TABLE orders MODIFY total BIGINT NOT NULL;").await;
-        let algo: Vec<(usize, String)> = run.findings.iter().filter(|f| f.rule == "alter-algorithm").map(|f| (f.statement.unwrap(), f.message.clone())).collect();
+        let algo: Vec<(usize, String)> =
+            run.findings.iter().filter(|f| f.rule == "alter-algorithm").map(|f| (f.statement.unwrap(), f.message.clone())).collect();
         assert!(algo[0].1.contains("INSTANT"), "{algo:?}");
         assert!(algo[1].1.contains("INPLACE"), "{algo:?}");
         assert!(algo[2].1.contains("COPY") && algo[2].1.contains("(5 rows)"), "{algo:?}");
@@ -323,7 +337,11 @@ mod mysql_only {
         assert_eq!(err.kind(), ErrorKind::Sandbox);
         assert!(err.to_string().contains("--sandbox-url"), "{err}");
         // Statements naming another database never run in the scratch copy.
-        for escape in [format!("DROP TABLE {}.legacy_coupons;", db.name), format!("INSERT INTO {0}.legacy_coupons SELECT 'X', 1 FROM dual;", db.name), "DELETE FROM mysql.user WHERE 1 = 0;".to_string()] {
+        for escape in [
+            format!("DROP TABLE {}.legacy_coupons;", db.name),
+            format!("INSERT INTO {0}.legacy_coupons SELECT 'X', 1 FROM dual;", db.name),
+            "DELETE FROM mysql.user WHERE 1 = 0;".to_string(),
+        ] {
             let run = validate(&db, &escape).await;
             assert!(finding(&run, "migration-fails").message.contains("names database"), "{escape}");
         }
@@ -334,7 +352,11 @@ mod mysql_only {
     async fn insufficient_privileges_for_the_scratch_database_are_a_clear_error() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let user = format!("ro_{}", &db.name[9..]);
-        db.exec(&format!("CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'ro-secret'; GRANT SELECT ON {}.* TO '{user}'@'127.0.0.1';", db.name)).await;
+        db.exec(&format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'ro-secret'; GRANT SELECT ON {}.* TO '{user}'@'127.0.0.1';",
+            db.name
+        ))
+        .await;
         let mut url = url::Url::parse(&db.url).unwrap();
         url.set_username(&user).unwrap();
         url.set_password(Some("ro-secret")).unwrap();
@@ -355,7 +377,11 @@ mod mysql_only {
         request.config.sandbox.sample_rows = 2;
         let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
         assert!(run.findings.iter().all(|f| f.rule != "new-constraint-violated"), "{:#?}", run.findings);
-        assert!(run.findings.iter().any(|f| f.rule == "constraint-check-error" && f.message.contains("sample of customers")), "{:#?}", run.findings);
+        assert!(
+            run.findings.iter().any(|f| f.rule == "constraint-check-error" && f.message.contains("sample of customers")),
+            "{:#?}",
+            run.findings
+        );
         let _ = IntegrityType::Fk;
     }
 }

@@ -57,9 +57,9 @@ fn redact(key: &str, value: &Value, dialect: Dialect) -> Value {
     }
     match value {
         Value::String(s) if SQL_KEYS.contains(&lower.as_str()) => Value::String(sql_fingerprint(s, dialect)),
-        Value::Array(items) if SQL_KEYS.contains(&lower.as_str()) => {
-            Value::Array(items.iter().map(|i| i.as_str().map(|s| Value::String(sql_fingerprint(s, dialect))).unwrap_or(Value::Null)).collect())
-        }
+        Value::Array(items) if SQL_KEYS.contains(&lower.as_str()) => Value::Array(
+            items.iter().map(|i| i.as_str().map(|s| Value::String(sql_fingerprint(s, dialect))).unwrap_or(Value::Null)).collect(),
+        ),
         Value::Array(items) => Value::Array(items.iter().map(|i| redact(key, i, dialect)).collect()),
         Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), redact(k, v, dialect))).collect()),
         other => other.clone(),

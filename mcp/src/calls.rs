@@ -139,7 +139,11 @@ impl McpOptions {
     pub fn database(&self, name: Option<&str>) -> Result<&Database> {
         let names = || self.databases.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ");
         match name {
-            Some(n) => self.databases.iter().find(|d| d.name == n).ok_or_else(|| Error::NotFound(format!("no database named '{n}' (databases: {})", names()))),
+            Some(n) => self
+                .databases
+                .iter()
+                .find(|d| d.name == n)
+                .ok_or_else(|| Error::NotFound(format!("no database named '{n}' (databases: {})", names()))),
             None if self.databases.len() == 1 => Ok(&self.databases[0]),
             None => Err(Error::invalid(format!("name the database: one of {}", names()))),
         }

@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
 use hyper_util::rt::TokioIo;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -20,7 +20,12 @@ use crate::{McpOptions, McpServer};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serve until the process ends. `ready` gets the bound address (port 0 picks one).
-pub async fn serve_http(options: McpOptions, addr: SocketAddr, token: Option<String>, ready: impl FnOnce(SocketAddr)) -> Result<(), BoxError> {
+pub async fn serve_http(
+    options: McpOptions,
+    addr: SocketAddr,
+    token: Option<String>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), BoxError> {
     if !addr.ip().is_loopback() {
         return Err(format!("--http must be a loopback address (127.0.0.1 or ::1), not {}", addr.ip()).into());
     }
@@ -69,4 +74,3 @@ async fn route(
         Err(never) => match never {},
     }
 }
-

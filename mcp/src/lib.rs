@@ -106,10 +106,7 @@ impl McpOptions {
         let mut names: Vec<&str> = databases.iter().map(|d| d.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(dbconsultant::Error::invalid(format!(
-                "two databases are named '{}': name each one, --db NAME=URL",
-                w[0]
-            )));
+            return Err(dbconsultant::Error::invalid(format!("two databases are named '{}': name each one, --db NAME=URL", w[0])));
         }
         Ok(McpOptions { databases, mode, config, consultant })
     }

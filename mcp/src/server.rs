@@ -69,7 +69,11 @@ impl McpServer {
         let (outcome, result) = match acquired {
             Err(wait) => (
                 Outcome::RateLimited,
-                Err(format!("rate limit: at most {} calls per minute (mcp.calls_per_minute); retry in {} s", limits.calls_per_minute, wait.as_secs() + 1)),
+                Err(format!(
+                    "rate limit: at most {} calls per minute (mcp.calls_per_minute); retry in {} s",
+                    limits.calls_per_minute,
+                    wait.as_secs() + 1
+                )),
             ),
             Ok(()) => {
                 let options = self.options.clone();
@@ -87,10 +91,13 @@ impl McpServer {
                         (outcome, Err(dbconsultant::url::redact_url(&e.to_string())))
                     }
                     // MCP structured content is an object.
-                    Ok(Ok(Ok(value))) => match fit(if value.is_object() { value } else { serde_json::json!({ "result": value }) }, limits.max_response_bytes) {
-                        Ok((value, text)) => (Outcome::Ok, Ok((value, text))),
-                        Err(why) => (Outcome::TooLarge, Err(why)),
-                    },
+                    Ok(Ok(Ok(value))) => {
+                        match fit(if value.is_object() { value } else { serde_json::json!({ "result": value }) }, limits.max_response_bytes)
+                        {
+                            Ok((value, text)) => (Outcome::Ok, Ok((value, text))),
+                            Err(why) => (Outcome::TooLarge, Err(why)),
+                        }
+                    }
                 }
             }
         };
@@ -137,7 +144,11 @@ impl ServerHandler for McpServer {
             .with_instructions(self.instructions())
     }
 
-    async fn list_tools(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListToolsResult, McpError> {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
         Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
     }
 
@@ -146,7 +157,11 @@ impl ServerHandler for McpServer {
     }
 
     /// One resource per table of every database that answers: its schema, as describe_table.
-    async fn list_resources(&self, _request: Option<PaginatedRequestParams>, _context: RequestContext<RoleServer>) -> Result<ListResourcesResult, McpError> {
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
         let mut resources = Vec::new();
         for db in &self.options.databases {
             let tables = match db.driver(self.options.config.mcp.timeout_ms).await {
@@ -167,9 +182,16 @@ impl ServerHandler for McpServer {
     }
 
     /// A table's schema; audited and limited like the describe_table tool call it is.
-    async fn read_resource(&self, request: ReadResourceRequestParams, context: RequestContext<RoleServer>) -> Result<ReadResourceResponse, McpError> {
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
         let Some((database, table)) = parse_table_uri(&request.uri) else {
-            return Err(McpError::resource_not_found(format!("unknown resource {} (expected dbconsultant://DATABASE/tables/TABLE)", request.uri), None));
+            return Err(McpError::resource_not_found(
+                format!("unknown resource {} (expected dbconsultant://DATABASE/tables/TABLE)", request.uri),
+                None,
+            ));
         };
         let mut args = Map::new();
         args.insert("database".into(), Value::String(database));

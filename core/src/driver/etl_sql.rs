@@ -18,7 +18,9 @@ pub enum TypeClass {
     Int,
     Bool,
     /// Exact numeric; the declared scale when there is one.
-    Decimal { scale: Option<u32> },
+    Decimal {
+        scale: Option<u32>,
+    },
     Float,
     Text,
     /// Blank-padded text (`CHAR(n)`): trailing spaces are not significant.
@@ -26,7 +28,10 @@ pub enum TypeClass {
     Uuid,
     Json,
     /// Date and time; `precision` is the digits of fractional seconds the type keeps.
-    Timestamp { precision: u32, tz: bool },
+    Timestamp {
+        precision: u32,
+        tz: bool,
+    },
     Date,
     Time,
     Binary,
@@ -43,16 +48,24 @@ pub enum CompareKind {
     Native,
     Int,
     Bool,
-    Decimal { scale: Option<u32> },
+    Decimal {
+        scale: Option<u32>,
+    },
     /// Both sides declare this same scale: every value prints exactly `scale` decimals on
     /// either side, so the plain text form is canonical (no trimming or rounding).
-    FixedDecimal { scale: u32 },
-    Float { decimals: u32 },
+    FixedDecimal {
+        scale: u32,
+    },
+    Float {
+        decimals: u32,
+    },
     Text,
     Char,
     Uuid,
     Json,
-    Timestamp { precision: u32 },
+    Timestamp {
+        precision: u32,
+    },
     Date,
     Time,
     Binary,
@@ -66,7 +79,14 @@ impl CompareKind {
             // Text-typed columns compared as numbers or dates keep unparsable text as is.
             CompareKind::Native => !matches!(
                 class,
-                TypeClass::Int | TypeClass::Bool | TypeClass::Decimal { .. } | TypeClass::Float | TypeClass::Uuid | TypeClass::Date | TypeClass::Timestamp { .. } | TypeClass::Time
+                TypeClass::Int
+                    | TypeClass::Bool
+                    | TypeClass::Decimal { .. }
+                    | TypeClass::Float
+                    | TypeClass::Uuid
+                    | TypeClass::Date
+                    | TypeClass::Timestamp { .. }
+                    | TypeClass::Time
             ),
             _ => matches!(class, TypeClass::Text | TypeClass::Char | TypeClass::Other(_)),
         }
@@ -90,7 +110,11 @@ pub trait EtlSql: Send + Sync {
     }
     /// Concatenation of text expressions (SQL's `||`; MySQL has CONCAT()).
     fn concat(&self, parts: &[String]) -> String {
-        if parts.is_empty() { "''".into() } else { parts.join(" || ") }
+        if parts.is_empty() {
+            "''".into()
+        } else {
+            parts.join(" || ")
+        }
     }
     /// Lowercase hex MD5 of a text expression.
     fn md5(&self, expr: &str) -> String;
@@ -138,7 +162,11 @@ pub trait EtlSql: Send + Sync {
         }
     }
     fn bool_literal(&self, value: bool) -> &'static str {
-        if value { "1" } else { "0" }
+        if value {
+            "1"
+        } else {
+            "0"
+        }
     }
 }
 
@@ -162,7 +190,11 @@ fn type_args(data_type: &str) -> Vec<u32> {
 
 /// Length of `YYYY-MM-DD HH:MM:SS` plus `.` and `precision` digits.
 fn timestamp_len(precision: u32) -> u32 {
-    if precision == 0 { 19 } else { 20 + precision.min(6) }
+    if precision == 0 {
+        19
+    } else {
+        20 + precision.min(6)
+    }
 }
 
 /// Rounding of the numeric kinds: decimals kept, `None` = as stored.
@@ -185,9 +217,13 @@ impl EtlSql for PostgresEtl {
         let t = data_type.to_ascii_lowercase();
         let base = t.split('(').next().unwrap_or("").trim();
         match base {
-            "smallint" | "integer" | "bigint" | "int" | "int2" | "int4" | "int8" | "smallserial" | "serial" | "bigserial" | "oid" => TypeClass::Int,
+            "smallint" | "integer" | "bigint" | "int" | "int2" | "int4" | "int8" | "smallserial" | "serial" | "bigserial" | "oid" => {
+                TypeClass::Int
+            }
             "boolean" | "bool" => TypeClass::Bool,
-            "numeric" | "decimal" | "money" => TypeClass::Decimal { scale: type_args(&t).get(1).copied().or(if t.contains('(') { Some(0) } else { None }) },
+            "numeric" | "decimal" | "money" => {
+                TypeClass::Decimal { scale: type_args(&t).get(1).copied().or(if t.contains('(') { Some(0) } else { None }) }
+            }
             "real" | "double precision" | "float4" | "float8" => TypeClass::Float,
             "text" | "character varying" | "varchar" | "name" | "citext" => TypeClass::Text,
             "character" | "char" | "bpchar" => TypeClass::Char,
@@ -195,10 +231,9 @@ impl EtlSql for PostgresEtl {
             "json" | "jsonb" => TypeClass::Json,
             "date" => TypeClass::Date,
             "bytea" => TypeClass::Binary,
-            _ if t.starts_with("timestamp") => TypeClass::Timestamp {
-                precision: type_args(&t).first().copied().unwrap_or(6),
-                tz: t.contains("with time zone"),
-            },
+            _ if t.starts_with("timestamp") => {
+                TypeClass::Timestamp { precision: type_args(&t).first().copied().unwrap_or(6), tz: t.contains("with time zone") }
+            }
             _ if t.starts_with("time") => TypeClass::Time,
             _ => TypeClass::Other(t),
         }
@@ -266,7 +301,8 @@ impl EtlSql for PostgresEtl {
     fn bucket_function(&self, key: &str, class: &TypeClass, boundaries: &[String]) -> Option<String> {
         // width_bucket(x, sorted array) is a binary search in C: 0 below the first bound,
         // i from the i-th on — the CASE tree's numbering, at a fraction of its cost.
-        (*class == TypeClass::Int && !boundaries.is_empty()).then(|| format!("width_bucket({key}, ARRAY[{}]::bigint[])", boundaries.join(", ")))
+        (*class == TypeClass::Int && !boundaries.is_empty())
+            .then(|| format!("width_bucket({key}, ARRAY[{}]::bigint[])", boundaries.join(", ")))
     }
 
     fn full_join(&self) -> bool {
@@ -274,7 +310,11 @@ impl EtlSql for PostgresEtl {
     }
 
     fn bool_literal(&self, value: bool) -> &'static str {
-        if value { "true" } else { "false" }
+        if value {
+            "true"
+        } else {
+            "false"
+        }
     }
 }
 
@@ -312,7 +352,9 @@ impl EtlSql for MysqlEtl {
             CompareKind::Native | CompareKind::Int | CompareKind::FixedDecimal { .. } => format!("cast({e} as char)"),
             CompareKind::Text => format!("convert({e} using utf8mb4)"),
             CompareKind::Bool => match class {
-                TypeClass::Text | TypeClass::Char => format!("CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') THEN '0' ELSE '1' END"),
+                TypeClass::Text | TypeClass::Char => format!(
+                    "CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') THEN '0' ELSE '1' END"
+                ),
                 _ => format!("CASE WHEN {e} IS NULL THEN NULL WHEN {e} <> 0 THEN '1' ELSE '0' END"),
             },
             CompareKind::Decimal { .. } | CompareKind::Float { .. } => {
@@ -350,7 +392,11 @@ impl EtlSql for MysqlEtl {
     }
 
     fn concat(&self, parts: &[String]) -> String {
-        if parts.is_empty() { "''".into() } else { format!("concat({})", parts.join(", ")) }
+        if parts.is_empty() {
+            "''".into()
+        } else {
+            format!("concat({})", parts.join(", "))
+        }
     }
 
     fn md5(&self, e: &str) -> String {
@@ -374,7 +420,9 @@ impl EtlSql for MysqlEtl {
 
     fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
         match class {
-            TypeClass::Text | TypeClass::Char if *kind == CompareKind::Uuid => format!("convert(lower({column}) using utf8mb4) COLLATE utf8mb4_bin"),
+            TypeClass::Text | TypeClass::Char if *kind == CompareKind::Uuid => {
+                format!("convert(lower({column}) using utf8mb4) COLLATE utf8mb4_bin")
+            }
             // Converted first: a latin1 column cannot take a utf8mb4 collation, and code
             // point order is the same in both.
             TypeClass::Text | TypeClass::Char => format!("convert({column} using utf8mb4) COLLATE utf8mb4_bin"),
@@ -426,11 +474,8 @@ impl EtlSql for SqliteEtl {
             }
             CompareKind::Decimal { .. } | CompareKind::Float { .. } => {
                 let s = numeric_scale(kind).unwrap_or(10);
-                let printed = if s == 0 {
-                    format!("printf('%.0f', {e})")
-                } else {
-                    format!("rtrim(rtrim(printf('%.{s}f', {e}), '0'), '.')")
-                };
+                let printed =
+                    if s == 0 { format!("printf('%.0f', {e})") } else { format!("rtrim(rtrim(printf('%.{s}f', {e}), '0'), '.')") };
                 // Text in a numeric column stays text: never mistaken for 0.
                 format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN {printed} ELSE cast({e} as text) END")
             }

@@ -11,7 +11,8 @@ use crate::model::{Access, Plan, PlanNode};
 /// (which executes) only for a query.
 pub fn check_explainable(sql: &str, dialect: Dialect, analyze: bool) -> Result<()> {
     use sqlparser::ast::Statement;
-    let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).map_err(|e| Error::invalid(format!("cannot parse query: {e}")))?;
+    let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql)
+        .map_err(|e| Error::invalid(format!("cannot parse query: {e}")))?;
     if analyze && placeholder_count(sql, dialect) > 0 {
         return Err(Error::invalid("a statement with parameters ($1, ?) has no values to run with: explained only, never analyzed"));
     }
@@ -42,7 +43,9 @@ pub fn write_as_select(sql: &str, dialect: Dialect) -> Option<String> {
             let from = tables.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
             Some(format!("SELECT * FROM {from}{}", where_(&delete.selection)))
         }
-        Statement::Insert(insert) => insert.source.as_ref().filter(|q| !matches!(*q.body, sqlparser::ast::SetExpr::Values(_))).map(|q| q.to_string()),
+        Statement::Insert(insert) => {
+            insert.source.as_ref().filter(|q| !matches!(*q.body, sqlparser::ast::SetExpr::Values(_))).map(|q| q.to_string())
+        }
         _ => None,
     }
 }
@@ -108,7 +111,8 @@ pub fn postgres_plan(raw: Value, analyzed: bool) -> Result<Plan> {
         n.cost = num(p.get("Total Cost"));
         n.time_ms = num(p.get("Actual Total Time"));
         n.filter = text(p.get("Filter")).or_else(|| text(p.get("Index Cond"))).or_else(|| text(p.get("Hash Cond")));
-        n.spilled = p.get("Sort Space Type").and_then(|v| v.as_str()) == Some("Disk") || num(p.get("Hash Batches")).is_some_and(|b| b > 1.0);
+        n.spilled =
+            p.get("Sort Space Type").and_then(|v| v.as_str()) == Some("Disk") || num(p.get("Hash Batches")).is_some_and(|b| b > 1.0);
         n.children = p.get("Plans").and_then(|c| c.as_array()).map(|c| c.iter().map(node).collect()).unwrap_or_default();
         // A Bitmap Index Scan names the index; its Bitmap Heap Scan parent names the table.
         for child in n.children.iter_mut().filter(|c| c.relation.is_none() && c.index.is_some()) {
@@ -184,7 +188,12 @@ pub fn sqlite_plan(raw: Value) -> Result<Plan> {
                         if rest.starts_with("INTEGER PRIMARY KEY") {
                             "INTEGER PRIMARY KEY".to_string()
                         } else {
-                            rest.trim_start_matches("COVERING ").trim_start_matches("INDEX ").split_whitespace().next().unwrap_or("").to_string()
+                            rest.trim_start_matches("COVERING ")
+                                .trim_start_matches("INDEX ")
+                                .split_whitespace()
+                                .next()
+                                .unwrap_or("")
+                                .to_string()
                         }
                     })
                     .filter(|i| !i.is_empty());
@@ -229,14 +238,20 @@ mod tests {
     fn placeholders_are_counted_and_bound() {
         assert_eq!(placeholder_count("SELECT * FROM t WHERE a = $1 AND b = $2", Dialect::Postgres), 2);
         assert_eq!(placeholder_count("SELECT * FROM t WHERE a = 1", Dialect::Postgres), 0);
-        assert_eq!(with_placeholder_values("SELECT * FROM t WHERE a = ?", Dialect::Mysql).as_deref(), Some("SELECT * FROM t WHERE a = '0'"));
+        assert_eq!(
+            with_placeholder_values("SELECT * FROM t WHERE a = ?", Dialect::Mysql).as_deref(),
+            Some("SELECT * FROM t WHERE a = '0'")
+        );
     }
 
     #[test]
     fn writes_become_the_select_of_their_rows() {
         assert_eq!(write_as_select("UPDATE t SET a = 1 WHERE b = 2", Dialect::Mysql).as_deref(), Some("SELECT * FROM t WHERE b = 2"));
         assert_eq!(write_as_select("DELETE FROM t WHERE b > 2", Dialect::Mysql).as_deref(), Some("SELECT * FROM t WHERE b > 2"));
-        assert_eq!(write_as_select("INSERT INTO t SELECT * FROM u WHERE x = 1", Dialect::Mysql).as_deref(), Some("SELECT * FROM u WHERE x = 1"));
+        assert_eq!(
+            write_as_select("INSERT INTO t SELECT * FROM u WHERE x = 1", Dialect::Mysql).as_deref(),
+            Some("SELECT * FROM u WHERE x = 1")
+        );
         assert_eq!(write_as_select("INSERT INTO t VALUES (1)", Dialect::Mysql), None);
         assert_eq!(write_as_select("SELECT 1", Dialect::Mysql), None);
     }

@@ -88,7 +88,11 @@ pub trait Driver: Send + Sync {
     /// database has one schema, that one.
     async fn schemas(&self) -> Result<Vec<crate::model::schema::SchemaSummary>> {
         let snapshot = self.introspect().await?;
-        Ok(vec![crate::model::schema::SchemaSummary { name: self.default_schema().await?, tables: snapshot.tables.len(), views: snapshot.views.len() }])
+        Ok(vec![crate::model::schema::SchemaSummary {
+            name: self.default_schema().await?,
+            tables: snapshot.tables.len(),
+            views: snapshot.views.len(),
+        }])
     }
     /// [`Driver::introspect`] of another schema (table names unqualified within it).
     async fn introspect_schema(&self, schema: &str) -> Result<SchemaSnapshot> {
@@ -255,10 +259,17 @@ pub fn read_statement(sql: &str, dialect: Dialect) -> Result<ReadStatement> {
     let parsed = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql);
     match parsed.as_deref() {
         Ok([Statement::Query(_)]) => Ok(ReadStatement::Query),
-        Ok([Statement::Explain { analyze: false, statement, .. }]) if matches!(statement.as_ref(), Statement::Query(_)) => Ok(ReadStatement::Describe),
-        Ok([Statement::ShowTables { .. } | Statement::ShowColumns { .. } | Statement::ShowCreate { .. } | Statement::ShowDatabases { .. } | Statement::ShowSchemas { .. } | Statement::ShowViews { .. }]) => {
+        Ok([Statement::Explain { analyze: false, statement, .. }]) if matches!(statement.as_ref(), Statement::Query(_)) => {
             Ok(ReadStatement::Describe)
         }
+        Ok(
+            [Statement::ShowTables { .. }
+            | Statement::ShowColumns { .. }
+            | Statement::ShowCreate { .. }
+            | Statement::ShowDatabases { .. }
+            | Statement::ShowSchemas { .. }
+            | Statement::ShowViews { .. }],
+        ) => Ok(ReadStatement::Describe),
         Ok(_) => Err(Error::invalid("only a single read-only SELECT, EXPLAIN (without ANALYZE) or SHOW can run on the target")),
         Err(e) => Err(Error::invalid(format!("cannot parse query: {e}"))),
     }
@@ -341,10 +352,7 @@ pub async fn connect_with(url: &DatabaseUrl, session: SessionOptions) -> Result<
         #[allow(unreachable_patterns)] // reachable when a driver feature is disabled
         other => Err(Error::Connection {
             url: other.redacted(),
-            reason: format!(
-                "the {} driver is not available in this build (enable its cargo feature)",
-                other.dialect()
-            ),
+            reason: format!("the {} driver is not available in this build (enable its cargo feature)", other.dialect()),
         }),
     }
 }

@@ -50,7 +50,6 @@ pub struct MysqlDriver {
     redacted: String,
 }
 
-
 /// The server's message with data values scrubbed: MySQL quotes offending values
 /// (`Duplicate entry 'ann@example.com' for key ...`), which must not reach reports.
 fn db_message(e: &sqlx::Error) -> String {
@@ -109,7 +108,11 @@ impl MysqlDriver {
     }
 
     async fn server_connection(&self, options: &MySqlConnectOptions, target: &str) -> Result<MySqlConnection> {
-        options.clone().connect().await.map_err(|e| Error::Sandbox(format!("cannot connect to sandbox server {target}: {}", redact_url(&e.to_string()))))
+        options
+            .clone()
+            .connect()
+            .await
+            .map_err(|e| Error::Sandbox(format!("cannot connect to sandbox server {target}: {}", redact_url(&e.to_string()))))
     }
 }
 
@@ -166,7 +169,10 @@ impl Driver for MysqlDriver {
         super::read_statement(sql, Dialect::Mysql)?;
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
         // An explicit READ ONLY transaction, always rolled back, on top of the read-only session.
-        sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;
+        sqlx::query("START TRANSACTION READ ONLY")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;
         let result = query(&mut conn, sql, max_rows).await;
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         result
@@ -222,9 +228,14 @@ impl Driver for MysqlDriver {
 
     async fn top_statements(&self, limit: usize) -> Result<Vec<super::StatementStats>> {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        let enabled: Option<i64> = sqlx::query_scalar("SELECT @@performance_schema + 0").fetch_optional(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
+        let enabled: Option<i64> = sqlx::query_scalar("SELECT @@performance_schema + 0")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| Error::InvalidInput(db_message(&e)))?;
         if enabled != Some(1) {
-            return Err(Error::invalid("performance_schema is off on this server: start it with performance_schema=ON to read statement digests"));
+            return Err(Error::invalid(
+                "performance_schema is off on this server: start it with performance_schema=ON to read statement digests",
+            ));
         }
         // Timers are in picoseconds.
         let rows: Vec<(String, u64, f64, f64)> = sqlx::query_as(
@@ -236,7 +247,10 @@ impl Driver for MysqlDriver {
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| Error::InvalidInput(format!("performance_schema: {}", db_message(&e))))?;
-        Ok(rows.into_iter().map(|(query, calls, total, mean)| super::StatementStats { query, calls, total_ms: total, mean_ms: mean }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(query, calls, total, mean)| super::StatementStats { query, calls, total_ms: total, mean_ms: mean })
+            .collect())
     }
 
     async fn time_query(&self, sql: &str) -> Result<f64> {
@@ -266,7 +280,8 @@ impl Driver for MysqlDriver {
                 ))
             }
         };
-        let scratch = format!("{SCRATCH_PREFIX}{}_{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let scratch =
+            format!("{SCRATCH_PREFIX}{}_{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let mut admin = self.server_connection(&server, &server_label).await?;
         drop_stale_scratch_databases(&mut admin).await;
         let mut target = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
@@ -280,7 +295,12 @@ impl Driver for MysqlDriver {
         sqlx::query(&format!("CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}", q(&scratch)))
             .execute(&mut admin)
             .await
-            .map_err(|e| Error::Sandbox(format!("cannot create the scratch database on {server_label}: {} (the sandbox needs CREATE and DROP rights there)", db_message(&e))))?;
+            .map_err(|e| {
+                Error::Sandbox(format!(
+                    "cannot create the scratch database on {server_label}: {} (the sandbox needs CREATE and DROP rights there)",
+                    db_message(&e)
+                ))
+            })?;
         if let Ok(mut open) = OPEN_SCRATCH.lock() {
             open.push((server.clone(), scratch.clone()));
         }
@@ -338,20 +358,22 @@ pub struct MysqlSandbox {
 impl MysqlSandbox {
     /// Recreate the target's tables and views in the scratch database and copy a bounded
     /// sample of rows per table.
-    async fn populate(&mut self, server: &MySqlConnectOptions, target: &mut MySqlConnection, target_db: &str, same_server: bool, sample_rows: u64) -> Result<()> {
+    async fn populate(
+        &mut self,
+        server: &MySqlConnectOptions,
+        target: &mut MySqlConnection,
+        target_db: &str,
+        same_server: bool,
+        sample_rows: u64,
+    ) -> Result<()> {
         let sandbox_err = |e: sqlx::Error| Error::Sandbox(db_message(&e));
         let mut conn = server.clone().database(&self.scratch).connect().await.map_err(|e| Error::Sandbox(redact_url(&e.to_string())))?;
         sqlx::query("SET FOREIGN_KEY_CHECKS = 0").execute(&mut conn).await.map_err(sandbox_err)?;
-        let mut databases: Vec<String> = sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
-            .fetch_all(&mut conn)
-            .await
-            .map_err(sandbox_err)?;
+        let mut databases: Vec<String> =
+            sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA").fetch_all(&mut conn).await.map_err(sandbox_err)?;
         databases.push(target_db.to_string());
-        self.other_databases = databases
-            .into_iter()
-            .map(|d| d.to_ascii_lowercase())
-            .filter(|d| *d != self.scratch.to_ascii_lowercase())
-            .collect();
+        self.other_databases =
+            databases.into_iter().map(|d| d.to_ascii_lowercase()).filter(|d| *d != self.scratch.to_ascii_lowercase()).collect();
         let q = |s: &str| Dialect::Mysql.quote_ident(s);
         let objects: Vec<(String, String, Option<u64>)> = sqlx::query_as(
             "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_TYPE, TABLE_NAME",
@@ -360,8 +382,12 @@ impl MysqlSandbox {
         .await
         .map_err(sandbox_err)?;
         for (name, _, _) in objects.iter().filter(|(_, k, _)| k == "BASE TABLE") {
-            let (_, ddl): (String, String) = sqlx::query_as(&format!("SHOW CREATE TABLE {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
-            sqlx::query(&ddl).execute(&mut conn).await.map_err(|e| Error::Sandbox(format!("cannot recreate table {name}: {}", db_message(&e))))?;
+            let (_, ddl): (String, String) =
+                sqlx::query_as(&format!("SHOW CREATE TABLE {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
+            sqlx::query(&ddl)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| Error::Sandbox(format!("cannot recreate table {name}: {}", db_message(&e))))?;
             let columns: Vec<String> = sqlx::query_scalar(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?
                  AND EXTRA NOT LIKE '%GENERATED%' AND EXTRA NOT LIKE '%VIRTUAL%' AND EXTRA NOT LIKE '%STORED%' ORDER BY ORDINAL_POSITION",
@@ -371,13 +397,17 @@ impl MysqlSandbox {
             .await
             .map_err(sandbox_err)?;
             let list = columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
-            let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
+            let total: i64 =
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
             if total as u64 > sample_rows {
                 self.sampled.push(name.clone());
             }
             if same_server {
                 let copy = format!("INSERT INTO {} ({list}) SELECT {list} FROM {}.{} LIMIT {sample_rows}", q(name), q(target_db), q(name));
-                sqlx::query(&copy).execute(&mut conn).await.map_err(|e| Error::Sandbox(format!("cannot copy rows of {name}: {}", db_message(&e))))?;
+                sqlx::query(&copy)
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| Error::Sandbox(format!("cannot copy rows of {name}: {}", db_message(&e))))?;
             } else {
                 let rows = query(target, &format!("SELECT {list} FROM {} LIMIT {sample_rows}", q(name)), sample_rows as usize).await?;
                 let placeholders = vec!["?"; columns.len()].join(", ");
@@ -395,7 +425,10 @@ impl MysqlSandbox {
                             other => statement.bind(other.to_string()),
                         };
                     }
-                    statement.execute(&mut conn).await.map_err(|e| Error::Sandbox(format!("cannot copy rows of {name}: {}", db_message(&e))))?;
+                    statement
+                        .execute(&mut conn)
+                        .await
+                        .map_err(|e| Error::Sandbox(format!("cannot copy rows of {name}: {}", db_message(&e))))?;
                 }
             }
         }
@@ -403,7 +436,10 @@ impl MysqlSandbox {
             let row = sqlx::query(&format!("SHOW CREATE VIEW {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
             let ddl: String = row.try_get(1).map_err(sandbox_err)?;
             let ddl = portable_view(&ddl, target_db);
-            sqlx::query(&ddl).execute(&mut conn).await.map_err(|e| Error::Sandbox(format!("cannot recreate view {name}: {}", db_message(&e))))?;
+            sqlx::query(&ddl)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| Error::Sandbox(format!("cannot recreate view {name}: {}", db_message(&e))))?;
         }
         // Foreign keys are checked while the migration runs, as in production, unless the
         // sample cut some tables short (a missing parent would then be an artefact).
@@ -437,7 +473,9 @@ fn refusal(stmt: &ParsedStatement, other_databases: &[String]) -> Option<String>
     let first: Vec<&str> = first.iter().map(String::as_str).collect();
     match first.as_slice() {
         ["USE", ..] => return Some("USE would leave the scratch database".into()),
-        ["CREATE" | "DROP" | "ALTER", "DATABASE" | "SCHEMA"] => return Some("statements on whole databases are not run in the sandbox".into()),
+        ["CREATE" | "DROP" | "ALTER", "DATABASE" | "SCHEMA"] => {
+            return Some("statements on whole databases are not run in the sandbox".into())
+        }
         ["GRANT" | "REVOKE", ..] | ["CREATE" | "DROP" | "ALTER" | "RENAME", "USER"] | ["SET", "GLOBAL" | "PERSIST"] => {
             return Some("server-wide statements are not run in the sandbox".into())
         }
@@ -454,7 +492,8 @@ fn refusal(stmt: &ParsedStatement, other_databases: &[String]) -> Option<String>
         Ok(tokens) => tokens,
         Err(_) => return Some("the statement cannot be tokenized, so it cannot be proven to stay in the scratch database".into()),
     };
-    let significant: Vec<&sqlparser::tokenizer::Token> = tokens.iter().filter(|t| !matches!(t, sqlparser::tokenizer::Token::Whitespace(_))).collect();
+    let significant: Vec<&sqlparser::tokenizer::Token> =
+        tokens.iter().filter(|t| !matches!(t, sqlparser::tokenizer::Token::Whitespace(_))).collect();
     for window in significant.windows(2) {
         if let (sqlparser::tokenizer::Token::Word(w), sqlparser::tokenizer::Token::Period) = (window[0], window[1]) {
             if other_databases.iter().any(|d| *d == w.value.to_ascii_lowercase()) {
@@ -468,9 +507,9 @@ fn refusal(stmt: &ParsedStatement, other_databases: &[String]) -> Option<String>
 /// `ALTER TABLE` statements whose algorithm is worth probing (none given explicitly).
 fn probe_algorithm(stmt: &ParsedStatement) -> bool {
     match stmt.statement() {
-        Some(Statement::AlterTable { operations, .. }) => !operations
-            .iter()
-            .any(|op| matches!(op, AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. })),
+        Some(Statement::AlterTable { operations, .. }) => {
+            !operations.iter().any(|op| matches!(op, AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. }))
+        }
         _ => false,
     }
 }
@@ -494,7 +533,9 @@ impl Sandbox for MysqlSandbox {
         if probe_algorithm(stmt) {
             // Ask the server for the cheapest algorithm first; an unsupported one fails
             // before changing anything, so the next attempt starts from the same state.
-            for (algorithm, clause) in [(AlterAlgorithm::Instant, ", ALGORITHM=INSTANT"), (AlterAlgorithm::Inplace, ", ALGORITHM=INPLACE, LOCK=NONE")] {
+            for (algorithm, clause) in
+                [(AlterAlgorithm::Instant, ", ALGORITHM=INSTANT"), (AlterAlgorithm::Inplace, ", ALGORITHM=INPLACE, LOCK=NONE")]
+            {
                 if sqlx::query(&format!("{}{clause}", stmt.sql)).persistent(false).execute(&mut *conn).await.is_ok() {
                     execution.algorithm = Some(algorithm);
                     return Ok(execution);
@@ -504,7 +545,9 @@ impl Sandbox for MysqlSandbox {
         }
         match sqlx::query(&stmt.sql).persistent(false).execute(&mut *conn).await {
             Ok(_) => Ok(execution),
-            Err(e) => Err(StatementError { message: db_message(&e), on_existing_data: on_existing_data(error_number(&e)), violation: None }),
+            Err(e) => {
+                Err(StatementError { message: db_message(&e), on_existing_data: on_existing_data(error_number(&e)), violation: None })
+            }
         }
     }
 
@@ -536,7 +579,8 @@ impl Sandbox for MysqlSandbox {
             conn.close().await.ok();
         }
         if let Some(mut admin) = self.admin.take() {
-            let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&self.scratch))).execute(&mut admin).await;
+            let dropped =
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&self.scratch))).execute(&mut admin).await;
             admin.close().await.ok();
             if dropped.is_ok() {
                 forget_scratch(&self.scratch);
@@ -564,8 +608,12 @@ fn row_to_json(row: &MySqlRow) -> serde_json::Map<String, serde_json::Value> {
             let ty = col.type_info().name().to_ascii_uppercase();
             let text = || row.try_get_unchecked::<String, _>(i).ok();
             match ty.as_str() {
-                t if t.ends_with("UNSIGNED") && !t.starts_with("DECIMAL") => row.try_get::<u64, _>(i).map(Value::from).unwrap_or(Value::Null),
-                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => row.try_get_unchecked::<i64, _>(i).map(Value::from).unwrap_or(Value::Null),
+                t if t.ends_with("UNSIGNED") && !t.starts_with("DECIMAL") => {
+                    row.try_get::<u64, _>(i).map(Value::from).unwrap_or(Value::Null)
+                }
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
+                    row.try_get_unchecked::<i64, _>(i).map(Value::from).unwrap_or(Value::Null)
+                }
                 "BOOLEAN" => row.try_get::<bool, _>(i).map(Value::from).unwrap_or(Value::Null),
                 "FLOAT" => row.try_get::<f32, _>(i).map(|f| Value::from(f as f64)).unwrap_or(Value::Null),
                 "DOUBLE" => row.try_get::<f64, _>(i).map(Value::from).unwrap_or(Value::Null),
@@ -683,7 +731,13 @@ async fn introspect(conn: &mut MySqlConnection, schema: Option<&str>) -> Result<
     let listed = |c: &[(String, String, String)], table: &str, name: &str| c.iter().any(|(t, n, _)| t == table && n == name);
     for k in &key_columns {
         if !listed(&constraints, &k.0, &k.1) {
-            let kind = if k.1 == "PRIMARY" { "PRIMARY KEY" } else if k.3.is_some() { "FOREIGN KEY" } else { "UNIQUE" };
+            let kind = if k.1 == "PRIMARY" {
+                "PRIMARY KEY"
+            } else if k.3.is_some() {
+                "FOREIGN KEY"
+            } else {
+                "UNIQUE"
+            };
             constraints.push((k.0.clone(), k.1.clone(), kind.to_string()));
         }
     }
@@ -698,12 +752,12 @@ async fn introspect(conn: &mut MySqlConnection, schema: Option<&str>) -> Result<
     let action = |a: &str| (a != "NO ACTION" && a != "RESTRICT").then(|| a.to_string());
     for (table, name, kind) in &constraints {
         let Some(t) = snapshot.tables.get_mut(table) else { continue };
-        let cols: Vec<&KeyColumn> =
-            key_columns.iter().filter(|k| &k.0 == table && &k.1 == name).collect();
+        let cols: Vec<&KeyColumn> = key_columns.iter().filter(|k| &k.0 == table && &k.1 == name).collect();
         match kind.as_str() {
             "PRIMARY KEY" => t.primary_key = cols.iter().map(|k| k.2.clone()).collect(),
             "FOREIGN KEY" => {
-                let (on_update, on_delete) = rules.iter().find(|r| &r.0 == name).map(|r| (action(&r.1), action(&r.2))).unwrap_or((None, None));
+                let (on_update, on_delete) =
+                    rules.iter().find(|r| &r.0 == name).map(|r| (action(&r.1), action(&r.2))).unwrap_or((None, None));
                 t.foreign_keys.push(ForeignKey {
                     name: Some(name.clone()),
                     columns: cols.iter().map(|k| k.2.clone()).collect(),
@@ -762,13 +816,19 @@ mod tests {
     #[test]
     fn scrubs_values_from_server_messages() {
         assert_eq!(scrub_values("Duplicate entry 'ann@example.com' for key 'ux_email'"), "Duplicate entry '<masked>' for key 'ux_email'");
-        assert_eq!(scrub_values("Incorrect integer value: 'abc' for column `x`.`t`.`n` at row 1"), "Incorrect integer value: '<masked>' for column `x`.`t`.`n` at row 1");
+        assert_eq!(
+            scrub_values("Incorrect integer value: 'abc' for column `x`.`t`.`n` at row 1"),
+            "Incorrect integer value: '<masked>' for column `x`.`t`.`n` at row 1"
+        );
         assert_eq!(scrub_values("Table 't' already exists"), "Table 't' already exists");
     }
 
     #[test]
     fn views_lose_database_and_definer() {
         let ddl = "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS select `shop`.`orders`.`id` AS `id` from `shop`.`orders`";
-        assert_eq!(portable_view(ddl, "shop"), "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select `orders`.`id` AS `id` from `orders`");
+        assert_eq!(
+            portable_view(ddl, "shop"),
+            "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select `orders`.`id` AS `id` from `orders`"
+        );
     }
 }

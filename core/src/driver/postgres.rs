@@ -25,7 +25,6 @@ pub struct PostgresDriver {
     redacted: String,
 }
 
-
 fn db_message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(d) => d.message().to_string(),
@@ -99,7 +98,10 @@ impl Driver for PostgresDriver {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
         // An explicit READ ONLY transaction, always rolled back, on top of the read-only
         // session: nothing the statement does can survive it.
-        sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;
+        sqlx::query("BEGIN READ ONLY")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;
         let result = match kind {
             super::ReadStatement::Query => query(&mut conn, sql, max_rows).await,
             super::ReadStatement::Describe => {
@@ -128,7 +130,11 @@ impl Driver for PostgresDriver {
 
     async fn introspect_schema(&self, schema: &str) -> Result<SchemaSnapshot> {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1").bind(schema).fetch_optional(&mut *conn).await.map_err(internal)?;
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+            .bind(schema)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(internal)?;
         if exists.is_none() {
             return Err(Error::NotFound(format!("no schema named '{schema}'")));
         }
@@ -149,7 +155,10 @@ impl Driver for PostgresDriver {
         let body = sql.trim().trim_end_matches(';');
         let parameters = super::explain::placeholder_count(body, Dialect::Postgres);
         let options = if analyze { "FORMAT JSON, ANALYZE, BUFFERS" } else { "FORMAT JSON" };
-        sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
+        sqlx::query("BEGIN READ ONLY")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
         let result = explain_json(&mut conn, body, options, parameters).await;
         // Always rolled back: nothing an analyzed query did survives.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -177,7 +186,10 @@ impl Driver for PostgresDriver {
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| Error::InvalidInput(format!("pg_stat_statements: {}", db_message(&e))))?;
-        Ok(rows.into_iter().map(|(query, calls, total, mean)| super::StatementStats { query, calls: calls as u64, total_ms: total, mean_ms: mean }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(query, calls, total, mean)| super::StatementStats { query, calls: calls as u64, total_ms: total, mean_ms: mean })
+            .collect())
     }
 
     async fn time_query(&self, sql: &str) -> Result<f64> {
@@ -195,7 +207,8 @@ impl Driver for PostgresDriver {
         super::explain::check_explainable(sql, Dialect::Postgres, false)?;
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
         let failed = |e: sqlx::Error| Error::InvalidInput(format!("hypothetical index: {}", db_message(&e)));
-        let installed: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").fetch_optional(&mut *conn).await.map_err(failed)?;
+        let installed: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'").fetch_optional(&mut *conn).await.map_err(failed)?;
         if installed.is_none() {
             return Ok(None);
         }
@@ -223,14 +236,8 @@ impl Driver for PostgresDriver {
             .connect()
             .await
             .map_err(|e| Error::Sandbox(format!("cannot open a sandbox session on {}: {}", self.redacted, redact_url(&e.to_string()))))?;
-        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            .execute(&mut conn)
-            .await
-            .map_err(|e| Error::Sandbox(db_message(&e)))?;
-        Ok(Box::new(PgSandbox {
-            conn: Some(conn),
-            description: format!("transaction on {} (always rolled back)", self.redacted),
-        }))
+        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ").execute(&mut conn).await.map_err(|e| Error::Sandbox(db_message(&e)))?;
+        Ok(Box::new(PgSandbox { conn: Some(conn), description: format!("transaction on {} (always rolled back)", self.redacted) }))
     }
 }
 
@@ -243,8 +250,11 @@ pub struct PgSandbox {
 fn not_runnable(stmt: &ParsedStatement) -> Option<&'static str> {
     if let Some(ast) = stmt.statement() {
         return match ast {
-            Statement::StartTransaction { .. } | Statement::Commit { .. } | Statement::Rollback { .. }
-            | Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. } => {
+            Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. } => {
                 Some("transaction control: the sandbox runs the migration as one transaction that is rolled back")
             }
             Statement::Copy { .. } => Some("COPY reads or writes server files or client streams"),
@@ -258,8 +268,9 @@ fn first_words_refusal(sql: &str) -> Option<&'static str> {
     let words: Vec<String> = sql.split_whitespace().take(2).map(|w| w.trim_end_matches(';').to_ascii_uppercase()).collect();
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
-        ["BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "START" | "SAVEPOINT" | "RELEASE", ..]
-        | ["PREPARE", "TRANSACTION"] => Some("transaction control: the sandbox runs the migration as one transaction that is rolled back"),
+        ["BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "START" | "SAVEPOINT" | "RELEASE", ..] | ["PREPARE", "TRANSACTION"] => {
+            Some("transaction control: the sandbox runs the migration as one transaction that is rolled back")
+        }
         ["VACUUM", ..] | ["CREATE" | "DROP", "DATABASE" | "TABLESPACE"] | ["ALTER", "SYSTEM"] => {
             Some("cannot run inside a transaction block, so it cannot be tried in the sandbox")
         }
@@ -410,14 +421,21 @@ impl Sandbox for PgSandbox {
 /// (pg_stat_statements keeps them), the generic plan — independent of the values — through
 /// PREPARE / EXPLAIN EXECUTE with NULLs under `force_generic_plan` (PostgreSQL 16's
 /// `EXPLAIN (GENERIC_PLAN)`, done by hand).
-async fn explain_json(conn: &mut PgConnection, body: &str, options: &str, parameters: usize) -> std::result::Result<serde_json::Value, sqlx::Error> {
+async fn explain_json(
+    conn: &mut PgConnection,
+    body: &str,
+    options: &str,
+    parameters: usize,
+) -> std::result::Result<serde_json::Value, sqlx::Error> {
     if parameters == 0 {
         return sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) {body}")).fetch_one(&mut *conn).await;
     }
     let nulls = vec!["NULL"; parameters].join(", ");
     sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan").execute(&mut *conn).await?;
     sqlx::query(&format!("PREPARE dbc_generic AS {body}")).execute(&mut *conn).await?;
-    let plan = sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) EXECUTE dbc_generic({nulls})")).fetch_one(&mut *conn).await;
+    let plan = sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) EXECUTE dbc_generic({nulls})"))
+        .fetch_one(&mut *conn)
+        .await;
     let _ = sqlx::query("DEALLOCATE dbc_generic").execute(&mut *conn).await;
     plan
 }
@@ -448,7 +466,12 @@ fn text_row_to_json(row: &sqlx::postgres::PgRow) -> serde_json::Map<String, serd
     row.columns()
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.name().to_string(), row.try_get::<Option<String>, _>(i).ok().flatten().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null)))
+        .map(|(i, c)| {
+            (
+                c.name().to_string(),
+                row.try_get::<Option<String>, _>(i).ok().flatten().map(serde_json::Value::String).unwrap_or(serde_json::Value::Null),
+            )
+        })
         .collect()
 }
 
@@ -493,11 +516,9 @@ async fn introspect(conn: &mut PgConnection, schema: Option<&str>) -> Result<Sch
     for r in &tables {
         let name: String = r.get(0);
         let analyzed: bool = r.get(2);
-        snapshot.tables.insert(name.clone(), Table {
-            name,
-            row_estimate: analyzed.then(|| r.get::<i64, _>(1) as u64),
-            ..Default::default()
-        });
+        snapshot
+            .tables
+            .insert(name.clone(), Table { name, row_estimate: analyzed.then(|| r.get::<i64, _>(1) as u64), ..Default::default() });
     }
 
     let columns = sqlx::query(
@@ -516,13 +537,7 @@ async fn introspect(conn: &mut PgConnection, schema: Option<&str>) -> Result<Sch
     .map_err(internal)?;
     for r in &columns {
         if let Some(t) = snapshot.tables.get_mut(&r.get::<String, _>(0)) {
-            t.columns.push(Column {
-                name: r.get(1),
-                data_type: r.get(2),
-                nullable: r.get(3),
-                default: r.get(4),
-                auto_increment: r.get(5),
-            });
+            t.columns.push(Column { name: r.get(1), data_type: r.get(2), nullable: r.get(3), default: r.get(4), auto_increment: r.get(5) });
         }
     }
 

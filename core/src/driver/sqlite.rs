@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use async_trait::async_trait;
 use sqlparser::ast::{ColumnOption, Statement, TableConstraint};
 use sqlparser::parser::Parser;
@@ -11,10 +10,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoo
 use sqlx::{Column as _, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
 
 use super::{ConstraintViolation, Driver, Execution, QueryResult, Sandbox, SandboxOptions, StatementError};
-use crate::sql::ParsedStatement;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::{CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, Table, UniqueConstraint};
+use crate::sql::ParsedStatement;
 
 pub struct SqliteDriver {
     path: PathBuf,
@@ -127,7 +126,10 @@ impl Driver for SqliteDriver {
         let limit = if self.statement_timeout.is_zero() { std::time::Duration::MAX } else { self.statement_timeout };
         match tokio::time::timeout(limit, query(&mut conn, sql, max_rows)).await {
             Ok(result) => result,
-            Err(_) => Err(Error::InvalidInput(format!("query failed: statement timeout ({} ms) reached, query interrupted", self.statement_timeout.as_millis()))),
+            Err(_) => Err(Error::InvalidInput(format!(
+                "query failed: statement timeout ({} ms) reached, query interrupted",
+                self.statement_timeout.as_millis()
+            ))),
         }
     }
 
@@ -258,10 +260,7 @@ fn refuse_in_sandbox(sql: &str) -> Option<String> {
 /// `NOT NULL constraint failed: t.a` (CHECK and FOREIGN KEY failures name no columns).
 fn parse_constraint_message(message: &str) -> Option<ConstraintViolation> {
     let split = |rest: &str| -> Vec<(String, String)> {
-        rest.split(',')
-            .filter_map(|part| part.trim().split_once('.'))
-            .map(|(t, c)| (t.to_string(), c.to_string()))
-            .collect()
+        rest.split(',').filter_map(|part| part.trim().split_once('.')).map(|(t, c)| (t.to_string(), c.to_string())).collect()
     };
     if let Some(rest) = message.split("UNIQUE constraint failed: ").nth(1) {
         let cols = split(rest);
@@ -367,11 +366,12 @@ async fn introspect_table(conn: &mut SqliteConnection, name: &str, sql: Option<&
         table.columns.iter_mut().for_each(|c| c.auto_increment = false);
     }
 
-    let fks = sqlx::query("SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq")
-        .bind(name)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(internal)?;
+    let fks =
+        sqlx::query("SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq")
+            .bind(name)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(internal)?;
     let mut current: Option<(i64, ForeignKey)> = None;
     for row in &fks {
         let id: i64 = row.get(0);
@@ -379,14 +379,17 @@ async fn introspect_table(conn: &mut SqliteConnection, name: &str, sql: Option<&
             if let Some((_, fk)) = current.take() {
                 table.foreign_keys.push(fk);
             }
-            current = Some((id, ForeignKey {
-                name: None,
-                referenced_table: row.get(2),
-                on_update: Some(row.get::<String, _>(5)).filter(|a| a != "NO ACTION"),
-                on_delete: Some(row.get::<String, _>(6)).filter(|a| a != "NO ACTION"),
-                enforced: fk_enforced,
-                ..Default::default()
-            }));
+            current = Some((
+                id,
+                ForeignKey {
+                    name: None,
+                    referenced_table: row.get(2),
+                    on_update: Some(row.get::<String, _>(5)).filter(|a| a != "NO ACTION"),
+                    on_delete: Some(row.get::<String, _>(6)).filter(|a| a != "NO ACTION"),
+                    enforced: fk_enforced,
+                    ..Default::default()
+                },
+            ));
         }
         let fk = &mut current.as_mut().unwrap().1;
         fk.columns.push(row.get(3));
@@ -426,23 +429,12 @@ async fn introspect_table(conn: &mut SqliteConnection, name: &str, sql: Option<&
         let columns: Vec<String> = cols
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                r.get::<Option<String>, _>(1)
-                    .or_else(|| parsed.columns.get(i).cloned())
-                    .unwrap_or_else(|| "<expression>".into())
-            })
+            .map(|(i, r)| r.get::<Option<String>, _>(1).or_else(|| parsed.columns.get(i).cloned()).unwrap_or_else(|| "<expression>".into()))
             .collect();
         if origin == "u" {
             table.unique_constraints.push(UniqueConstraint { name: None, columns: columns.clone() });
         }
-        table.indexes.push(Index {
-            name: index_name,
-            columns,
-            unique,
-            predicate: parsed.predicate,
-            method: None,
-            implicit: origin != "c",
-        });
+        table.indexes.push(Index { name: index_name, columns, unique, predicate: parsed.predicate, method: None, implicit: origin != "c" });
     }
     table.check_constraints = declared.checks;
     Ok(table)
@@ -457,10 +449,7 @@ struct DeclaredTable {
 /// CHECK constraints and FK names are not in SQLite's pragmas: read them from the DDL.
 fn parse_create_table(sql: &str) -> DeclaredTable {
     let dialect = sqlparser::dialect::SQLiteDialect {};
-    let Ok(Statement::CreateTable(ct)) = Parser::new(&dialect)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statement())
-    else {
+    let Ok(Statement::CreateTable(ct)) = Parser::new(&dialect).try_with_sql(sql).and_then(|mut p| p.parse_statement()) else {
         tracing::warn!("cannot parse table definition; CHECK constraints unknown: {sql}");
         return DeclaredTable::default();
     };
@@ -508,4 +497,3 @@ fn parse_create_index(sql: &str) -> DeclaredIndex {
         _ => DeclaredIndex::default(),
     }
 }
-

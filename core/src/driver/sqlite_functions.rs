@@ -19,11 +19,22 @@ pub unsafe fn register(db: *mut ffi::sqlite3) -> c_int {
     if rc != ffi::SQLITE_OK {
         return rc;
     }
-    let rc = ffi::sqlite3_create_function_v2(db, c"dbc_json".as_ptr(), 1, flags, std::ptr::null_mut(), Some(json_canonical), None, None, None);
+    let rc =
+        ffi::sqlite3_create_function_v2(db, c"dbc_json".as_ptr(), 1, flags, std::ptr::null_mut(), Some(json_canonical), None, None, None);
     if rc != ffi::SQLITE_OK {
         return rc;
     }
-    ffi::sqlite3_create_function_v2(db, c"dbc_sum60".as_ptr(), 1, flags, std::ptr::null_mut(), None, Some(sum60_step), Some(sum60_final), None)
+    ffi::sqlite3_create_function_v2(
+        db,
+        c"dbc_sum60".as_ptr(),
+        1,
+        flags,
+        std::ptr::null_mut(),
+        None,
+        Some(sum60_step),
+        Some(sum60_final),
+        None,
+    )
 }
 
 /// `dbc_sum60(md5_hex)`: the exact sum, as decimal text, of the first 15 hex digits of each

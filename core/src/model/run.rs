@@ -51,7 +51,6 @@ macro_rules! string_enum {
     };
 }
 
-
 string_enum!(
     /// Which capability produced the run.
     RunKind { Schema => "schema", Integrity => "integrity", Etl => "etl", Performance => "performance" }
@@ -296,7 +295,13 @@ pub struct TestRun {
 impl TestRun {
     /// A new run of `kind` against `target` (password already redacted), created now: passed,
     /// risk 0, no inputs, findings or results yet. Each check fills in what it found.
-    pub fn new(kind: RunKind, environment: Environment, trigger_type: TriggerType, dialect: crate::dialect::Dialect, target: Option<String>) -> TestRun {
+    pub fn new(
+        kind: RunKind,
+        environment: Environment,
+        trigger_type: TriggerType,
+        dialect: crate::dialect::Dialect,
+        target: Option<String>,
+    ) -> TestRun {
         TestRun {
             test_run_id: uuid::Uuid::new_v4().to_string(),
             kind,

@@ -18,11 +18,7 @@ pub struct SchemaSnapshot {
 
 impl SchemaSnapshot {
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.get(name).or_else(|| {
-            self.tables
-                .values()
-                .find(|t| t.name.eq_ignore_ascii_case(name))
-        })
+        self.tables.get(name).or_else(|| self.tables.values().find(|t| t.name.eq_ignore_ascii_case(name)))
     }
 }
 
@@ -58,9 +54,7 @@ pub struct Table {
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
     }
 }
 

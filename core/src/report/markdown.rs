@@ -25,7 +25,9 @@ pub fn render(run: &TestRun) -> String {
     let inputs = if run.inputs.is_empty() { String::new() } else { format!(" · `{}`", run.inputs.join("`, `")) };
     let _ = writeln!(out, "<sub>`{target}` · {} · {} · run `{}`{inputs}</sub>", run.environment, run.trigger_type, run.test_run_id);
 
-    let counted: Vec<(Severity, usize)> = Severity::ALL.iter().rev()
+    let counted: Vec<(Severity, usize)> = Severity::ALL
+        .iter()
+        .rev()
         .map(|s| (*s, run.findings.iter().filter(|f| f.severity == *s).count()))
         .filter(|(_, n)| *n > 0)
         .collect();
@@ -34,7 +36,15 @@ pub fn render(run: &TestRun) -> String {
         let _ = writeln!(out, "\n#### Findings ({})\n", tally.join(", "));
         let _ = writeln!(out, "| Severity | Rule | Where | Problem | Safer alternative |\n|---|---|---|---|---|");
         for f in run.findings.iter().take(MAX_FINDINGS) {
-            let _ = writeln!(out, "| **{}** | `{}` | {} | {} | {} |", f.severity, f.rule, cell(&location(f)), cell(&f.message), cell(f.suggestion.as_deref().unwrap_or("")));
+            let _ = writeln!(
+                out,
+                "| **{}** | `{}` | {} | {} | {} |",
+                f.severity,
+                f.rule,
+                cell(&location(f)),
+                cell(&f.message),
+                cell(f.suggestion.as_deref().unwrap_or(""))
+            );
         }
         if run.findings.len() > MAX_FINDINGS {
             let _ = writeln!(out, "\n…and {} more findings (see the JSON report).", run.findings.len() - MAX_FINDINGS);
@@ -64,9 +74,17 @@ pub fn render(run: &TestRun) -> String {
     for r in &run.etl_results {
         let verdict = if r.checksum_match { "✅ all rows match" } else { "❌ rows differ" };
         let _ = writeln!(out, "\n#### ETL `{}` → `{}`: {verdict}\n", cell(&r.source_table), cell(&r.target_table));
-        let _ = writeln!(out, "| Source rows | Target rows | Missing in target | Extra in target | Changed | Strategy |\n|---:|---:|---:|---:|---:|---|");
-        let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} |", r.source_count, r.target_count, r.missing_count, r.extra_count, r.changed_count, r.strategy);
-        let keys = |values: &[serde_json::Value]| values.iter().map(|v| format!("`{}`", cell(&v.to_string()))).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            out,
+            "| Source rows | Target rows | Missing in target | Extra in target | Changed | Strategy |\n|---:|---:|---:|---:|---:|---|"
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.source_count, r.target_count, r.missing_count, r.extra_count, r.changed_count, r.strategy
+        );
+        let keys =
+            |values: &[serde_json::Value]| values.iter().map(|v| format!("`{}`", cell(&v.to_string()))).collect::<Vec<_>>().join(", ");
         if !r.missing_in_target.is_empty() {
             let _ = writeln!(out, "\nMissing in target (first {}): {}", r.missing_in_target.len(), keys(&r.missing_in_target));
         }
@@ -78,7 +96,14 @@ pub fn render(run: &TestRun) -> String {
             for c in &r.changed {
                 if let Some(columns) = c["columns"].as_object() {
                     for (name, v) in columns {
-                        let _ = writeln!(out, "| `{}` | {} | {} | {} |", cell(&c["key"].to_string()), cell(name), cell(&v["source"].to_string()), cell(&v["target"].to_string()));
+                        let _ = writeln!(
+                            out,
+                            "| `{}` | {} | {} | {} |",
+                            cell(&c["key"].to_string()),
+                            cell(name),
+                            cell(&v["source"].to_string()),
+                            cell(&v["target"].to_string())
+                        );
                     }
                 }
             }
@@ -89,17 +114,34 @@ pub fn render(run: &TestRun) -> String {
         if !r.aggregates.is_empty() {
             let _ = writeln!(out, "\n| Aggregate | Group | Source | Target | |\n|---|---|---:|---:|---|");
             for a in &r.aggregates {
-                let _ = writeln!(out, "| {}({}) | {} | {} | {} | {} |", a.function, cell(&a.column), cell(a.group.as_deref().unwrap_or("")),
-                    cell(a.source.as_deref().unwrap_or("none")), cell(a.target.as_deref().unwrap_or("none")), if a.matches { "✅" } else { "❌" });
+                let _ = writeln!(
+                    out,
+                    "| {}({}) | {} | {} | {} | {} |",
+                    a.function,
+                    cell(&a.column),
+                    cell(a.group.as_deref().unwrap_or("")),
+                    cell(a.source.as_deref().unwrap_or("none")),
+                    cell(a.target.as_deref().unwrap_or("none")),
+                    if a.matches { "✅" } else { "❌" }
+                );
             }
         }
     }
     if !run.performance_metrics.is_empty() {
-        let _ = writeln!(out, "\n#### Queries\n\n| Query | Fingerprint | Median ms | p95 ms | Index used | Recommendation |\n|---|---|---:|---:|---|---|");
+        let _ = writeln!(
+            out,
+            "\n#### Queries\n\n| Query | Fingerprint | Median ms | p95 ms | Index used | Recommendation |\n|---|---|---:|---:|---|---|"
+        );
         for m in &run.performance_metrics {
             let (median, p95) = m.timing.as_ref().map(|t| (format!("{:.2}", t.median_ms), format!("{:.2}", t.p95_ms))).unwrap_or_default();
-            let _ = writeln!(out, "| `{}` | `{}` | {median} | {p95} | {} | {} |", m.query_hash, cell(&m.fingerprint), if m.index_used { "yes" } else { "**no**" },
-                m.recommendation.as_deref().map(|r| format!("`{}`", cell(r))).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {median} | {p95} | {} | {} |",
+                m.query_hash,
+                cell(&m.fingerprint),
+                if m.index_used { "yes" } else { "**no**" },
+                m.recommendation.as_deref().map(|r| format!("`{}`", cell(r))).unwrap_or_default()
+            );
         }
         for m in run.performance_metrics.iter().filter(|m| !m.plan.is_null()) {
             let _ = writeln!(out, "\n<details><summary>Plan of <code>{}</code></summary>\n\n```", m.query_hash);

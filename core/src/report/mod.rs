@@ -82,9 +82,13 @@ pub(crate) mod fixtures {
                 RiskContribution { rule: "new-constraint-violated".into(), points: 40, reason: "1 critical finding".into() },
                 RiskContribution { rule: "schema-change:breaking".into(), points: 10, reason: "2 breaking schema changes".into() },
             ],
-            summary: "Index addition and column addition detected, 2 breaking changes; 1 critical finding (new-constraint-violated).".into(),
+            summary: "Index addition and column addition detected, 2 breaking changes; 1 critical finding (new-constraint-violated)."
+                .into(),
             created_at: "2026-11-21T10:00:00Z".into(),
-            approved_by: None, decided_by: None, decided_at: None, decision_comment: None,
+            approved_by: None,
+            decided_by: None,
+            decided_at: None,
+            decision_comment: None,
             target: Some("sqlite://examples/shop.db".into()),
             sandbox: None,
             dialect: Some("sqlite".into()),
@@ -92,25 +96,54 @@ pub(crate) mod fixtures {
             inputs: vec!["migrations/002_unsafe.sql".into()],
             findings: vec![
                 Finding {
-                    rule: "adding-not-null-column-without-default".into(), severity: Severity::High,
+                    rule: "adding-not-null-column-without-default".into(),
+                    severity: Severity::High,
                     message: "adds NOT NULL column users.tier without a default. <SQLite> rejects \"this\" & more".into(),
-                    statement: Some(2), line: Some(4), column: Some(1),
+                    statement: Some(2),
+                    line: Some(4),
+                    column: Some(1),
                     suggestion: Some("Add the column nullable, backfill, then add NOT NULL.".into()),
-                    file: Some("migrations/002_unsafe.sql".into()), sample_records: vec![],
+                    file: Some("migrations/002_unsafe.sql".into()),
+                    sample_records: vec![],
                 },
                 Finding {
-                    rule: "new-constraint-violated".into(), severity: Severity::Critical,
+                    rule: "new-constraint-violated".into(),
+                    severity: Severity::Critical,
                     message: "existing data violates the new unique constraint ux_users_email on users: 2 offending row(s)".into(),
-                    statement: None, line: None, column: None,
-                    suggestion: Some("Clean up the offending rows first.".into()), file: None,
+                    statement: None,
+                    line: None,
+                    column: None,
+                    suggestion: Some("Clean up the offending rows first.".into()),
+                    file: None,
                     sample_records: vec![json!({"email": "<masked>", "duplicate_rows": 2}).as_object().unwrap().clone()],
                 },
             ],
             schema_changes: vec![
-                SchemaChange { object_type: ObjectType::Index, table_name: "users".into(), name: "ux_users_email".into(), change_type: ChangeType::Added, compatibility_status: Compatibility::Breaking, details: "unique index on (email)".into() },
-                SchemaChange { object_type: ObjectType::Column, table_name: "users".into(), name: "tier".into(), change_type: ChangeType::Added, compatibility_status: Compatibility::Breaking, details: "new NOT NULL TEXT column without default".into() },
+                SchemaChange {
+                    object_type: ObjectType::Index,
+                    table_name: "users".into(),
+                    name: "ux_users_email".into(),
+                    change_type: ChangeType::Added,
+                    compatibility_status: Compatibility::Breaking,
+                    details: "unique index on (email)".into(),
+                },
+                SchemaChange {
+                    object_type: ObjectType::Column,
+                    table_name: "users".into(),
+                    name: "tier".into(),
+                    change_type: ChangeType::Added,
+                    compatibility_status: Compatibility::Breaking,
+                    details: "new NOT NULL TEXT column without default".into(),
+                },
             ],
-            integrity_results: vec![IntegrityResult { table_name: "users".into(), integrity_type: IntegrityType::Unique, constraint: "ux_users_email".into(), failure_count: 2, sample_records: vec![], error: None }],
+            integrity_results: vec![IntegrityResult {
+                table_name: "users".into(),
+                integrity_type: IntegrityType::Unique,
+                constraint: "ux_users_email".into(),
+                failure_count: 2,
+                sample_records: vec![],
+                error: None,
+            }],
             etl_results: vec![],
             performance_metrics: vec![],
         }
@@ -125,29 +158,44 @@ pub(crate) mod fixtures {
         run.integrity_results.clear();
         run.risk_breakdown.clear();
         run.summary = "2 queries profiled (2 distinct): 1 verified index recommendation(s), 1 finding(s)".into();
-        let metric = |hash: &str, fingerprint: &str, used: bool, plan: serde_json::Value, rec: Option<&str>, recs: Vec<serde_json::Value>| crate::model::PerformanceMetric {
-            query_hash: hash.into(),
-            query: fingerprint.replace('?', "7"),
-            execution_time_ms: Some(12.5),
-            index_used: used,
-            plan,
-            recommendation: rec.map(str::to_string),
-            fingerprint: fingerprint.into(),
-            occurrences: 1,
-            read_only: true,
-            timing: Some(crate::model::Timing { runs: 5, min_ms: 11.0, median_ms: 12.5, p95_ms: 14.25 }),
-            recommendations: recs,
-            findings: vec![],
-            stats: None,
-            error: None,
-        };
+        let metric =
+            |hash: &str, fingerprint: &str, used: bool, plan: serde_json::Value, rec: Option<&str>, recs: Vec<serde_json::Value>| {
+                crate::model::PerformanceMetric {
+                    query_hash: hash.into(),
+                    query: fingerprint.replace('?', "7"),
+                    execution_time_ms: Some(12.5),
+                    index_used: used,
+                    plan,
+                    recommendation: rec.map(str::to_string),
+                    fingerprint: fingerprint.into(),
+                    occurrences: 1,
+                    read_only: true,
+                    timing: Some(crate::model::Timing { runs: 5, min_ms: 11.0, median_ms: 12.5, p95_ms: 14.25 }),
+                    recommendations: recs,
+                    findings: vec![],
+                    stats: None,
+                    error: None,
+                }
+            };
         run.performance_metrics = vec![
-            metric("17f94b8ebfa8a840", "SELECT * FROM orders WHERE sku = ?", false,
+            metric(
+                "17f94b8ebfa8a840",
+                "SELECT * FROM orders WHERE sku = ?",
+                false,
                 json!({"node_type": "Seq Scan", "access": "full_scan", "relation": "orders", "estimated_rows": 5.0, "actual_rows": 5.0}),
                 Some(r#"CREATE INDEX "idx_orders_sku" ON "orders" ("sku")"#),
-                vec![json!({"create_index": r#"CREATE INDEX "idx_orders_sku" ON "orders" ("sku")"#, "verification": {"method": "hypopg", "cost_before": 17514.83, "cost_after": 24.02, "used": true}})]),
-            metric("e771b6f0abe4da1e", "SELECT * FROM orders WHERE id = ?", true,
-                json!({"node_type": "Index Scan", "access": "index_lookup", "relation": "orders", "index": "orders_pkey", "estimated_rows": 1.0}), None, vec![]),
+                vec![
+                    json!({"create_index": r#"CREATE INDEX "idx_orders_sku" ON "orders" ("sku")"#, "verification": {"method": "hypopg", "cost_before": 17514.83, "cost_after": 24.02, "used": true}}),
+                ],
+            ),
+            metric(
+                "e771b6f0abe4da1e",
+                "SELECT * FROM orders WHERE id = ?",
+                true,
+                json!({"node_type": "Index Scan", "access": "index_lookup", "relation": "orders", "index": "orders_pkey", "estimated_rows": 1.0}),
+                None,
+                vec![],
+            ),
         ];
         run
     }
@@ -180,7 +228,14 @@ pub(crate) mod fixtures {
             segments_compared: 12,
             rows_fetched: 80,
             queries: 6,
-            aggregates: vec![crate::model::EtlAggregate { group: Some("eu".into()), function: "sum".into(), column: "amount".into(), source: Some("40".into()), target: Some("129.01".into()), matches: false }],
+            aggregates: vec![crate::model::EtlAggregate {
+                group: Some("eu".into()),
+                function: "sum".into(),
+                column: "amount".into(),
+                source: Some("40".into()),
+                target: Some("129.01".into()),
+                matches: false,
+            }],
             error: None,
         }];
         run

@@ -15,20 +15,20 @@ fn level(s: Severity) -> &'static str {
 
 pub fn render(run: &TestRun) -> String {
     // Every rule the product knows, so results can point at them by index.
-    let mut rules: Vec<(String, Severity, String)> = all_rules()
-        .iter()
-        .map(|r| (r.id().to_string(), r.severity(), r.description().to_string()))
-        .collect();
+    let mut rules: Vec<(String, Severity, String)> =
+        all_rules().iter().map(|r| (r.id().to_string(), r.severity(), r.description().to_string())).collect();
     rules.extend(sandbox_rules().iter().map(|(id, sev, desc)| (id.to_string(), *sev, desc.to_string())));
     let rule_objects: Vec<Value> = rules
         .iter()
-        .map(|(id, sev, desc)| json!({
-            "id": id,
-            "name": id,
-            "shortDescription": {"text": desc},
-            "defaultConfiguration": {"level": level(*sev)},
-            "properties": {"severity": sev.as_str()},
-        }))
+        .map(|(id, sev, desc)| {
+            json!({
+                "id": id,
+                "name": id,
+                "shortDescription": {"text": desc},
+                "defaultConfiguration": {"level": level(*sev)},
+                "properties": {"severity": sev.as_str()},
+            })
+        })
         .collect();
     let results: Vec<Value> = run
         .findings

@@ -9,10 +9,18 @@ struct Paint(bool);
 
 impl Paint {
     fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
-    fn bold(&self, t: &str) -> String { self.wrap("1", t) }
-    fn dim(&self, t: &str) -> String { self.wrap("2", t) }
+    fn bold(&self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.wrap("2", t)
+    }
     fn severity(&self, s: Severity) -> String {
         let label = format!("{:<8}", s.as_str().to_uppercase());
         match s {
@@ -40,7 +48,11 @@ pub fn render(run: &TestRun, color: bool) -> String {
     let _ = writeln!(out, "{} {} — {}   risk {}/100{threshold}", p.bold("dbconsultant"), run.kind, p.status(run.status), run.risk_score);
     let _ = writeln!(out, "{}", p.bold(&run.summary));
     let target = run.target.as_deref().unwrap_or("(no database: static lint)");
-    let _ = writeln!(out, "{}", p.dim(&format!("run {} · {} · {} · {} · {}", run.test_run_id, target, run.environment, run.trigger_type, run.created_at)));
+    let _ = writeln!(
+        out,
+        "{}",
+        p.dim(&format!("run {} · {} · {} · {} · {}", run.test_run_id, target, run.environment, run.trigger_type, run.created_at))
+    );
     if let Some(by) = &run.decided_by {
         let comment = run.decision_comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
         let _ = writeln!(out, "{} by {by} at {}{comment}", run.status, run.decided_at.as_deref().unwrap_or("?"));
@@ -68,7 +80,8 @@ pub fn render(run: &TestRun, color: bool) -> String {
                 Compatibility::Destructive => p.wrap("31", "destructive"),
             };
             let object = if c.name == c.table_name { c.name.clone() } else { format!("{}.{}", c.table_name, c.name) };
-            let _ = writeln!(out, "  {status} {:<8} {:<10} {object}  {}", c.change_type.as_str(), c.object_type.as_str(), p.dim(&c.details));
+            let _ =
+                writeln!(out, "  {status} {:<8} {:<10} {object}  {}", c.change_type.as_str(), c.object_type.as_str(), p.dim(&c.details));
         }
     }
     if !run.integrity_results.is_empty() {
@@ -81,15 +94,24 @@ pub fn render(run: &TestRun, color: bool) -> String {
                 }
                 None => {
                     let mark = if r.failure_count == 0 { p.wrap("32", "ok  ") } else { p.wrap("31", "FAIL") };
-                    let _ = writeln!(out, "  {mark} {} {} {}: {} failing row(s)", r.table_name, r.integrity_type, r.constraint, r.failure_count);
+                    let _ = writeln!(
+                        out,
+                        "  {mark} {} {} {}: {} failing row(s)",
+                        r.table_name, r.integrity_type, r.constraint, r.failure_count
+                    );
                 }
             }
         }
     }
     for r in &run.etl_results {
-        let _ = writeln!(out, "\n{}", p.bold(&format!("ETL {} → {} ({}, key {})", r.source_table, r.target_table, r.strategy, r.key.join(", "))));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.bold(&format!("ETL {} → {} ({}, key {})", r.source_table, r.target_table, r.strategy, r.key.join(", ")))
+        );
         let mark = if r.checksum_match { p.wrap("32", "match") } else { p.wrap("31", "DIFFERENT") };
-        let _ = writeln!(out, "  {mark}  rows: source {}, target {}; {} column(s) compared", r.source_count, r.target_count, r.columns.len());
+        let _ =
+            writeln!(out, "  {mark}  rows: source {}, target {}; {} column(s) compared", r.source_count, r.target_count, r.columns.len());
         let keys = |values: &[serde_json::Value]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ");
         if r.missing_count > 0 {
             let _ = writeln!(out, "  missing in target: {}  {}", r.missing_count, p.dim(&keys(&r.missing_in_target)));
@@ -110,14 +132,29 @@ pub fn render(run: &TestRun, color: bool) -> String {
         for a in &r.aggregates {
             let mark = if a.matches { p.wrap("32", "ok  ") } else { p.wrap("31", "FAIL") };
             let group = a.group.as_ref().map(|g| format!(" [{g}]")).unwrap_or_default();
-            let _ = writeln!(out, "  {mark} {}({}){group}: source {}, target {}", a.function, a.column, a.source.as_deref().unwrap_or("none"), a.target.as_deref().unwrap_or("none"));
+            let _ = writeln!(
+                out,
+                "  {mark} {}({}){group}: source {}, target {}",
+                a.function,
+                a.column,
+                a.source.as_deref().unwrap_or("none"),
+                a.target.as_deref().unwrap_or("none")
+            );
         }
-        let _ = writeln!(out, "  {}", p.dim(&format!("{} segments compared, {} rows fetched, {} queries", r.segments_compared, r.rows_fetched, r.queries)));
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.dim(&format!("{} segments compared, {} rows fetched, {} queries", r.segments_compared, r.rows_fetched, r.queries))
+        );
     }
     if !run.performance_metrics.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold(&format!("Queries ({})", run.performance_metrics.len())));
         for m in &run.performance_metrics {
-            let time = m.timing.as_ref().map(|t| format!("median {:.2} ms, p95 {:.2} ms ({} runs)", t.median_ms, t.p95_ms, t.runs)).unwrap_or_else(|| "not timed".into());
+            let time = m
+                .timing
+                .as_ref()
+                .map(|t| format!("median {:.2} ms, p95 {:.2} ms ({} runs)", t.median_ms, t.p95_ms, t.runs))
+                .unwrap_or_else(|| "not timed".into());
             let index = if m.index_used { p.wrap("32", "index") } else { p.wrap("33", "no index") };
             let _ = writeln!(out, "  {}  {index}  {time}  ×{}  {}", m.query_hash, m.occurrences, m.fingerprint);
             for node in plan_lines(&m.plan, 0) {
@@ -126,7 +163,9 @@ pub fn render(run: &TestRun, color: bool) -> String {
             for r in &m.recommendations {
                 let v = &r["verification"];
                 let verdict = match v["used"].as_bool() {
-                    Some(true) => format!("verified by {}: cost {} → {}", v["method"].as_str().unwrap_or(""), v["cost_before"], v["cost_after"]),
+                    Some(true) => {
+                        format!("verified by {}: cost {} → {}", v["method"].as_str().unwrap_or(""), v["cost_before"], v["cost_after"])
+                    }
                     Some(false) => "rejected: the planner would not use it".into(),
                     None => format!("not verified: {}", r["error"].as_str().unwrap_or("")),
                 };

@@ -57,8 +57,16 @@ mod tests {
     #[test]
     fn flags_not_null_without_default() {
         assert_flags("adding-not-null-column-without-default", Dialect::Sqlite, "ALTER TABLE users ADD COLUMN tier TEXT NOT NULL;");
-        assert_flags("adding-not-null-column-without-default", Dialect::Postgres, "ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT NULL;");
-        assert_ok("adding-not-null-column-without-default", Dialect::Postgres, "ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT 'free';");
+        assert_flags(
+            "adding-not-null-column-without-default",
+            Dialect::Postgres,
+            "ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT NULL;",
+        );
+        assert_ok(
+            "adding-not-null-column-without-default",
+            Dialect::Postgres,
+            "ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT 'free';",
+        );
         assert_ok("adding-not-null-column-without-default", Dialect::Postgres, "ALTER TABLE users ADD COLUMN tier text;");
     }
 }

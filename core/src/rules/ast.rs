@@ -1,9 +1,6 @@
 //! Small AST helpers shared by rules.
 
-use sqlparser::ast::{
-    AlterTableOperation, ColumnDef, ColumnOption, DataType, Expr, ObjectName, ObjectNamePart,
-    Statement,
-};
+use sqlparser::ast::{AlterTableOperation, ColumnDef, ColumnOption, DataType, Expr, ObjectName, ObjectNamePart, Statement};
 
 /// The unqualified, unquoted name (`public."Users"` → `Users`).
 pub fn base_name(name: &ObjectName) -> String {
@@ -23,8 +20,7 @@ pub fn alter_table(ast: &Statement) -> Option<(&ObjectName, &[AlterTableOperatio
 }
 
 pub fn has_not_null(col: &ColumnDef) -> bool {
-    col.options.iter().any(|o| matches!(o.option, ColumnOption::NotNull))
-        || is_primary_key(col)
+    col.options.iter().any(|o| matches!(o.option, ColumnOption::NotNull)) || is_primary_key(col)
 }
 
 pub fn default_of(col: &ColumnDef) -> Option<&Expr> {
@@ -35,15 +31,11 @@ pub fn default_of(col: &ColumnDef) -> Option<&Expr> {
 }
 
 pub fn is_primary_key(col: &ColumnDef) -> bool {
-    col.options
-        .iter()
-        .any(|o| matches!(o.option, ColumnOption::Unique { is_primary: true, .. }))
+    col.options.iter().any(|o| matches!(o.option, ColumnOption::Unique { is_primary: true, .. }))
 }
 
 pub fn is_unique(col: &ColumnDef) -> bool {
-    col.options
-        .iter()
-        .any(|o| matches!(o.option, ColumnOption::Unique { .. }))
+    col.options.iter().any(|o| matches!(o.option, ColumnOption::Unique { .. }))
 }
 
 pub fn is_generated(col: &ColumnDef) -> bool {
@@ -58,8 +50,15 @@ pub fn is_generated(col: &ColumnDef) -> bool {
 /// PostgreSQL 11+ (constant and stable defaults are stored in the catalog instead).
 pub fn is_volatile(expr: &Expr) -> bool {
     const VOLATILE: &[&str] = &[
-        "random", "gen_random_uuid", "uuid_generate_v4", "uuid_generate_v1", "clock_timestamp",
-        "timeofday", "nextval", "txid_current", "uuid",
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v4",
+        "uuid_generate_v1",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+        "uuid",
     ];
     let text = expr.to_string().to_ascii_lowercase();
     VOLATILE.iter().any(|f| {

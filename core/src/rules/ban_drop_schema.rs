@@ -20,7 +20,9 @@ impl Rule for BanDropSchema {
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let what = match ast {
-            Statement::Drop { object_type: ObjectType::Schema, names, .. } => ("schema", names.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
+            Statement::Drop { object_type: ObjectType::Schema, names, .. } => {
+                ("schema", names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            }
             Statement::Drop { object_type: ObjectType::Database, names, .. } => ("database", names.iter().map(|n| n.to_string()).collect()),
             _ => return Vec::new(),
         };

@@ -52,11 +52,16 @@ mod tests {
 
     #[test]
     fn flags_validated_constraints() {
-        assert_flags("constraint-missing-not-valid", Dialect::Postgres,
-            "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);");
-        assert_flags("constraint-missing-not-valid", Dialect::Postgres,
-            "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0);");
-        assert_ok("constraint-missing-not-valid", Dialect::Postgres,
-            "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;");
+        assert_flags(
+            "constraint-missing-not-valid",
+            Dialect::Postgres,
+            "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);",
+        );
+        assert_flags("constraint-missing-not-valid", Dialect::Postgres, "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0);");
+        assert_ok(
+            "constraint-missing-not-valid",
+            Dialect::Postgres,
+            "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
+        );
     }
 }

@@ -2,9 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlparser::ast::{
-    visit_relations, AlterTableOperation, ObjectName, RenameTableNameKind, Set, Statement, TableObject,
-};
+use sqlparser::ast::{visit_relations, AlterTableOperation, ObjectName, RenameTableNameKind, Set, Statement, TableObject};
 
 use super::ast::{alter_table, base_name};
 use super::RuleConfig;
@@ -37,12 +35,7 @@ pub struct RuleContext<'a> {
 }
 
 impl<'a> RuleContext<'a> {
-    pub fn new(
-        script: &'a Script,
-        dialect: Dialect,
-        config: &'a RuleConfig,
-        schema: Option<&'a SchemaSnapshot>,
-    ) -> Self {
+    pub fn new(script: &'a Script, dialect: Dialect, config: &'a RuleConfig, schema: Option<&'a SchemaSnapshot>) -> Self {
         let mut created = HashMap::new();
         let mut in_transaction = HashSet::new();
         let mut lock_timeout_at = None;
@@ -84,15 +77,9 @@ impl<'a> RuleContext<'a> {
                             RenameTableNameKind::As(n) | RenameTableNameKind::To(n) => base_name(n).to_lowercase(),
                         };
                         let from = base_name(name).to_lowercase();
-                        if let (Some(drop_index), Some((copy_target, _))) =
-                            (dropped.get(&new_name), copied_from.get(&new_name))
-                        {
+                        if let (Some(drop_index), Some((copy_target, _))) = (dropped.get(&new_name), copied_from.get(&new_name)) {
                             if *copy_target == from {
-                                rebuilds.push(Rebuild {
-                                    table: new_name.clone(),
-                                    drop_index: *drop_index,
-                                    rename_index: stmt.index,
-                                });
+                                rebuilds.push(Rebuild { table: new_name.clone(), drop_index: *drop_index, rename_index: stmt.index });
                             }
                         }
                     }
@@ -107,9 +94,7 @@ impl<'a> RuleContext<'a> {
 
     /// True when the table was created earlier in this script (so locking it is harmless).
     pub fn created_in_script_before(&self, table: &str, index: usize) -> bool {
-        self.created
-            .get(&table.to_lowercase())
-            .is_some_and(|&at| at < index)
+        self.created.get(&table.to_lowercase()).is_some_and(|&at| at < index)
     }
 
     /// `ALTER TABLE` name and operations, when the table existed before this migration
@@ -142,18 +127,13 @@ impl<'a> RuleContext<'a> {
 
     /// Declared type of a column in the pre-migration schema, when known.
     pub fn existing_column_type(&self, table: &str, column: &str) -> Option<String> {
-        self.schema?
-            .table(table)?
-            .column(column)
-            .map(|c| c.data_type.clone())
+        self.schema?.table(table)?.column(column).map(|c| c.data_type.clone())
     }
 }
 
 fn sets_lock_timeout(set: &Set) -> bool {
     match set {
-        Set::SingleAssignment { variable, .. } => {
-            variable.to_string().to_ascii_lowercase().ends_with("lock_timeout")
-        }
+        Set::SingleAssignment { variable, .. } => variable.to_string().to_ascii_lowercase().ends_with("lock_timeout"),
         other => other.to_string().to_ascii_lowercase().contains("lock_timeout"),
     }
 }

@@ -34,12 +34,12 @@ mod changing_column_type;
 mod concurrently_in_transaction;
 mod constraint_missing_not_valid;
 mod delete_without_where;
+mod disallowed_unique_constraint;
 mod mysql_alter_copies_table;
 mod mysql_charset_change;
 mod mysql_column_position;
 mod mysql_foreign_key_large_table;
 mod mysql_modify_drops_attributes;
-mod disallowed_unique_constraint;
 mod prefer_bigint_primary_key;
 mod prefer_decimal_for_money;
 mod prefer_timestamptz;
@@ -152,19 +152,39 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
 /// Findings produced by the sandbox rather than by a static rule: id, severity, description.
 pub fn sandbox_rules() -> &'static [(&'static str, Severity, &'static str)] {
     &[
-        ("migration-fails", Severity::Critical, "A statement fails when applied to a copy of the target: the real migration would abort there."),
+        (
+            "migration-fails",
+            Severity::Critical,
+            "A statement fails when applied to a copy of the target: the real migration would abort there.",
+        ),
         ("new-constraint-violated", Severity::Critical, "Rows already in the database violate a constraint the migration adds."),
         ("constraint-check-error", Severity::Low, "A new constraint could not be checked against the existing rows."),
-        ("lock-observed", Severity::Medium, "A table lock the statement took in the sandbox (PostgreSQL pg_locks), and whether it rewrote the table."),
-        ("alter-algorithm", Severity::High, "The ALTER algorithm MySQL/MariaDB can use (INSTANT, INPLACE or COPY), probed in the scratch database."),
+        (
+            "lock-observed",
+            Severity::Medium,
+            "A table lock the statement took in the sandbox (PostgreSQL pg_locks), and whether it rewrote the table.",
+        ),
+        (
+            "alter-algorithm",
+            Severity::High,
+            "The ALTER algorithm MySQL/MariaDB can use (INSTANT, INPLACE or COPY), probed in the scratch database.",
+        ),
         ("sandbox-note", Severity::Info, "A statement was validated through its in-sandbox equivalent (e.g. without CONCURRENTLY)."),
-        ("sandbox-skipped", Severity::Info, "A statement was not run in the sandbox (transaction control inside the sandbox's own transaction)."),
+        (
+            "sandbox-skipped",
+            Severity::Info,
+            "A statement was not run in the sandbox (transaction control inside the sandbox's own transaction).",
+        ),
         ("integrity-pk", Severity::Critical, "Rows with a NULL or duplicated primary key."),
         ("integrity-fk", Severity::High, "Rows whose foreign key (declared or implied by a rule) has no parent."),
         ("integrity-unique", Severity::High, "Rows that duplicate the key of a unique constraint or index."),
         ("integrity-not-null", Severity::High, "NULLs in a NOT NULL column (possible where the constraint was added without validation)."),
         ("integrity-check", Severity::High, "Rows for which a CHECK constraint is false."),
-        ("integrity-rule", Severity::Medium, "Rows or tables failing a user rule (accepted values, range, regex, null fraction, row count, freshness, uniqueness)."),
+        (
+            "integrity-rule",
+            Severity::Medium,
+            "Rows or tables failing a user rule (accepted values, range, regex, null fraction, row count, freshness, uniqueness).",
+        ),
         ("integrity-check-error", Severity::Low, "An integrity check could not run (timeout or database error); the others still ran."),
         ("table-without-primary-key", Severity::Low, "A table has no primary key, so duplicates cannot be found by key."),
     ]
@@ -192,10 +212,7 @@ impl RuleConfig {
         for id in &self.disable {
             if find_rule(id).is_none() {
                 let known: Vec<&str> = all_rules().iter().map(|r| r.id()).collect();
-                return Err(Error::invalid(format!(
-                    "unknown rule '{id}' in disabled rules (known rules: {})",
-                    known.join(", ")
-                )));
+                return Err(Error::invalid(format!("unknown rule '{id}' in disabled rules (known rules: {})", known.join(", "))));
             }
         }
         Ok(())
@@ -222,18 +239,9 @@ impl RuleConfig {
 
 /// Run every enabled rule over the script. Findings come out in statement order, then
 /// registry order, so the output is deterministic.
-pub fn lint(
-    script: &Script,
-    dialect: Dialect,
-    config: &RuleConfig,
-    schema: Option<&SchemaSnapshot>,
-) -> Vec<Finding> {
+pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Option<&SchemaSnapshot>) -> Vec<Finding> {
     let ctx = RuleContext::new(script, dialect, config, schema);
-    let rules: Vec<&dyn Rule> = all_rules()
-        .iter()
-        .copied()
-        .filter(|r| config.enabled(*r, dialect))
-        .collect();
+    let rules: Vec<&dyn Rule> = all_rules().iter().copied().filter(|r| config.enabled(*r, dialect)).collect();
     let mut findings = Vec::new();
     for stmt in &script.statements {
         let violations: Vec<(&dyn Rule, Violation)> = match &stmt.ast {

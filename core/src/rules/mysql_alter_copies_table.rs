@@ -71,7 +71,11 @@ mod tests {
     #[test]
     fn flags_type_changes_without_algorithm() {
         assert_flags("mysql-alter-copies-table", Dialect::Mysql, "ALTER TABLE orders MODIFY total BIGINT NOT NULL;");
-        assert_ok("mysql-alter-copies-table", Dialect::Mysql, "ALTER TABLE orders MODIFY total BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;");
+        assert_ok(
+            "mysql-alter-copies-table",
+            Dialect::Mysql,
+            "ALTER TABLE orders MODIFY total BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;",
+        );
         assert_ok("mysql-alter-copies-table", Dialect::Mysql, "ALTER TABLE orders ADD COLUMN note TEXT;");
     }
 }

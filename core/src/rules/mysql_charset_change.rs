@@ -29,7 +29,8 @@ impl Rule for MysqlCharsetChange {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
-                AlterTableOperation::ModifyColumn { col_name, options, .. } | AlterTableOperation::ChangeColumn { new_name: col_name, options, .. } => {
+                AlterTableOperation::ModifyColumn { col_name, options, .. }
+                | AlterTableOperation::ChangeColumn { new_name: col_name, options, .. } => {
                     options.iter().any(|o| matches!(o, ColumnOption::CharacterSet(_) | ColumnOption::Collation(_))).then_some(col_name)
                 }
                 _ => None,
@@ -42,9 +43,17 @@ impl Rule for MysqlCharsetChange {
         if !upper.starts_with("ALTER TABLE") {
             return Vec::new();
         }
-        let converts = ["CONVERT TO CHARACTER SET", "CONVERT TO CHARSET", "DEFAULT CHARSET", "DEFAULT CHARACTER SET", "CHARACTER SET =", "CHARSET=", "COLLATE="]
-            .iter()
-            .any(|p| upper.replace(" = ", "=").contains(&p.replace(" =", "=")));
+        let converts = [
+            "CONVERT TO CHARACTER SET",
+            "CONVERT TO CHARSET",
+            "DEFAULT CHARSET",
+            "DEFAULT CHARACTER SET",
+            "CHARACTER SET =",
+            "CHARSET=",
+            "COLLATE=",
+        ]
+        .iter()
+        .any(|p| upper.replace(" = ", "=").contains(&p.replace(" =", "=")));
         if !converts {
             return Vec::new();
         }
@@ -62,7 +71,11 @@ mod tests {
     #[test]
     fn flags_conversions_even_where_the_parser_gives_up() {
         assert_flags("mysql-charset-change", Dialect::Mysql, "ALTER TABLE users MODIFY name VARCHAR(50) CHARACTER SET latin1;");
-        assert_flags("mysql-charset-change", Dialect::Mysql, "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;");
+        assert_flags(
+            "mysql-charset-change",
+            Dialect::Mysql,
+            "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
+        );
         // The statement is MySQL, just beyond the parser: not a critical syntax error.
         let syntax = violations("syntax-error", Dialect::Mysql, "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4;");
         assert_eq!(syntax[0].severity, Severity::Info);

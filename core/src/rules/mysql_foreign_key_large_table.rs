@@ -52,7 +52,15 @@ mod tests {
 
     #[test]
     fn flags_foreign_keys_on_existing_tables() {
-        assert_flags("mysql-foreign-key-large-table", Dialect::Mysql, "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id);");
-        assert_ok("mysql-foreign-key-large-table", Dialect::Mysql, "CREATE TABLE t (id INT PRIMARY KEY);\nALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES customers (id);");
+        assert_flags(
+            "mysql-foreign-key-large-table",
+            Dialect::Mysql,
+            "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
+        );
+        assert_ok(
+            "mysql-foreign-key-large-table",
+            Dialect::Mysql,
+            "CREATE TABLE t (id INT PRIMARY KEY);\nALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES customers (id);",
+        );
     }
 }

@@ -44,10 +44,16 @@ impl Rule for MysqlModifyDropsAttributes {
                 ));
             }
             if column.default.is_some() && !keeps_default && !column.auto_increment {
-                out.push(Violation::new(
-                    format!("redefines {table}.{old_name} without its DEFAULT ({}): inserts that omit it change behaviour", column.default.as_deref().unwrap_or("")),
-                    "Restate the whole definition: type, NOT NULL, DEFAULT, COMMENT, character set.",
-                ).with_severity(Severity::Medium));
+                out.push(
+                    Violation::new(
+                        format!(
+                            "redefines {table}.{old_name} without its DEFAULT ({}): inserts that omit it change behaviour",
+                            column.default.as_deref().unwrap_or("")
+                        ),
+                        "Restate the whole definition: type, NOT NULL, DEFAULT, COMMENT, character set.",
+                    )
+                    .with_severity(Severity::Medium),
+                );
             }
         }
         out

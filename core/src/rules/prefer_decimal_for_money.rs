@@ -11,8 +11,8 @@ use crate::sqltypes::{family, TypeFamily};
 pub struct PreferDecimalForMoney;
 
 const MONEY_WORDS: &[&str] = &[
-    "price", "amount", "cost", "total", "balance", "fee", "salary", "tax", "money", "payment",
-    "revenue", "charge", "subtotal", "discount", "refund", "wage", "budget",
+    "price", "amount", "cost", "total", "balance", "fee", "salary", "tax", "money", "payment", "revenue", "charge", "subtotal", "discount",
+    "refund", "wage", "budget",
 ];
 
 fn is_money_float(col: &ColumnDef) -> bool {
@@ -44,10 +44,12 @@ impl Rule for PreferDecimalForMoney {
         }
         cols.into_iter()
             .filter(|(_, c)| is_money_float(c))
-            .map(|(t, c)| Violation::new(
-                format!("{t}.{} stores money as floating point ({})", c.name, c.data_type),
-                "Use DECIMAL/NUMERIC(precision, scale), or an integer number of cents.",
-            ))
+            .map(|(t, c)| {
+                Violation::new(
+                    format!("{t}.{} stores money as floating point ({})", c.name, c.data_type),
+                    "Use DECIMAL/NUMERIC(precision, scale), or an integer number of cents.",
+                )
+            })
             .collect()
     }
 }

@@ -40,7 +40,10 @@ impl Rule for PreferTimestamptz {
                         columns.push((table.to_string(), column_def.name.value.clone()))
                     }
                     AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetDataType { data_type, .. } }
-                        if without_tz(data_type) => columns.push((table.to_string(), column_name.value.clone())),
+                        if without_tz(data_type) =>
+                    {
+                        columns.push((table.to_string(), column_name.value.clone()))
+                    }
                     _ => {}
                 }
             }

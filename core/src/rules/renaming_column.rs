@@ -23,9 +23,7 @@ impl Rule for RenamingColumn {
         let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
-                AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
-                    Some((old_column_name, new_column_name))
-                }
+                AlterTableOperation::RenameColumn { old_column_name, new_column_name } => Some((old_column_name, new_column_name)),
                 AlterTableOperation::ChangeColumn { old_name, new_name, .. } if old_name.value != new_name.value => {
                     Some((old_name, new_name))
                 }

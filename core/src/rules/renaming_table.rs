@@ -23,10 +23,7 @@ impl Rule for RenamingTable {
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         if let Statement::RenameTable(renames) = ast {
-            return renames
-                .iter()
-                .map(|r| Violation::new(format!("renames table {} to {}", r.old_name, r.new_name), SUGGESTION))
-                .collect();
+            return renames.iter().map(|r| Violation::new(format!("renames table {} to {}", r.old_name, r.new_name), SUGGESTION)).collect();
         }
         let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
         ops.iter()

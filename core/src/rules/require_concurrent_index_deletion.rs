@@ -32,10 +32,12 @@ impl Rule for RequireConcurrentIndexDeletion {
         }
         names
             .iter()
-            .map(|n| Violation::new(
-                format!("drops index {n} without CONCURRENTLY: the table is locked for reads and writes"),
-                "Use DROP INDEX CONCURRENTLY, outside a transaction block.",
-            ))
+            .map(|n| {
+                Violation::new(
+                    format!("drops index {n} without CONCURRENTLY: the table is locked for reads and writes"),
+                    "Use DROP INDEX CONCURRENTLY, outside a transaction block.",
+                )
+            })
             .collect()
     }
 }

@@ -40,11 +40,7 @@ impl Rule for RequireLockTimeout {
         }
         let Some(table) = locked_table(ctx, stmt, ast) else { return Vec::new() };
         // Report once per script: at the first statement that needs the timeout.
-        let earlier = ctx
-            .script
-            .parsed()
-            .take_while(|(s, _)| s.index < stmt.index)
-            .any(|(s, a)| locked_table(ctx, s, a).is_some());
+        let earlier = ctx.script.parsed().take_while(|(s, _)| s.index < stmt.index).any(|(s, a)| locked_table(ctx, s, a).is_some());
         if earlier {
             return Vec::new();
         }
@@ -62,8 +58,11 @@ mod tests {
 
     #[test]
     fn flags_first_locking_statement_only() {
-        let f = assert_flags("require-lock-timeout", Dialect::Postgres,
-            "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;");
+        let f = assert_flags(
+            "require-lock-timeout",
+            Dialect::Postgres,
+            "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;",
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].statement, Some(1));
         assert_ok("require-lock-timeout", Dialect::Postgres, "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN a int;");

@@ -25,8 +25,8 @@ impl Rule for RequirePrimaryKey {
         if ct.temporary || ct.like.is_some() || ct.clone.is_some() {
             return Vec::new();
         }
-        let has_pk = ct.columns.iter().any(is_primary_key)
-            || ct.constraints.iter().any(|c| matches!(c, TableConstraint::PrimaryKey { .. }));
+        let has_pk =
+            ct.columns.iter().any(is_primary_key) || ct.constraints.iter().any(|c| matches!(c, TableConstraint::PrimaryKey { .. }));
         if has_pk {
             return Vec::new();
         }

@@ -25,10 +25,7 @@ impl Rule for RequireSoftDeleteColumns {
     fn check(&self, ctx: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::CreateTable(ct) = ast else { return Vec::new() };
         let markers = ctx.config.soft_delete_markers();
-        let has_marker = ct
-            .columns
-            .iter()
-            .any(|c| markers.iter().any(|m| m.eq_ignore_ascii_case(&c.name.value)));
+        let has_marker = ct.columns.iter().any(|c| markers.iter().any(|m| m.eq_ignore_ascii_case(&c.name.value)));
         if has_marker || ct.temporary {
             return Vec::new();
         }

@@ -35,9 +35,7 @@ pub fn finding(stmt: &ParsedStatement, failure: &ParseFailure, dialect: Dialect)
         statement: Some(stmt.index),
         line: Some(failure.line),
         column: Some(failure.column),
-        suggestion: Some(format!(
-            "Fix the syntax, or check that the dialect is right (--dialect; this was read as {dialect})."
-        )),
+        suggestion: Some(format!("Fix the syntax, or check that the dialect is right (--dialect; this was read as {dialect}).")),
         file: Some(stmt.file.clone()),
         sample_records: Vec::new(),
     }

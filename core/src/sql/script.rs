@@ -90,9 +90,7 @@ pub struct Script {
 
 impl Script {
     pub fn parsed(&self) -> impl Iterator<Item = (&ParsedStatement, &Statement)> {
-        self.statements
-            .iter()
-            .filter_map(|s| s.statement().map(|ast| (s, ast)))
+        self.statements.iter().filter_map(|s| s.statement().map(|ast| (s, ast)))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -110,11 +108,7 @@ pub fn parse_script(sources: &[MigrationSource], dialect: Dialect) -> Script {
     Script { statements }
 }
 
-fn split_and_parse(
-    source: &MigrationSource,
-    dialect: &dyn sqlparser::dialect::Dialect,
-    out: &mut Vec<ParsedStatement>,
-) {
+fn split_and_parse(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Dialect, out: &mut Vec<ParsedStatement>) {
     let lines = LineIndex::new(&source.sql);
     let (tokens, tokenizer_error) = match Tokenizer::new(dialect, &source.sql).tokenize_with_location() {
         Ok(tokens) => (tokens, None),
@@ -143,11 +137,7 @@ fn split_and_parse(
             line: start_line,
             column: start_col,
             sql: source.sql[start_off..].trim().to_string(),
-            ast: Err(ParseFailure {
-                message: err.message,
-                line: err.location.line,
-                column: err.location.column,
-            }),
+            ast: Err(ParseFailure { message: err.message, line: err.location.line, column: err.location.column }),
         });
         return;
     }
@@ -199,11 +189,7 @@ impl BlockTracker {
             return;
         }
         match word.keyword {
-            Keyword::TRIGGER | Keyword::FUNCTION | Keyword::PROCEDURE
-                if self.first_keyword == Some(Keyword::CREATE) =>
-            {
-                self.routine = true
-            }
+            Keyword::TRIGGER | Keyword::FUNCTION | Keyword::PROCEDURE if self.first_keyword == Some(Keyword::CREATE) => self.routine = true,
             Keyword::BEGIN if self.routine => self.depth += 1,
             Keyword::CASE if self.depth > 0 => self.depth += 1,
             Keyword::END if self.depth > 0 => self.depth -= 1,
@@ -219,10 +205,7 @@ fn flush(
     lines: &LineIndex,
     out: &mut Vec<ParsedStatement>,
 ) {
-    let significant: Vec<&TokenWithSpan> = chunk
-        .iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-        .collect();
+    let significant: Vec<&TokenWithSpan> = chunk.iter().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
     let (Some(first), Some(last)) = (significant.first(), significant.last()) else {
         return;
     };
@@ -233,14 +216,7 @@ fn flush(
     };
     let end = last.span.end;
     let ast = parse_chunk(dialect, chunk, start, end);
-    out.push(ParsedStatement {
-        index: out.len() + 1,
-        file: source.name.clone(),
-        line: start.line,
-        column: start.column,
-        sql: text,
-        ast,
-    });
+    out.push(ParsedStatement { index: out.len() + 1, file: source.name.clone(), line: start.line, column: start.column, sql: text, ast });
 }
 
 fn parse_chunk(
@@ -305,11 +281,7 @@ impl<'a> LineIndex<'a> {
         let line_start = *self.starts.get(loc.line.checked_sub(1)? as usize)?;
         let line = &self.text[line_start..];
         let col = loc.column.saturating_sub(1) as usize;
-        let within = line
-            .char_indices()
-            .nth(col)
-            .map(|(i, _)| i)
-            .unwrap_or_else(|| line.find('\n').unwrap_or(line.len()).min(line.len()));
+        let within = line.char_indices().nth(col).map(|(i, _)| i).unwrap_or_else(|| line.find('\n').unwrap_or(line.len()).min(line.len()));
         Some(line_start + within)
     }
 }
@@ -372,8 +344,10 @@ mod tests {
     #[test]
     fn indexes_run_on_across_files() {
         let script = parse_script(
-            &[MigrationSource { name: "a.sql".into(), sql: "SELECT 1; SELECT 2;".into() },
-              MigrationSource { name: "b.sql".into(), sql: "SELECT 3;".into() }],
+            &[
+                MigrationSource { name: "a.sql".into(), sql: "SELECT 1; SELECT 2;".into() },
+                MigrationSource { name: "b.sql".into(), sql: "SELECT 3;".into() },
+            ],
             Dialect::Sqlite,
         );
         let idx: Vec<_> = script.statements.iter().map(|s| (s.index, s.file.as_str())).collect();

@@ -10,10 +10,7 @@ pub struct StoreMigration {
 
 /// The same schema in PostgreSQL's types: 64-bit keys and counters, doubles.
 pub fn for_postgres(sqlite_sql: &str) -> String {
-    sqlite_sql
-        .replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
-        .replace("INTEGER", "BIGINT")
-        .replace("REAL", "DOUBLE PRECISION")
+    sqlite_sql.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace("INTEGER", "BIGINT").replace("REAL", "DOUBLE PRECISION")
 }
 
 pub const MIGRATIONS: &[StoreMigration] = &[StoreMigration {

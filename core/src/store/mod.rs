@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, AnyPool};
 use sqlx::Row;
+use sqlx::{AnyConnection, AnyPool};
 
 use crate::error::{Error, Result};
 use crate::model::{RunKind, RunStatus, TestRun, TestRunSummary};
@@ -145,10 +145,12 @@ impl Store {
 
     async fn upgrade(&self) -> Result<()> {
         let err = |e: sqlx::Error| store_error(&self.label, e);
-        sqlx::query("CREATE TABLE IF NOT EXISTS store_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)")
-            .execute(&self.pool)
-            .await
-            .map_err(|e| store_error(&self.label, format!("not a dbconsultant store ({e})")))?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS store_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error(&self.label, format!("not a dbconsultant store ({e})")))?;
         let current: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM store_migrations")
             .fetch_one(&self.pool)
             .await
@@ -274,9 +276,15 @@ impl Store {
                 .await
                 .map_err(err)?;
         }
-        insert_audit(&mut tx, Some(&run.test_run_id), "created", "dbconsultant", Some(&format!("{} run {}, risk {}", run.kind, run.status, run.risk_score)))
-            .await
-            .map_err(err)?;
+        insert_audit(
+            &mut tx,
+            Some(&run.test_run_id),
+            "created",
+            "dbconsultant",
+            Some(&format!("{} run {}, risk {}", run.kind, run.status, run.risk_score)),
+        )
+        .await
+        .map_err(err)?;
         tx.commit().await.map_err(err)
     }
 
@@ -328,11 +336,7 @@ impl Store {
         };
         sqlx::query(begin).execute(&mut *conn).await.map_err(err)?;
         let result = async {
-            let document: Option<String> = sqlx::query_scalar(select)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(err)?;
+            let document: Option<String> = sqlx::query_scalar(select).bind(id).fetch_optional(&mut *conn).await.map_err(err)?;
             let document = document.ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.label)))?;
             let mut run: TestRun = serde_json::from_str(&document).map_err(|e| Error::Store(e.to_string()))?;
             if run.status != RunStatus::PendingApproval {
@@ -384,11 +388,12 @@ impl Store {
     }
 
     pub async fn audit_trail(&self, id: &str) -> Result<Vec<AuditEvent>> {
-        let rows = sqlx::query("SELECT test_run_id, event, actor, details, created_at FROM audit_events WHERE test_run_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| store_error(&self.label, e))?;
+        let rows =
+            sqlx::query("SELECT test_run_id, event, actor, details, created_at FROM audit_events WHERE test_run_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| store_error(&self.label, e))?;
         Ok(rows.iter().map(audit_event).collect())
     }
 
@@ -424,7 +429,13 @@ fn audit_event(r: &sqlx::any::AnyRow) -> AuditEvent {
     AuditEvent { test_run_id: r.get(0), event: r.get(1), actor: r.get(2), details: r.get(3), created_at: r.get(4) }
 }
 
-async fn insert_audit(conn: &mut AnyConnection, run: Option<&str>, event: &str, actor: &str, details: Option<&str>) -> std::result::Result<(), sqlx::Error> {
+async fn insert_audit(
+    conn: &mut AnyConnection,
+    run: Option<&str>,
+    event: &str,
+    actor: &str,
+    details: Option<&str>,
+) -> std::result::Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO audit_events (test_run_id, event, actor, details, created_at) VALUES ($1,$2,$3,$4,$5)")
         .bind(run)
         .bind(event)

@@ -36,11 +36,7 @@ pub async fn consultant(dir: &Path) -> Consultant {
 }
 
 pub fn request(db: &Path, migrations: Vec<MigrationSource>) -> SchemaValidationRequest {
-    SchemaValidationRequest {
-        database_url: format!("sqlite://{}", db.display()),
-        migrations,
-        ..Default::default()
-    }
+    SchemaValidationRequest { database_url: format!("sqlite://{}", db.display()), migrations, ..Default::default() }
 }
 
 pub mod servers;

@@ -43,7 +43,11 @@ fn reply(env: &mut JNIEnv, value: Value) -> jstring {
 }
 
 #[no_mangle]
-pub extern "system" fn Java_io_dbconsultant_NativeConsultant_open<'local>(mut env: JNIEnv<'local>, _class: JClass<'local>, store: JString<'local>) -> jstring {
+pub extern "system" fn Java_io_dbconsultant_NativeConsultant_open<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    store: JString<'local>,
+) -> jstring {
     let store = read(&mut env, &store);
     let value = guarded(move || {
         let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("dbconsultant").enable_all().build() {

@@ -26,7 +26,7 @@ fn find<'p>(plan: &'p Plan, name: &str) -> Result<&'p ColumnPair> {
 fn value_pair(spec: &AggregateSpec, pair: Option<&ColumnPair>) -> Result<ColumnPair> {
     let pair = match (spec.function, pair) {
         (AggregateFunction::Count, p) => {
-            let mut p = p.cloned().unwrap_or_else(|| count_pair());
+            let mut p = p.cloned().unwrap_or_else(count_pair);
             p.kind = CompareKind::Int;
             p.tolerance = None;
             return Ok(p);
@@ -41,7 +41,12 @@ fn value_pair(spec: &AggregateSpec, pair: Option<&ColumnPair>) -> Result<ColumnP
             p
         }
     };
-    if spec.function == AggregateFunction::Sum && !matches!(pair.kind, CompareKind::Int | CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. }) {
+    if spec.function == AggregateFunction::Sum
+        && !matches!(
+            pair.kind,
+            CompareKind::Int | CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. }
+        )
+    {
         return Err(Error::invalid(format!("sum:{} needs a numeric column", spec.column)));
     }
     Ok(pair)
@@ -78,7 +83,13 @@ fn select(side: &Side<'_>, specs: &[(AggregateSpec, Option<&ColumnPair>, ColumnP
     }
 }
 
-pub async fn reconcile(runner: &Runner, source: &Side<'_>, target: &Side<'_>, specs: &[AggregateSpec], group_by: Option<&str>) -> Result<Vec<EtlAggregate>> {
+pub async fn reconcile(
+    runner: &Runner,
+    source: &Side<'_>,
+    target: &Side<'_>,
+    specs: &[AggregateSpec],
+    group_by: Option<&str>,
+) -> Result<Vec<EtlAggregate>> {
     let plan = source.plan;
     let mut resolved = Vec::new();
     for spec in specs {
@@ -93,7 +104,10 @@ pub async fn reconcile(runner: &Runner, source: &Side<'_>, target: &Side<'_>, sp
     );
     let (s, t) = (s?, t?);
     if s.rows.len() > MAX_GROUPS || t.rows.len() > MAX_GROUPS {
-        return Err(Error::invalid(format!("group_by '{}' has more than {MAX_GROUPS} groups; choose a coarser column", group_by.unwrap_or(""))));
+        return Err(Error::invalid(format!(
+            "group_by '{}' has more than {MAX_GROUPS} groups; choose a coarser column",
+            group_by.unwrap_or("")
+        )));
     }
     type Row = serde_json::Map<String, serde_json::Value>;
     let by_group = |rows: &[Row]| -> BTreeMap<Option<String>, Row> { rows.iter().map(|r| (text(r.get("dbc_g")), r.clone())).collect() };

@@ -165,8 +165,16 @@ pub async fn compare(
 
 /// Cut a segment at every n-th key of its larger side, checksum the pieces on both sides
 /// concurrently, and return the pieces that differ.
-async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &Segment, tuning: Tuning, out: &mut Differences) -> Result<(Vec<Segment>, (u64, u64))> {
-    let (cutter, rows) = if segment.target_rows > segment.source_rows { (target, segment.target_rows) } else { (source, segment.source_rows) };
+async fn split(
+    runner: &Runner,
+    source: &Side<'_>,
+    target: &Side<'_>,
+    segment: &Segment,
+    tuning: Tuning,
+    out: &mut Differences,
+) -> Result<(Vec<Segment>, (u64, u64))> {
+    let (cutter, rows) =
+        if segment.target_rows > segment.source_rows { (target, segment.target_rows) } else { (source, segment.source_rows) };
     // Pieces a quarter below the threshold, so a few extra rows on the other side do not
     // push a piece over it (and into another split).
     let pieces = (rows * 4).div_ceil(tuning.threshold * 3).clamp(2, tuning.segments.max(2) as u64);
@@ -196,7 +204,11 @@ async fn split(runner: &Runner, source: &Side<'_>, target: &Side<'_>, segment: &
     }
     // With no boundary found (a side shrank meanwhile), fall back to rows: never loop.
     if boundaries.is_empty() {
-        let capped = children.into_iter().map(|c| Segment { source_rows: c.source_rows.min(tuning.threshold), target_rows: c.target_rows.min(tuning.threshold), ..c });
+        let capped = children.into_iter().map(|c| Segment {
+            source_rows: c.source_rows.min(tuning.threshold),
+            target_rows: c.target_rows.min(tuning.threshold),
+            ..c
+        });
         return Ok((capped.collect(), totals));
     }
     Ok((children, totals))
@@ -209,7 +221,9 @@ pub fn sums(result: &QueryResult, side: &Side<'_>) -> Result<HashMap<usize, (u64
     for row in &result.rows {
         let int = |name: &str| -> Result<u128> {
             match row.get(name) {
-                Some(Value::Number(n)) => n.as_u64().map(u128::from).ok_or_else(|| Error::Internal(format!("segment {name} is not an unsigned integer: {n}"))),
+                Some(Value::Number(n)) => {
+                    n.as_u64().map(u128::from).ok_or_else(|| Error::Internal(format!("segment {name} is not an unsigned integer: {n}")))
+                }
                 Some(Value::String(s)) => s.trim().parse().map_err(|_| Error::Internal(format!("segment {name} is not an integer: {s}"))),
                 // SUM over no rows.
                 Some(Value::Null) => Ok(0),
@@ -268,7 +282,14 @@ struct HashedRow {
 }
 
 /// Row-by-row comparison of a batch of small ranges.
-async fn compare_rows(runner: &Runner, source: &Side<'_>, target: &Side<'_>, batch: &[Segment], tuning: Tuning, out: &mut Differences) -> Result<()> {
+async fn compare_rows(
+    runner: &Runner,
+    source: &Side<'_>,
+    target: &Side<'_>,
+    batch: &[Segment],
+    tuning: Tuning,
+    out: &mut Differences,
+) -> Result<()> {
     let ranges: Vec<KeyRange> = batch.iter().map(|s| s.range.clone()).collect();
     let cap = batch.iter().map(|s| s.source_rows.max(s.target_rows)).sum::<u64>() as usize * 2 + 16;
     let (s, t) = tokio::join!(
@@ -321,7 +342,14 @@ fn fill<T>(samples: &mut Vec<T>, found: Vec<T>, limit: usize) {
 pub type Candidate = (Vec<Option<String>>, KeyValues, KeyValues);
 
 /// Fetch the column values of rows whose hashes differ and judge them column by column.
-pub async fn judge_rows(runner: &Runner, source: &Side<'_>, target: &Side<'_>, pairs: &[Candidate], tuning: Tuning, out: &mut Differences) -> Result<()> {
+pub async fn judge_rows(
+    runner: &Runner,
+    source: &Side<'_>,
+    target: &Side<'_>,
+    pairs: &[Candidate],
+    tuning: Tuning,
+    out: &mut Differences,
+) -> Result<()> {
     let source_keys: Vec<KeyValues> = pairs.iter().map(|p| p.1.clone()).collect();
     let target_keys: Vec<KeyValues> = pairs.iter().map(|p| p.2.clone()).collect();
     let (s, t) = tokio::join!(

@@ -13,7 +13,9 @@ fn derived(side: &Side<'_>) -> String {
 fn join_sql(source: &Side<'_>, target: &Side<'_>, limit: usize) -> String {
     let n = source.plan.keys.len();
     let on = (0..n).map(|i| format!("s.dbc_k{i} = t.dbc_k{i}")).collect::<Vec<_>>().join(" AND ");
-    let cols = |alias: &str| (0..n).map(|i| format!("{alias}.dbc_k{i} AS dbc_k{i}, {alias}.dbc_nk{i} AS dbc_nk{i}")).collect::<Vec<_>>().join(", ");
+    let cols = |alias: &str| {
+        (0..n).map(|i| format!("{alias}.dbc_k{i} AS dbc_k{i}, {alias}.dbc_nk{i} AS dbc_nk{i}")).collect::<Vec<_>>().join(", ")
+    };
     let (s, t) = (derived(source), derived(target));
     let differs = source.sql.differs("s.dbc_e", "t.dbc_e");
     let differences = if source.sql.full_join() {

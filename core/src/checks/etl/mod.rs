@@ -61,7 +61,8 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
     if let Some(f) = &filter_t {
         validate_filter(f, sql_t)?;
     }
-    let source = Side { which: Which::Source, driver: source_driver.as_ref(), sql: sql_s, table: source_table, filter: filter_s, plan: &plan };
+    let source =
+        Side { which: Which::Source, driver: source_driver.as_ref(), sql: sql_s, table: source_table, filter: filter_s, plan: &plan };
     let target = Side { which: Which::Target, driver: target_driver, sql: sql_t, table: target_table, filter: filter_t, plan: &plan };
     let runner = Runner::new(Duration::from_millis(session.statement_timeout_ms));
     let tuning = Tuning {
@@ -107,9 +108,12 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
 
     for (which, column) in &plan.unmatched {
         let (here, there) = if *which == Which::Source { ("source", "target") } else { ("target", "source") };
-        findings.push(Finding::with_suggestion("etl-column-not-compared", Severity::Low,
+        findings.push(Finding::with_suggestion(
+            "etl-column-not-compared",
+            Severity::Low,
             format!("column {column} exists only in the {here} table; it was not compared"),
-            &format!("Map it to a {there} column with column_map / --map, or exclude it explicitly.")));
+            &format!("Map it to a {there} column with column_map / --map, or exclude it explicitly."),
+        ));
     }
     let masker = req.config.masker();
     let result = to_result(&plan, &differences, aggregates, &masker, source_table, target_table, strategy, error);
@@ -121,7 +125,10 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
         risk_score: score,
         risk_breakdown: breakdown,
         summary: summarize(&result),
-        inputs: vec![format!("{} {}", source_url.redacted(), source_table.name), format!("{} {}", target_url.redacted(), target_table.name)],
+        inputs: vec![
+            format!("{} {}", source_url.redacted(), source_table.name),
+            format!("{} {}", target_url.redacted(), target_table.name),
+        ],
         findings,
         etl_results: vec![result],
         ..TestRun::new(RunKind::Etl, req.environment, req.trigger_type, target_driver.dialect(), Some(target_url.redacted()))
@@ -142,10 +149,18 @@ async fn starting_counts(runner: &Runner, source: &Side<'_>, target: &Side<'_>, 
 /// Counts and one checksum per side, when rows cannot be matched by key.
 async fn whole_table(runner: &Runner, source: &Side<'_>, target: &Side<'_>) -> Result<Differences> {
     let range = plan::KeyRange::default();
-    let (s, t) = tokio::join!(runner.run(source, source.checksum_sql(&range, &[]), 2), runner.run(target, target.checksum_sql(&range, &[]), 2));
+    let (s, t) =
+        tokio::join!(runner.run(source, source.checksum_sql(&range, &[]), 2), runner.run(target, target.checksum_sql(&range, &[]), 2));
     let (s, t) = (bisect::sums(&s?, source)?, bisect::sums(&t?, target)?);
     let (a, b) = (s.get(&0).copied().unwrap_or_default(), t.get(&0).copied().unwrap_or_default());
-    Ok(Differences { source_count: a.0, target_count: b.0, checksums_equal: a == b, segments_compared: 1, queries: 2, ..Default::default() })
+    Ok(Differences {
+        source_count: a.0,
+        target_count: b.0,
+        checksums_equal: a == b,
+        segments_compared: 1,
+        queries: 2,
+        ..Default::default()
+    })
 }
 
 /// Is the key declared unique and NOT NULL on this table (primary key, or a unique
@@ -163,12 +178,8 @@ fn key_declared_unique(table: &Table, key: &[String]) -> bool {
 
 /// Duplicate and NULL keys on one side (only looked for when the key is not declared unique).
 async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<Vec<Finding>> {
-    let names: Vec<String> = side
-        .plan
-        .keys
-        .iter()
-        .map(|p| if side.which == Which::Source { p.source.name.clone() } else { p.target.name.clone() })
-        .collect();
+    let names: Vec<String> =
+        side.plan.keys.iter().map(|p| if side.which == Which::Source { p.source.name.clone() } else { p.target.name.clone() }).collect();
     if key_declared_unique(side.table, &names) {
         return Ok(Vec::new());
     }
@@ -190,9 +201,12 @@ async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<
     let mut out = Vec::new();
     let label = side.label();
     if null_count > 0 {
-        out.push(Finding::with_suggestion("etl-null-key", Severity::High,
+        out.push(Finding::with_suggestion(
+            "etl-null-key",
+            Severity::High,
             format!("{null_count} {label} row(s) of {} have a NULL in key ({})", side.table.name, names.join(", ")),
-            "Rows without a key cannot be matched; fix the load or choose another key."));
+            "Rows without a key cannot be matched; fix the load or choose another key.",
+        ));
     }
     if let Some(first) = found.rows.first() {
         let groups = bisect::text(first.get("dbc_groups")).and_then(|n| n.parse::<u64>().ok()).unwrap_or(found.rows.len() as u64);
@@ -201,18 +215,24 @@ async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<
             .iter()
             .map(|r| format!("{} ×{}", key_text(&bisect::key_values(r, names.len())), bisect::text(r.get("dbc_n")).unwrap_or_default()))
             .collect();
-        out.push(Finding::with_suggestion("etl-duplicate-key", Severity::High,
+        out.push(Finding::with_suggestion(
+            "etl-duplicate-key",
+            Severity::High,
             format!("{groups} key value(s) occur more than once in the {label} table {} (e.g. {})", side.table.name, examples.join(", ")),
-            "The key must identify one row: deduplicate the load, or compare on a key that is unique."));
+            "The key must identify one row: deduplicate the load, or compare on a key that is unique.",
+        ));
     }
     Ok(out)
 }
 
 fn key_text(key: &KeyValues) -> String {
-    key.iter().map(|v| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }).collect::<Vec<_>>().join(",")
+    key.iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Key values as an object `{column: value}`, masked like any sample.
@@ -222,21 +242,32 @@ fn key_object(plan: &Plan, key: &KeyValues, masker: &Masker) -> Value {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn to_result(plan: &Plan, d: &Differences, aggregates: Vec<crate::model::EtlAggregate>, masker: &Masker, source: &Table, target: &Table, strategy: &str, error: Option<String>) -> EtlResult {
+fn to_result(
+    plan: &Plan,
+    d: &Differences,
+    aggregates: Vec<crate::model::EtlAggregate>,
+    masker: &Masker,
+    source: &Table,
+    target: &Table,
+    strategy: &str,
+    error: Option<String>,
+) -> EtlResult {
     let changed = d
         .changed
         .iter()
         .map(|row| {
-            let side = |pick: fn(&(String, Option<String>, Option<String>)) -> &Option<String>| -> Map<String, Value> {
-                let raw: Map<String, Value> = row.columns.iter().map(|c| (c.0.clone(), pick(c).clone().map(Value::String).unwrap_or(Value::Null))).collect();
+            // One masked row per side: (column, source value, target value) → column → value.
+            let side = |source: bool| -> Map<String, Value> {
+                let raw: Map<String, Value> = row
+                    .columns
+                    .iter()
+                    .map(|(name, s, t)| (name.clone(), if source { s } else { t }.clone().map(Value::String).unwrap_or(Value::Null)))
+                    .collect();
                 masker.mask_row(raw)
             };
-            let (s, t) = (side(|c| &c.1), side(|c| &c.2));
-            let columns: Map<String, Value> = row
-                .columns
-                .iter()
-                .map(|c| (c.0.clone(), serde_json::json!({"source": s.get(&c.0), "target": t.get(&c.0)})))
-                .collect();
+            let (s, t) = (side(true), side(false));
+            let columns: Map<String, Value> =
+                row.columns.iter().map(|c| (c.0.clone(), serde_json::json!({"source": s.get(&c.0), "target": t.get(&c.0)}))).collect();
             serde_json::json!({"key": key_object(plan, &row.key, masker), "columns": columns})
         })
         .collect();
@@ -270,35 +301,63 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     let mut out = Vec::new();
     let (s, t) = (&r.source_table, &r.target_table);
     if r.missing_count > 0 {
-        out.push(Finding::with_suggestion("etl-missing-rows", Severity::High, format!("{} row(s) of {s} are missing in {t}", r.missing_count),
-            "Re-run the load for the listed keys, or check the load's filter."));
+        out.push(Finding::with_suggestion(
+            "etl-missing-rows",
+            Severity::High,
+            format!("{} row(s) of {s} are missing in {t}", r.missing_count),
+            "Re-run the load for the listed keys, or check the load's filter.",
+        ));
     }
     if r.extra_count > 0 {
-        out.push(Finding::with_suggestion("etl-extra-rows", Severity::Medium, format!("{} row(s) of {t} have no source row in {s}", r.extra_count),
-            "Delete rows the source no longer has, or check for duplicated loads."));
+        out.push(Finding::with_suggestion(
+            "etl-extra-rows",
+            Severity::Medium,
+            format!("{} row(s) of {t} have no source row in {s}", r.extra_count),
+            "Delete rows the source no longer has, or check for duplicated loads.",
+        ));
     }
     if r.changed_count > 0 {
         let per_column: Vec<String> = r.changed_columns.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-        out.push(Finding::with_suggestion("etl-changed-rows", Severity::High,
+        out.push(Finding::with_suggestion(
+            "etl-changed-rows",
+            Severity::High,
             format!("{} row(s) differ between {s} and {t} ({})", r.changed_count, per_column.join(", ")),
-            "Compare the listed rows; a transformation or type conversion changed the values."));
+            "Compare the listed rows; a transformation or type conversion changed the values.",
+        ));
     }
     if r.error.is_none() && r.missing_count + r.extra_count == 0 && r.source_count != r.target_count {
-        out.push(Finding::with_suggestion("etl-count-mismatch", Severity::High, format!("{s} has {} rows, {t} has {}", r.source_count, r.target_count),
-            "The tables changed while they were compared; run the check again."));
+        out.push(Finding::with_suggestion(
+            "etl-count-mismatch",
+            Severity::High,
+            format!("{s} has {} rows, {t} has {}", r.source_count, r.target_count),
+            "The tables changed while they were compared; run the check again.",
+        ));
     }
     let mismatched: Vec<&crate::model::EtlAggregate> = r.aggregates.iter().filter(|a| !a.matches).collect();
     if !mismatched.is_empty() {
         let first = mismatched[0];
-        out.push(Finding::with_suggestion("etl-aggregate-mismatch", Severity::High,
-            format!("{} aggregate(s) differ, e.g. {}({}){}: {} vs {}", mismatched.len(), first.function, first.column,
+        out.push(Finding::with_suggestion(
+            "etl-aggregate-mismatch",
+            Severity::High,
+            format!(
+                "{} aggregate(s) differ, e.g. {}({}){}: {} vs {}",
+                mismatched.len(),
+                first.function,
+                first.column,
                 first.group.as_ref().map(|g| format!(" for {g}")).unwrap_or_default(),
-                first.source.as_deref().unwrap_or("none"), first.target.as_deref().unwrap_or("none")),
-            "Reconcile the groups listed in the result's aggregates."));
+                first.source.as_deref().unwrap_or("none"),
+                first.target.as_deref().unwrap_or("none")
+            ),
+            "Reconcile the groups listed in the result's aggregates.",
+        ));
     }
     if r.within_tolerance > 0 {
-        out.push(Finding::with_suggestion("etl-within-tolerance", Severity::Info,
-            format!("{} row(s) differ only within the tolerance or in formatting", r.within_tolerance), "No action needed."));
+        out.push(Finding::with_suggestion(
+            "etl-within-tolerance",
+            Severity::Info,
+            format!("{} row(s) differ only within the tolerance or in formatting", r.within_tolerance),
+            "No action needed.",
+        ));
     }
     out
 }
@@ -309,7 +368,13 @@ fn summarize(r: &EtlResult) -> String {
         return format!("{head}; {e}");
     }
     if r.checksum_match {
-        let aggregates = if r.aggregates.is_empty() { String::new() } else if r.aggregates.iter().all(|a| a.matches) { ", aggregates equal".into() } else { ", aggregates differ".into() };
+        let aggregates = if r.aggregates.is_empty() {
+            String::new()
+        } else if r.aggregates.iter().all(|a| a.matches) {
+            ", aggregates equal".into()
+        } else {
+            ", aggregates differ".into()
+        };
         return format!("{head}, all rows match ({} columns compared{aggregates})", r.columns.len());
     }
     format!("{head}; {} missing, {} extra, {} changed", r.missing_count, r.extra_count, r.changed_count)

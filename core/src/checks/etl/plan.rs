@@ -30,7 +30,11 @@ pub struct ColumnPair {
 impl ColumnPair {
     /// `amount` or `amount→amount_usd`.
     pub fn label(&self) -> String {
-        if self.source.name == self.target.name { self.source.name.clone() } else { format!("{}→{}", self.source.name, self.target.name) }
+        if self.source.name == self.target.name {
+            self.source.name.clone()
+        } else {
+            format!("{}→{}", self.source.name, self.target.name)
+        }
     }
 }
 
@@ -95,7 +99,9 @@ pub fn compare_kind(a: &TypeClass, b: &TypeClass, round: Option<u32>, float_deci
                     _ => None,
                 };
                 match (x, y, round) {
-                    (T::Decimal { scale: Some(p) }, T::Decimal { scale: Some(q) }, None) if p == q => CompareKind::FixedDecimal { scale: *p },
+                    (T::Decimal { scale: Some(p) }, T::Decimal { scale: Some(q) }, None) if p == q => {
+                        CompareKind::FixedDecimal { scale: *p }
+                    }
                     _ => CompareKind::Decimal { scale: round.or(declared) },
                 }
             }
@@ -181,7 +187,10 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
         };
         let tolerance = req.column_tolerance.get(name).copied().or(req.tolerance);
         if let Some(tol) = tolerance.filter(|_| req.column_tolerance.contains_key(name)) {
-            if !matches!(kind, CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. } | CompareKind::Int) {
+            if !matches!(
+                kind,
+                CompareKind::Decimal { .. } | CompareKind::FixedDecimal { .. } | CompareKind::Float { .. } | CompareKind::Int
+            ) {
                 return Err(Error::invalid(format!("tolerance {tol} given for '{name}', which is not numeric")));
             }
         }
@@ -238,9 +247,8 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
 /// Check a user filter is one SQL expression (not a second statement or a clause).
 pub fn validate_filter(filter: &str, sql: &dyn EtlSql) -> Result<()> {
     let dialect = sql.dialect().parser_dialect();
-    let mut parser = sqlparser::parser::Parser::new(&*dialect)
-        .try_with_sql(filter)
-        .map_err(|e| Error::invalid(format!("filter '{filter}': {e}")))?;
+    let mut parser =
+        sqlparser::parser::Parser::new(&*dialect).try_with_sql(filter).map_err(|e| Error::invalid(format!("filter '{filter}': {e}")))?;
     parser.parse_expr().map_err(|e| Error::invalid(format!("filter '{filter}' is not a SQL condition: {e}")))?;
     if parser.peek_token().token != sqlparser::tokenizer::Token::EOF {
         return Err(Error::invalid(format!("filter '{filter}' must be a single condition (no ';', ORDER BY, ...)")));
@@ -290,7 +298,12 @@ impl<'a> Side<'a> {
             .iter()
             .chain(&self.plan.columns)
             .enumerate()
-            .map(|(i, p)| self.sql.encode_field(&format!("dbc_n{i}"), p.kind.may_contain_quote(&p.source.class) || p.kind.may_contain_quote(&p.target.class)))
+            .map(|(i, p)| {
+                self.sql.encode_field(
+                    &format!("dbc_n{i}"),
+                    p.kind.may_contain_quote(&p.source.class) || p.kind.may_contain_quote(&p.target.class),
+                )
+            })
             .collect();
         self.sql.concat(&parts)
     }
@@ -322,12 +335,21 @@ impl<'a> Side<'a> {
         if let Some(f) = &self.filter {
             conditions.push(format!("({f})"));
         }
-        if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) }
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        }
     }
 
     /// The key as compared in range predicates (one column or a row value).
     pub fn key_tuple(&self, prefix: &str) -> String {
-        let parts: Vec<String> = self.plan.keys.iter().map(|p| self.sql.key_order(&format!("{prefix}{}", self.quoted(p)), &self.col(p).class, &p.kind)).collect();
+        let parts: Vec<String> = self
+            .plan
+            .keys
+            .iter()
+            .map(|p| self.sql.key_order(&format!("{prefix}{}", self.quoted(p)), &self.col(p).class, &p.kind))
+            .collect();
         tuple(parts)
     }
 
@@ -378,7 +400,11 @@ impl<'a> Side<'a> {
     pub fn checksum_sql(&self, range: &KeyRange, boundaries: &[KeyValues]) -> String {
         let s = self.sql;
         let single_key = match self.plan.keys.as_slice() {
-            [only] => self.sql.bucket_function(&self.quoted(only), &self.col(only).class, &boundaries.iter().map(|b| self.key_literal(b)).collect::<Vec<_>>()),
+            [only] => self.sql.bucket_function(
+                &self.quoted(only),
+                &self.col(only).class,
+                &boundaries.iter().map(|b| self.key_literal(b)).collect::<Vec<_>>(),
+            ),
             _ => None,
         };
         let bucket = single_key.unwrap_or_else(|| self.bucket(boundaries, 0, boundaries.len()));
@@ -411,8 +437,10 @@ impl<'a> Side<'a> {
     /// Raw keys, canonical keys and a row hash for every row of the ranges.
     pub fn row_hashes_sql(&self, ranges: &[KeyRange]) -> String {
         let s = self.sql;
-        let alternatives: Vec<String> = ranges.iter().map(|r| self.range_predicate(r)).filter(|p| !p.is_empty()).map(|p| format!("({p})")).collect();
-        let covering = if ranges.is_empty() || alternatives.len() < ranges.len() { String::new() } else { format!("({})", alternatives.join(" OR ")) };
+        let alternatives: Vec<String> =
+            ranges.iter().map(|r| self.range_predicate(r)).filter(|p| !p.is_empty()).map(|p| format!("({p})")).collect();
+        let covering =
+            if ranges.is_empty() || alternatives.len() < ranges.len() { String::new() } else { format!("({})", alternatives.join(" OR ")) };
         let raw: Vec<String> = self.key_columns().iter().enumerate().map(|(i, k)| format!("{k} AS dbc_k{i}")).collect();
         let canonical: Vec<String> = (0..self.plan.keys.len()).map(|i| format!("dbc_n{i} AS dbc_nk{i}")).collect();
         format!(
@@ -432,21 +460,21 @@ impl<'a> Side<'a> {
     pub fn rows_by_key_sql(&self, keys: &[KeyValues]) -> String {
         let list: Vec<String> = keys.iter().map(|k| self.key_literal(k)).collect();
         let raw = tuple(self.key_columns());
-        let columns: Vec<String> = self.plan.columns.iter().enumerate().map(|(i, p)| format!("{} AS dbc_c{i}", self.normalized(p))).collect();
+        let columns: Vec<String> =
+            self.plan.columns.iter().enumerate().map(|(i, p)| format!("{} AS dbc_c{i}", self.normalized(p))).collect();
         let mut select = vec![self.normalized_key_select()];
         select.extend(columns);
-        format!(
-            "SELECT {} FROM {}{}",
-            select.join(", "),
-            self.table_sql(),
-            self.where_sql(&[format!("{raw} IN ({})", list.join(", "))])
-        )
+        format!("SELECT {} FROM {}{}", select.join(", "), self.table_sql(), self.where_sql(&[format!("{raw} IN ({})", list.join(", "))]))
     }
 }
 
 /// One expression, or a parenthesised row value of several.
 fn tuple(parts: Vec<String>) -> String {
-    if parts.len() == 1 { parts.into_iter().next().unwrap_or_default() } else { format!("({})", parts.join(", ")) }
+    if parts.len() == 1 {
+        parts.into_iter().next().unwrap_or_default()
+    } else {
+        format!("({})", parts.join(", "))
+    }
 }
 
 /// The dialect SQL for a driver.

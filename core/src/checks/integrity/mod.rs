@@ -17,7 +17,9 @@ use crate::dialect::Dialect;
 use crate::driver::{self, Driver};
 use crate::error::{Error, Result};
 use crate::masking::Masker;
-use crate::model::{Environment, Finding, IntegrityResult, IntegrityType, RunKind, RunStatus, SchemaSnapshot, Severity, Table, TestRun, TriggerType};
+use crate::model::{
+    Environment, Finding, IntegrityResult, IntegrityType, RunKind, RunStatus, SchemaSnapshot, Severity, Table, TestRun, TriggerType,
+};
 use crate::risk;
 use crate::url::DatabaseUrl;
 use user_rules::{parse_age, Bound, RuleCheck, UserRule};
@@ -69,9 +71,19 @@ enum ScanKind {
     /// Rows for which the condition holds are failures.
     Rows(String),
     /// NULLs are fine up to a fraction of the rows.
-    NullFraction { column: String, max: f64 },
-    RowCount { min: Option<u64>, max: Option<u64> },
-    Freshness { column: String, max_age: i64, max_age_text: String },
+    NullFraction {
+        column: String,
+        max: f64,
+    },
+    RowCount {
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    Freshness {
+        column: String,
+        max_age: i64,
+        max_age_text: String,
+    },
 }
 
 struct PlannedCheck {
@@ -98,17 +110,17 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
     let schema = target.introspect().await?;
     for name in &req.tables {
         if schema.table(name).is_none() {
-            return Err(Error::invalid(format!("unknown table '{name}' (the database has: {})", schema.tables.keys().cloned().collect::<Vec<_>>().join(", "))));
+            return Err(Error::invalid(format!(
+                "unknown table '{name}' (the database has: {})",
+                schema.tables.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
         }
     }
     for rule in &req.rules {
         rule.validate(&schema, dialect)?;
     }
-    let selected: Vec<&Table> = schema
-        .tables
-        .values()
-        .filter(|t| req.tables.is_empty() || req.tables.iter().any(|n| n.eq_ignore_ascii_case(&t.name)))
-        .collect();
+    let selected: Vec<&Table> =
+        schema.tables.values().filter(|t| req.tables.is_empty() || req.tables.iter().any(|n| n.eq_ignore_ascii_case(&t.name))).collect();
     let limit = req.config.sample_limit;
     let builder = CheckBuilder::new(dialect, limit, &schema);
     let masker = req.config.masker();
@@ -121,9 +133,12 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
             p(i, selected.len(), &table.name);
         }
         if table.primary_key.is_empty() {
-            findings.push(Finding::with_suggestion("table-without-primary-key", Severity::Low,
+            findings.push(Finding::with_suggestion(
+                "table-without-primary-key",
+                Severity::Low,
                 format!("table {} has no primary key: duplicate rows cannot be found by key", table.name),
-                "Add a primary key, or a unique rule over the columns that identify a row."));
+                "Add a primary key, or a unique rule over the columns that identify a row.",
+            ));
         }
         let plan = plan_table(dialect, &builder, table, &schema, &req.rules);
         let outcomes = run_table(target.as_ref(), dialect, table, &plan, &masker, limit, timeout).await;
@@ -174,21 +189,29 @@ fn record(check: PlannedCheck, outcome: Outcome, results: &mut Vec<IntegrityResu
             result.sample_records = samples.clone();
             if count > 0 {
                 let rule = format!("integrity-{}", check.integrity_type.as_str().replace('_', "-"));
-                let mut f = Finding::with_suggestion(&rule, check.severity,
+                let mut f = Finding::with_suggestion(
+                    &rule,
+                    check.severity,
                     format!("{} {} on {}: {count} failing row(s)", label(check.integrity_type), check.constraint, check.table),
                     match check.integrity_type {
-                        IntegrityType::Fk => "Delete or re-parent the orphans, then make the key enforced (VALIDATE CONSTRAINT / foreign_keys=ON).",
+                        IntegrityType::Fk => {
+                            "Delete or re-parent the orphans, then make the key enforced (VALIDATE CONSTRAINT / foreign_keys=ON)."
+                        }
                         IntegrityType::Pk | IntegrityType::Unique => "Merge or remove the duplicates (see duplicate_group in the samples).",
                         _ => "Fix the offending rows, or the rule if the data is right.",
-                    });
+                    },
+                );
                 f.sample_records = samples;
                 findings.push(f);
             }
         }
         Err(error) => {
-            findings.push(Finding::with_suggestion("integrity-check-error", Severity::Low,
+            findings.push(Finding::with_suggestion(
+                "integrity-check-error",
+                Severity::Low,
                 format!("could not run {} {} on {}: {error}", label(check.integrity_type), check.constraint, check.table),
-                "Raise the check timeout, or run this check off-peak."));
+                "Raise the check timeout, or run this check off-peak.",
+            ));
             result.error = Some(error);
         }
     }
@@ -212,13 +235,14 @@ fn summarize(tables: usize, results: &[IntegrityResult]) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     let error_text = if errors > 0 { format!("; {} could not run", plural(errors, "check")) } else { String::new() };
     if failed.is_empty() {
-        return format!("Integrity check of {}: all {} passed{error_text}.", plural(tables, "table"), plural(results.len() - errors, "check"));
+        return format!(
+            "Integrity check of {}: all {} passed{error_text}.",
+            plural(tables, "table"),
+            plural(results.len() - errors, "check")
+        );
     }
-    let worst: Vec<String> = failed
-        .iter()
-        .take(3)
-        .map(|r| format!("{} {} {}: {}", r.table_name, r.integrity_type, r.constraint, r.failure_count))
-        .collect();
+    let worst: Vec<String> =
+        failed.iter().take(3).map(|r| format!("{} {} {}: {}", r.table_name, r.integrity_type, r.constraint, r.failure_count)).collect();
     let more = if failed.len() > 3 { format!(", and {} more", failed.len() - 3) } else { String::new() };
     format!(
         "Integrity check of {}: {} of {} failed ({}{more}){error_text}.",
@@ -241,10 +265,20 @@ fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapsh
         let pk = format!("primary key ({})", t.primary_key.join(", "));
         let nulls = t.primary_key.iter().map(|c| format!("{} IS NULL", q(c))).collect::<Vec<_>>().join(" OR ");
         push(IntegrityType::Pk, format!("{pk} not null"), Severity::Critical, Probe::Scan(ScanKind::Rows(nulls)));
-        push(IntegrityType::Pk, pk.clone(), Severity::Critical, Probe::Query(b.unique(&t.name, &t.primary_key, None, IntegrityType::Pk, pk)));
+        push(
+            IntegrityType::Pk,
+            pk.clone(),
+            Severity::Critical,
+            Probe::Query(b.unique(&t.name, &t.primary_key, None, IntegrityType::Pk, pk)),
+        );
     }
     for col in t.columns.iter().filter(|c| !c.nullable && !t.primary_key.contains(&c.name)) {
-        push(IntegrityType::NotNull, format!("{} NOT NULL", col.name), Severity::High, Probe::Scan(ScanKind::Rows(format!("{} IS NULL", q(&col.name)))));
+        push(
+            IntegrityType::NotNull,
+            format!("{} NOT NULL", col.name),
+            Severity::High,
+            Probe::Scan(ScanKind::Rows(format!("{} IS NULL", q(&col.name)))),
+        );
     }
     for ck in &t.check_constraints {
         let name = ck.name.clone().unwrap_or_else(|| format!("check ({})", ck.expression));
@@ -263,7 +297,12 @@ fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapsh
             continue;
         }
         unique_sets.push(cols);
-        push(IntegrityType::Unique, name.clone(), Severity::High, Probe::Query(b.unique(&t.name, cols, predicate.as_deref(), IntegrityType::Unique, name)));
+        push(
+            IntegrityType::Unique,
+            name.clone(),
+            Severity::High,
+            Probe::Query(b.unique(&t.name, cols, predicate.as_deref(), IntegrityType::Unique, name)),
+        );
     }
     for fk in &t.foreign_keys {
         let parent_cols: Vec<String> = if fk.referenced_columns.iter().all(|c| c.is_empty()) {
@@ -273,7 +312,10 @@ fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapsh
         } else {
             Vec::new()
         };
-        let name = fk.name.clone().unwrap_or_else(|| format!("({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, parent_cols.join(", ")));
+        let name = fk
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, parent_cols.join(", ")));
         let check = b.foreign_key(&t.name, &fk.columns, &fk.referenced_table, &parent_cols, name.clone());
         push(IntegrityType::Fk, name, Severity::High, Probe::Query(check));
     }
@@ -283,10 +325,14 @@ fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapsh
         let column = rule.column.as_deref().map(&q).unwrap_or_default();
         let probe = match &rule.check {
             RuleCheck::AcceptedValues { values } => {
-                let list = values.iter().map(|v| match v {
-                    serde_json::Value::String(s) => d.string_literal(s),
-                    other => other.to_string(),
-                }).collect::<Vec<_>>().join(", ");
+                let list = values
+                    .iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => d.string_literal(s),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 Probe::Scan(ScanKind::Rows(format!("{column} IS NOT NULL AND {column} NOT IN ({list})")))
             }
             RuleCheck::Range { min, max } => {
@@ -295,8 +341,12 @@ fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapsh
                     Bound::Text(s) => d.string_literal(s),
                 };
                 let mut outside = Vec::new();
-                if let Some(m) = min { outside.push(format!("{column} < {}", bound(m))); }
-                if let Some(m) = max { outside.push(format!("{column} > {}", bound(m))); }
+                if let Some(m) = min {
+                    outside.push(format!("{column} < {}", bound(m)));
+                }
+                if let Some(m) = max {
+                    outside.push(format!("{column} > {}", bound(m)));
+                }
                 Probe::Scan(ScanKind::Rows(format!("{column} IS NOT NULL AND ({})", outside.join(" OR "))))
             }
             RuleCheck::Regex { pattern } => {
@@ -345,17 +395,29 @@ fn as_u64(v: Option<&serde_json::Value>) -> u64 {
     }
 }
 
-async fn run_table(target: &dyn Driver, d: Dialect, t: &Table, plan: &[PlannedCheck], masker: &Masker, limit: usize, timeout: Duration) -> Vec<Outcome> {
+async fn run_table(
+    target: &dyn Driver,
+    d: Dialect,
+    t: &Table,
+    plan: &[PlannedCheck],
+    masker: &Masker,
+    limit: usize,
+    timeout: Duration,
+) -> Vec<Outcome> {
     let table = d.quote_ident(&t.name);
     let mut q = Querier::Target(target, timeout);
     let mut outcomes: Vec<Option<Outcome>> = plan.iter().map(|_| None).collect();
 
     // One scan answers every scan check; if it fails (a timeout, one bad expression), each
     // check is retried alone so the others still get an answer.
-    let scans: Vec<(usize, &ScanKind)> = plan.iter().enumerate().filter_map(|(i, c)| match &c.probe {
-        Probe::Scan(k) => Some((i, k)),
-        Probe::Query(_) => None,
-    }).collect();
+    let scans: Vec<(usize, &ScanKind)> = plan
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match &c.probe {
+            Probe::Scan(k) => Some((i, k)),
+            Probe::Query(_) => None,
+        })
+        .collect();
     if !scans.is_empty() {
         let exprs: Vec<String> = scans.iter().filter_map(|(i, k)| scan_expression(k, &format!("c{i}"))).collect();
         let all = format!("SELECT COUNT(*) AS total{} FROM {table}", exprs.iter().map(|e| format!(", {e}")).collect::<String>());
@@ -392,11 +454,20 @@ async fn run_table(target: &dyn Driver, d: Dialect, t: &Table, plan: &[PlannedCh
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn scan_outcome(q: &mut Querier<'_>, d: Dialect, t: &Table, table: &str, kind: &ScanKind, row: &Row, alias: &str, masker: &Masker, limit: usize) -> Outcome {
+async fn scan_outcome(
+    q: &mut Querier<'_>,
+    d: Dialect,
+    t: &Table,
+    table: &str,
+    kind: &ScanKind,
+    row: &Row,
+    alias: &str,
+    masker: &Masker,
+    limit: usize,
+) -> Outcome {
     let total = as_u64(row.get("total"));
-    let summary = |pairs: Vec<(&str, serde_json::Value)>| -> Vec<Row> {
-        vec![pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()]
-    };
+    let summary =
+        |pairs: Vec<(&str, serde_json::Value)>| -> Vec<Row> { vec![pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()] };
     match kind {
         ScanKind::Rows(cond) => {
             let count = as_u64(row.get(alias));
@@ -412,7 +483,15 @@ async fn scan_outcome(q: &mut Querier<'_>, d: Dialect, t: &Table, table: &str, k
             let nulls = as_u64(row.get(alias));
             let fraction = if total == 0 { 0.0 } else { nulls as f64 / total as f64 };
             if fraction > *max {
-                Ok((nulls, summary(vec![("null_rows", nulls.into()), ("total_rows", total.into()), ("null_fraction", fraction.into()), ("max_null_fraction", (*max).into())])))
+                Ok((
+                    nulls,
+                    summary(vec![
+                        ("null_rows", nulls.into()),
+                        ("total_rows", total.into()),
+                        ("null_fraction", fraction.into()),
+                        ("max_null_fraction", (*max).into()),
+                    ]),
+                ))
             } else {
                 Ok((0, Vec::new()))
             }
@@ -429,12 +508,26 @@ async fn scan_outcome(q: &mut Querier<'_>, d: Dialect, t: &Table, table: &str, k
             let newest = row.get(alias).cloned().unwrap_or(serde_json::Value::Null);
             let parsed = newest.as_str().and_then(parse_timestamp);
             match (&newest, parsed) {
-                (serde_json::Value::Null, _) => Ok((1, summary(vec![("newest", newest.clone()), ("max_age", max_age_text.clone().into()), ("reason", "no rows with a timestamp".into())]))),
+                (serde_json::Value::Null, _) => Ok((
+                    1,
+                    summary(vec![
+                        ("newest", newest.clone()),
+                        ("max_age", max_age_text.clone().into()),
+                        ("reason", "no rows with a timestamp".into()),
+                    ]),
+                )),
                 (_, None) => Err(format!("cannot read the newest value {newest} as a timestamp")),
                 (_, Some(ts)) => {
                     let age = (chrono::Utc::now() - ts).num_seconds();
                     if age > *max_age {
-                        Ok((1, summary(vec![("newest", newest.clone()), ("age_seconds", age.into()), ("max_age", max_age_text.clone().into())])))
+                        Ok((
+                            1,
+                            summary(vec![
+                                ("newest", newest.clone()),
+                                ("age_seconds", age.into()),
+                                ("max_age", max_age_text.clone().into()),
+                            ]),
+                        ))
                     } else {
                         Ok((0, Vec::new()))
                     }
@@ -469,7 +562,14 @@ mod tests {
 
     #[test]
     fn reads_every_dialects_timestamps() {
-        for text in ["2025-05-01T10:00:00+00:00", "2025-05-01 10:00:00", "2025-05-01 10:00:00.123", "2025-05-01T10:00:00.5+00:00", "2025-05-01 10:00:00+00", "2025-05-01"] {
+        for text in [
+            "2025-05-01T10:00:00+00:00",
+            "2025-05-01 10:00:00",
+            "2025-05-01 10:00:00.123",
+            "2025-05-01T10:00:00.5+00:00",
+            "2025-05-01 10:00:00+00",
+            "2025-05-01",
+        ] {
             assert!(parse_timestamp(text).is_some(), "{text}");
         }
         assert!(parse_timestamp("yesterday").is_none());

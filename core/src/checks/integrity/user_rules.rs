@@ -256,7 +256,9 @@ impl UserRule {
             RuleCheck::MaxNullFraction { max } if !(0.0..=1.0).contains(max) => fail(format!("max must be between 0 and 1, got {max}")),
             RuleCheck::RowCount { min: None, max: None } => fail("row_count needs min, max or both".into()),
             RuleCheck::RowCount { min: Some(a), max: Some(b) } if a > b => fail(format!("min {a} is above max {b}")),
-            RuleCheck::Freshness { max_age } => parse_age(max_age).map(|_| ()).map_err(|e| Error::invalid(format!("integrity rule '{name}': {e}"))),
+            RuleCheck::Freshness { max_age } => {
+                parse_age(max_age).map(|_| ()).map_err(|e| Error::invalid(format!("integrity rule '{name}': {e}")))
+            }
             RuleCheck::Unique if self.columns.is_empty() && self.column.is_none() => fail("unique needs columns".into()),
             RuleCheck::ImpliedFk { references, referenced_columns } => {
                 let cols = self.target_columns();
@@ -336,9 +338,12 @@ severity = "critical"
     fn bad_files_name_the_position() {
         let err = RulesFile::from_toml("[[rule]]\ntable = \"t\"\ntype = \"sparkle\"\n", "rules.toml").unwrap_err().to_string();
         assert!(err.contains("rule #1") && err.contains("unknown rule type 'sparkle'"), "{err}");
-        let err = RulesFile::from_toml("[[rule]]\ntable = \"t\"\ntype = \"unique\"\ncolums = [\"a\"]\n", "rules.toml").unwrap_err().to_string();
+        let err =
+            RulesFile::from_toml("[[rule]]\ntable = \"t\"\ntype = \"unique\"\ncolums = [\"a\"]\n", "rules.toml").unwrap_err().to_string();
         assert!(err.contains("rules.toml:") && err.contains("colums"), "{err}");
-        let err = RulesFile::from_toml("[[rule]]\ntable = \"t\"\ncolumn = \"c\"\ntype = \"range\"\npattern = \"x\"\n", "rules.toml").unwrap_err().to_string();
+        let err = RulesFile::from_toml("[[rule]]\ntable = \"t\"\ncolumn = \"c\"\ntype = \"range\"\npattern = \"x\"\n", "rules.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("'pattern' does not apply to a range rule"), "{err}");
         assert_eq!(parse_age("36h"), Ok(129_600));
         assert!(parse_age("soon").is_err());

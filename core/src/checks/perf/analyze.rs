@@ -59,13 +59,18 @@ impl<'s> Scope<'s> {
     fn resolve(&self, expr: &Expr) -> Option<(String, String)> {
         let (qualifier, column) = match expr {
             Expr::Identifier(c) => (None, c.value.clone()),
-            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => (Some(parts[parts.len() - 2].value.clone()), parts[parts.len() - 1].value.clone()),
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                (Some(parts[parts.len() - 2].value.clone()), parts[parts.len() - 1].value.clone())
+            }
             Expr::Nested(inner) => return self.resolve(inner),
             _ => return None,
         };
         let table = match qualifier {
             Some(q) => *self.tables.get(&q.to_ascii_lowercase())?,
-            None => *self.tables.values().find(|t| t.column(&column).is_some() || t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(&column)))?,
+            None => *self
+                .tables
+                .values()
+                .find(|t| t.column(&column).is_some() || t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(&column)))?,
         };
         let name = table.columns.iter().find(|c| c.name.eq_ignore_ascii_case(&column))?.name.clone();
         Some((table.name.clone(), name))
@@ -195,7 +200,12 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
             for join in &from.joins {
                 use sqlparser::ast::{JoinConstraint, JoinOperator};
                 let constraint = match &join.join_operator {
-                    JoinOperator::Join(c) | JoinOperator::Inner(c) | JoinOperator::Left(c) | JoinOperator::LeftOuter(c) | JoinOperator::Right(c) | JoinOperator::RightOuter(c) => Some(c),
+                    JoinOperator::Join(c)
+                    | JoinOperator::Inner(c)
+                    | JoinOperator::Left(c)
+                    | JoinOperator::LeftOuter(c)
+                    | JoinOperator::Right(c)
+                    | JoinOperator::RightOuter(c) => Some(c),
                     _ => None,
                 };
                 if let Some(JoinConstraint::On(on)) = constraint {
@@ -213,7 +223,9 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
     let mut recommended: BTreeSet<String> = BTreeSet::new();
     for &(node, under_limit) in &walked {
         let Some(relation) = node.relation.as_deref() else { continue };
-        let Some(table) = schema.table(relation).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(relation))) else { continue };
+        let Some(table) = schema.table(relation).or_else(|| schema.tables.values().find(|t| t.name.eq_ignore_ascii_case(relation))) else {
+            continue;
+        };
         let rows = table.row_estimate.map(|r| r as f64).or(node.actual_rows).or(node.estimated_rows).unwrap_or(0.0);
         // Selective: the scan keeps at most 2% of the table. Where the database did not
         // estimate the filter (SQLite; MariaDB without histograms reports 100% kept), the
@@ -232,10 +244,23 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
                 let name = format!("idx_{}_{}", table.name, columns.join("_"));
                 if recommended.insert(name.clone()) {
                     let q = |s: &str| dialect.quote_ident(s);
-                    let create_index = format!("CREATE INDEX {} ON {} ({})", q(&name), q(&table.name), columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", "));
-                    out.findings.push(finding("full-scan-on-large-table", Severity::High,
-                        format!("full scan of {} (~{} rows) filtered on {}, which no index serves", table.name, rows as u64, columns.join(", ")),
-                        format!("Create the index: {create_index}")));
+                    let create_index = format!(
+                        "CREATE INDEX {} ON {} ({})",
+                        q(&name),
+                        q(&table.name),
+                        columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+                    );
+                    out.findings.push(finding(
+                        "full-scan-on-large-table",
+                        Severity::High,
+                        format!(
+                            "full scan of {} (~{} rows) filtered on {}, which no index serves",
+                            table.name,
+                            rows as u64,
+                            columns.join(", ")
+                        ),
+                        format!("Create the index: {create_index}"),
+                    ));
                     out.recommendations.push(IndexRecommendation {
                         name: name.clone(),
                         table: table.name.clone(),
@@ -251,31 +276,43 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
             // Below a LIMIT a node stops early by design: fewer rows than estimated is normal.
             let stopped_early = actual < estimated && under_limit;
             if hi >= 1000.0 && hi / lo >= 10.0 && !stopped_early {
-                out.findings.push(finding("estimate-off-10x", Severity::Medium,
+                out.findings.push(finding(
+                    "estimate-off-10x",
+                    Severity::Medium,
                     format!("{} on {}: the planner expected {} rows, got {}", node.node_type, table.name, estimated as u64, actual as u64),
-                    format!("Statistics look stale: ANALYZE {}", dialect.quote_ident(&table.name))));
+                    format!("Statistics look stale: ANALYZE {}", dialect.quote_ident(&table.name)),
+                ));
             }
         }
     }
     for &(node, _) in &walked {
         if node.spilled {
-            out.findings.push(finding("spill-to-disk", Severity::Medium,
+            out.findings.push(finding(
+                "spill-to-disk",
+                Severity::Medium,
                 format!("{} spilled to disk", node.node_type),
-                "Give the operation more memory (work_mem / sort_buffer_size), or an index that returns rows in order.".into()));
+                "Give the operation more memory (work_mem / sort_buffer_size), or an index that returns rows in order.".into(),
+            ));
         }
     }
     for (table, column) in &predicates.wrapped {
         if schema.table(table).is_some_and(|t| indexed(t, column)) {
-            out.findings.push(finding("function-on-indexed-column", Severity::Medium,
+            out.findings.push(finding(
+                "function-on-indexed-column",
+                Severity::Medium,
                 format!("{table}.{column} is indexed, but the query wraps it in a function, so the index cannot be used"),
-                format!("Compare the bare column, or index the expression (CREATE INDEX ... ON {table} ((expression)))")));
+                format!("Compare the bare column, or index the expression (CREATE INDEX ... ON {table} ((expression)))"),
+            ));
         }
     }
     for table in select_star {
         if table.columns.len() > 12 {
-            out.findings.push(finding("select-star-wide-table", Severity::Low,
+            out.findings.push(finding(
+                "select-star-wide-table",
+                Severity::Low,
                 format!("SELECT * reads all {} columns of {}", table.columns.len(), table.name),
-                "Select the columns the caller uses.".into()));
+                "Select the columns the caller uses.".into(),
+            ));
         }
     }
     out
@@ -288,7 +325,9 @@ mod tests {
 
     fn schema() -> SchemaSnapshot {
         let mut s = SchemaSnapshot::default();
-        let columns = (0..14).map(|i| Column { name: format!("c{i}"), data_type: "int".into(), nullable: true, default: None, auto_increment: false }).collect();
+        let columns = (0..14)
+            .map(|i| Column { name: format!("c{i}"), data_type: "int".into(), nullable: true, default: None, auto_increment: false })
+            .collect();
         s.tables.insert("t".into(), Table { name: "t".into(), columns, row_estimate: Some(100_000), ..Default::default() });
         s
     }
@@ -308,7 +347,8 @@ mod tests {
 
     #[test]
     fn estimates_under_a_limit_may_stop_early_but_underestimates_are_reported() {
-        let limited = plan(node("Limit", Access::Other, 10.0, 10.0, vec![node("Index Scan", Access::IndexLookup, 100_000.0, 10.0, vec![])]));
+        let limited =
+            plan(node("Limit", Access::Other, 10.0, 10.0, vec![node("Index Scan", Access::IndexLookup, 100_000.0, 10.0, vec![])]));
         assert!(analyze("SELECT c1 FROM t ORDER BY c0 LIMIT 10", Dialect::Postgres, &limited, &schema(), 10_000).findings.is_empty());
         let stale = plan(node("Index Scan", Access::IndexLookup, 10.0, 50_000.0, vec![]));
         let found = analyze("SELECT c1 FROM t WHERE c0 = 1", Dialect::Postgres, &stale, &schema(), 10_000);

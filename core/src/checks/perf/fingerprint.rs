@@ -66,8 +66,11 @@ pub fn fingerprint(sql: &str, dialect: Dialect) -> Fingerprint {
 /// For text sqlparser cannot read: drop comments, collapse whitespace, upper-case words,
 /// replace numbers and quoted strings with `?`.
 fn token_normalize(sql: &str) -> String {
-    let without_comments = regex::Regex::new(r"(?s)/\*.*?\*/|--[^\n]*").map(|r| r.replace_all(sql, " ").into_owned()).unwrap_or_else(|_| sql.to_string());
-    let literals = regex::Regex::new(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b").map(|r| r.replace_all(&without_comments, "?").into_owned()).unwrap_or(without_comments);
+    let without_comments =
+        regex::Regex::new(r"(?s)/\*.*?\*/|--[^\n]*").map(|r| r.replace_all(sql, " ").into_owned()).unwrap_or_else(|_| sql.to_string());
+    let literals = regex::Regex::new(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+        .map(|r| r.replace_all(&without_comments, "?").into_owned())
+        .unwrap_or(without_comments);
     let lists = regex::Regex::new(r"\(\s*\?(?:\s*,\s*\?)*\s*\)").map(|r| r.replace_all(&literals, "(?)").into_owned()).unwrap_or(literals);
     lists.split_whitespace().map(|w| w.to_ascii_uppercase()).collect::<Vec<_>>().join(" ")
 }
@@ -82,7 +85,10 @@ mod tests {
 
     #[test]
     fn literals_do_not_matter() {
-        assert_eq!(hash("SELECT * FROM orders WHERE id = 1 AND status = 'paid'"), hash("SELECT * FROM orders WHERE id = 42 AND status = 'new'"));
+        assert_eq!(
+            hash("SELECT * FROM orders WHERE id = 1 AND status = 'paid'"),
+            hash("SELECT * FROM orders WHERE id = 42 AND status = 'new'")
+        );
         assert_ne!(hash("SELECT * FROM orders WHERE id = 1"), hash("SELECT * FROM orders WHERE customer_id = 1"));
     }
 

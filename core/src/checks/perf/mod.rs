@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::driver::{self, Driver, Sandbox, SandboxOptions};
 use crate::error::{Error, Result};
-use crate::model::{Environment, Finding, PerformanceMetric, Plan, RunKind, RunStatus, Severity, Timing, TestRun, TriggerType};
+use crate::model::{Environment, Finding, PerformanceMetric, Plan, RunKind, RunStatus, Severity, TestRun, Timing, TriggerType};
 use crate::risk;
 use crate::url::DatabaseUrl;
 use analyze::{IndexRecommendation, PerfFinding};
@@ -112,7 +112,8 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
     let dialect = url.dialect();
     let target = driver::connect(&url).await?;
     let mut schema = target.introspect().await?;
-    let mut workload: Vec<(String, Option<serde_json::Value>)> = req.queries.iter().filter(|q| !q.trim().is_empty()).map(|q| (q.trim().to_string(), None)).collect();
+    let mut workload: Vec<(String, Option<serde_json::Value>)> =
+        req.queries.iter().filter(|q| !q.trim().is_empty()).map(|q| (q.trim().to_string(), None)).collect();
     if let Some(path) = &req.query_file {
         let sources = crate::MigrationSource::read_paths(std::slice::from_ref(path))?;
         for statement in crate::sql::parse_script(&sources, dialect).statements {
@@ -143,7 +144,8 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
     let mut findings = Vec::new();
     let mut metrics = Vec::new();
     let mut sandbox: Option<Result<Box<dyn Sandbox>>> = None;
-    let sandbox_options = SandboxOptions { allow_scratch_on_target: req.config.sandbox.allow_scratch_on_target, ..SandboxOptions::default() };
+    let sandbox_options =
+        SandboxOptions { allow_scratch_on_target: req.config.sandbox.allow_scratch_on_target, ..SandboxOptions::default() };
     let mut verified_count = 0usize;
     for hash in &order {
         let (sql, normalized, occurrences, stats) = groups[hash].clone();
@@ -210,7 +212,9 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
             let verification = match verify::verify(target.as_ref(), &sql, &plan, recommendation).await {
                 Ok(Some(v)) => Ok(v),
                 Err(e) => Err(e),
-                Ok(None) if !req.sandbox_verification => Err(Error::Sandbox("not verified: sandbox verification is off and hypothetical indexes are unavailable".into())),
+                Ok(None) if !req.sandbox_verification => {
+                    Err(Error::Sandbox("not verified: sandbox verification is off and hypothetical indexes are unavailable".into()))
+                }
                 Ok(None) => {
                     if sandbox.is_none() {
                         sandbox = Some(target.open_sandbox(&sandbox_options).await);
@@ -223,8 +227,14 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
                 }
             };
             let (entry, keep) = match verification {
-                Ok(v) => (json!({"table": recommendation.table, "columns": recommendation.columns, "create_index": recommendation.create_index, "reason": recommendation.reason, "verification": v}), v.used),
-                Err(e) => (json!({"table": recommendation.table, "columns": recommendation.columns, "create_index": recommendation.create_index, "reason": recommendation.reason, "error": e.detail()}), false),
+                Ok(v) => (
+                    json!({"table": recommendation.table, "columns": recommendation.columns, "create_index": recommendation.create_index, "reason": recommendation.reason, "verification": v}),
+                    v.used,
+                ),
+                Err(e) => (
+                    json!({"table": recommendation.table, "columns": recommendation.columns, "create_index": recommendation.create_index, "reason": recommendation.reason, "error": e.detail()}),
+                    false,
+                ),
             };
             metric.recommendations.push(entry);
             if keep {

@@ -26,5 +26,10 @@ fn uses_hypothetical_index(plan: &Plan) -> bool {
 /// Verify with a hypothetical index where the database offers one; `None` otherwise.
 pub async fn verify(driver: &dyn Driver, sql: &str, before: &Plan, recommendation: &IndexRecommendation) -> Result<Option<Verification>> {
     let Some(after) = driver.explain_with_hypothetical_index(sql, &recommendation.create_index).await? else { return Ok(None) };
-    Ok(Some(Verification { method: "hypopg".into(), cost_before: before.total_cost, cost_after: after.total_cost, used: uses_hypothetical_index(&after) }))
+    Ok(Some(Verification {
+        method: "hypopg".into(),
+        cost_before: before.total_cost,
+        cost_after: after.total_cost,
+        used: uses_hypothetical_index(&after),
+    }))
 }

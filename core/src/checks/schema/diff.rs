@@ -3,9 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{
-    ChangeType, Column, Compatibility, ObjectType, SchemaChange, SchemaSnapshot, Table,
-};
+use crate::model::{ChangeType, Column, Compatibility, ObjectType, SchemaChange, SchemaSnapshot, Table};
 use crate::sqltypes::is_narrowing;
 
 pub fn diff(before: &SchemaSnapshot, after: &SchemaSnapshot) -> Vec<SchemaChange> {
@@ -19,16 +17,34 @@ pub fn diff(before: &SchemaSnapshot, after: &SchemaSnapshot) -> Vec<SchemaChange
         match twin {
             Some(new) => {
                 renamed_to.insert(&new.name);
-                changes.push(change(ObjectType::Table, &old.name, &old.name, ChangeType::Modified, Compatibility::Breaking,
-                    format!("table renamed to {}; queries using the old name fail", new.name)));
+                changes.push(change(
+                    ObjectType::Table,
+                    &old.name,
+                    &old.name,
+                    ChangeType::Modified,
+                    Compatibility::Breaking,
+                    format!("table renamed to {}; queries using the old name fail", new.name),
+                ));
             }
-            None => changes.push(change(ObjectType::Table, &old.name, &old.name, ChangeType::Removed, Compatibility::Destructive,
-                format!("table dropped with its {} columns and all rows", old.columns.len()))),
+            None => changes.push(change(
+                ObjectType::Table,
+                &old.name,
+                &old.name,
+                ChangeType::Removed,
+                Compatibility::Destructive,
+                format!("table dropped with its {} columns and all rows", old.columns.len()),
+            )),
         }
     }
     for new in added.iter().filter(|t| !renamed_to.contains(t.name.as_str())) {
-        changes.push(change(ObjectType::Table, &new.name, &new.name, ChangeType::Added, Compatibility::Compatible,
-            format!("new table with {} columns", new.columns.len())));
+        changes.push(change(
+            ObjectType::Table,
+            &new.name,
+            &new.name,
+            ChangeType::Added,
+            Compatibility::Compatible,
+            format!("new table with {} columns", new.columns.len()),
+        ));
     }
     for (name, old) in &before.tables {
         if let Some(new) = after.tables.get(name) {
@@ -54,25 +70,47 @@ pub fn diff(before: &SchemaSnapshot, after: &SchemaSnapshot) -> Vec<SchemaChange
 fn diff_enums(before: &SchemaSnapshot, after: &SchemaSnapshot, out: &mut Vec<SchemaChange>) {
     for (name, labels) in &before.enums {
         match after.enums.get(name) {
-            None => out.push(change(ObjectType::Type, name, name, ChangeType::Removed, Compatibility::Destructive, "enum type dropped".into())),
+            None => {
+                out.push(change(ObjectType::Type, name, name, ChangeType::Removed, Compatibility::Destructive, "enum type dropped".into()))
+            }
             Some(new) if new != labels => {
                 let removed: Vec<&String> = labels.iter().filter(|l| !new.contains(l)).collect();
                 let kept_order = labels.iter().filter(|l| new.contains(l)).eq(new.iter().filter(|l| labels.contains(l)));
                 let status = if removed.is_empty() && kept_order { Compatibility::Compatible } else { Compatibility::Breaking };
-                out.push(change(ObjectType::Type, name, name, ChangeType::Modified, status,
-                    format!("enum labels ({}) -> ({})", labels.join(", "), new.join(", "))));
+                out.push(change(
+                    ObjectType::Type,
+                    name,
+                    name,
+                    ChangeType::Modified,
+                    status,
+                    format!("enum labels ({}) -> ({})", labels.join(", "), new.join(", ")),
+                ));
             }
             Some(_) => {}
         }
     }
     for (name, labels) in &after.enums {
         if !before.enums.contains_key(name) {
-            out.push(change(ObjectType::Type, name, name, ChangeType::Added, Compatibility::Compatible, format!("new enum type ({})", labels.join(", "))));
+            out.push(change(
+                ObjectType::Type,
+                name,
+                name,
+                ChangeType::Added,
+                Compatibility::Compatible,
+                format!("new enum type ({})", labels.join(", ")),
+            ));
         }
     }
 }
 
-fn change(object_type: ObjectType, table: &str, name: &str, change_type: ChangeType, compatibility_status: Compatibility, details: String) -> SchemaChange {
+fn change(
+    object_type: ObjectType,
+    table: &str,
+    name: &str,
+    change_type: ChangeType,
+    compatibility_status: Compatibility,
+    details: String,
+) -> SchemaChange {
     SchemaChange { object_type, table_name: table.to_string(), name: name.to_string(), change_type, compatibility_status, details }
 }
 
@@ -99,16 +137,31 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
         match twin {
             Some(a) => {
                 renamed.insert(&a.name);
-                out.push(change(ObjectType::Column, t, &col.name, ChangeType::Modified, Compatibility::Breaking,
-                    format!("column renamed to {}; code using the old name fails", a.name)));
+                out.push(change(
+                    ObjectType::Column,
+                    t,
+                    &col.name,
+                    ChangeType::Modified,
+                    Compatibility::Breaking,
+                    format!("column renamed to {}; code using the old name fails", a.name),
+                ));
             }
-            None => out.push(change(ObjectType::Column, t, &col.name, ChangeType::Removed, Compatibility::Destructive,
-                format!("column dropped ({}) with its data", col.data_type))),
+            None => out.push(change(
+                ObjectType::Column,
+                t,
+                &col.name,
+                ChangeType::Removed,
+                Compatibility::Destructive,
+                format!("column dropped ({}) with its data", col.data_type),
+            )),
         }
     }
     for col in added.iter().filter(|c| !renamed.contains(c.name.as_str())) {
         let (status, details) = if col.nullable || col.default.is_some() || col.auto_increment {
-            (Compatibility::Compatible, format!("new {} column {}", col.data_type, if col.nullable { "(nullable)" } else { "with a default" }))
+            (
+                Compatibility::Compatible,
+                format!("new {} column {}", col.data_type, if col.nullable { "(nullable)" } else { "with a default" }),
+            )
         } else {
             (Compatibility::Breaking, format!("new NOT NULL {} column without default: inserts that omit it fail", col.data_type))
         };
@@ -126,8 +179,14 @@ fn diff_table(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
             (false, true) => (ChangeType::Removed, Compatibility::Breaking),
             _ => (ChangeType::Modified, Compatibility::Breaking),
         };
-        out.push(change(ObjectType::Constraint, t, "primary key", kind, status,
-            format!("primary key ({}) -> ({})", old.primary_key.join(", "), new.primary_key.join(", "))));
+        out.push(change(
+            ObjectType::Constraint,
+            t,
+            "primary key",
+            kind,
+            status,
+            format!("primary key ({}) -> ({})", old.primary_key.join(", "), new.primary_key.join(", ")),
+        ));
     }
     diff_indexes(old, new, out);
     diff_constraints(old, new, out);
@@ -170,22 +229,38 @@ fn diff_indexes(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
         match new_ix.iter().find(|n| n.name == ix.name) {
             None => {
                 let (status, details) = if ix.unique {
-                    (Compatibility::Breaking, format!("unique index on ({}) dropped: duplicates are no longer rejected", ix.columns.join(", ")))
+                    (
+                        Compatibility::Breaking,
+                        format!("unique index on ({}) dropped: duplicates are no longer rejected", ix.columns.join(", ")),
+                    )
                 } else {
                     (Compatibility::Compatible, format!("index on ({}) dropped: queries using it may slow down", ix.columns.join(", ")))
                 };
                 out.push(change(ObjectType::Index, t, &ix.name, ChangeType::Removed, status, details));
             }
-            Some(n) if n != ix => out.push(change(ObjectType::Index, t, &ix.name, ChangeType::Modified,
+            Some(n) if n != ix => out.push(change(
+                ObjectType::Index,
+                t,
+                &ix.name,
+                ChangeType::Modified,
                 if n.unique && !ix.unique { Compatibility::Breaking } else { Compatibility::Compatible },
-                format!("index changed: ({}) -> ({}){}", ix.columns.join(", "), n.columns.join(", "), if n.unique { ", unique" } else { "" }))),
+                format!(
+                    "index changed: ({}) -> ({}){}",
+                    ix.columns.join(", "),
+                    n.columns.join(", "),
+                    if n.unique { ", unique" } else { "" }
+                ),
+            )),
             Some(_) => {}
         }
     }
     for ix in new_ix.iter().filter(|n| !old_ix.iter().any(|o| o.name == n.name)) {
         let partial = ix.predicate.as_ref().map(|p| format!(" WHERE {p}")).unwrap_or_default();
         let (status, details) = if ix.unique {
-            (Compatibility::Breaking, format!("unique index on ({}){partial}: writes that duplicate a key are now rejected", ix.columns.join(", ")))
+            (
+                Compatibility::Breaking,
+                format!("unique index on ({}){partial}: writes that duplicate a key are now rejected", ix.columns.join(", ")),
+            )
         } else {
             (Compatibility::Compatible, format!("index on ({}){partial}", ix.columns.join(", ")))
         };
@@ -195,15 +270,24 @@ fn diff_indexes(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
 
 fn diff_constraints(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
     let t = new.name.as_str();
-    let fk_key = |f: &crate::model::ForeignKey| format!("({}) -> {}({})", f.columns.join(", "), f.referenced_table, f.referenced_columns.join(", "));
+    let fk_key =
+        |f: &crate::model::ForeignKey| format!("({}) -> {}({})", f.columns.join(", "), f.referenced_table, f.referenced_columns.join(", "));
     let uq_key = |u: &crate::model::UniqueConstraint| format!("unique ({})", u.columns.join(", "));
     let ck_key = |c: &crate::model::CheckConstraint| format!("check ({})", c.expression);
     // Same constraint, now validated (VALIDATE CONSTRAINT) or no longer enforced.
-    for (kind, old_state, new_state) in old.foreign_keys.iter().filter_map(|o| {
-        new.foreign_keys.iter().find(|n| fk_key(n) == fk_key(o)).map(|n| (fk_key(o), (o.enforced, o.deferrable), (n.enforced, n.deferrable)))
-    }).chain(old.check_constraints.iter().filter_map(|o| {
-        new.check_constraints.iter().find(|n| ck_key(n) == ck_key(o)).map(|n| (ck_key(o), (o.enforced, false), (n.enforced, false)))
-    })) {
+    for (kind, old_state, new_state) in old
+        .foreign_keys
+        .iter()
+        .filter_map(|o| {
+            new.foreign_keys
+                .iter()
+                .find(|n| fk_key(n) == fk_key(o))
+                .map(|n| (fk_key(o), (o.enforced, o.deferrable), (n.enforced, n.deferrable)))
+        })
+        .chain(old.check_constraints.iter().filter_map(|o| {
+            new.check_constraints.iter().find(|n| ck_key(n) == ck_key(o)).map(|n| (ck_key(o), (o.enforced, false), (n.enforced, false)))
+        }))
+    {
         if old_state != new_state {
             let (status, details) = match (old_state.0, new_state.0) {
                 (false, true) => (Compatibility::Breaking, format!("{kind} now validated: existing rows must satisfy it")),
@@ -216,14 +300,26 @@ fn diff_constraints(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
     let mut emit = |old_keys: Vec<(String, String)>, new_keys: Vec<(String, String)>, what: &str, added_details: &str| {
         for (key, name) in &old_keys {
             if !new_keys.iter().any(|(k, _)| k == key) {
-                out.push(change(ObjectType::Constraint, t, name, ChangeType::Removed, Compatibility::Compatible,
-                    format!("{what} {key} dropped: the database no longer enforces it")));
+                out.push(change(
+                    ObjectType::Constraint,
+                    t,
+                    name,
+                    ChangeType::Removed,
+                    Compatibility::Compatible,
+                    format!("{what} {key} dropped: the database no longer enforces it"),
+                ));
             }
         }
         for (key, name) in &new_keys {
             if !old_keys.iter().any(|(k, _)| k == key) {
-                out.push(change(ObjectType::Constraint, t, name, ChangeType::Added, Compatibility::Breaking,
-                    format!("{what} {key}: {added_details}")));
+                out.push(change(
+                    ObjectType::Constraint,
+                    t,
+                    name,
+                    ChangeType::Added,
+                    Compatibility::Breaking,
+                    format!("{what} {key}: {added_details}"),
+                ));
             }
         }
     };
@@ -231,17 +327,20 @@ fn diff_constraints(old: &Table, new: &Table, out: &mut Vec<SchemaChange>) {
     emit(
         old.foreign_keys.iter().map(|f| (fk_key(f), named(&f.name, &fk_key(f)))).collect(),
         new.foreign_keys.iter().map(|f| (fk_key(f), named(&f.name, &fk_key(f)))).collect(),
-        "foreign key", "writes referencing a missing parent are rejected where enforced",
+        "foreign key",
+        "writes referencing a missing parent are rejected where enforced",
     );
     emit(
         old.unique_constraints.iter().map(|u| (uq_key(u), named(&u.name, &uq_key(u)))).collect(),
         new.unique_constraints.iter().map(|u| (uq_key(u), named(&u.name, &uq_key(u)))).collect(),
-        "unique constraint", "writes that duplicate a key are rejected",
+        "unique constraint",
+        "writes that duplicate a key are rejected",
     );
     emit(
         old.check_constraints.iter().map(|c| (ck_key(c), named(&c.name, &ck_key(c)))).collect(),
         new.check_constraints.iter().map(|c| (ck_key(c), named(&c.name, &ck_key(c)))).collect(),
-        "check constraint", "writes violating it are rejected",
+        "check constraint",
+        "writes violating it are rejected",
     );
 }
 
@@ -265,7 +364,10 @@ mod tests {
 
     #[test]
     fn classifies_column_and_index_changes() {
-        let before = snapshot(vec![table("users", vec![col("id", "INTEGER", false), col("email", "VARCHAR(255)", true), col("age", "INTEGER", true)])]);
+        let before = snapshot(vec![table(
+            "users",
+            vec![col("id", "INTEGER", false), col("email", "VARCHAR(255)", true), col("age", "INTEGER", true)],
+        )]);
         let mut users = table("users", vec![col("id", "INTEGER", false), col("email", "VARCHAR(50)", false), col("tier", "TEXT", false)]);
         users.indexes.push(Index { name: "ix_email".into(), columns: vec!["email".into()], unique: true, ..Default::default() });
         let after = snapshot(vec![users, table("orders", vec![col("id", "INTEGER", false)])]);
@@ -297,12 +399,13 @@ mod tests {
     }
 
     fn arb_table() -> impl Strategy<Value = Table> {
-        ("[a-z]{1,8}", proptest::collection::vec(("[a-z]{1,6}", prop_oneof!["INTEGER", "TEXT", "REAL"], any::<bool>()), 1..6))
-            .prop_map(|(name, cols)| {
+        ("[a-z]{1,8}", proptest::collection::vec(("[a-z]{1,6}", prop_oneof!["INTEGER", "TEXT", "REAL"], any::<bool>()), 1..6)).prop_map(
+            |(name, cols)| {
                 let mut seen = BTreeSet::new();
                 let columns = cols.into_iter().filter(|(n, _, _)| seen.insert(n.clone())).map(|(n, t, null)| col(&n, &t, null)).collect();
                 Table { name, columns, ..Default::default() }
-            })
+            },
+        )
     }
 
     proptest! {

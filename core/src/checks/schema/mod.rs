@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::driver::{self, Sandbox};
-use crate::masking::Masker;
 use crate::error::{Error, Result};
+use crate::masking::Masker;
 use crate::model::{Environment, Finding, RunKind, RunStatus, SchemaSnapshot, Severity, TestRun, TriggerType};
 use crate::risk;
 use crate::rules;
@@ -221,7 +221,14 @@ async fn run_in_sandbox(
     Ok(SandboxOutcome { before, after, executed, failure, observations, verification })
 }
 
-fn new_run(environment: Environment, trigger_type: TriggerType, dialect: Dialect, target: Option<String>, fail_above: Option<u32>, inputs: &[MigrationSource]) -> TestRun {
+fn new_run(
+    environment: Environment,
+    trigger_type: TriggerType,
+    dialect: Dialect,
+    target: Option<String>,
+    fail_above: Option<u32>,
+    inputs: &[MigrationSource],
+) -> TestRun {
     TestRun {
         fail_above,
         inputs: inputs.iter().map(|m| m.name.clone()).collect(),
@@ -231,7 +238,13 @@ fn new_run(environment: Environment, trigger_type: TriggerType, dialect: Dialect
 
 /// Score, summarize and decide the status: failed on any critical finding or a score above
 /// the threshold; otherwise passed, or pending approval when a human must sign off.
-fn finish(run: &mut TestRun, findings: Vec<Finding>, changes: Vec<crate::model::SchemaChange>, failure: Option<&Finding>, require_approval: bool) {
+fn finish(
+    run: &mut TestRun,
+    findings: Vec<Finding>,
+    changes: Vec<crate::model::SchemaChange>,
+    failure: Option<&Finding>,
+    require_approval: bool,
+) {
     let (score, breakdown) = risk::score(&findings, &changes);
     run.summary = summary::summarize(&changes, &findings, failure);
     run.risk_score = score;

@@ -7,8 +7,14 @@ use crate::sql::ParsedStatement;
 
 /// PostgreSQL table lock modes, weakest first; index = strength.
 const LOCK_MODES: &[&str] = &[
-    "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
-    "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock",
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
 ];
 
 pub fn lock_strength(mode: &str) -> usize {
@@ -42,10 +48,22 @@ fn head(sql: &str) -> String {
 pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSnapshot) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(reason) = &exec.skipped {
-        out.push(finding("sandbox-skipped", Severity::Info, stmt, format!("statement {} was not run in the sandbox: {reason}", stmt.index), "Nothing to do; noted so the report is complete."));
+        out.push(finding(
+            "sandbox-skipped",
+            Severity::Info,
+            stmt,
+            format!("statement {} was not run in the sandbox: {reason}", stmt.index),
+            "Nothing to do; noted so the report is complete.",
+        ));
     }
     if let Some(note) = &exec.note {
-        out.push(finding("sandbox-note", Severity::Info, stmt, format!("statement {}: {note}", stmt.index), "Nothing to do; the in-sandbox equivalent was validated."));
+        out.push(finding(
+            "sandbox-note",
+            Severity::Info,
+            stmt,
+            format!("statement {}: {note}", stmt.index),
+            "Nothing to do; the in-sandbox equivalent was validated.",
+        ));
     }
     let rows_of = |table: &str| before.table(table).and_then(|t| t.row_estimate);
     for lock in &exec.locks {
@@ -87,8 +105,16 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
         let rows = rows_of(&table).unwrap_or(0);
         let (severity, text, fix) = match algorithm {
             AlterAlgorithm::Instant => (Severity::Info, "runs ALGORITHM=INSTANT (metadata only)".to_string(), "Nothing to do."),
-            AlterAlgorithm::Inplace => (Severity::Low, format!("runs ALGORITHM=INPLACE: rebuilds {table} ({} rows) in place, reads and writes continue", group_digits(rows)), "Run it off-peak; add ALGORITHM=INPLACE, LOCK=NONE so a change of plan fails instead of blocking."),
-            AlterAlgorithm::Copy => (if rows > 0 { Severity::High } else { Severity::Low }, format!("needs ALGORITHM=COPY: copies {table} ({} rows) and blocks writes until done", group_digits(rows)), "Use an online schema change tool (gh-ost, pt-online-schema-change) or restructure the change so INSTANT/INPLACE applies."),
+            AlterAlgorithm::Inplace => (
+                Severity::Low,
+                format!("runs ALGORITHM=INPLACE: rebuilds {table} ({} rows) in place, reads and writes continue", group_digits(rows)),
+                "Run it off-peak; add ALGORITHM=INPLACE, LOCK=NONE so a change of plan fails instead of blocking.",
+            ),
+            AlterAlgorithm::Copy => (
+                if rows > 0 { Severity::High } else { Severity::Low },
+                format!("needs ALGORITHM=COPY: copies {table} ({} rows) and blocks writes until done", group_digits(rows)),
+                "Use an online schema change tool (gh-ost, pt-online-schema-change) or restructure the change so INSTANT/INPLACE applies.",
+            ),
         };
         out.push(finding("alter-algorithm", severity, stmt, format!("{} {text}", head(&stmt.sql)), fix));
     }
@@ -99,7 +125,7 @@ pub fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

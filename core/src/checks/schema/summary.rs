@@ -69,8 +69,12 @@ mod tests {
     #[test]
     fn index_addition_reads_like_the_seed() {
         let c = SchemaChange {
-            object_type: ObjectType::Index, table_name: "users".into(), name: "ix".into(),
-            change_type: ChangeType::Added, compatibility_status: Compatibility::Compatible, details: "index on (email)".into(),
+            object_type: ObjectType::Index,
+            table_name: "users".into(),
+            name: "ix".into(),
+            change_type: ChangeType::Added,
+            compatibility_status: Compatibility::Compatible,
+            details: "index on (email)".into(),
         };
         assert_eq!(summarize(&[c], &[], None), "Index addition detected, no breaking change.");
         assert_eq!(summarize(&[], &[], None), "No schema change detected, no breaking change.");

@@ -2,9 +2,7 @@
 //! the migration adds? And when a statement fails on existing data, which rows make it fail?
 //! Every check is one SQL count plus one bounded sample query (SPEC invariant 2).
 
-use sqlparser::ast::{
-    visit_relations, AlterColumnOperation, AlterTableOperation, ColumnOption, Statement, TableConstraint, TableObject,
-};
+use sqlparser::ast::{visit_relations, AlterColumnOperation, AlterTableOperation, ColumnOption, Statement, TableConstraint, TableObject};
 
 use crate::dialect::Dialect;
 use crate::driver::{ConstraintViolation, Sandbox};
@@ -79,24 +77,42 @@ impl ConstraintCheck {
         let wanted: Vec<Vec<serde_json::Value>> = groups.iter().map(key_of).collect();
         let literal = |v: &serde_json::Value| match v {
             serde_json::Value::String(s) => self.dialect.string_literal(s),
-            serde_json::Value::Bool(b) => if *b { "1".into() } else { "0".into() },
+            serde_json::Value::Bool(b) => {
+                if *b {
+                    "1".into()
+                } else {
+                    "0".into()
+                }
+            }
             other => other.to_string(),
         };
         let matches = wanted
             .iter()
             .map(|key| {
-                let parts = self.keys.iter().zip(key).map(|(k, v)| format!("{} = {}", self.dialect.quote_ident(k), literal(v))).collect::<Vec<_>>();
+                let parts =
+                    self.keys.iter().zip(key).map(|(k, v)| format!("{} = {}", self.dialect.quote_ident(k), literal(v))).collect::<Vec<_>>();
                 format!("({})", parts.join(" AND "))
             })
             .collect::<Vec<_>>()
             .join(" OR ");
         // For key checks `sample_sql` holds the ORDER BY of the sample.
-        let sample = format!("SELECT * FROM {} WHERE {matches} ORDER BY {} LIMIT {}", self.dialect.quote_ident(&self.table), self.sample_sql, self.limit);
+        let sample = format!(
+            "SELECT * FROM {} WHERE {matches} ORDER BY {} LIMIT {}",
+            self.dialect.quote_ident(&self.table),
+            self.sample_sql,
+            self.limit
+        );
         let rows = match q.query(&sample, self.limit).await {
             Ok(r) => r.rows,
             // Keys whose printed form does not compare equal (floats, exotic types): show the
             // duplicated keys themselves.
-            Err(_) => groups.into_iter().map(|mut g| { g.remove("offending"); g }).collect(),
+            Err(_) => groups
+                .into_iter()
+                .map(|mut g| {
+                    g.remove("offending");
+                    g
+                })
+                .collect(),
         };
         let numbered = rows
             .into_iter()
@@ -145,7 +161,14 @@ impl<'s> CheckBuilder<'s> {
 
     /// Rows that share a key with another row (NULLs never clash), numbered by group so
     /// clashing rows stay recognisable even when masking hides the key itself.
-    pub fn unique(&self, table: &str, cols: &[String], predicate: Option<&str>, integrity_type: IntegrityType, constraint: String) -> ConstraintCheck {
+    pub fn unique(
+        &self,
+        table: &str,
+        cols: &[String],
+        predicate: Option<&str>,
+        integrity_type: IntegrityType,
+        constraint: String,
+    ) -> ConstraintCheck {
         let t = self.q(table);
         let list = self.list(cols, "");
         let mut filter = cols.iter().map(|c| format!("{} IS NOT NULL", self.q(c))).collect::<Vec<_>>().join(" AND ");
@@ -191,7 +214,8 @@ impl<'s> CheckBuilder<'s> {
         let t = self.q(table);
         let present = cols.iter().map(|c| format!("c.{} IS NOT NULL", self.q(c))).collect::<Vec<_>>().join(" AND ");
         let orphan = if parent_cols.len() == cols.len() {
-            let join = cols.iter().zip(parent_cols).map(|(c, p)| format!("p.{} = c.{}", self.q(p), self.q(c))).collect::<Vec<_>>().join(" AND ");
+            let join =
+                cols.iter().zip(parent_cols).map(|(c, p)| format!("p.{} = c.{}", self.q(p), self.q(c))).collect::<Vec<_>>().join(" AND ");
             format!("{present} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {join})", self.q(parent))
         } else {
             present
@@ -201,7 +225,11 @@ impl<'s> CheckBuilder<'s> {
             integrity_type: IntegrityType::Fk,
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
-            sample_sql: format!("SELECT c.* FROM {t} c WHERE {orphan} ORDER BY {} LIMIT {}", self.sample_order(table, cols).split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "), self.limit),
+            sample_sql: format!(
+                "SELECT c.* FROM {t} c WHERE {orphan} ORDER BY {} LIMIT {}",
+                self.sample_order(table, cols).split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "),
+                self.limit
+            ),
             parent: Some(parent.to_string()),
             keys: Vec::new(),
             dialect: self.dialect,
@@ -217,7 +245,11 @@ impl<'s> CheckBuilder<'s> {
             integrity_type: IntegrityType::Check,
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
-            sample_sql: format!("SELECT * FROM {t} WHERE NOT ({expression}) ORDER BY {} LIMIT {}", self.sample_order(table, &[]), self.limit),
+            sample_sql: format!(
+                "SELECT * FROM {t} WHERE NOT ({expression}) ORDER BY {} LIMIT {}",
+                self.sample_order(table, &[]),
+                self.limit
+            ),
             parent: None,
             keys: Vec::new(),
             dialect: self.dialect,
@@ -250,10 +282,16 @@ pub async fn verify_new_constraints(
                 out.findings.push(Finding {
                     rule: "constraint-check-error".into(),
                     severity: Severity::Low,
-                    message: format!("foreign key {} on {} not checked: the sandbox holds only a sample of {parent}", check.constraint, check.table),
-                    statement: None, line: None, column: None,
+                    message: format!(
+                        "foreign key {} on {} not checked: the sandbox holds only a sample of {parent}",
+                        check.constraint, check.table
+                    ),
+                    statement: None,
+                    line: None,
+                    column: None,
                     suggestion: Some("Raise [sandbox] sample_rows, or check it with `integrity check` on the target.".into()),
-                    file: None, sample_records: Vec::new(),
+                    file: None,
+                    sample_records: Vec::new(),
                 });
                 continue;
             }
@@ -263,10 +301,16 @@ pub async fn verify_new_constraints(
                     out.findings.push(Finding {
                         rule: "constraint-check-error".into(),
                         severity: Severity::Low,
-                        message: format!("could not check {} {} on {} against existing rows: {e}", check.integrity_type, check.constraint, check.table),
-                        statement: None, line: None, column: None,
+                        message: format!(
+                            "could not check {} {} on {} against existing rows: {e}",
+                            check.integrity_type, check.constraint, check.table
+                        ),
+                        statement: None,
+                        line: None,
+                        column: None,
                         suggestion: Some("Verify this constraint against production data by hand.".into()),
-                        file: None, sample_records: Vec::new(),
+                        file: None,
+                        sample_records: Vec::new(),
                     });
                     continue;
                 }
@@ -275,8 +319,15 @@ pub async fn verify_new_constraints(
                 out.findings.push(Finding {
                     rule: "new-constraint-violated".into(),
                     severity: Severity::Critical,
-                    message: format!("existing data violates the new {} {} on {}: {count} offending row(s)", label(check.integrity_type), check.constraint, check.table),
-                    statement: None, line: None, column: None,
+                    message: format!(
+                        "existing data violates the new {} {} on {}: {count} offending row(s)",
+                        label(check.integrity_type),
+                        check.constraint,
+                        check.table
+                    ),
+                    statement: None,
+                    line: None,
+                    column: None,
                     suggestion: Some("Clean up or backfill the offending rows in a migration that runs before this one.".into()),
                     file: None,
                     sample_records: samples.clone(),
@@ -297,7 +348,6 @@ pub async fn verify_new_constraints(
 
 type Row = serde_json::Map<String, serde_json::Value>;
 type Rows = Vec<Row>;
-
 
 fn label(t: IntegrityType) -> &'static str {
     match t {
@@ -347,12 +397,17 @@ fn new_constraint_checks(b: &CheckBuilder, t: &Table, old: Option<&Table>, after
         }
     }
     for fk in &t.foreign_keys {
-        let same = |x: &crate::model::ForeignKey| x.columns == fk.columns && x.referenced_table == fk.referenced_table && x.enforced == fk.enforced;
+        let same = |x: &crate::model::ForeignKey| {
+            x.columns == fk.columns && x.referenced_table == fk.referenced_table && x.enforced == fk.enforced
+        };
         if old.is_some_and(|o| o.foreign_keys.iter().any(same)) {
             continue;
         }
         let parent_cols = referenced_columns(fk, after);
-        let name = fk.name.clone().unwrap_or_else(|| format!("({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, parent_cols.join(", ")));
+        let name = fk
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("({}) -> {}({})", fk.columns.join(", "), fk.referenced_table, parent_cols.join(", ")));
         checks.push(b.foreign_key(&t.name, &fk.columns, &fk.referenced_table, &parent_cols, name));
     }
     for ck in &t.check_constraints {
@@ -385,7 +440,9 @@ pub async fn sample_statement_failure(
             Some(ConstraintViolation::Unique { table, columns }) if !columns.is_empty() => {
                 checks.push(b.unique(&source.unwrap_or_else(|| table.clone()), columns, None, IntegrityType::Unique, String::new()))
             }
-            Some(ConstraintViolation::NotNull { table, column }) => checks.push(b.not_null(&source.unwrap_or_else(|| table.clone()), column)),
+            Some(ConstraintViolation::NotNull { table, column }) => {
+                checks.push(b.not_null(&source.unwrap_or_else(|| table.clone()), column))
+            }
             _ => {}
         }
     }
@@ -421,7 +478,8 @@ fn checks_from_statement(b: &CheckBuilder, statement: &Statement, schema: &Schem
                 match op {
                     AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
                         TableConstraint::Unique { columns, .. } | TableConstraint::PrimaryKey { columns, .. } => {
-                            let cols: Vec<String> = columns.iter().map(|c| c.column.expr.to_string().trim_matches(['"', '`']).to_string()).collect();
+                            let cols: Vec<String> =
+                                columns.iter().map(|c| c.column.expr.to_string().trim_matches(['"', '`']).to_string()).collect();
                             if let Some(cols) = plain_columns(cols) {
                                 if matches!(constraint, TableConstraint::PrimaryKey { .. }) {
                                     checks.extend(cols.iter().map(|c| b.not_null(&table, c)));
@@ -444,10 +502,14 @@ fn checks_from_statement(b: &CheckBuilder, statement: &Statement, schema: &Schem
                     AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetNotNull } => {
                         checks.push(b.not_null(&table, &column_name.value))
                     }
-                    AlterTableOperation::ModifyColumn { col_name, options, .. } if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) => {
+                    AlterTableOperation::ModifyColumn { col_name, options, .. }
+                        if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) =>
+                    {
                         checks.push(b.not_null(&table, &col_name.value))
                     }
-                    AlterTableOperation::ChangeColumn { old_name, options, .. } if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) => {
+                    AlterTableOperation::ChangeColumn { old_name, options, .. }
+                        if options.iter().any(|o| matches!(o, ColumnOption::NotNull)) =>
+                    {
                         checks.push(b.not_null(&table, &old_name.value))
                     }
                     _ => {}
