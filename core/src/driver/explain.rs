@@ -35,7 +35,7 @@ pub fn write_as_select(sql: &str, dialect: Dialect) -> Option<String> {
     let statements = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql).ok()?;
     let where_ = |selection: &Option<sqlparser::ast::Expr>| selection.as_ref().map(|s| format!(" WHERE {s}")).unwrap_or_default();
     match statements.first()? {
-        Statement::Update { table, selection, .. } => Some(format!("SELECT * FROM {table}{}", where_(selection))),
+        Statement::Update(update) => Some(format!("SELECT * FROM {}{}", update.table, where_(&update.selection))),
         Statement::Delete(delete) => {
             let tables = match &delete.from {
                 FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,

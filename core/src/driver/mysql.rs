@@ -507,8 +507,8 @@ fn refusal(stmt: &ParsedStatement, other_databases: &[String]) -> Option<String>
 /// `ALTER TABLE` statements whose algorithm is worth probing (none given explicitly).
 fn probe_algorithm(stmt: &ParsedStatement) -> bool {
     match stmt.statement() {
-        Some(Statement::AlterTable { operations, .. }) => {
-            !operations.iter().any(|op| matches!(op, AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. }))
+        Some(Statement::AlterTable(alter)) => {
+            !alter.operations.iter().any(|op| matches!(op, AlterTableOperation::Algorithm { .. } | AlterTableOperation::Lock { .. }))
         }
         _ => false,
     }

@@ -457,9 +457,9 @@ fn parse_create_table(sql: &str) -> DeclaredTable {
     for col in &ct.columns {
         for opt in &col.options {
             match &opt.option {
-                ColumnOption::Check(expr) => out.checks.push(CheckConstraint {
-                    name: opt.name.as_ref().map(|n| n.value.clone()),
-                    expression: expr.to_string(),
+                ColumnOption::Check(check) => out.checks.push(CheckConstraint {
+                    name: opt.name.as_ref().or(check.name.as_ref()).map(|n| n.value.clone()),
+                    expression: check.expr.to_string(),
                     enforced: true,
                 }),
                 ColumnOption::ForeignKey { .. } => out.fk_names.push(opt.name.as_ref().map(|n| n.value.clone())),
@@ -469,12 +469,12 @@ fn parse_create_table(sql: &str) -> DeclaredTable {
     }
     for constraint in &ct.constraints {
         match constraint {
-            TableConstraint::Check { name, expr, .. } => out.checks.push(CheckConstraint {
-                name: name.as_ref().map(|n| n.value.clone()),
-                expression: expr.to_string(),
+            TableConstraint::Check(check) => out.checks.push(CheckConstraint {
+                name: check.name.as_ref().map(|n| n.value.clone()),
+                expression: check.expr.to_string(),
                 enforced: true,
             }),
-            TableConstraint::ForeignKey { name, .. } => out.fk_names.push(name.as_ref().map(|n| n.value.clone())),
+            TableConstraint::ForeignKey(fk) => out.fk_names.push(fk.name.as_ref().map(|n| n.value.clone())),
             _ => {}
         }
     }

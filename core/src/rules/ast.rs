@@ -14,7 +14,7 @@ pub fn base_name(name: &ObjectName) -> String {
 /// `ALTER TABLE` name and operations.
 pub fn alter_table(ast: &Statement) -> Option<(&ObjectName, &[AlterTableOperation])> {
     match ast {
-        Statement::AlterTable { name, operations, .. } => Some((name, operations)),
+        Statement::AlterTable(alter) => Some((&alter.name, &alter.operations)),
         _ => None,
     }
 }
@@ -31,11 +31,11 @@ pub fn default_of(col: &ColumnDef) -> Option<&Expr> {
 }
 
 pub fn is_primary_key(col: &ColumnDef) -> bool {
-    col.options.iter().any(|o| matches!(o.option, ColumnOption::Unique { is_primary: true, .. }))
+    col.options.iter().any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
 }
 
 pub fn is_unique(col: &ColumnDef) -> bool {
-    col.options.iter().any(|o| matches!(o.option, ColumnOption::Unique { .. }))
+    col.options.iter().any(|o| matches!(o.option, ColumnOption::Unique(_) | ColumnOption::PrimaryKey(_)))
 }
 
 pub fn is_generated(col: &ColumnDef) -> bool {

@@ -19,8 +19,9 @@ impl Rule for BanTruncate {
         "TRUNCATE removes every row of a table, skips row triggers and takes an exclusive lock."
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
-        let Statement::Truncate { table_names, .. } = ast else { return Vec::new() };
-        table_names
+        let Statement::Truncate(truncate) = ast else { return Vec::new() };
+        truncate
+            .table_names
             .iter()
             .map(|t| {
                 Violation::new(

@@ -28,8 +28,8 @@ impl Rule for ConstraintMissingNotValid {
         ops.iter()
             .filter_map(|op| match op {
                 AlterTableOperation::AddConstraint { constraint, not_valid: false } => match constraint {
-                    TableConstraint::ForeignKey { name, .. } => Some(("foreign key", name)),
-                    TableConstraint::Check { name, .. } => Some(("check constraint", name)),
+                    TableConstraint::ForeignKey(fk) => Some(("foreign key", &fk.name)),
+                    TableConstraint::Check(check) => Some(("check constraint", &check.name)),
                     _ => None,
                 },
                 _ => None,

@@ -27,8 +27,9 @@ impl Rule for DisallowedUniqueConstraint {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()
             .filter_map(|op| match op {
-                AlterTableOperation::AddConstraint { constraint: TableConstraint::Unique { name, columns, .. }, .. }
-                    if !columns.is_empty() => Some(name),
+                AlterTableOperation::AddConstraint { constraint: TableConstraint::Unique(unique), .. } if !unique.columns.is_empty() => {
+                    Some(&unique.name)
+                }
                 _ => None,
             })
             .map(|name| {

@@ -35,7 +35,7 @@ impl Rule for MysqlModifyDropsAttributes {
                 _ => continue,
             };
             let Some(column) = existing.and_then(|t| t.column(&old_name.value)) else { continue };
-            let keeps_not_null = options.iter().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::Unique { is_primary: true, .. }));
+            let keeps_not_null = options.iter().any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
             let keeps_default = options.iter().any(|o| matches!(o, ColumnOption::Default(_)));
             if !column.nullable && !keeps_not_null {
                 out.push(Violation::new(

@@ -31,7 +31,7 @@ impl Rule for PreferBigintPrimaryKey {
             .constraints
             .iter()
             .filter_map(|c| match c {
-                TableConstraint::PrimaryKey { columns, .. } if columns.len() == 1 => Some(columns[0].column.expr.to_string()),
+                TableConstraint::PrimaryKey(pk) if pk.columns.len() == 1 => Some(pk.columns[0].column.expr.to_string()),
                 _ => None,
             })
             .collect();

@@ -15,7 +15,7 @@ pub struct RequireLockTimeout;
 fn locked_table(ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Option<String> {
     let table = match ast {
         Statement::CreateIndex(index) if !index.concurrently => base_name(&index.table_name),
-        Statement::Truncate { table_names, .. } => base_name(&table_names.first()?.name),
+        Statement::Truncate(truncate) => base_name(&truncate.table_names.first()?.name),
         _ => base_name(alter_table(ast)?.0),
     };
     (!ctx.created_in_script_before(&table, stmt.index)).then_some(table)

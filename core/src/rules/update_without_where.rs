@@ -20,7 +20,7 @@ impl Rule for UpdateWithoutWhere {
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         match ast {
-            Statement::Update { selection: None, limit: None, .. } => vec![Violation::new(
+            Statement::Update(update) if update.selection.is_none() && update.limit.is_none() => vec![Violation::new(
                 "UPDATE without WHERE rewrites every row of the table",
                 "Add a WHERE clause; backfill large tables in batches of a few thousand rows.",
             )],

@@ -114,7 +114,7 @@ fn collect(expr: &Expr, scope: &Scope<'_>, out: &mut Predicates) {
                 }
             }
         }
-        Expr::InList { expr, .. } | Expr::InSubquery { expr, .. } => {
+        Expr::In { expr, .. } => {
             if let Some(c) = scope.resolve(expr) {
                 push(&mut out.equality, c);
             }

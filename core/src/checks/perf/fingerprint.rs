@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{visit_expressions_mut, visit_statements_mut, Expr, SetExpr, Statement, Value, ValueWithSpan};
+use sqlparser::ast::{visit_expressions_mut, visit_statements_mut, Expr, InTarget, SetExpr, Statement, Value, ValueWithSpan};
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Span;
 
@@ -30,7 +30,7 @@ fn normalize_statement(statement: &mut Statement) {
     let _ = visit_expressions_mut(statement, |expr| {
         match expr {
             Expr::Value(_) => *expr = placeholder(),
-            Expr::InList { list, .. } if !list.is_empty() => *list = vec![placeholder()],
+            Expr::In { target: InTarget::List(list), .. } if !list.is_empty() => *list = vec![placeholder()],
             _ => {}
         }
         ControlFlow::<()>::Continue(())

@@ -2,7 +2,10 @@
 //! the migration adds? And when a statement fails on existing data, which rows make it fail?
 //! Every check is one SQL count plus one bounded sample query (SPEC invariant 2).
 
-use sqlparser::ast::{visit_relations, AlterColumnOperation, AlterTableOperation, ColumnOption, Statement, TableConstraint, TableObject};
+use sqlparser::ast::{
+    visit_relations, AlterColumnOperation, AlterTableOperation, CheckConstraint, ColumnOption, ForeignKeyConstraint, PrimaryKeyConstraint,
+    Statement, TableConstraint, TableObject, UniqueConstraint,
+};
 
 use crate::dialect::Dialect;
 use crate::driver::{ConstraintViolation, Sandbox};
@@ -472,22 +475,23 @@ fn checks_from_statement(b: &CheckBuilder, statement: &Statement, schema: &Schem
                 checks.push(b.unique(&base_name(&ci.table_name), &cols, predicate.as_deref(), IntegrityType::Unique, String::new()));
             }
         }
-        Statement::AlterTable { name, operations, .. } => {
-            let table = base_name(name);
-            for op in operations {
+        Statement::AlterTable(alter) => {
+            let table = base_name(&alter.name);
+            for op in &alter.operations {
                 match op {
                     AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
-                        TableConstraint::Unique { columns, .. } | TableConstraint::PrimaryKey { columns, .. } => {
+                        TableConstraint::Unique(UniqueConstraint { columns, .. })
+                        | TableConstraint::PrimaryKey(PrimaryKeyConstraint { columns, .. }) => {
                             let cols: Vec<String> =
                                 columns.iter().map(|c| c.column.expr.to_string().trim_matches(['"', '`']).to_string()).collect();
                             if let Some(cols) = plain_columns(cols) {
-                                if matches!(constraint, TableConstraint::PrimaryKey { .. }) {
+                                if matches!(constraint, TableConstraint::PrimaryKey(_)) {
                                     checks.extend(cols.iter().map(|c| b.not_null(&table, c)));
                                 }
                                 checks.push(b.unique(&table, &cols, None, IntegrityType::Unique, String::new()));
                             }
                         }
-                        TableConstraint::ForeignKey { columns, foreign_table, referred_columns, .. } => {
+                        TableConstraint::ForeignKey(ForeignKeyConstraint { columns, foreign_table, referred_columns, .. }) => {
                             let parent = base_name(foreign_table);
                             let mut parent_cols: Vec<String> = referred_columns.iter().map(|c| c.value.clone()).collect();
                             if parent_cols.is_empty() {
@@ -496,7 +500,9 @@ fn checks_from_statement(b: &CheckBuilder, statement: &Statement, schema: &Schem
                             let cols: Vec<String> = columns.iter().map(|c| c.value.clone()).collect();
                             checks.push(b.foreign_key(&table, &cols, &parent, &parent_cols, String::new()));
                         }
-                        TableConstraint::Check { expr, .. } => checks.push(b.check(&table, &expr.to_string(), String::new())),
+                        TableConstraint::Check(CheckConstraint { expr, .. }) => {
+                            checks.push(b.check(&table, &expr.to_string(), String::new()))
+                        }
                         _ => {}
                     },
                     AlterTableOperation::AlterColumn { column_name, op: AlterColumnOperation::SetNotNull } => {
