@@ -301,7 +301,7 @@ fn sarif_output_validates_against_the_sarif_schema() {
     for migration in ["002_unique_customer_email.sql", "003_cleanup_legacy.sql", "004_orders_foreign_key.sql"] {
         let out = env.validate(migration, &["--format", "sarif"]);
         let doc = json(&out);
-        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{migration}: {errors:#?}");
         assert!(!doc["runs"][0]["results"].as_array().unwrap().is_empty());
         // The validation itself can fail: an unknown level is rejected.

@@ -40,7 +40,7 @@ impl Backing {
         match self {
             Backing::Sqlite(p) => {
                 let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await.unwrap();
-                sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
             }
             Backing::Postgres(db) => db.scalar(sql).await,
         }
@@ -50,7 +50,7 @@ impl Backing {
         match self {
             Backing::Sqlite(p) => {
                 let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
                 conn.close().await.unwrap();
             }
             Backing::Postgres(db) => db.exec(sql).await,

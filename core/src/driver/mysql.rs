@@ -37,7 +37,9 @@ pub async fn drop_open_scratch_databases() {
     let open: Vec<(MySqlConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
     for (options, name) in open {
         if let Ok(mut conn) = options.connect().await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))).execute(&mut conn).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))))
+                .execute(&mut conn)
+                .await;
             conn.close().await.ok();
         }
     }
@@ -143,7 +145,7 @@ async fn read_only_session(conn: &mut MySqlConnection, session: super::SessionOp
     } else {
         format!("SET SESSION max_execution_time = {ms}")
     };
-    sqlx::query(&timeout).execute(&mut *conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(&*timeout)).execute(&mut *conn).await?;
     if session.utc {
         sqlx::query("SET SESSION time_zone = '+00:00'").execute(&mut *conn).await?;
     }
@@ -219,7 +221,7 @@ impl Driver for MysqlDriver {
         let body = explainable_body(sql);
         let statement = if analyzed { format!("ANALYZE FORMAT=JSON {body}") } else { format!("EXPLAIN FORMAT=JSON {body}") };
         sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(failed)?;
-        let result = sqlx::query_scalar::<_, String>(&statement).fetch_one(&mut *conn).await;
+        let result = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(&*statement)).fetch_one(&mut *conn).await;
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         let text = result.map_err(failed)?;
         let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Internal(format!("MySQL plan is not JSON: {e}")))?;
@@ -258,7 +260,7 @@ impl Driver for MysqlDriver {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
         sqlx::query("START TRANSACTION READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
         let started = std::time::Instant::now();
-        let drained = super::drain(sqlx::query(sql).fetch(&mut *conn), db_message).await;
+        let drained = super::drain(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn), db_message).await;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         drained.map(|_| elapsed)
@@ -292,7 +294,7 @@ impl Driver for MysqlDriver {
         .await
         .map_err(|e| Error::Sandbox(db_message(&e)))?;
         let q = |s: &str| Dialect::Mysql.quote_ident(s);
-        sqlx::query(&format!("CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}", q(&scratch)))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}", q(&scratch))))
             .execute(&mut admin)
             .await
             .map_err(|e| {
@@ -338,7 +340,9 @@ async fn drop_stale_scratch_databases(admin: &mut MySqlConnection) {
         let stamp = name.trim_start_matches(SCRATCH_PREFIX).split('_').next().unwrap_or("");
         if stamp.len() == 14 && stamp < cutoff.as_str() {
             tracing::info!(database = %name, "dropping stale scratch database");
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))).execute(&mut *admin).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }
@@ -382,9 +386,11 @@ impl MysqlSandbox {
         .await
         .map_err(sandbox_err)?;
         for (name, _, _) in objects.iter().filter(|(_, k, _)| k == "BASE TABLE") {
-            let (_, ddl): (String, String) =
-                sqlx::query_as(&format!("SHOW CREATE TABLE {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
-            sqlx::query(&ddl)
+            let (_, ddl): (String, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {}", q(name))))
+                .fetch_one(&mut *target)
+                .await
+                .map_err(sandbox_err)?;
+            sqlx::query(sqlx::AssertSqlSafe(&*ddl))
                 .execute(&mut conn)
                 .await
                 .map_err(|e| Error::Sandbox(format!("cannot recreate table {name}: {}", db_message(&e))))?;
@@ -397,14 +403,16 @@ impl MysqlSandbox {
             .await
             .map_err(sandbox_err)?;
             let list = columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
-            let total: i64 =
-                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {}", q(name))))
+                .fetch_one(&mut *target)
+                .await
+                .map_err(sandbox_err)?;
             if total as u64 > sample_rows {
                 self.sampled.push(name.clone());
             }
             if same_server {
                 let copy = format!("INSERT INTO {} ({list}) SELECT {list} FROM {}.{} LIMIT {sample_rows}", q(name), q(target_db), q(name));
-                sqlx::query(&copy)
+                sqlx::query(sqlx::AssertSqlSafe(&*copy))
                     .execute(&mut conn)
                     .await
                     .map_err(|e| Error::Sandbox(format!("cannot copy rows of {name}: {}", db_message(&e))))?;
@@ -413,7 +421,7 @@ impl MysqlSandbox {
                 let placeholders = vec!["?"; columns.len()].join(", ");
                 let insert = format!("INSERT INTO {} ({list}) VALUES ({placeholders})", q(name));
                 for row in rows.rows {
-                    let mut statement = sqlx::query(&insert);
+                    let mut statement = sqlx::query(sqlx::AssertSqlSafe(&*insert));
                     for c in &columns {
                         statement = match row.get(c).cloned().unwrap_or(serde_json::Value::Null) {
                             serde_json::Value::Null => statement.bind(None::<String>),
@@ -433,10 +441,13 @@ impl MysqlSandbox {
             }
         }
         for (name, _, _) in objects.iter().filter(|(_, k, _)| k == "VIEW") {
-            let row = sqlx::query(&format!("SHOW CREATE VIEW {}", q(name))).fetch_one(&mut *target).await.map_err(sandbox_err)?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SHOW CREATE VIEW {}", q(name))))
+                .fetch_one(&mut *target)
+                .await
+                .map_err(sandbox_err)?;
             let ddl: String = row.try_get(1).map_err(sandbox_err)?;
             let ddl = portable_view(&ddl, target_db);
-            sqlx::query(&ddl)
+            sqlx::query(sqlx::AssertSqlSafe(&*ddl))
                 .execute(&mut conn)
                 .await
                 .map_err(|e| Error::Sandbox(format!("cannot recreate view {name}: {}", db_message(&e))))?;
@@ -536,14 +547,14 @@ impl Sandbox for MysqlSandbox {
             for (algorithm, clause) in
                 [(AlterAlgorithm::Instant, ", ALGORITHM=INSTANT"), (AlterAlgorithm::Inplace, ", ALGORITHM=INPLACE, LOCK=NONE")]
             {
-                if sqlx::query(&format!("{}{clause}", stmt.sql)).persistent(false).execute(&mut *conn).await.is_ok() {
+                if sqlx::query(sqlx::AssertSqlSafe(format!("{}{clause}", stmt.sql))).persistent(false).execute(&mut *conn).await.is_ok() {
                     execution.algorithm = Some(algorithm);
                     return Ok(execution);
                 }
             }
             execution.algorithm = Some(AlterAlgorithm::Copy);
         }
-        match sqlx::query(&stmt.sql).persistent(false).execute(&mut *conn).await {
+        match sqlx::query(sqlx::AssertSqlSafe(&*stmt.sql)).persistent(false).execute(&mut *conn).await {
             Ok(_) => Ok(execution),
             Err(e) => {
                 Err(StatementError { message: db_message(&e), on_existing_data: on_existing_data(error_number(&e)), violation: None })
@@ -562,7 +573,7 @@ impl Sandbox for MysqlSandbox {
     async fn explain(&mut self, sql: &str) -> Result<crate::model::Plan> {
         super::explain::check_explainable(sql, Dialect::Mysql, false)?;
         let body = explainable_body(sql);
-        let text = sqlx::query_scalar::<_, String>(&format!("EXPLAIN FORMAT=JSON {body}"))
+        let text = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("EXPLAIN FORMAT=JSON {body}")))
             .fetch_one(self.conn())
             .await
             .map_err(|e| Error::InvalidInput(format!("explain failed: {}", db_message(&e))))?;
@@ -580,7 +591,9 @@ impl Sandbox for MysqlSandbox {
         }
         if let Some(mut admin) = self.admin.take() {
             let dropped =
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&self.scratch))).execute(&mut admin).await;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&self.scratch))))
+                    .execute(&mut admin)
+                    .await;
             admin.close().await.ok();
             if dropped.is_ok() {
                 forget_scratch(&self.scratch);
@@ -592,7 +605,7 @@ impl Sandbox for MysqlSandbox {
 }
 
 async fn query(conn: &mut MySqlConnection, sql: &str, max_rows: usize) -> Result<QueryResult> {
-    super::collect_rows(sqlx::query(sql).fetch(&mut *conn), max_rows, db_message, row_to_json).await
+    super::collect_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn), max_rows, db_message, row_to_json).await
 }
 
 /// Decode by the column's declared type: exact numbers stay exact (DECIMAL as text),

@@ -105,7 +105,7 @@ impl Driver for PostgresDriver {
         let result = match kind {
             super::ReadStatement::Query => query(&mut conn, sql, max_rows).await,
             super::ReadStatement::Describe => {
-                super::collect_rows(sqlx::query(sql).fetch(&mut *conn), max_rows, db_message, text_row_to_json).await
+                super::collect_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn), max_rows, db_message, text_row_to_json).await
             }
         };
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -197,7 +197,7 @@ impl Driver for PostgresDriver {
         let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
         sqlx::query("BEGIN READ ONLY").execute(&mut *conn).await.map_err(|e| Error::InvalidInput(db_message(&e)))?;
         let started = std::time::Instant::now();
-        let drained = super::drain(sqlx::query(sql).fetch(&mut *conn), db_message).await;
+        let drained = super::drain(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn), db_message).await;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         drained.map(|_| elapsed)
@@ -355,7 +355,7 @@ impl Sandbox for PgSandbox {
         let conn = self.conn();
         let before = relation_state(conn).await.map_err(internal)?;
         sqlx::query("SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;
-        if let Err(e) = sqlx::query(&sql).persistent(false).execute(&mut *conn).await {
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(&*sql)).persistent(false).execute(&mut *conn).await {
             sqlx::query("ROLLBACK TO SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;
             let code = match &e {
                 sqlx::Error::Database(d) => d.code().map(|c| c.to_string()).unwrap_or_default(),
@@ -381,7 +381,7 @@ impl Sandbox for PgSandbox {
                         *estimate as u64
                     } else {
                         let count = format!("SELECT COUNT(*) FROM {}", Dialect::Postgres.quote_ident(table));
-                        sqlx::query_scalar::<_, i64>(&count).fetch_one(&mut *conn).await.unwrap_or(0) as u64
+                        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(&*count)).fetch_one(&mut *conn).await.unwrap_or(0) as u64
                     };
                     execution.rewrites.push(TableRewrite { table: table.clone(), rows });
                 }
@@ -428,12 +428,14 @@ async fn explain_json(
     parameters: usize,
 ) -> std::result::Result<serde_json::Value, sqlx::Error> {
     if parameters == 0 {
-        return sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) {body}")).fetch_one(&mut *conn).await;
+        return sqlx::query_scalar::<_, serde_json::Value>(sqlx::AssertSqlSafe(format!("EXPLAIN ({options}) {body}")))
+            .fetch_one(&mut *conn)
+            .await;
     }
     let nulls = vec!["NULL"; parameters].join(", ");
     sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan").execute(&mut *conn).await?;
-    sqlx::query(&format!("PREPARE dbc_generic AS {body}")).execute(&mut *conn).await?;
-    let plan = sqlx::query_scalar::<_, serde_json::Value>(&format!("EXPLAIN ({options}) EXECUTE dbc_generic({nulls})"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("PREPARE dbc_generic AS {body}"))).execute(&mut *conn).await?;
+    let plan = sqlx::query_scalar::<_, serde_json::Value>(sqlx::AssertSqlSafe(format!("EXPLAIN ({options}) EXECUTE dbc_generic({nulls})")))
         .fetch_one(&mut *conn)
         .await;
     let _ = sqlx::query("DEALLOCATE dbc_generic").execute(&mut *conn).await;
@@ -444,7 +446,7 @@ async fn explain_json(
 async fn query(conn: &mut PgConnection, sql: &str, max_rows: usize) -> Result<QueryResult> {
     // The newlines end a trailing `--` comment inside the parentheses instead of after them.
     let wrapped = format!("SELECT row_to_json(q)::text FROM (\n{}\n) q LIMIT {max_rows}", sql.trim().trim_end_matches(';'));
-    let rows: Vec<String> = sqlx::query_scalar(&wrapped)
+    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(&*wrapped))
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| Error::InvalidInput(format!("query failed: {}", db_message(&e))))?;

@@ -148,7 +148,7 @@ impl Driver for SqliteDriver {
         super::require_select(sql, Dialect::Sqlite)?;
         let mut conn = self.pool.acquire().await.map_err(internal)?;
         let started = std::time::Instant::now();
-        super::drain(sqlx::query(sql).fetch(&mut *conn), db_message).await?;
+        super::drain(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn), db_message).await?;
         Ok(started.elapsed().as_secs_f64() * 1000.0)
     }
 
@@ -205,7 +205,7 @@ impl Sandbox for SqliteSandbox {
             return Err(StatementError::refused(reason));
         }
         // A prepared, non-cached statement: one statement at a time, never kept around.
-        match sqlx::query(&statement.sql).persistent(false).execute(&mut self.conn).await {
+        match sqlx::query(sqlx::AssertSqlSafe(&*statement.sql)).persistent(false).execute(&mut self.conn).await {
             Ok(_) => Ok(Execution::default()),
             Err(e) => {
                 let message = db_message(&e);
@@ -285,7 +285,7 @@ async fn explain_query_plan(conn: &mut SqliteConnection, sql: &str) -> Result<cr
 }
 
 async fn query(conn: &mut SqliteConnection, sql: &str, max_rows: usize) -> Result<QueryResult> {
-    super::collect_rows(sqlx::query(sql).fetch(&mut *conn), max_rows, db_message, row_to_json).await
+    super::collect_rows(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *conn), max_rows, db_message, row_to_json).await
 }
 
 fn row_to_json(row: &SqliteRow) -> serde_json::Map<String, serde_json::Value> {

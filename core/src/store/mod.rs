@@ -168,7 +168,7 @@ impl Store {
                 Backend::Postgres => for_postgres(m.sql),
             };
             let mut tx = self.pool.begin().await.map_err(err)?;
-            sqlx::raw_sql(&sql).execute(&mut *tx).await.map_err(err)?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(&*sql)).execute(&mut *tx).await.map_err(err)?;
             sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
                 .bind(m.version)
                 .bind(m.description)
@@ -334,9 +334,10 @@ impl Store {
             Backend::Sqlite => ("BEGIN IMMEDIATE", "SELECT document FROM database_test_runs WHERE id = $1"),
             Backend::Postgres => ("BEGIN", "SELECT document FROM database_test_runs WHERE id = $1 FOR UPDATE"),
         };
-        sqlx::query(begin).execute(&mut *conn).await.map_err(err)?;
+        sqlx::query(sqlx::AssertSqlSafe(begin)).execute(&mut *conn).await.map_err(err)?;
         let result = async {
-            let document: Option<String> = sqlx::query_scalar(select).bind(id).fetch_optional(&mut *conn).await.map_err(err)?;
+            let document: Option<String> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(select)).bind(id).fetch_optional(&mut *conn).await.map_err(err)?;
             let document = document.ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.label)))?;
             let mut run: TestRun = serde_json::from_str(&document).map_err(|e| Error::Store(e.to_string()))?;
             if run.status != RunStatus::PendingApproval {
@@ -383,7 +384,7 @@ impl Store {
         }
         .await;
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        sqlx::query(end).execute(&mut *conn).await.map_err(err)?;
+        sqlx::query(sqlx::AssertSqlSafe(end)).execute(&mut *conn).await.map_err(err)?;
         result
     }
 

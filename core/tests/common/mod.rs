@@ -19,7 +19,7 @@ pub fn example_migration(name: &str) -> MigrationSource {
 /// Build a SQLite database at `path` from SQL text.
 pub async fn build_db(path: &Path, sql: &str) {
     let mut conn = SqliteConnectOptions::new().filename(path).create_if_missing(true).connect().await.unwrap();
-    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
 }
 

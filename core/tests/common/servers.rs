@@ -61,18 +61,18 @@ impl TestDb {
         match server {
             Server::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
                 conn.close().await.ok();
                 let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
                 conn.close().await.ok();
             }
             Server::Mysql => {
                 let mut conn = sqlx::MySqlConnection::connect(&admin).await.unwrap();
-                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
                 conn.close().await.ok();
                 let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
                 conn.close().await.ok();
             }
         }
@@ -88,12 +88,12 @@ impl TestDb {
         match self.server {
             Server::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
                 conn.close().await.ok();
             }
             Server::Mysql => {
                 let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
                 conn.close().await.ok();
             }
         }
@@ -104,11 +104,11 @@ impl TestDb {
         match self.server {
             Server::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
             }
             Server::Mysql => {
                 let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
             }
         }
     }
