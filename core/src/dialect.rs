@@ -41,11 +41,11 @@ impl Dialect {
         }
     }
 
-    /// A boolean SQL expression: does `expr` match the regular expression?
+    /// A boolean SQL expression: does `expr` (of any type, as text) match the regular expression?
     pub fn regex_match(self, expr: &str, pattern: &str) -> String {
         let literal = self.string_literal(pattern);
         match self {
-            Dialect::Postgres => format!("{expr} ~ {literal}"),
+            Dialect::Postgres => format!("CAST({expr} AS TEXT) ~ {literal}"),
             // SQLite gets a REGEXP function registered on every connection (Rust regex).
             Dialect::Mysql | Dialect::Sqlite => format!("{expr} REGEXP {literal}"),
         }

@@ -170,17 +170,8 @@ pub trait EtlSql: Send + Sync {
     }
 }
 
-/// The ETL SQL of a dialect.
-pub fn etl_sql(dialect: Dialect) -> &'static dyn EtlSql {
-    match dialect {
-        Dialect::Postgres => &PostgresEtl,
-        Dialect::Mysql => &MysqlEtl,
-        Dialect::Sqlite => &SqliteEtl,
-    }
-}
-
 /// Digits in parentheses after a type name: `numeric(12,2)` → [12, 2].
-fn type_args(data_type: &str) -> Vec<u32> {
+pub(crate) fn type_args(data_type: &str) -> Vec<u32> {
     data_type
         .split_once('(')
         .and_then(|(_, rest)| rest.split_once(')'))
@@ -189,7 +180,7 @@ fn type_args(data_type: &str) -> Vec<u32> {
 }
 
 /// Length of `YYYY-MM-DD HH:MM:SS` plus `.` and `precision` digits.
-fn timestamp_len(precision: u32) -> u32 {
+pub(crate) fn timestamp_len(precision: u32) -> u32 {
     if precision == 0 {
         19
     } else {
@@ -198,7 +189,7 @@ fn timestamp_len(precision: u32) -> u32 {
 }
 
 /// Rounding of the numeric kinds: decimals kept, `None` = as stored.
-fn numeric_scale(kind: &CompareKind) -> Option<u32> {
+pub(crate) fn numeric_scale(kind: &CompareKind) -> Option<u32> {
     match kind {
         CompareKind::Decimal { scale } => *scale,
         CompareKind::Float { decimals } => Some(*decimals),
@@ -206,339 +197,12 @@ fn numeric_scale(kind: &CompareKind) -> Option<u32> {
     }
 }
 
-pub struct PostgresEtl;
-
-impl EtlSql for PostgresEtl {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
-    fn classify(&self, data_type: &str) -> TypeClass {
-        let t = data_type.to_ascii_lowercase();
-        let base = t.split('(').next().unwrap_or("").trim();
-        match base {
-            "smallint" | "integer" | "bigint" | "int" | "int2" | "int4" | "int8" | "smallserial" | "serial" | "bigserial" | "oid" => {
-                TypeClass::Int
-            }
-            "boolean" | "bool" => TypeClass::Bool,
-            "numeric" | "decimal" | "money" => {
-                TypeClass::Decimal { scale: type_args(&t).get(1).copied().or(if t.contains('(') { Some(0) } else { None }) }
-            }
-            "real" | "double precision" | "float4" | "float8" => TypeClass::Float,
-            "text" | "character varying" | "varchar" | "name" | "citext" => TypeClass::Text,
-            "character" | "char" | "bpchar" => TypeClass::Char,
-            "uuid" => TypeClass::Uuid,
-            "json" | "jsonb" => TypeClass::Json,
-            "date" => TypeClass::Date,
-            "bytea" => TypeClass::Binary,
-            _ if t.starts_with("timestamp") => {
-                TypeClass::Timestamp { precision: type_args(&t).first().copied().unwrap_or(6), tz: t.contains("with time zone") }
-            }
-            _ if t.starts_with("time") => TypeClass::Time,
-            _ => TypeClass::Other(t),
-        }
-    }
-
-    fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
-        match kind {
-            CompareKind::Native | CompareKind::Int | CompareKind::Text | CompareKind::FixedDecimal { .. } => format!("({e})::text"),
-            CompareKind::Bool => match class {
-                TypeClass::Bool => format!("CASE WHEN ({e}) THEN '1' WHEN NOT ({e}) THEN '0' END"),
-                TypeClass::Int => format!("CASE WHEN ({e}) IS NULL THEN NULL WHEN ({e}) <> 0 THEN '1' ELSE '0' END"),
-                _ => format!("CASE WHEN ({e})::boolean THEN '1' WHEN NOT ({e})::boolean THEN '0' END"),
-            },
-            CompareKind::Decimal { .. } | CompareKind::Float { .. } => match numeric_scale(kind) {
-                Some(s) => format!("trim_scale(round(({e})::numeric, {s}))::text"),
-                None => format!("trim_scale(({e})::numeric)::text"),
-            },
-            CompareKind::Char => format!("rtrim(({e})::text)"),
-            CompareKind::Uuid => format!("lower(({e})::text)"),
-            CompareKind::Json => format!("({e})::jsonb::text"),
-            CompareKind::Timestamp { precision } => {
-                let utc = match class {
-                    TypeClass::Timestamp { tz: true, .. } => format!("(({e}) AT TIME ZONE 'UTC')"),
-                    _ => format!("({e})::timestamp"),
-                };
-                let p = (*precision).min(6);
-                format!("left(to_char(({utc})::timestamp({p}), 'YYYY-MM-DD HH24:MI:SS.US'), {})", timestamp_len(p))
-            }
-            CompareKind::Date => format!("to_char(({e})::date, 'YYYY-MM-DD')"),
-            CompareKind::Time => format!("left((({e})::time)::text, 8)"),
-            CompareKind::Binary => format!("encode({e}, 'hex')"),
-        }
-    }
-
-    fn md5(&self, e: &str) -> String {
-        format!("md5({e})")
-    }
-
-    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)> {
-        // Bits 0-30 and 31-59 of h, each an int4: sum(int4) is a fast bigint sum.
-        vec![
-            (format!("sum(('x' || substr({m}, 1, 8))::bit(31)::int)::text"), 29),
-            (format!("sum((('x' || substr({m}, 8, 8))::bit(32)::bigint % 536870912)::int)::text"), 0),
-        ]
-    }
-
-    fn to_text(&self, e: &str) -> String {
-        format!("({e})::text")
-    }
-
-    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
-        match class {
-            // UUIDs held as text may be uppercase; native ones sort as lowercase hex.
-            TypeClass::Text | TypeClass::Char if *kind == CompareKind::Uuid => format!("lower({column}) COLLATE \"C\""),
-            TypeClass::Text | TypeClass::Char => format!("{column} COLLATE \"C\""),
-            _ => column.to_string(),
-        }
-    }
-
-    fn fence(&self) -> &'static str {
-        // A subquery with OFFSET 0 is not pulled up, so md5 runs once per row.
-        " OFFSET 0"
-    }
-
-    fn bucket_function(&self, key: &str, class: &TypeClass, boundaries: &[String]) -> Option<String> {
-        // width_bucket(x, sorted array) is a binary search in C: 0 below the first bound,
-        // i from the i-th on — the CASE tree's numbering, at a fraction of its cost.
-        (*class == TypeClass::Int && !boundaries.is_empty())
-            .then(|| format!("width_bucket({key}, ARRAY[{}]::bigint[])", boundaries.join(", ")))
-    }
-
-    fn full_join(&self) -> bool {
-        true
-    }
-
-    fn bool_literal(&self, value: bool) -> &'static str {
-        if value {
-            "true"
-        } else {
-            "false"
-        }
-    }
-}
-
-pub struct MysqlEtl;
-
-impl EtlSql for MysqlEtl {
-    fn dialect(&self) -> Dialect {
-        Dialect::Mysql
-    }
-
-    fn classify(&self, data_type: &str) -> TypeClass {
-        let t = data_type.to_ascii_lowercase();
-        let base = t.split(['(', ' ']).next().unwrap_or("").trim();
-        match base {
-            "tinyint" if type_args(&t).first() == Some(&1) => TypeClass::Bool,
-            "bool" | "boolean" => TypeClass::Bool,
-            "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "year" => TypeClass::Int,
-            "decimal" | "numeric" | "dec" | "fixed" => TypeClass::Decimal { scale: Some(type_args(&t).get(1).copied().unwrap_or(0)) },
-            "float" | "double" | "real" => TypeClass::Float,
-            "varchar" | "text" | "tinytext" | "mediumtext" | "longtext" | "enum" | "set" => TypeClass::Text,
-            "char" => TypeClass::Char,
-            "uuid" => TypeClass::Uuid,
-            "json" => TypeClass::Json,
-            "datetime" => TypeClass::Timestamp { precision: type_args(&t).first().copied().unwrap_or(0), tz: false },
-            "timestamp" => TypeClass::Timestamp { precision: type_args(&t).first().copied().unwrap_or(0), tz: true },
-            "date" => TypeClass::Date,
-            "time" => TypeClass::Time,
-            "binary" | "varbinary" | "blob" | "tinyblob" | "mediumblob" | "longblob" => TypeClass::Binary,
-            _ => TypeClass::Other(t),
-        }
-    }
-
-    fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
-        match kind {
-            CompareKind::Native | CompareKind::Int | CompareKind::FixedDecimal { .. } => format!("cast({e} as char)"),
-            CompareKind::Text => format!("convert({e} using utf8mb4)"),
-            CompareKind::Bool => match class {
-                TypeClass::Text | TypeClass::Char => format!(
-                    "CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') THEN '0' ELSE '1' END"
-                ),
-                _ => format!("CASE WHEN {e} IS NULL THEN NULL WHEN {e} <> 0 THEN '1' ELSE '0' END"),
-            },
-            CompareKind::Decimal { .. } | CompareKind::Float { .. } => {
-                let s = numeric_scale(kind).unwrap_or(30);
-                if s == 0 {
-                    format!("cast(cast({e} as decimal(65, 0)) as char)")
-                } else {
-                    // A DECIMAL(65, s) always prints its point: trailing zeros, then the point, go.
-                    format!("trim(trailing '.' from trim(trailing '0' from cast(cast({e} as decimal(65, {s})) as char)))")
-                }
-            }
-            CompareKind::Char => format!("rtrim(convert({e} using utf8mb4))"),
-            CompareKind::Uuid => format!("lower(cast({e} as char))"),
-            CompareKind::Json => format!("cast({e} as char)"),
-            // A DATETIME/TIMESTAMP of exactly that precision prints in the canonical form.
-            CompareKind::Timestamp { precision } if matches!(class, TypeClass::Timestamp { precision: q, .. } if q == precision) => {
-                format!("cast({e} as char)")
-            }
-            CompareKind::Timestamp { precision } => {
-                let p = (*precision).min(6);
-                format!(
-                    "coalesce(left(date_format(cast({e} as datetime({p})), '%Y-%m-%d %H:%i:%s.%f'), {}), concat('invalid:', {e}))",
-                    timestamp_len(p)
-                )
-            }
-            CompareKind::Date => format!("coalesce(date_format({e}, '%Y-%m-%d'), concat('invalid:', {e}))"),
-            CompareKind::Time => format!("left(cast({e} as char), 8)"),
-            CompareKind::Binary => format!("lower(hex({e}))"),
-        }
-    }
-
-    fn encode_field(&self, n: &str, escape: bool) -> String {
-        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
-        format!("coalesce(concat('\"', {text}, '\"'), 'N')")
-    }
-
-    fn concat(&self, parts: &[String]) -> String {
-        if parts.is_empty() {
-            "''".into()
-        } else {
-            format!("concat({})", parts.join(", "))
-        }
-    }
-
-    fn md5(&self, e: &str) -> String {
-        format!("md5({e})")
-    }
-
-    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)> {
-        // One reference to the MD5 (MySQL inlines derived columns, so two would hash twice);
-        // SUM of BIGINT UNSIGNED is an exact DECIMAL.
-        vec![(format!("cast(sum(cast(conv(substr({m}, 1, 15), 16, 10) as unsigned)) as char)"), 0)]
-    }
-
-    fn to_text(&self, e: &str) -> String {
-        format!("cast({e} as char)")
-    }
-
-    fn differs(&self, a: &str, b: &str) -> String {
-        // Encodings of two tables may carry different collations: compare the bytes.
-        format!("cast({a} as binary) <> cast({b} as binary)")
-    }
-
-    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
-        match class {
-            TypeClass::Text | TypeClass::Char if *kind == CompareKind::Uuid => {
-                format!("convert(lower({column}) using utf8mb4) COLLATE utf8mb4_bin")
-            }
-            // Converted first: a latin1 column cannot take a utf8mb4 collation, and code
-            // point order is the same in both.
-            TypeClass::Text | TypeClass::Char => format!("convert({column} using utf8mb4) COLLATE utf8mb4_bin"),
-            _ => column.to_string(),
-        }
-    }
-
-    fn full_join(&self) -> bool {
-        false
-    }
-}
-
-pub struct SqliteEtl;
-
-impl EtlSql for SqliteEtl {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn classify(&self, data_type: &str) -> TypeClass {
-        let t = data_type.to_ascii_lowercase();
-        let base = t.split('(').next().unwrap_or("").trim();
-        match base {
-            "bool" | "boolean" => TypeClass::Bool,
-            "decimal" | "numeric" | "money" => TypeClass::Decimal { scale: type_args(&t).get(1).copied() },
-            "real" | "double" | "double precision" | "float" => TypeClass::Float,
-            "char" | "character" | "nchar" => TypeClass::Char,
-            "uuid" => TypeClass::Uuid,
-            "json" | "jsonb" => TypeClass::Json,
-            "date" => TypeClass::Date,
-            "time" => TypeClass::Time,
-            // SQLite keeps timestamps as text; strftime reads them to the millisecond.
-            "datetime" | "timestamp" | "timestamptz" => TypeClass::Timestamp { precision: 3, tz: true },
-            "blob" | "bytea" | "binary" | "varbinary" => TypeClass::Binary,
-            // SQLite's affinity rules: INT anywhere in the name means an integer column.
-            _ if base.contains("int") => TypeClass::Int,
-            _ => TypeClass::Text,
-        }
-    }
-
-    fn normalize(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
-        match kind {
-            CompareKind::Native | CompareKind::Int | CompareKind::Text => format!("cast({e} as text)"),
-            CompareKind::Bool => format!(
-                "CASE WHEN {e} IS NULL THEN NULL WHEN lower({e}) IN ('0', 'f', 'false', 'n', 'no', 'off') OR {e} = 0 THEN '0' ELSE '1' END"
-            ),
-            CompareKind::FixedDecimal { scale } => {
-                format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN printf('%.{scale}f', {e}) ELSE cast({e} as text) END")
-            }
-            CompareKind::Decimal { .. } | CompareKind::Float { .. } => {
-                let s = numeric_scale(kind).unwrap_or(10);
-                let printed =
-                    if s == 0 { format!("printf('%.0f', {e})") } else { format!("rtrim(rtrim(printf('%.{s}f', {e}), '0'), '.')") };
-                // Text in a numeric column stays text: never mistaken for 0.
-                format!("CASE WHEN typeof({e}) IN ('integer', 'real') THEN {printed} ELSE cast({e} as text) END")
-            }
-            CompareKind::Char => format!("rtrim(cast({e} as text), ' ')"),
-            CompareKind::Uuid => format!("lower({e})"),
-            // Registered in Rust: the jsonb text form PostgreSQL and MySQL print.
-            CompareKind::Json => format!("dbc_json({e})"),
-            CompareKind::Timestamp { precision } => {
-                let p = (*precision).min(3);
-                // strftime keeps milliseconds; below that, round by adding half a unit.
-                let round = match p {
-                    0 => ", '+0.5 seconds'",
-                    1 => ", '+0.05 seconds'",
-                    2 => ", '+0.005 seconds'",
-                    _ => "",
-                };
-                let len = timestamp_len(p);
-                let _ = class;
-                format!(
-                    "CASE WHEN typeof({e}) IN ('integer', 'real') THEN substr(strftime('%Y-%m-%d %H:%M:%f', {e}, 'unixepoch'{round}), 1, {len}) \
-                     ELSE coalesce(substr(strftime('%Y-%m-%d %H:%M:%f', {e}{round}), 1, {len}), 'invalid:' || {e}) END"
-                )
-            }
-            CompareKind::Date => format!("coalesce(date({e}), 'invalid:' || {e})"),
-            CompareKind::Time => format!("coalesce(time({e}), 'invalid:' || {e})"),
-            CompareKind::Binary => format!("lower(hex({e}))"),
-        }
-    }
-
-    fn max_timestamp_precision(&self) -> u32 {
-        3
-    }
-
-    fn md5(&self, e: &str) -> String {
-        format!("dbc_md5({e})")
-    }
-
-    fn checksum_aggregates(&self, m: &str) -> Vec<(String, u32)> {
-        // A registered aggregate: one MD5 per row (SQLite would inline two references) and
-        // a 128-bit sum (its own SUM overflows past 8 rows of 60-bit values).
-        vec![(format!("dbc_sum60({m})"), 0)]
-    }
-
-    fn to_text(&self, e: &str) -> String {
-        format!("cast({e} as text)")
-    }
-
-    fn key_order(&self, column: &str, class: &TypeClass, kind: &CompareKind) -> String {
-        match class {
-            TypeClass::Text | TypeClass::Char | TypeClass::Uuid if *kind == CompareKind::Uuid => format!("lower({column})"),
-            TypeClass::Text | TypeClass::Char | TypeClass::Uuid => format!("{column} COLLATE BINARY"),
-            _ => column.to_string(),
-        }
-    }
-
-    fn full_join(&self) -> bool {
-        false
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::mysql::etl_sql::MysqlEtl;
+    use crate::driver::postgres::etl_sql::PostgresEtl;
+    use crate::driver::sqlite::etl_sql::SqliteEtl;
 
     #[test]
     fn classifies_declared_types() {

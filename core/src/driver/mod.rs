@@ -1,8 +1,21 @@
-//! Database drivers behind one trait. Each driver lives in its own module behind a cargo
-//! feature; [`connect`] maps a URL scheme to the driver that serves it.
+//! Database drivers behind one trait. Each database is one folder, behind a cargo feature,
+//! holding everything that differs per database: connection and read-only sessions
+//! (`mod.rs`), introspection into the normalized model (`introspect.rs`), the sandbox where
+//! migrations run (`sandbox.rs`), the SQL that ETL reconciliation pushes down (`etl_sql.rs`)
+//! and plan parsing (`plan.rs`). Checks never match on the dialect: they ask the driver.
 //!
-//! A driver gives read-only access to the target (invariant 1) and opens sandboxes: places
-//! where a migration may run without ever touching the target.
+//! A driver gives read-only access to the target (the target is never modified) and opens
+//! sandboxes: places where a migration may run without ever touching the target.
+//!
+//! # Adding a database
+//! 1. A folder `driver/<name>/` with a type implementing [`Driver`] (and [`Sandbox`] for
+//!    its sandbox), its [`etl_sql::EtlSql`] and its plan parser, behind a cargo feature.
+//! 2. A [`Dialect`] variant with its URL schemes, parser dialect and quoting rules
+//!    (`dialect.rs`, `url.rs`), since rules and reports name dialects.
+//! 3. One registration line in [`connect_with`].
+//!
+//! The behaviour suites (`core/tests/servers.rs`, `etl.rs`, the SDK suites) then run against
+//! a server of the new kind once its URL variable is set in `scripts/servers.sh`.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,14 +28,15 @@ use crate::url::DatabaseUrl;
 
 pub mod etl_sql;
 pub mod explain;
+mod lock;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqlite_functions;
+
+pub use lock::LockMode;
 
 /// Rows from a bounded query, as JSON values keyed by column name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,6 +89,8 @@ where
 #[async_trait]
 pub trait Driver: Send + Sync {
     fn dialect(&self) -> Dialect;
+    /// The SQL ETL reconciliation pushes down to this database.
+    fn etl_sql(&self) -> &'static dyn etl_sql::EtlSql;
     /// The target, with secrets redacted.
     fn target(&self) -> String;
     async fn introspect(&self) -> Result<SchemaSnapshot>;
@@ -171,7 +187,7 @@ pub struct Execution {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockTaken {
     pub table: String,
-    pub mode: String,
+    pub mode: LockMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,7 +328,7 @@ pub(crate) fn connection_error(target: &str, e: impl std::fmt::Display) -> Error
 /// Clean up after an interrupted run: drop scratch databases still open in this process.
 pub async fn cleanup_interrupted() {
     #[cfg(feature = "mysql")]
-    mysql::drop_open_scratch_databases().await;
+    mysql::sandbox::drop_open_scratch_databases().await;
 }
 
 /// Settings of the read-only sessions a driver opens on the target.

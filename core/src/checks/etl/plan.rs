@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::request::EtlRequest;
-use crate::driver::etl_sql::{etl_sql, CompareKind, EtlSql, TypeClass};
+use crate::driver::etl_sql::{CompareKind, EtlSql, TypeClass};
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::model::{SchemaSnapshot, Table};
@@ -479,5 +479,5 @@ fn tuple(parts: Vec<String>) -> String {
 
 /// The dialect SQL for a driver.
 pub fn sql_for(driver: &dyn Driver) -> &'static dyn EtlSql {
-    etl_sql(driver.dialect())
+    driver.etl_sql()
 }

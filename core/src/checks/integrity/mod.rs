@@ -350,11 +350,7 @@ fn plan_table(d: Dialect, b: &CheckBuilder<'_>, t: &Table, schema: &SchemaSnapsh
                 Probe::Scan(ScanKind::Rows(format!("{column} IS NOT NULL AND ({})", outside.join(" OR "))))
             }
             RuleCheck::Regex { pattern } => {
-                let as_text = match d {
-                    Dialect::Postgres => format!("CAST({column} AS TEXT)"),
-                    _ => column.clone(),
-                };
-                Probe::Scan(ScanKind::Rows(format!("{column} IS NOT NULL AND NOT ({})", d.regex_match(&as_text, pattern))))
+                Probe::Scan(ScanKind::Rows(format!("{column} IS NOT NULL AND NOT ({})", d.regex_match(&column, pattern))))
             }
             RuleCheck::MaxNullFraction { max } => Probe::Scan(ScanKind::NullFraction { column: column.clone(), max: *max }),
             RuleCheck::RowCount { min, max } => Probe::Scan(ScanKind::RowCount { min: *min, max: *max }),

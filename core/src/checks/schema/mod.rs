@@ -122,15 +122,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     if req.sandbox_url.is_some() {
         sandbox_options.sandbox_url = req.sandbox_url.clone();
     }
-    let sandbox_target = match &sandbox_options.sandbox_url {
-        // PostgreSQL: the transaction runs on the shadow database instead of the target.
-        Some(shadow) if dialect == Dialect::Postgres => {
-            let shadow_url = DatabaseUrl::parse(shadow)?;
-            Some(driver::connect(&shadow_url).await?)
-        }
-        _ => None,
-    };
-    let mut sandbox = sandbox_target.as_deref().unwrap_or(target.as_ref()).open_sandbox(&sandbox_options).await?;
+    let mut sandbox = target.open_sandbox(&sandbox_options).await?;
     let sandbox_description = sandbox.description();
     tracing::info!(sandbox = %sandbox_description, "sandbox open");
     let masker = req.config.masker();

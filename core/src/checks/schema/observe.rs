@@ -1,25 +1,9 @@
 //! Turns what the sandbox saw while running each statement (locks, rewrites, MySQL ALTER
 //! algorithms, statements run differently or not at all) into findings.
 
-use crate::driver::{AlterAlgorithm, Execution};
+use crate::driver::{AlterAlgorithm, Execution, LockMode};
 use crate::model::{Finding, SchemaSnapshot, Severity};
 use crate::sql::ParsedStatement;
-
-/// PostgreSQL table lock modes, weakest first; index = strength.
-const LOCK_MODES: &[&str] = &[
-    "AccessShareLock",
-    "RowShareLock",
-    "RowExclusiveLock",
-    "ShareUpdateExclusiveLock",
-    "ShareLock",
-    "ShareRowExclusiveLock",
-    "ExclusiveLock",
-    "AccessExclusiveLock",
-];
-
-pub fn lock_strength(mode: &str) -> usize {
-    LOCK_MODES.iter().position(|m| *m == mode).unwrap_or(0)
-}
 
 fn finding(rule: &str, severity: Severity, stmt: &ParsedStatement, message: String, suggestion: &str) -> Finding {
     Finding {
@@ -69,21 +53,21 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
     for lock in &exec.locks {
         // Locks on tables this migration created are harmless.
         let Some(existing) = before.table(&lock.table) else { continue };
-        let strength = lock_strength(&lock.mode);
-        if strength < lock_strength("ShareUpdateExclusiveLock") {
+        let mode = lock.mode;
+        if mode < LockMode::ShareUpdateExclusive {
             continue;
         }
         let rewrite = exec.rewrites.iter().find(|r| r.table.eq_ignore_ascii_case(&lock.table));
         let rewrite_text = rewrite.map(|r| format!(" and rewrites it ({} rows)", group_digits(r.rows))).unwrap_or_default();
-        let severity = match (rewrite, strength) {
-            (Some(r), _) if r.rows > 0 => Severity::High,
-            (_, s) if s == lock_strength("AccessExclusiveLock") => Severity::Low,
-            (_, s) if s >= lock_strength("ShareLock") => Severity::Medium,
+        let severity = match rewrite {
+            Some(r) if r.rows > 0 => Severity::High,
+            _ if mode.blocks_reads() => Severity::Low,
+            _ if mode.blocks_writes() => Severity::Medium,
             _ => Severity::Info,
         };
-        let blocks = if strength == lock_strength("AccessExclusiveLock") {
+        let blocks = if mode.blocks_reads() {
             "blocks all reads and writes on it while held"
-        } else if strength >= lock_strength("ShareLock") {
+        } else if mode.blocks_writes() {
             "blocks writes to it while held"
         } else {
             "blocks other schema changes and VACUUM while held"

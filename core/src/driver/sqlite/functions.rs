@@ -83,7 +83,7 @@ unsafe extern "C" fn md5_hex(ctx: *mut ffi::sqlite3_context, _n: c_int, args: *m
 }
 
 pub(crate) fn hex_digest(bytes: &[u8]) -> String {
-    super::md5_hex(bytes)
+    crate::driver::md5_hex(bytes)
 }
 
 /// Up to 15 hex digits (60 bits) as a non-negative integer.
