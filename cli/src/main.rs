@@ -109,13 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Schema(SchemaCommand::Rules) => {
             let mut out = std::io::stdout().lock();
-            for rule in dbconsultant::rules::all_rules() {
-                let dialects: Vec<&str> = rule.dialects().iter().map(|d| d.as_str()).collect();
-                let policy = if rule.policy().is_some() { " [zero-delete policy]" } else { "" };
-                writeln!(out, "{:<40} {:<8} {:<24} {}{policy}", rule.id(), rule.severity(), dialects.join(","), rule.description())?;
-            }
-            for (id, severity, description) in dbconsultant::rules::sandbox_rules() {
-                writeln!(out, "{:<40} {:<8} {:<24} {description}", id, severity, "sandbox")?;
+            for id in dbconsultant::findings::FindingId::ALL {
+                let doc = id.doc();
+                let policy = if doc.policy.is_some() { " [zero-delete policy]" } else { "" };
+                writeln!(out, "{:<40} {:<8} {:<24} {}{policy}", id, doc.severity, doc.scope.label(), doc.summary)?;
             }
             Ok(0)
         }

@@ -3,9 +3,13 @@
 //! The entry point is [`Consultant`]; every check returns a [`model::TestRun`], the run
 //! document of SPEC §7, and stores it in the artifact store.
 
+#[macro_use]
+mod macros;
+
 pub mod dialect;
 pub mod driver;
 pub mod error;
+pub mod findings;
 pub mod model;
 pub mod rules;
 pub mod sql;

@@ -66,11 +66,12 @@ pub fn score(findings: &[Finding], changes: &[SchemaChange]) -> (u32, Vec<RiskCo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::FindingId;
     use crate::model::{ChangeType, ObjectType};
 
-    fn finding(rule: &str, severity: Severity) -> Finding {
+    fn finding(rule: FindingId, severity: Severity) -> Finding {
         Finding {
-            rule: rule.into(),
+            rule,
             severity,
             message: String::new(),
             statement: None,
@@ -84,11 +85,12 @@ mod tests {
 
     #[test]
     fn repeats_add_less_and_total_is_capped() {
-        let f = vec![finding("a", Severity::High), finding("a", Severity::High), finding("b", Severity::Low)];
+        let (a, b) = (FindingId::BanDropColumn, FindingId::RequireLockTimeout);
+        let f = vec![finding(a, Severity::High), finding(a, Severity::High), finding(b, Severity::Low)];
         let (score, breakdown) = score(&f, &[]);
         assert_eq!(score, 20 + 5 + 3);
-        assert_eq!(breakdown[0].rule, "a");
-        let many: Vec<_> = (0..10).map(|i| finding(&format!("r{i}"), Severity::Critical)).collect();
+        assert_eq!(breakdown[0].rule, "ban-drop-column");
+        let many: Vec<_> = FindingId::ALL[..10].iter().map(|id| finding(*id, Severity::Critical)).collect();
         assert_eq!(super::score(&many, &[]).0, 100);
     }
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+use dbconsultant::findings::FindingId;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -190,7 +191,7 @@ fn assert_planted(run: &TestRun) {
     // declare two decimals.
     let number = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
     assert_eq!((number(&amount["source"]), number(&amount["target"])), (10.1, 11.1), "{amount}");
-    for rule in ["etl-missing-rows", "etl-extra-rows", "etl-changed-rows"] {
+    for rule in [FindingId::EtlMissingRows, FindingId::EtlExtraRows, FindingId::EtlChangedRows] {
         assert!(run.findings.iter().any(|f| f.rule == rule), "{rule} missing in {:#?}", run.findings);
     }
     assert_eq!(run.exit_code(), 1);
@@ -372,8 +373,8 @@ async fn duplicate_and_null_keys_are_findings_not_matches() {
     let r = &run.etl_results[0];
     assert!(!r.checksum_match);
     assert!(r.error.as_deref().unwrap().contains("not compared one by one"), "{r:#?}");
-    let rules: Vec<&str> = run.findings.iter().map(|f| f.rule.as_str()).collect();
-    assert!(rules.contains(&"etl-duplicate-key") && rules.contains(&"etl-null-key"), "{rules:?}");
+    let rules: Vec<FindingId> = run.findings.iter().map(|f| f.rule).collect();
+    assert!(rules.contains(&FindingId::EtlDuplicateKey) && rules.contains(&FindingId::EtlNullKey), "{rules:?}");
     assert!(run.findings.iter().any(|f| f.message.contains("2 ×2")), "{:#?}", run.findings);
 }
 
@@ -407,7 +408,7 @@ async fn filters_tolerance_rounding_and_aggregates() {
     assert!(!get("eu", "sum").matches, "{aggs:#?}");
     assert_eq!((get("eu", "sum").source.as_deref(), get("eu", "sum").target.as_deref()), (Some("40.00"), Some("129.01")));
     assert!(get("us", "count").source.as_deref() == Some("2") && !get("us", "count").matches);
-    assert!(run.findings.iter().any(|f| f.rule == "etl-aggregate-mismatch"));
+    assert!(run.findings.iter().any(|f| f.rule == FindingId::EtlAggregateMismatch));
 }
 
 #[tokio::test]
@@ -424,7 +425,8 @@ async fn column_mapping_and_one_sided_columns() {
     let r = &run.etl_results[0];
     assert_eq!(r.columns, vec!["total→total_eur".to_string()]);
     assert!(r.checksum_match);
-    let not_compared: Vec<&str> = run.findings.iter().filter(|f| f.rule == "etl-column-not-compared").map(|f| f.message.as_str()).collect();
+    let not_compared: Vec<&str> =
+        run.findings.iter().filter(|f| f.rule == FindingId::EtlColumnNotCompared).map(|f| f.message.as_str()).collect();
     assert_eq!(not_compared.len(), 2, "{not_compared:?}");
 }
 

@@ -6,6 +6,7 @@ mod common;
 use common::servers::{Server, TestDb};
 use common::*;
 use dbconsultant::driver::connect;
+use dbconsultant::findings::FindingId;
 use dbconsultant::model::Access;
 use dbconsultant::url::DatabaseUrl;
 
@@ -91,7 +92,7 @@ mod recommendations {
         assert_eq!(found.recommendations.len(), 1, "{found:#?}");
         let r = &found.recommendations[0];
         assert_eq!(r.create_index, r#"CREATE INDEX "idx_events_user_id" ON "events" ("user_id")"#);
-        assert!(found.findings.iter().any(|f| f.rule == "full-scan-on-large-table"));
+        assert!(found.findings.iter().any(|f| f.rule == FindingId::FullScanOnLargeTable));
         let v = verify(driver.as_ref(), sql, &plan, r).await.unwrap().expect("hypopg is installed by scripts/test.sh");
         assert!(v.used, "{v:#?}");
         assert!(v.cost_after.unwrap() * 10.0 <= v.cost_before.unwrap(), "{v:#?}");
@@ -107,7 +108,7 @@ mod recommendations {
         let wrapped = "SELECT * FROM events WHERE lower(payload) = 'p42'";
         let plan = driver.explain(wrapped, false).await.unwrap();
         let found = analyze(wrapped, Dialect::Postgres, &plan, &schema, 10_000);
-        assert!(found.findings.iter().any(|f| f.rule == "function-on-indexed-column"), "{found:#?}");
+        assert!(found.findings.iter().any(|f| f.rule == FindingId::FunctionOnIndexedColumn), "{found:#?}");
         assert!(found.recommendations.is_empty(), "{found:#?}");
     }
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::servers::{Server, TestDb};
 use common::*;
+use dbconsultant::findings::FindingId;
 use dbconsultant::model::{IntegrityResult, IntegrityType, RunStatus, TestRun};
 use dbconsultant::{ErrorKind, IntegrityRequest, RulesFile};
 
@@ -51,7 +52,7 @@ fn assert_shop_rules(run: &TestRun) {
         assert_eq!(r.failure_count, 0, "{r:?}");
     }
     assert!(run.summary.starts_with("Integrity check of 5 tables: 6 of "), "{}", run.summary);
-    let f = run.findings.iter().find(|f| f.rule == "integrity-fk").unwrap();
+    let f = run.findings.iter().find(|f| f.rule == FindingId::IntegrityFk).unwrap();
     assert_eq!(f.severity, dbconsultant::model::Severity::Critical, "the rule's severity");
 }
 
@@ -123,7 +124,7 @@ async fn postgres_not_valid_constraints_and_timeouts() {
     assert!(slow.error.as_deref().unwrap_or("").contains("timed out"), "{slow:?}");
     assert_eq!(result(&run, "n NOT NULL").failure_count, 0);
     assert!(result(&run, "n NOT NULL").error.is_none());
-    assert!(run.findings.iter().any(|f| f.rule == "integrity-check-error"));
+    assert!(run.findings.iter().any(|f| f.rule == FindingId::IntegrityCheckError));
     assert_eq!(run.status, RunStatus::Failed);
 }
 
@@ -188,7 +189,7 @@ mod bad_input {
         let db = dir.path().join("log.db");
         build_db(&db, "CREATE TABLE log (at TEXT, msg TEXT); INSERT INTO log VALUES ('x', 'y');").await;
         let run = run_on(&format!("sqlite://{}", db.display()), RulesFile::default()).await;
-        assert!(run.findings.iter().any(|f| f.rule == "table-without-primary-key"));
+        assert!(run.findings.iter().any(|f| f.rule == FindingId::TableWithoutPrimaryKey));
         assert_eq!(run.status, RunStatus::Passed);
     }
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use dbconsultant::findings::FindingId;
 use dbconsultant::model::{ChangeType, Compatibility, ObjectType, RunStatus, Severity};
 use dbconsultant::{ErrorKind, MigrationSource};
 
@@ -33,7 +34,7 @@ async fn unique_index_on_duplicates_is_critical_with_masked_samples() {
     let c = consultant(dir.path()).await;
     let run = c.validate_schema(&request(&db, vec![example_migration("002_unique_customer_email.sql")])).await.unwrap();
     assert_eq!(run.status, RunStatus::Failed);
-    let failure = run.findings.iter().find(|f| f.rule == "migration-fails").expect("sandbox failure finding");
+    let failure = run.findings.iter().find(|f| f.rule == FindingId::MigrationFails).expect("sandbox failure finding");
     assert_eq!(failure.severity, Severity::Critical);
     assert_eq!((failure.statement, failure.line), (Some(2), Some(3)));
     assert!(failure.message.contains("UNIQUE constraint failed: customers.email"), "{}", failure.message);
@@ -56,11 +57,11 @@ async fn rebuild_adding_foreign_key_reports_orphans() {
     let c = consultant(dir.path()).await;
     let run = c.validate_schema(&request(&db, vec![example_migration("004_orders_foreign_key.sql")])).await.unwrap();
     assert_eq!(run.status, RunStatus::Failed);
-    let violated = run.findings.iter().find(|f| f.rule == "new-constraint-violated").expect("orphan finding");
+    let violated = run.findings.iter().find(|f| f.rule == FindingId::NewConstraintViolated).expect("orphan finding");
     let orphans: Vec<i64> = violated.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
     assert_eq!(orphans, vec![42, 99]);
     // The rebuild itself is recognised: the DROP of the old table is informational only.
-    let drop = run.findings.iter().find(|f| f.rule == "ban-drop-table").unwrap();
+    let drop = run.findings.iter().find(|f| f.rule == FindingId::BanDropTable).unwrap();
     assert_eq!(drop.severity, Severity::Info);
     let fk = run.integrity_results.iter().find(|r| r.integrity_type == dbconsultant::model::IntegrityType::Fk).unwrap();
     assert_eq!(fk.failure_count, 2);
@@ -72,8 +73,8 @@ async fn destructive_cleanup_is_scored_and_explained() {
     let db = shop_db(dir.path()).await;
     let c = consultant(dir.path()).await;
     let run = c.validate_schema(&request(&db, vec![example_migration("003_cleanup_legacy.sql")])).await.unwrap();
-    let rules: Vec<&str> = run.findings.iter().map(|f| f.rule.as_str()).collect();
-    for expected in ["ban-drop-table", "ban-drop-column", "renaming-column", "delete-without-where"] {
+    let rules: Vec<FindingId> = run.findings.iter().map(|f| f.rule).collect();
+    for expected in [FindingId::BanDropTable, FindingId::BanDropColumn, FindingId::RenamingColumn, FindingId::DeleteWithoutWhere] {
         assert!(rules.contains(&expected), "{expected} missing from {rules:?}");
     }
     let change = |name: &str| run.schema_changes.iter().find(|c| c.name == name).unwrap().compatibility_status;
@@ -102,7 +103,7 @@ async fn target_bytes_are_unchanged_by_destructive_migrations() {
     assert!(run.schema_changes.iter().filter(|c| c.compatibility_status == Compatibility::Destructive).count() >= 3);
     let escape = MigrationSource::inline(format!("ATTACH DATABASE '{}' AS target; DROP TABLE target.customers;", db.display()));
     let run = c.validate_schema(&request(&db, vec![escape])).await.unwrap();
-    let refused = run.findings.iter().find(|f| f.rule == "migration-fails").unwrap();
+    let refused = run.findings.iter().find(|f| f.rule == FindingId::MigrationFails).unwrap();
     assert!(refused.message.contains("refused in the sandbox"), "{}", refused.message);
     assert_eq!(sha256ish(&db), before, "target bytes changed");
     assert_eq!(std::fs::metadata(&db).unwrap().modified().unwrap(), modified);
@@ -141,14 +142,14 @@ async fn statements_the_parser_cannot_read_but_sqlite_runs_are_not_errors() {
         .validate_schema(&request(&db, vec![MigrationSource::inline("CREATE INDEX ix ON orders (status);\nCREATE TABEL x (id int);")]))
         .await
         .unwrap();
-    let syntax = run.findings.iter().find(|f| f.rule == "syntax-error").unwrap();
+    let syntax = run.findings.iter().find(|f| f.rule == FindingId::SyntaxError).unwrap();
     assert_eq!((syntax.severity, syntax.line), (Severity::Critical, Some(2)));
     assert_eq!(run.status, RunStatus::Failed, "the sandbox also rejects it");
 
     // SQLite syntax sqlparser does not know (REINDEX, `CREATE TRIGGER IF NOT EXISTS`) runs fine in the sandbox.
     let sql = "REINDEX;\nCREATE TRIGGER IF NOT EXISTS orders_touch AFTER INSERT ON orders BEGIN UPDATE orders SET total = total WHERE id = NEW.id; END;";
     let run = c.validate_schema(&request(&db, vec![MigrationSource::inline(sql)])).await.unwrap();
-    let skipped: Vec<_> = run.findings.iter().filter(|f| f.rule == "syntax-error").collect();
+    let skipped: Vec<_> = run.findings.iter().filter(|f| f.rule == FindingId::SyntaxError).collect();
     assert_eq!(skipped.len(), 2, "{:#?}", run.findings);
     assert!(skipped.iter().all(|f| f.severity == Severity::Info && f.message.contains("accepted it in the sandbox")));
     assert_eq!(run.status, RunStatus::Passed);
@@ -270,6 +271,6 @@ async fn violation_counts_are_exact_and_samples_bounded() {
     assert_eq!(fk.sample_records.len(), dbconsultant::config::DEFAULT_SAMPLE_LIMIT);
     let unique =
         c.validate_schema(&request(&db, vec![MigrationSource::inline("CREATE UNIQUE INDEX ux_kind ON events (kind);")])).await.unwrap();
-    let failure = unique.findings.iter().find(|f| f.rule == "migration-fails").unwrap();
+    let failure = unique.findings.iter().find(|f| f.rule == FindingId::MigrationFails).unwrap();
     assert_eq!(failure.sample_records.len(), dbconsultant::config::DEFAULT_SAMPLE_LIMIT);
 }

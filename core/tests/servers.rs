@@ -6,6 +6,7 @@ mod common;
 use common::servers::{Server, TestDb};
 use common::*;
 use dbconsultant::driver::{connect, SandboxOptions};
+use dbconsultant::findings::FindingId;
 use dbconsultant::model::{Compatibility, IntegrityType, RunStatus, SchemaSnapshot, Severity, TestRun};
 use dbconsultant::url::DatabaseUrl;
 use dbconsultant::{ErrorKind, MigrationSource, SchemaValidationRequest};
@@ -29,7 +30,7 @@ async fn introspect(db: &TestDb) -> SchemaSnapshot {
     connect(&DatabaseUrl::parse(&db.url).unwrap()).await.unwrap().introspect().await.unwrap()
 }
 
-fn finding<'a>(run: &'a TestRun, rule: &str) -> &'a dbconsultant::model::Finding {
+fn finding<'a>(run: &'a TestRun, rule: FindingId) -> &'a dbconsultant::model::Finding {
     run.findings.iter().find(|f| f.rule == rule).unwrap_or_else(|| panic!("no {rule} finding in {:#?}", run.findings))
 }
 
@@ -106,7 +107,7 @@ async fn unique_on_duplicates_fails_with_masked_rows(server: Server) {
     let Some(db) = TestDb::shop(server).await else { return };
     let run = validate(&db, &std::fs::read_to_string(repo_root().join("examples/migrations/002_unique_customer_email.sql")).unwrap()).await;
     assert_eq!(run.status, RunStatus::Failed);
-    let f = finding(&run, "migration-fails");
+    let f = finding(&run, FindingId::MigrationFails);
     assert_eq!(f.statement, Some(2));
     assert!(!f.message.contains("@example.com"), "data value leaked: {}", f.message);
     let ids: Vec<i64> = f.sample_records.iter().map(|r| r["id"].as_i64().unwrap()).collect();
@@ -118,7 +119,7 @@ async fn orphans_block_a_new_foreign_key(server: Server) {
     let Some(db) = TestDb::shop(server).await else { return };
     let run = validate(&db, FK_MIGRATION).await;
     assert_eq!(run.status, RunStatus::Failed);
-    let f = finding(&run, "migration-fails");
+    let f = finding(&run, FindingId::MigrationFails);
     let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
     assert_eq!(orphans, [42, 99], "{f:#?}");
 }
@@ -128,7 +129,7 @@ async fn destructive_cleanup_never_touches_the_target(server: Server) {
     let before = introspect(&db).await;
     let sql = std::fs::read_to_string(repo_root().join("examples/migrations/003_cleanup_legacy.sql")).unwrap();
     let run = validate(&db, &sql).await;
-    for rule in ["ban-drop-table", "ban-drop-column", "renaming-column", "delete-without-where"] {
+    for rule in [FindingId::BanDropTable, FindingId::BanDropColumn, FindingId::RenamingColumn, FindingId::DeleteWithoutWhere] {
         finding(&run, rule);
     }
     let status = |name: &str| {
@@ -243,7 +244,7 @@ mod postgres_only {
     async fn locks_and_rewrites_are_reported_per_statement() {
         let Some(db) = TestDb::shop(Server::Postgres).await else { return };
         let run = validate(&db, "ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\nCREATE INDEX ix_orders_placed ON orders (placed_at);\nALTER TABLE customers ADD COLUMN nickname text;").await;
-        let locks: Vec<_> = run.findings.iter().filter(|f| f.rule == "lock-observed").collect();
+        let locks: Vec<_> = run.findings.iter().filter(|f| f.rule == FindingId::LockObserved).collect();
         let rewrite = locks.iter().find(|f| f.statement == Some(1)).expect("statement 1 lock");
         assert!(rewrite.message.contains("takes AccessExclusiveLock on order_items and rewrites it (6 rows)"), "{}", rewrite.message);
         assert_eq!(rewrite.severity, Severity::High);
@@ -260,9 +261,9 @@ mod postgres_only {
         let run =
             validate(&db, "BEGIN;\nDROP TABLE legacy_coupons;\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix_orders_status ON orders (status);")
                 .await;
-        let skipped: Vec<_> = run.findings.iter().filter(|f| f.rule == "sandbox-skipped").map(|f| f.statement.unwrap()).collect();
+        let skipped: Vec<_> = run.findings.iter().filter(|f| f.rule == FindingId::SandboxSkipped).map(|f| f.statement.unwrap()).collect();
         assert_eq!(skipped, [1, 3]);
-        let note = finding(&run, "sandbox-note");
+        let note = finding(&run, FindingId::SandboxNote);
         assert_eq!(note.statement, Some(4));
         assert!(run.schema_changes.iter().any(|c| c.name == "ix_orders_status"));
         // The migration's COMMIT did not commit anything.
@@ -279,7 +280,7 @@ mod postgres_only {
         request.sandbox_url = Some(shadow.url.clone());
         let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
         // The shadow has no orphans, so the migration passes there.
-        assert!(run.findings.iter().all(|f| f.rule != "migration-fails"), "{:#?}", run.findings);
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::MigrationFails), "{:#?}", run.findings);
         assert_eq!(shadow.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'fk_orders_customer'").await, 0);
     }
 }
@@ -291,12 +292,19 @@ mod mysql_only {
     async fn alter_algorithms_are_probed() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let run = validate(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);\nALTER TABLE customers ADD INDEX ix_customers_phone (phone);\nALTER TABLE orders MODIFY total BIGINT NOT NULL;").await;
-        let algo: Vec<(usize, String)> =
-            run.findings.iter().filter(|f| f.rule == "alter-algorithm").map(|f| (f.statement.unwrap(), f.message.clone())).collect();
+        let algo: Vec<(usize, String)> = run
+            .findings
+            .iter()
+            .filter(|f| f.rule == FindingId::AlterAlgorithm)
+            .map(|f| (f.statement.unwrap(), f.message.clone()))
+            .collect();
         assert!(algo[0].1.contains("INSTANT"), "{algo:?}");
         assert!(algo[1].1.contains("INPLACE"), "{algo:?}");
         assert!(algo[2].1.contains("COPY") && algo[2].1.contains("(5 rows)"), "{algo:?}");
-        assert_eq!(run.findings.iter().find(|f| f.rule == "alter-algorithm" && f.statement == Some(3)).unwrap().severity, Severity::High);
+        assert_eq!(
+            run.findings.iter().find(|f| f.rule == FindingId::AlterAlgorithm && f.statement == Some(3)).unwrap().severity,
+            Severity::High
+        );
     }
 
     #[tokio::test]
@@ -313,7 +321,7 @@ mod mysql_only {
     async fn modify_that_drops_not_null_is_caught_with_the_schema() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let run = validate(&db, "ALTER TABLE customers MODIFY email VARCHAR(300);").await;
-        let f = finding(&run, "mysql-modify-drops-attributes");
+        let f = finding(&run, FindingId::MysqlModifyDropsAttributes);
         assert!(f.message.contains("silently becomes nullable"), "{}", f.message);
         let change = run.schema_changes.iter().find(|c| c.name == "email").unwrap();
         assert!(change.details.contains("now nullable"), "{}", change.details);
@@ -343,7 +351,7 @@ mod mysql_only {
             "DELETE FROM mysql.user WHERE 1 = 0;".to_string(),
         ] {
             let run = validate(&db, &escape).await;
-            assert!(finding(&run, "migration-fails").message.contains("names database"), "{escape}");
+            assert!(finding(&run, FindingId::MigrationFails).message.contains("names database"), "{escape}");
         }
         assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
     }
@@ -376,9 +384,9 @@ mod mysql_only {
         let mut request = req(&db, FK_MIGRATION);
         request.config.sandbox.sample_rows = 2;
         let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
-        assert!(run.findings.iter().all(|f| f.rule != "new-constraint-violated"), "{:#?}", run.findings);
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::NewConstraintViolated), "{:#?}", run.findings);
         assert!(
-            run.findings.iter().any(|f| f.rule == "constraint-check-error" && f.message.contains("sample of customers")),
+            run.findings.iter().any(|f| f.rule == FindingId::ConstraintCheckError && f.message.contains("sample of customers")),
             "{:#?}",
             run.findings
         );

@@ -1,55 +1,8 @@
 //! The run document of SPEC §7. Every surface returns exactly this shape.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-use crate::error::Error;
-
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        // Parsed like the CLI parses it, so every surface reports the same message.
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                text.parse().map_err(|e: Error| serde::de::Error::custom(e.detail()))
-            }
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
-                let lower = s.trim().to_ascii_lowercase();
-                $(if lower == $text { return Ok($name::$variant); })+
-                let allowed: Vec<&str> = vec![$($text),+];
-                Err(Error::invalid(format!(
-                    "unknown {} '{}' (expected one of: {})",
-                    stringify!($name).to_ascii_lowercase(), s, allowed.join(", ")
-                )))
-            }
-        }
-    };
-}
+use crate::findings::FindingId;
 
 string_enum!(
     /// Which capability produced the run.
@@ -88,7 +41,8 @@ pub struct RiskContribution {
 /// One problem found by a static rule or by the sandbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub rule: String,
+    /// What was found (documented per id in `docs/rules/`).
+    pub rule: FindingId,
     pub severity: Severity,
     pub message: String,
     /// 1-based index of the statement in the migration (across all files).
@@ -106,9 +60,9 @@ pub struct Finding {
 
 impl Finding {
     /// A finding about the data or the database as a whole (no statement, no position).
-    pub fn with_suggestion(rule: &str, severity: Severity, message: String, suggestion: &str) -> Finding {
+    pub fn with_suggestion(rule: FindingId, severity: Severity, message: String, suggestion: &str) -> Finding {
         Finding {
-            rule: rule.into(),
+            rule,
             severity,
             message,
             statement: None,
@@ -230,7 +184,7 @@ pub struct PerformanceMetric {
     pub recommendations: Vec<serde_json::Value>,
     /// Rules the query triggered (details in the run's findings).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<String>,
+    pub findings: Vec<FindingId>,
     /// Statistics from pg_stat_statements / performance_schema (with --from-stats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<serde_json::Value>,

@@ -66,6 +66,7 @@ pub(crate) fn location(f: &crate::model::Finding) -> String {
 
 #[cfg(test)]
 pub(crate) mod fixtures {
+    use crate::findings::FindingId;
     use crate::model::*;
     use serde_json::json;
 
@@ -96,7 +97,7 @@ pub(crate) mod fixtures {
             inputs: vec!["migrations/002_unsafe.sql".into()],
             findings: vec![
                 Finding {
-                    rule: "adding-not-null-column-without-default".into(),
+                    rule: FindingId::AddingNotNullColumnWithoutDefault,
                     severity: Severity::High,
                     message: "adds NOT NULL column users.tier without a default. <SQLite> rejects \"this\" & more".into(),
                     statement: Some(2),
@@ -107,7 +108,7 @@ pub(crate) mod fixtures {
                     sample_records: vec![],
                 },
                 Finding {
-                    rule: "new-constraint-violated".into(),
+                    rule: FindingId::NewConstraintViolated,
                     severity: Severity::Critical,
                     message: "existing data violates the new unique constraint ux_users_email on users: 2 offending row(s)".into(),
                     statement: None,

@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::findings::FindingId;
 use crate::model::{Severity, TestRun};
-use crate::rules::{all_rules, sandbox_rules};
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -14,19 +14,22 @@ fn level(s: Severity) -> &'static str {
 }
 
 pub fn render(run: &TestRun) -> String {
-    // Every rule the product knows, so results can point at them by index.
-    let mut rules: Vec<(String, Severity, String)> =
-        all_rules().iter().map(|r| (r.id().to_string(), r.severity(), r.description().to_string())).collect();
-    rules.extend(sandbox_rules().iter().map(|(id, sev, desc)| (id.to_string(), *sev, desc.to_string())));
-    let rule_objects: Vec<Value> = rules
+    // Every finding the product knows, so results can point at them by index.
+    let rule_objects: Vec<Value> = FindingId::ALL
         .iter()
-        .map(|(id, sev, desc)| {
+        .map(|id| {
+            let doc = id.doc();
             json!({
-                "id": id,
-                "name": id,
-                "shortDescription": {"text": desc},
-                "defaultConfiguration": {"level": level(*sev)},
-                "properties": {"severity": sev.as_str()},
+                "id": id.as_str(),
+                "name": id.as_str(),
+                "shortDescription": {"text": doc.summary},
+                "fullDescription": {"text": doc.details},
+                "help": {
+                    "text": format!("Instead of:\n{}\n\nSafer:\n{}", doc.bad, doc.good),
+                    "markdown": format!("Instead of:\n```sql\n{}\n```\nSafer:\n```sql\n{}\n```", doc.bad, doc.good),
+                },
+                "defaultConfiguration": {"level": level(doc.severity)},
+                "properties": {"severity": doc.severity.as_str(), "scope": doc.scope.label()},
             })
         })
         .collect();
@@ -43,7 +46,7 @@ pub fn render(run: &TestRun) -> String {
                 }},
                 "properties": {"severity": f.severity.as_str()},
             });
-            if let Some(index) = rules.iter().position(|(id, _, _)| *id == f.rule) {
+            if let Some(index) = FindingId::ALL.iter().position(|id| *id == f.rule) {
                 result["ruleIndex"] = json!(index);
             }
             if let Some(statement) = f.statement {

@@ -4,22 +4,31 @@
 use sqlparser::ast::{AlterTableOperation, Expr, Statement, Value};
 
 use super::ast::{alter_table, default_of, has_not_null, is_generated};
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct AddingNotNullColumnWithoutDefault;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "A NOT NULL column without a default has no value for existing rows and breaks inserts from code that does not know it.",
+    details: "A new NOT NULL column without a default has no value for the rows already in the table: PostgreSQL and SQLite reject the statement when the table has rows, MySQL silently fills in 0 or '' (which then looks like real data). Inserts from the running release, which does not know the column, fail.",
+    bad: "ALTER TABLE customers ADD COLUMN tier text NOT NULL;",
+    good: r#"ALTER TABLE customers ADD COLUMN tier text NOT NULL DEFAULT 'basic';
+-- or: add it nullable, backfill in batches, then set NOT NULL (see setting-not-null)"#,
+};
+
 impl Rule for AddingNotNullColumnWithoutDefault {
-    fn id(&self) -> &'static str {
-        "adding-not-null-column-without-default"
+    fn id(&self) -> FindingId {
+        FindingId::AddingNotNullColumnWithoutDefault
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "A NOT NULL column without a default has no value for existing rows and breaks inserts from code that does not know it."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
@@ -56,17 +65,17 @@ mod tests {
 
     #[test]
     fn flags_not_null_without_default() {
-        assert_flags("adding-not-null-column-without-default", Dialect::Sqlite, "ALTER TABLE users ADD COLUMN tier TEXT NOT NULL;");
+        assert_flags(FindingId::AddingNotNullColumnWithoutDefault, Dialect::Sqlite, "ALTER TABLE users ADD COLUMN tier TEXT NOT NULL;");
         assert_flags(
-            "adding-not-null-column-without-default",
+            FindingId::AddingNotNullColumnWithoutDefault,
             Dialect::Postgres,
             "ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT NULL;",
         );
         assert_ok(
-            "adding-not-null-column-without-default",
+            FindingId::AddingNotNullColumnWithoutDefault,
             Dialect::Postgres,
             "ALTER TABLE users ADD COLUMN tier text NOT NULL DEFAULT 'free';",
         );
-        assert_ok("adding-not-null-column-without-default", Dialect::Postgres, "ALTER TABLE users ADD COLUMN tier text;");
+        assert_ok(FindingId::AddingNotNullColumnWithoutDefault, Dialect::Postgres, "ALTER TABLE users ADD COLUMN tier text;");
     }
 }

@@ -3,21 +3,31 @@
 use sqlparser::ast::{AlterTableOperation, Statement};
 
 use super::ast::alter_table;
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct BanDropColumn;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "DROP COLUMN deletes data and breaks application code that still reads or writes the column.",
+    details: "Dropping a column deletes its data, and code of the running release that still selects, inserts or updates it fails (ORMs often name every column). Removing a column safely takes two deploys: first the code stops using it, then the migration drops it.",
+    bad: "ALTER TABLE customers DROP COLUMN legacy_score;",
+    good: r#"-- release 1: the application no longer reads or writes legacy_score
+-- release 2:
+ALTER TABLE customers DROP COLUMN legacy_score;"#,
+};
+
 impl Rule for BanDropColumn {
-    fn id(&self) -> &'static str {
-        "ban-drop-column"
+    fn id(&self) -> FindingId {
+        FindingId::BanDropColumn
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "DROP COLUMN deletes data and breaks application code that still reads or writes the column."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
@@ -44,8 +54,8 @@ mod tests {
 
     #[test]
     fn flags_drop_column() {
-        assert_flags("ban-drop-column", Dialect::Postgres, "ALTER TABLE users DROP COLUMN email;");
-        assert_flags("ban-drop-column", Dialect::Sqlite, "ALTER TABLE users DROP COLUMN email;");
-        assert_ok("ban-drop-column", Dialect::Postgres, "ALTER TABLE users ADD COLUMN email text;");
+        assert_flags(FindingId::BanDropColumn, Dialect::Postgres, "ALTER TABLE users DROP COLUMN email;");
+        assert_flags(FindingId::BanDropColumn, Dialect::Sqlite, "ALTER TABLE users DROP COLUMN email;");
+        assert_ok(FindingId::BanDropColumn, Dialect::Postgres, "ALTER TABLE users ADD COLUMN email text;");
     }
 }

@@ -2,21 +2,30 @@
 
 use sqlparser::ast::{ObjectType, Statement};
 
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct BanDropSchema;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Critical,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "DROP SCHEMA / DROP DATABASE removes every table in it at once.",
+    details: "DROP SCHEMA ... CASCADE or DROP DATABASE removes every table, view and function in it at once; there is no undo short of a restore.",
+    bad: "DROP SCHEMA reporting CASCADE;",
+    good: r#"-- Move what is still used elsewhere, back the schema up, and drop it by hand after review.
+ALTER SCHEMA reporting RENAME TO reporting_retired;"#,
+};
+
 impl Rule for BanDropSchema {
-    fn id(&self) -> &'static str {
-        "ban-drop-schema"
+    fn id(&self) -> FindingId {
+        FindingId::BanDropSchema
     }
-    fn severity(&self) -> Severity {
-        Severity::Critical
-    }
-    fn description(&self) -> &'static str {
-        "DROP SCHEMA / DROP DATABASE removes every table in it at once."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let what = match ast {
@@ -45,8 +54,8 @@ mod tests {
 
     #[test]
     fn flags_drop_schema_and_database() {
-        assert_flags("ban-drop-schema", Dialect::Postgres, "DROP SCHEMA billing CASCADE;");
-        assert_flags("ban-drop-schema", Dialect::Mysql, "DROP DATABASE shop;");
-        assert_ok("ban-drop-schema", Dialect::Postgres, "CREATE SCHEMA billing;");
+        assert_flags(FindingId::BanDropSchema, Dialect::Postgres, "DROP SCHEMA billing CASCADE;");
+        assert_flags(FindingId::BanDropSchema, Dialect::Mysql, "DROP DATABASE shop;");
+        assert_ok(FindingId::BanDropSchema, Dialect::Postgres, "CREATE SCHEMA billing;");
     }
 }

@@ -3,21 +3,33 @@
 use sqlparser::ast::{ObjectType, Statement};
 
 use super::ast::base_name;
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct BanDropTable;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Critical,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "DROP TABLE deletes the table's data and breaks every query that still reads it.",
+    details: "Dropping a table deletes every row at once, and every query, view and foreign key that still references it fails. Deploys are not atomic: instances running the previous release keep reading the table while the migration runs, and a restore from backup loses everything written since.",
+    bad: "DROP TABLE legacy_coupons;",
+    good: r#"-- release 1: stop reading and writing the table in the application
+-- release 2: keep the data, free the name
+ALTER TABLE legacy_coupons RENAME TO legacy_coupons_retired;
+-- release 3, after a backup and a quiet period
+DROP TABLE legacy_coupons_retired;"#,
+};
+
 impl Rule for BanDropTable {
-    fn id(&self) -> &'static str {
-        "ban-drop-table"
+    fn id(&self) -> FindingId {
+        FindingId::BanDropTable
     }
-    fn severity(&self) -> Severity {
-        Severity::Critical
-    }
-    fn description(&self) -> &'static str {
-        "DROP TABLE deletes the table's data and breaks every query that still reads it."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::Drop { object_type: ObjectType::Table, names, .. } = ast else {
@@ -58,10 +70,10 @@ mod tests {
 
     #[test]
     fn flags_drop_table() {
-        let f = assert_flags("ban-drop-table", Dialect::Postgres, "DROP TABLE IF EXISTS users, orders;");
+        let f = assert_flags(FindingId::BanDropTable, Dialect::Postgres, "DROP TABLE IF EXISTS users, orders;");
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].severity, Severity::Critical);
-        assert_ok("ban-drop-table", Dialect::Postgres, "DROP INDEX idx;");
+        assert_ok(FindingId::BanDropTable, Dialect::Postgres, "DROP INDEX idx;");
     }
 
     #[test]
@@ -70,7 +82,7 @@ mod tests {
 INSERT INTO users_new (id, email) SELECT id, email FROM users;
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;";
-        let f = assert_flags("ban-drop-table", Dialect::Sqlite, sql);
+        let f = assert_flags(FindingId::BanDropTable, Dialect::Sqlite, sql);
         assert_eq!(f[0].severity, Severity::Info);
     }
 }

@@ -2,24 +2,29 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Policy, Rule, RuleContext, Violation};
+use super::{Policy, Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct BanHardDelete;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: Some(Policy::ZeroDelete),
+    summary: "Under the zero-delete policy, DELETE is forbidden: mark rows with deleted_at / is_active instead.",
+    details: "Under the zero-delete policy (enabled with `[policy] zero_delete = true` or `--zero-delete`), rows are never removed: history and audit depend on it. A DELETE statement in a migration breaks the policy.",
+    bad: "DELETE FROM customers WHERE id = 42;",
+    good: "UPDATE customers SET deleted_at = now() WHERE id = 42;",
+};
+
 impl Rule for BanHardDelete {
-    fn id(&self) -> &'static str {
-        "ban-hard-delete"
+    fn id(&self) -> FindingId {
+        FindingId::BanHardDelete
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "Under the zero-delete policy, DELETE is forbidden: mark rows with deleted_at / is_active instead."
-    }
-    fn policy(&self) -> Option<Policy> {
-        Some(Policy::ZeroDelete)
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         match ast {
@@ -40,8 +45,8 @@ mod tests {
 
     #[test]
     fn flags_deletes_only_under_the_policy() {
-        assert_flags("ban-hard-delete", Dialect::Postgres, "DELETE FROM users WHERE id = 1;");
+        assert_flags(FindingId::BanHardDelete, Dialect::Postgres, "DELETE FROM users WHERE id = 1;");
         let off = findings(Dialect::Postgres, &RuleConfig::default(), "DELETE FROM users WHERE id = 1;");
-        assert!(off.iter().all(|f| f.rule != "ban-hard-delete"));
+        assert!(off.iter().all(|f| f.rule != FindingId::BanHardDelete));
     }
 }

@@ -2,21 +2,30 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct BanTruncate;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Critical,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "TRUNCATE removes every row of a table, skips row triggers and takes an exclusive lock.",
+    details: "TRUNCATE removes every row of a table in one step, skips row-level triggers (so audit trails miss it) and takes an ACCESS EXCLUSIVE lock on PostgreSQL (a metadata lock on MySQL) that blocks all traffic on the table while it waits and runs.",
+    bad: "TRUNCATE TABLE order_items;",
+    good: r#"-- Archive, then delete in bounded batches:
+DELETE FROM order_items WHERE id IN (SELECT id FROM order_items WHERE created_at < '2020-01-01' LIMIT 5000);"#,
+};
+
 impl Rule for BanTruncate {
-    fn id(&self) -> &'static str {
-        "ban-truncate"
+    fn id(&self) -> FindingId {
+        FindingId::BanTruncate
     }
-    fn severity(&self) -> Severity {
-        Severity::Critical
-    }
-    fn description(&self) -> &'static str {
-        "TRUNCATE removes every row of a table, skips row triggers and takes an exclusive lock."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::Truncate(truncate) = ast else { return Vec::new() };
@@ -40,7 +49,7 @@ mod tests {
 
     #[test]
     fn flags_truncate() {
-        assert_flags("ban-truncate", Dialect::Postgres, "TRUNCATE TABLE sessions;");
-        assert_ok("ban-truncate", Dialect::Postgres, "DELETE FROM sessions WHERE id = 1;");
+        assert_flags(FindingId::BanTruncate, Dialect::Postgres, "TRUNCATE TABLE sessions;");
+        assert_ok(FindingId::BanTruncate, Dialect::Postgres, "DELETE FROM sessions WHERE id = 1;");
     }
 }

@@ -4,22 +4,32 @@
 use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, Statement};
 
 use super::ast::base_name;
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 use crate::sqltypes::is_narrowing;
 
 pub struct ChangingColumnType;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "Changing a column's type may reject or truncate existing values and rewrites the table while holding an exclusive lock.",
+    details: "Changing a column's type can reject or silently truncate existing values (narrowing), breaks code that expects the old type, and on most databases rewrites the whole table while holding an exclusive lock (PostgreSQL ACCESS EXCLUSIVE, MySQL ALGORITHM=COPY). Widening varchar(n) to a larger n or to text is metadata-only on PostgreSQL and is reported as such.",
+    bad: "ALTER TABLE orders ALTER COLUMN total TYPE integer;",
+    good: r#"-- Add a column of the new type, backfill in batches, switch the code, drop the old column:
+ALTER TABLE orders ADD COLUMN total_cents bigint;
+UPDATE orders SET total_cents = round(total * 100) WHERE total_cents IS NULL AND id < 10000;"#,
+};
+
 impl Rule for ChangingColumnType {
-    fn id(&self) -> &'static str {
-        "changing-column-type"
+    fn id(&self) -> FindingId {
+        FindingId::ChangingColumnType
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "Changing a column's type may reject or truncate existing values and rewrites the table while holding an exclusive lock."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
@@ -65,8 +75,8 @@ mod tests {
 
     #[test]
     fn flags_type_changes() {
-        assert_flags("changing-column-type", Dialect::Postgres, "ALTER TABLE users ALTER COLUMN age TYPE bigint;");
-        assert_flags("changing-column-type", Dialect::Mysql, "ALTER TABLE users MODIFY email VARCHAR(50);");
-        assert_ok("changing-column-type", Dialect::Postgres, "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;");
+        assert_flags(FindingId::ChangingColumnType, Dialect::Postgres, "ALTER TABLE users ALTER COLUMN age TYPE bigint;");
+        assert_flags(FindingId::ChangingColumnType, Dialect::Mysql, "ALTER TABLE users MODIFY email VARCHAR(50);");
+        assert_ok(FindingId::ChangingColumnType, Dialect::Postgres, "CREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;");
     }
 }

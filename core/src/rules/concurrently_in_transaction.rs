@@ -4,24 +4,31 @@
 use sqlparser::ast::Statement;
 
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct ConcurrentlyInTransaction;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(POSTGRES_ONLY),
+    policy: None,
+    summary: "CREATE/DROP INDEX CONCURRENTLY fails inside a transaction block.",
+    details: "CREATE INDEX CONCURRENTLY and DROP INDEX CONCURRENTLY cannot run inside a transaction block: PostgreSQL rejects them, and the migration fails midway. Many migration tools wrap each file in a transaction unless told otherwise.",
+    bad: r#"BEGIN;
+CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);
+COMMIT;"#,
+    good: r#"-- A migration of its own, marked as not transactional for the migration tool:
+CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);"#,
+};
+
 impl Rule for ConcurrentlyInTransaction {
-    fn id(&self) -> &'static str {
-        "concurrently-in-transaction"
+    fn id(&self) -> FindingId {
+        FindingId::ConcurrentlyInTransaction
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "CREATE/DROP INDEX CONCURRENTLY fails inside a transaction block."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        POSTGRES_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let concurrent = match ast {
@@ -46,7 +53,15 @@ mod tests {
 
     #[test]
     fn flags_concurrently_in_transaction() {
-        assert_flags("concurrently-in-transaction", Dialect::Postgres, "BEGIN;\nCREATE INDEX CONCURRENTLY i ON users (email);\nCOMMIT;");
-        assert_ok("concurrently-in-transaction", Dialect::Postgres, "BEGIN;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON users (email);");
+        assert_flags(
+            FindingId::ConcurrentlyInTransaction,
+            Dialect::Postgres,
+            "BEGIN;\nCREATE INDEX CONCURRENTLY i ON users (email);\nCOMMIT;",
+        );
+        assert_ok(
+            FindingId::ConcurrentlyInTransaction,
+            Dialect::Postgres,
+            "BEGIN;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON users (email);",
+        );
     }
 }

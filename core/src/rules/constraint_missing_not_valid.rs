@@ -4,24 +4,29 @@
 use sqlparser::ast::{AlterTableOperation, Statement, TableConstraint};
 
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct ConstraintMissingNotValid;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(POSTGRES_ONLY),
+    policy: None,
+    summary: "Adding a FOREIGN KEY or CHECK constraint scans the whole table under a lock that blocks writes.",
+    details: "Adding a FOREIGN KEY or CHECK constraint validates every existing row while holding a lock that blocks writes (SHARE ROW EXCLUSIVE on both tables for a foreign key). Adding it NOT VALID is instant; VALIDATE CONSTRAINT then scans with a lock that lets reads and writes continue.",
+    bad: "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);",
+    good: r#"ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;"#,
+};
+
 impl Rule for ConstraintMissingNotValid {
-    fn id(&self) -> &'static str {
-        "constraint-missing-not-valid"
+    fn id(&self) -> FindingId {
+        FindingId::ConstraintMissingNotValid
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "Adding a FOREIGN KEY or CHECK constraint scans the whole table under a lock that blocks writes."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        POSTGRES_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
@@ -53,13 +58,17 @@ mod tests {
     #[test]
     fn flags_validated_constraints() {
         assert_flags(
-            "constraint-missing-not-valid",
+            FindingId::ConstraintMissingNotValid,
             Dialect::Postgres,
             "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);",
         );
-        assert_flags("constraint-missing-not-valid", Dialect::Postgres, "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0);");
+        assert_flags(
+            FindingId::ConstraintMissingNotValid,
+            Dialect::Postgres,
+            "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0);",
+        );
         assert_ok(
-            "constraint-missing-not-valid",
+            FindingId::ConstraintMissingNotValid,
             Dialect::Postgres,
             "ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;",
         );

@@ -2,21 +2,29 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct DeleteWithoutWhere;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Critical,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "DELETE without a WHERE clause deletes every row of the table.",
+    details: "DELETE without a WHERE clause deletes every row of the table, usually by accident (a condition lost in editing). On a large table it also holds row locks on everything for the whole transaction.",
+    bad: "DELETE FROM sessions;",
+    good: "DELETE FROM sessions WHERE expires_at < now() - interval '30 days';",
+};
+
 impl Rule for DeleteWithoutWhere {
-    fn id(&self) -> &'static str {
-        "delete-without-where"
+    fn id(&self) -> FindingId {
+        FindingId::DeleteWithoutWhere
     }
-    fn severity(&self) -> Severity {
-        Severity::Critical
-    }
-    fn description(&self) -> &'static str {
-        "DELETE without a WHERE clause deletes every row of the table."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         match ast {
@@ -38,7 +46,7 @@ mod tests {
 
     #[test]
     fn flags_unbounded_delete() {
-        assert_flags("delete-without-where", Dialect::Sqlite, "DELETE FROM users;");
-        assert_ok("delete-without-where", Dialect::Sqlite, "DELETE FROM users WHERE id = 3;");
+        assert_flags(FindingId::DeleteWithoutWhere, Dialect::Sqlite, "DELETE FROM users;");
+        assert_ok(FindingId::DeleteWithoutWhere, Dialect::Sqlite, "DELETE FROM users WHERE id = 3;");
     }
 }

@@ -9,6 +9,7 @@ use sqlparser::ast::Statement;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::{Finding, SchemaSnapshot, Severity};
 use crate::sql::{ParsedStatement, Script};
 
@@ -85,16 +86,25 @@ impl Violation {
 
 pub trait Rule: Sync {
     /// Stable kebab-case id, used in findings, config and SARIF.
-    fn id(&self) -> &'static str;
-    fn severity(&self) -> Severity;
+    fn id(&self) -> FindingId;
+    /// What the rule catches and how to do it safely (the rule's page in the docs).
+    fn doc(&self) -> &'static FindingDoc;
+    fn severity(&self) -> Severity {
+        self.doc().severity
+    }
     /// One sentence on the problem the rule catches.
-    fn description(&self) -> &'static str;
+    fn description(&self) -> &'static str {
+        self.doc().summary
+    }
     fn dialects(&self) -> &'static [Dialect] {
-        ALL_DIALECTS
+        match self.doc().scope {
+            Scope::Rule(dialects) => dialects,
+            _ => ALL_DIALECTS,
+        }
     }
     /// Governance rules that only run when their policy is enabled in the config.
     fn policy(&self) -> Option<Policy> {
-        None
+        self.doc().policy
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation>;
     /// For statements the parser cannot read: rules that recognise valid SQL beyond the
@@ -149,48 +159,7 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
     ]
 }
 
-/// Findings produced by the sandbox rather than by a static rule: id, severity, description.
-pub fn sandbox_rules() -> &'static [(&'static str, Severity, &'static str)] {
-    &[
-        (
-            "migration-fails",
-            Severity::Critical,
-            "A statement fails when applied to a copy of the target: the real migration would abort there.",
-        ),
-        ("new-constraint-violated", Severity::Critical, "Rows already in the database violate a constraint the migration adds."),
-        ("constraint-check-error", Severity::Low, "A new constraint could not be checked against the existing rows."),
-        (
-            "lock-observed",
-            Severity::Medium,
-            "A table lock the statement took in the sandbox (PostgreSQL pg_locks), and whether it rewrote the table.",
-        ),
-        (
-            "alter-algorithm",
-            Severity::High,
-            "The ALTER algorithm MySQL/MariaDB can use (INSTANT, INPLACE or COPY), probed in the scratch database.",
-        ),
-        ("sandbox-note", Severity::Info, "A statement was validated through its in-sandbox equivalent (e.g. without CONCURRENTLY)."),
-        (
-            "sandbox-skipped",
-            Severity::Info,
-            "A statement was not run in the sandbox (transaction control inside the sandbox's own transaction).",
-        ),
-        ("integrity-pk", Severity::Critical, "Rows with a NULL or duplicated primary key."),
-        ("integrity-fk", Severity::High, "Rows whose foreign key (declared or implied by a rule) has no parent."),
-        ("integrity-unique", Severity::High, "Rows that duplicate the key of a unique constraint or index."),
-        ("integrity-not-null", Severity::High, "NULLs in a NOT NULL column (possible where the constraint was added without validation)."),
-        ("integrity-check", Severity::High, "Rows for which a CHECK constraint is false."),
-        (
-            "integrity-rule",
-            Severity::Medium,
-            "Rows or tables failing a user rule (accepted values, range, regex, null fraction, row count, freshness, uniqueness).",
-        ),
-        ("integrity-check-error", Severity::Low, "An integrity check could not run (timeout or database error); the others still ran."),
-        ("table-without-primary-key", Severity::Low, "A table has no primary key, so duplicates cannot be found by key."),
-    ]
-}
-
-pub fn find_rule(id: &str) -> Option<&'static dyn Rule> {
+pub fn find_rule(id: FindingId) -> Option<&'static dyn Rule> {
     all_rules().iter().copied().find(|r| r.id() == id)
 }
 
@@ -210,8 +179,8 @@ impl RuleConfig {
     /// Rejects unknown rule ids, so a typo does not silently keep a rule on.
     pub fn validate(&self) -> Result<()> {
         for id in &self.disable {
-            if find_rule(id).is_none() {
-                let known: Vec<&str> = all_rules().iter().map(|r| r.id()).collect();
+            if id.parse::<FindingId>().ok().and_then(find_rule).is_none() {
+                let known: Vec<&str> = all_rules().iter().map(|r| r.id().as_str()).collect();
                 return Err(Error::invalid(format!("unknown rule '{id}' in disabled rules (known rules: {})", known.join(", "))));
             }
         }
@@ -219,7 +188,7 @@ impl RuleConfig {
     }
 
     pub fn enabled(&self, rule: &dyn Rule, dialect: Dialect) -> bool {
-        if self.disable.iter().any(|d| d == rule.id()) || !rule.dialects().contains(&dialect) {
+        if self.disable.iter().any(|d| d == rule.id().as_str()) || !rule.dialects().contains(&dialect) {
             return false;
         }
         match rule.policy() {
@@ -263,7 +232,7 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
         };
         for (rule, v) in violations {
             findings.push(Finding {
-                rule: rule.id().to_string(),
+                rule: rule.id(),
                 severity: v.severity.unwrap_or(rule.severity()),
                 message: v.message,
                 statement: Some(stmt.index),
@@ -282,6 +251,7 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
 pub(crate) mod testing {
     //! Three-line rule tests: `lint_ok(sql)` / `violations(rule, sql)`.
     use super::*;
+    pub use crate::findings::FindingId;
     use crate::sql::{parse_script, MigrationSource};
 
     pub fn findings(dialect: Dialect, config: &RuleConfig, sql: &str) -> Vec<Finding> {
@@ -290,18 +260,18 @@ pub(crate) mod testing {
     }
 
     /// Findings of one rule on a script, with everything enabled.
-    pub fn violations(rule: &str, dialect: Dialect, sql: &str) -> Vec<Finding> {
+    pub fn violations(rule: FindingId, dialect: Dialect, sql: &str) -> Vec<Finding> {
         let config = RuleConfig { zero_delete: true, ..Default::default() };
         findings(dialect, &config, sql).into_iter().filter(|f| f.rule == rule).collect()
     }
 
-    pub fn assert_flags(rule: &str, dialect: Dialect, sql: &str) -> Vec<Finding> {
+    pub fn assert_flags(rule: FindingId, dialect: Dialect, sql: &str) -> Vec<Finding> {
         let found = violations(rule, dialect, sql);
         assert!(!found.is_empty(), "{rule} should flag:\n{sql}");
         found
     }
 
-    pub fn assert_ok(rule: &str, dialect: Dialect, sql: &str) {
+    pub fn assert_ok(rule: FindingId, dialect: Dialect, sql: &str) {
         let found = violations(rule, dialect, sql);
         assert!(found.is_empty(), "{rule} should not flag:\n{sql}\n{found:#?}");
     }
@@ -317,7 +287,7 @@ mod tests {
         let mut seen = HashSet::new();
         for rule in all_rules() {
             assert!(seen.insert(rule.id()), "duplicate id {}", rule.id());
-            assert!(rule.id().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.id());
+            assert!(rule.id().as_str().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.id());
             assert!(!rule.description().is_empty());
         }
     }

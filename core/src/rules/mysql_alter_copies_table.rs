@@ -6,26 +6,32 @@ use sqlparser::ast::{AlterTableOperation, Statement};
 use super::ast::base_name;
 use super::{Rule, RuleContext, Violation};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct MysqlAlterCopiesTable;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(&[Dialect::Mysql]),
+    policy: None,
+    summary: "ALTER TABLE without ALGORITHM/LOCK that changes a column type copies the table and blocks writes until done.",
+    details: "An ALTER TABLE that changes a column's type (or other definition) cannot use INSTANT or INPLACE on MySQL/MariaDB: the server copies the table row by row with writes blocked until it finishes. Saying ALGORITHM=INPLACE, LOCK=NONE makes the server refuse instead of silently copying.",
+    bad: "ALTER TABLE orders MODIFY total DECIMAL(14,2) NOT NULL;",
+    good: r#"ALTER TABLE orders MODIFY total DECIMAL(14,2) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
+-- if refused: an online schema change tool (gh-ost, pt-online-schema-change)"#,
+};
+
 /// Tables at least this large make a table copy a high-severity finding.
 pub const LARGE_TABLE_ROWS: u64 = 1_000_000;
 
 impl Rule for MysqlAlterCopiesTable {
-    fn id(&self) -> &'static str {
-        "mysql-alter-copies-table"
+    fn id(&self) -> FindingId {
+        FindingId::MysqlAlterCopiesTable
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "ALTER TABLE without ALGORITHM/LOCK that changes a column type copies the table and blocks writes until done."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        &[Dialect::Mysql]
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
@@ -70,12 +76,12 @@ mod tests {
 
     #[test]
     fn flags_type_changes_without_algorithm() {
-        assert_flags("mysql-alter-copies-table", Dialect::Mysql, "ALTER TABLE orders MODIFY total BIGINT NOT NULL;");
+        assert_flags(FindingId::MysqlAlterCopiesTable, Dialect::Mysql, "ALTER TABLE orders MODIFY total BIGINT NOT NULL;");
         assert_ok(
-            "mysql-alter-copies-table",
+            FindingId::MysqlAlterCopiesTable,
             Dialect::Mysql,
             "ALTER TABLE orders MODIFY total BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;",
         );
-        assert_ok("mysql-alter-copies-table", Dialect::Mysql, "ALTER TABLE orders ADD COLUMN note TEXT;");
+        assert_ok(FindingId::MysqlAlterCopiesTable, Dialect::Mysql, "ALTER TABLE orders ADD COLUMN note TEXT;");
     }
 }

@@ -5,25 +5,31 @@ use sqlparser::ast::{AlterTableOperation, ColumnOption, Statement};
 
 use super::{Rule, RuleContext, Violation};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct MysqlCharsetChange;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(&[Dialect::Mysql]),
+    policy: None,
+    summary: "Changing a table's or column's character set or collation rebuilds the table and changes how values compare and sort.",
+    details: "Changing a table's or column's character set or collation rebuilds the table (and its indexes), and changes how values compare, sort and which ones count as duplicates: a unique index can start rejecting rows that were distinct before.",
+    bad: "ALTER TABLE customers CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci;",
+    good: r#"-- Check duplicates under the new collation first, then convert in a maintenance window
+-- or with an online schema change tool."#,
+};
+
 const FIX: &str = "Convert in a planned window with an online schema change tool, check index prefix lengths (utf8mb4 uses up to 4 bytes per character) and re-test queries that compare or sort these columns.";
 
 impl Rule for MysqlCharsetChange {
-    fn id(&self) -> &'static str {
-        "mysql-charset-change"
+    fn id(&self) -> FindingId {
+        FindingId::MysqlCharsetChange
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "Changing a table's or column's character set or collation rebuilds the table and changes how values compare and sort."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        &[Dialect::Mysql]
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
@@ -70,15 +76,15 @@ mod tests {
 
     #[test]
     fn flags_conversions_even_where_the_parser_gives_up() {
-        assert_flags("mysql-charset-change", Dialect::Mysql, "ALTER TABLE users MODIFY name VARCHAR(50) CHARACTER SET latin1;");
+        assert_flags(FindingId::MysqlCharsetChange, Dialect::Mysql, "ALTER TABLE users MODIFY name VARCHAR(50) CHARACTER SET latin1;");
         assert_flags(
-            "mysql-charset-change",
+            FindingId::MysqlCharsetChange,
             Dialect::Mysql,
             "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
         );
         // The statement is MySQL, just beyond the parser: not a critical syntax error.
-        let syntax = violations("syntax-error", Dialect::Mysql, "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4;");
+        let syntax = violations(FindingId::SyntaxError, Dialect::Mysql, "ALTER TABLE users CONVERT TO CHARACTER SET utf8mb4;");
         assert_eq!(syntax[0].severity, Severity::Info);
-        assert_ok("mysql-charset-change", Dialect::Mysql, "ALTER TABLE users MODIFY name VARCHAR(50);");
+        assert_ok(FindingId::MysqlCharsetChange, Dialect::Mysql, "ALTER TABLE users MODIFY name VARCHAR(50);");
     }
 }

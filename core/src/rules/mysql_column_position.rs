@@ -5,23 +5,28 @@ use sqlparser::ast::{AlterTableOperation, Statement};
 
 use super::{Rule, RuleContext, Violation};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct MysqlColumnPosition;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Low,
+    scope: Scope::Rule(&[Dialect::Mysql]),
+    policy: None,
+    summary: "Adding a column FIRST or AFTER another rebuilds the table on MySQL before 8.0.29 and MariaDB before 10.4.",
+    details: "ADD COLUMN ... FIRST or AFTER another column cannot be done instantly on MySQL before 8.0.29 or MariaDB before 10.4: the table is rebuilt. Column order rarely matters to code.",
+    bad: "ALTER TABLE customers ADD COLUMN tier VARCHAR(20) AFTER email;",
+    good: "ALTER TABLE customers ADD COLUMN tier VARCHAR(20);",
+};
+
 impl Rule for MysqlColumnPosition {
-    fn id(&self) -> &'static str {
-        "mysql-column-position"
+    fn id(&self) -> FindingId {
+        FindingId::MysqlColumnPosition
     }
-    fn severity(&self) -> Severity {
-        Severity::Low
-    }
-    fn description(&self) -> &'static str {
-        "Adding a column FIRST or AFTER another rebuilds the table on MySQL before 8.0.29 and MariaDB before 10.4."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        &[Dialect::Mysql]
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
@@ -45,7 +50,7 @@ mod tests {
 
     #[test]
     fn flags_positioned_columns() {
-        assert_flags("mysql-column-position", Dialect::Mysql, "ALTER TABLE users ADD COLUMN nick VARCHAR(20) AFTER name;");
-        assert_ok("mysql-column-position", Dialect::Mysql, "ALTER TABLE users ADD COLUMN nick VARCHAR(20);");
+        assert_flags(FindingId::MysqlColumnPosition, Dialect::Mysql, "ALTER TABLE users ADD COLUMN nick VARCHAR(20) AFTER name;");
+        assert_ok(FindingId::MysqlColumnPosition, Dialect::Mysql, "ALTER TABLE users ADD COLUMN nick VARCHAR(20);");
     }
 }

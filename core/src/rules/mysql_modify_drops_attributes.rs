@@ -6,23 +6,29 @@ use sqlparser::ast::{AlterTableOperation, ColumnOption, Statement};
 use super::ast::base_name;
 use super::{Rule, RuleContext, Violation};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct MysqlModifyDropsAttributes;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(&[Dialect::Mysql]),
+    policy: None,
+    summary: "MODIFY/CHANGE COLUMN replaces the column definition: NOT NULL or DEFAULT left out of it are silently removed.",
+    details: "MODIFY and CHANGE COLUMN replace the whole column definition: NOT NULL, DEFAULT, AUTO_INCREMENT or COMMENT left out of the new definition are silently removed. Changing only a type this way turns a NOT NULL column nullable.",
+    bad: r#"-- status was: VARCHAR(20) NOT NULL DEFAULT 'new'
+ALTER TABLE orders MODIFY status VARCHAR(40);"#,
+    good: "ALTER TABLE orders MODIFY status VARCHAR(40) NOT NULL DEFAULT 'new';",
+};
+
 impl Rule for MysqlModifyDropsAttributes {
-    fn id(&self) -> &'static str {
-        "mysql-modify-drops-attributes"
+    fn id(&self) -> FindingId {
+        FindingId::MysqlModifyDropsAttributes
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "MODIFY/CHANGE COLUMN replaces the column definition: NOT NULL or DEFAULT left out of it are silently removed."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        &[Dialect::Mysql]
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };

@@ -6,24 +6,29 @@ use sqlparser::ast::{Statement, TableConstraint};
 use super::ast::{is_primary_key, is_small_int, type_name};
 use super::{Rule, RuleContext, Violation};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct PreferBigintPrimaryKey;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(// SQLite's INTEGER PRIMARY KEY is already 64-bit.
+        &[Dialect::Postgres, Dialect::Mysql]),
+    policy: None,
+    summary: "INT/SERIAL primary keys overflow at about 2.1 billion rows; changing them later rewrites the table.",
+    details: "A 32-bit integer key runs out at about 2.1 billion values (sooner with sequence gaps); widening it later rewrites the table and every referencing table under exclusive locks.",
+    bad: "CREATE TABLE events (id serial PRIMARY KEY, payload jsonb);",
+    good: "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload jsonb);",
+};
+
 impl Rule for PreferBigintPrimaryKey {
-    fn id(&self) -> &'static str {
-        "prefer-bigint-primary-key"
+    fn id(&self) -> FindingId {
+        FindingId::PreferBigintPrimaryKey
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "INT/SERIAL primary keys overflow at about 2.1 billion rows; changing them later rewrites the table."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        // SQLite's INTEGER PRIMARY KEY is already 64-bit.
-        &[Dialect::Postgres, Dialect::Mysql]
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::CreateTable(ct) = ast else { return Vec::new() };
@@ -56,9 +61,9 @@ mod tests {
 
     #[test]
     fn flags_small_integer_keys() {
-        assert_flags("prefer-bigint-primary-key", Dialect::Postgres, "CREATE TABLE t (id serial PRIMARY KEY);");
-        assert_flags("prefer-bigint-primary-key", Dialect::Mysql, "CREATE TABLE t (id INT AUTO_INCREMENT, PRIMARY KEY (id));");
-        assert_ok("prefer-bigint-primary-key", Dialect::Postgres, "CREATE TABLE t (id bigserial PRIMARY KEY);");
-        assert_ok("prefer-bigint-primary-key", Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY);");
+        assert_flags(FindingId::PreferBigintPrimaryKey, Dialect::Postgres, "CREATE TABLE t (id serial PRIMARY KEY);");
+        assert_flags(FindingId::PreferBigintPrimaryKey, Dialect::Mysql, "CREATE TABLE t (id INT AUTO_INCREMENT, PRIMARY KEY (id));");
+        assert_ok(FindingId::PreferBigintPrimaryKey, Dialect::Postgres, "CREATE TABLE t (id bigserial PRIMARY KEY);");
+        assert_ok(FindingId::PreferBigintPrimaryKey, Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY);");
     }
 }

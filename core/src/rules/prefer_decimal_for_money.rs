@@ -3,12 +3,23 @@
 use sqlparser::ast::{AlterTableOperation, ColumnDef, Statement};
 
 use super::ast::alter_table;
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 use crate::sqltypes::{family, TypeFamily};
 
 pub struct PreferDecimalForMoney;
+
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "FLOAT/REAL/DOUBLE for monetary columns accumulates rounding errors.",
+    details: "FLOAT, REAL and DOUBLE are binary approximations: 0.1 + 0.2 is not 0.3, sums of many amounts drift, and equality comparisons fail. Money belongs in an exact decimal type (or integer cents).",
+    bad: "CREATE TABLE invoices (id bigint PRIMARY KEY, amount double precision);",
+    good: "CREATE TABLE invoices (id bigint PRIMARY KEY, amount numeric(12,2));",
+};
 
 const MONEY_WORDS: &[&str] = &[
     "price", "amount", "cost", "total", "balance", "fee", "salary", "tax", "money", "payment", "revenue", "charge", "subtotal", "discount",
@@ -22,14 +33,11 @@ fn is_money_float(col: &ColumnDef) -> bool {
 }
 
 impl Rule for PreferDecimalForMoney {
-    fn id(&self) -> &'static str {
-        "prefer-decimal-for-money"
+    fn id(&self) -> FindingId {
+        FindingId::PreferDecimalForMoney
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "FLOAT/REAL/DOUBLE for monetary columns accumulates rounding errors."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let mut cols: Vec<(String, &ColumnDef)> = Vec::new();
@@ -61,9 +69,9 @@ mod tests {
 
     #[test]
     fn flags_float_money() {
-        assert_flags("prefer-decimal-for-money", Dialect::Sqlite, "CREATE TABLE o (id INTEGER PRIMARY KEY, total_price REAL);");
-        assert_flags("prefer-decimal-for-money", Dialect::Postgres, "ALTER TABLE o ADD COLUMN amount double precision;");
-        assert_ok("prefer-decimal-for-money", Dialect::Postgres, "ALTER TABLE o ADD COLUMN amount numeric(12,2);");
-        assert_ok("prefer-decimal-for-money", Dialect::Postgres, "ALTER TABLE o ADD COLUMN latitude double precision;");
+        assert_flags(FindingId::PreferDecimalForMoney, Dialect::Sqlite, "CREATE TABLE o (id INTEGER PRIMARY KEY, total_price REAL);");
+        assert_flags(FindingId::PreferDecimalForMoney, Dialect::Postgres, "ALTER TABLE o ADD COLUMN amount double precision;");
+        assert_ok(FindingId::PreferDecimalForMoney, Dialect::Postgres, "ALTER TABLE o ADD COLUMN amount numeric(12,2);");
+        assert_ok(FindingId::PreferDecimalForMoney, Dialect::Postgres, "ALTER TABLE o ADD COLUMN latitude double precision;");
     }
 }

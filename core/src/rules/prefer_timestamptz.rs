@@ -5,28 +5,32 @@ use sqlparser::ast::{AlterColumnOperation, AlterTableOperation, DataType, Statem
 
 use super::ast::alter_table;
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct PreferTimestamptz;
+
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Low,
+    scope: Scope::Rule(POSTGRES_ONLY),
+    policy: None,
+    summary: "TIMESTAMP WITHOUT TIME ZONE loses the instant a value refers to; use TIMESTAMPTZ.",
+    details: "TIMESTAMP WITHOUT TIME ZONE stores a wall-clock reading without saying where: the same value means different instants for servers and clients in different zones, and daylight-saving changes make values ambiguous. TIMESTAMPTZ stores an instant.",
+    bad: "CREATE TABLE payments (id bigint PRIMARY KEY, paid_at timestamp);",
+    good: "CREATE TABLE payments (id bigint PRIMARY KEY, paid_at timestamptz);",
+};
 
 fn without_tz(dt: &DataType) -> bool {
     matches!(dt, DataType::Timestamp(_, TimezoneInfo::None | TimezoneInfo::WithoutTimeZone))
 }
 
 impl Rule for PreferTimestamptz {
-    fn id(&self) -> &'static str {
-        "prefer-timestamptz"
+    fn id(&self) -> FindingId {
+        FindingId::PreferTimestamptz
     }
-    fn severity(&self) -> Severity {
-        Severity::Low
-    }
-    fn description(&self) -> &'static str {
-        "TIMESTAMP WITHOUT TIME ZONE loses the instant a value refers to; use TIMESTAMPTZ."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        POSTGRES_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let mut columns: Vec<(String, String)> = Vec::new();
@@ -62,8 +66,8 @@ mod tests {
 
     #[test]
     fn flags_timestamp_without_time_zone() {
-        assert_flags("prefer-timestamptz", Dialect::Postgres, "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp);");
-        assert_flags("prefer-timestamptz", Dialect::Postgres, "ALTER TABLE t ADD COLUMN at timestamp without time zone;");
-        assert_ok("prefer-timestamptz", Dialect::Postgres, "CREATE TABLE t (id bigint PRIMARY KEY, at timestamptz);");
+        assert_flags(FindingId::PreferTimestamptz, Dialect::Postgres, "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp);");
+        assert_flags(FindingId::PreferTimestamptz, Dialect::Postgres, "ALTER TABLE t ADD COLUMN at timestamp without time zone;");
+        assert_ok(FindingId::PreferTimestamptz, Dialect::Postgres, "CREATE TABLE t (id bigint PRIMARY KEY, at timestamptz);");
     }
 }

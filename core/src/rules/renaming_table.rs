@@ -3,23 +3,34 @@
 use sqlparser::ast::{AlterTableOperation, Statement};
 
 use super::ast::alter_table;
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct RenamingTable;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "Renaming a table is backward-incompatible: running code still uses the old name.",
+    details: "Renaming a table is backward-incompatible: the running release still queries the old name and fails from the moment the migration commits until the new code is deployed everywhere.",
+    bad: "ALTER TABLE customers RENAME TO clients;",
+    good: r#"-- Expand and contract: create the new name alongside the old one,
+-- e.g. a view with the old name over the renamed table, switch the code, then drop the view.
+ALTER TABLE customers RENAME TO clients;
+CREATE VIEW customers AS SELECT * FROM clients;"#,
+};
+
 const SUGGESTION: &str = "Create the new table (or a view with the old name) and migrate readers and writers before removing the old name.";
 
 impl Rule for RenamingTable {
-    fn id(&self) -> &'static str {
-        "renaming-table"
+    fn id(&self) -> FindingId {
+        FindingId::RenamingTable
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "Renaming a table is backward-incompatible: running code still uses the old name."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         if let Statement::RenameTable(renames) = ast {
@@ -54,9 +65,9 @@ mod tests {
 
     #[test]
     fn flags_table_renames() {
-        let f = assert_flags("renaming-table", Dialect::Postgres, "ALTER TABLE users RENAME TO customers;");
+        let f = assert_flags(FindingId::RenamingTable, Dialect::Postgres, "ALTER TABLE users RENAME TO customers;");
         assert!(f[0].message.contains("users to customers"), "{}", f[0].message);
-        assert_flags("renaming-table", Dialect::Mysql, "RENAME TABLE users TO customers;");
-        assert_ok("renaming-table", Dialect::Postgres, "ALTER TABLE users RENAME COLUMN a TO b;");
+        assert_flags(FindingId::RenamingTable, Dialect::Mysql, "RENAME TABLE users TO customers;");
+        assert_ok(FindingId::RenamingTable, Dialect::Postgres, "ALTER TABLE users RENAME COLUMN a TO b;");
     }
 }

@@ -5,24 +5,29 @@ use sqlparser::ast::Statement;
 
 use super::ast::base_name;
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct RequireConcurrentIndexCreation;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(POSTGRES_ONLY),
+    policy: None,
+    summary: "CREATE INDEX without CONCURRENTLY takes a SHARE lock that blocks all writes until the index is built.",
+    details: "CREATE INDEX without CONCURRENTLY takes a SHARE lock on the table for the whole build: reads continue but every INSERT, UPDATE and DELETE waits, for minutes on a large table.",
+    bad: "CREATE INDEX orders_status_idx ON orders (status);",
+    good: r#"-- Outside a transaction block:
+CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);"#,
+};
+
 impl Rule for RequireConcurrentIndexCreation {
-    fn id(&self) -> &'static str {
-        "require-concurrent-index-creation"
+    fn id(&self) -> FindingId {
+        FindingId::RequireConcurrentIndexCreation
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "CREATE INDEX without CONCURRENTLY takes a SHARE lock that blocks all writes until the index is built."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        POSTGRES_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::CreateIndex(index) = ast else { return Vec::new() };
@@ -44,9 +49,9 @@ mod tests {
 
     #[test]
     fn flags_blocking_index_builds() {
-        assert_flags("require-concurrent-index-creation", Dialect::Postgres, "CREATE INDEX idx_users_email ON users (email);");
-        assert_ok("require-concurrent-index-creation", Dialect::Postgres, "CREATE INDEX CONCURRENTLY idx ON users (email);");
-        assert_ok("require-concurrent-index-creation", Dialect::Postgres, "CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);");
-        assert_ok("require-concurrent-index-creation", Dialect::Sqlite, "CREATE INDEX idx ON users (email);");
+        assert_flags(FindingId::RequireConcurrentIndexCreation, Dialect::Postgres, "CREATE INDEX idx_users_email ON users (email);");
+        assert_ok(FindingId::RequireConcurrentIndexCreation, Dialect::Postgres, "CREATE INDEX CONCURRENTLY idx ON users (email);");
+        assert_ok(FindingId::RequireConcurrentIndexCreation, Dialect::Postgres, "CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);");
+        assert_ok(FindingId::RequireConcurrentIndexCreation, Dialect::Sqlite, "CREATE INDEX idx ON users (email);");
     }
 }

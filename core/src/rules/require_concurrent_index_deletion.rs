@@ -4,24 +4,28 @@
 use sqlparser::ast::{ObjectType, Statement};
 
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct RequireConcurrentIndexDeletion;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Low,
+    scope: Scope::Rule(POSTGRES_ONLY),
+    policy: None,
+    summary: "DROP INDEX without CONCURRENTLY locks the table against reads and writes while it waits for running queries.",
+    details: "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table; while it waits for running queries to finish, every new query on the table queues behind it.",
+    bad: "DROP INDEX orders_status_idx;",
+    good: "DROP INDEX CONCURRENTLY orders_status_idx;",
+};
+
 impl Rule for RequireConcurrentIndexDeletion {
-    fn id(&self) -> &'static str {
-        "require-concurrent-index-deletion"
+    fn id(&self) -> FindingId {
+        FindingId::RequireConcurrentIndexDeletion
     }
-    fn severity(&self) -> Severity {
-        Severity::Low
-    }
-    fn description(&self) -> &'static str {
-        "DROP INDEX without CONCURRENTLY locks the table against reads and writes while it waits for running queries."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        POSTGRES_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::Drop { object_type: ObjectType::Index, names, .. } = ast else { return Vec::new() };
@@ -49,7 +53,7 @@ mod tests {
 
     #[test]
     fn flags_blocking_index_drops() {
-        assert_flags("require-concurrent-index-deletion", Dialect::Postgres, "DROP INDEX idx_users_email;");
-        assert_ok("require-concurrent-index-deletion", Dialect::Postgres, "DROP INDEX CONCURRENTLY idx_users_email;");
+        assert_flags(FindingId::RequireConcurrentIndexDeletion, Dialect::Postgres, "DROP INDEX idx_users_email;");
+        assert_ok(FindingId::RequireConcurrentIndexDeletion, Dialect::Postgres, "DROP INDEX CONCURRENTLY idx_users_email;");
     }
 }

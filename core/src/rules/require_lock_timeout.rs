@@ -5,11 +5,22 @@ use sqlparser::ast::Statement;
 
 use super::ast::{alter_table, base_name};
 use super::{Rule, RuleContext, Violation, POSTGRES_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct RequireLockTimeout;
+
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Low,
+    scope: Scope::Rule(POSTGRES_ONLY),
+    policy: None,
+    summary: "Without lock_timeout, DDL waiting for its lock blocks all traffic on the table behind it.",
+    details: "DDL that needs a strong lock first waits behind every running query on the table, and while it waits every new query queues behind it: a long report can take the whole table down. A short lock_timeout makes the migration fail fast (and be retried) instead.",
+    bad: "ALTER TABLE orders ADD COLUMN note text;",
+    good: r#"SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN note text;"#,
+};
 
 /// The existing table a statement locks exclusively, if any.
 fn locked_table(ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Option<String> {
@@ -22,17 +33,11 @@ fn locked_table(ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> O
 }
 
 impl Rule for RequireLockTimeout {
-    fn id(&self) -> &'static str {
-        "require-lock-timeout"
+    fn id(&self) -> FindingId {
+        FindingId::RequireLockTimeout
     }
-    fn severity(&self) -> Severity {
-        Severity::Low
-    }
-    fn description(&self) -> &'static str {
-        "Without lock_timeout, DDL waiting for its lock blocks all traffic on the table behind it."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        POSTGRES_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         if ctx.lock_timeout_set_before(stmt.index) {
@@ -59,13 +64,13 @@ mod tests {
     #[test]
     fn flags_first_locking_statement_only() {
         let f = assert_flags(
-            "require-lock-timeout",
+            FindingId::RequireLockTimeout,
             Dialect::Postgres,
             "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;",
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].statement, Some(1));
-        assert_ok("require-lock-timeout", Dialect::Postgres, "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN a int;");
-        assert_ok("require-lock-timeout", Dialect::Postgres, "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;");
+        assert_ok(FindingId::RequireLockTimeout, Dialect::Postgres, "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN a int;");
+        assert_ok(FindingId::RequireLockTimeout, Dialect::Postgres, "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;");
     }
 }

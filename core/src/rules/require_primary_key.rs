@@ -4,21 +4,29 @@
 use sqlparser::ast::{Statement, TableConstraint};
 
 use super::ast::is_primary_key;
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct RequirePrimaryKey;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "A new table without a primary key allows duplicate rows and breaks logical replication and key-based reconciliation.",
+    details: "A table without a primary key accepts duplicate rows, cannot be replicated logically (PostgreSQL logical replication, many CDC tools) and cannot be reconciled or deduplicated by key.",
+    bad: "CREATE TABLE audit_log (event text, created_at timestamptz);",
+    good: "CREATE TABLE audit_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event text, created_at timestamptz);",
+};
+
 impl Rule for RequirePrimaryKey {
-    fn id(&self) -> &'static str {
-        "require-primary-key"
+    fn id(&self) -> FindingId {
+        FindingId::RequirePrimaryKey
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "A new table without a primary key allows duplicate rows and breaks logical replication and key-based reconciliation."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::CreateTable(ct) = ast else { return Vec::new() };
@@ -44,8 +52,8 @@ mod tests {
 
     #[test]
     fn flags_tables_without_pk() {
-        assert_flags("require-primary-key", Dialect::Sqlite, "CREATE TABLE log (msg TEXT);");
-        assert_ok("require-primary-key", Dialect::Sqlite, "CREATE TABLE log (id INTEGER PRIMARY KEY, msg TEXT);");
-        assert_ok("require-primary-key", Dialect::Postgres, "CREATE TABLE m (a int, b int, PRIMARY KEY (a, b));");
+        assert_flags(FindingId::RequirePrimaryKey, Dialect::Sqlite, "CREATE TABLE log (msg TEXT);");
+        assert_ok(FindingId::RequirePrimaryKey, Dialect::Sqlite, "CREATE TABLE log (id INTEGER PRIMARY KEY, msg TEXT);");
+        assert_ok(FindingId::RequirePrimaryKey, Dialect::Postgres, "CREATE TABLE m (a int, b int, PRIMARY KEY (a, b));");
     }
 }

@@ -3,24 +3,29 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Policy, Rule, RuleContext, Violation};
+use super::{Policy, Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct RequireSoftDeleteColumns;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Medium,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: Some(Policy::ZeroDelete),
+    summary: "Under the zero-delete policy, every table needs a soft-delete column (deleted_at / is_active).",
+    details: "Under the zero-delete policy (enabled with `[policy] zero_delete = true`), every table needs a soft-delete marker (deleted_at, is_active or is_deleted by default; configurable) so rows can be retired without being removed.",
+    bad: "CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);",
+    good: "CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL, deleted_at timestamptz);",
+};
+
 impl Rule for RequireSoftDeleteColumns {
-    fn id(&self) -> &'static str {
-        "require-soft-delete-columns"
+    fn id(&self) -> FindingId {
+        FindingId::RequireSoftDeleteColumns
     }
-    fn severity(&self) -> Severity {
-        Severity::Medium
-    }
-    fn description(&self) -> &'static str {
-        "Under the zero-delete policy, every table needs a soft-delete column (deleted_at / is_active)."
-    }
-    fn policy(&self) -> Option<Policy> {
-        Some(Policy::ZeroDelete)
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::CreateTable(ct) = ast else { return Vec::new() };
@@ -43,7 +48,7 @@ mod tests {
 
     #[test]
     fn flags_tables_without_soft_delete() {
-        assert_flags("require-soft-delete-columns", Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY);");
-        assert_ok("require-soft-delete-columns", Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY, deleted_at TEXT);");
+        assert_flags(FindingId::RequireSoftDeleteColumns, Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY);");
+        assert_ok(FindingId::RequireSoftDeleteColumns, Dialect::Sqlite, "CREATE TABLE t (id INTEGER PRIMARY KEY, deleted_at TEXT);");
     }
 }

@@ -5,26 +5,33 @@ use sqlparser::ast::{AlterTableOperation, ColumnOption, Expr, Statement};
 
 use super::ast::{alter_table, base_name, default_of, is_primary_key, is_unique};
 use super::{Rule, RuleContext, Violation, SQLITE_ONLY};
-use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct SqliteUnsupportedAlter;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(SQLITE_ONLY),
+    policy: None,
+    summary: "SQLite's ALTER TABLE only renames, adds and drops columns, with restrictions; other changes need a table rebuild.",
+    details: "SQLite's ALTER TABLE can only rename a table or column, add a column (with restrictions) and drop a column: changing a type, a constraint or a default is a syntax error there. Such changes need a table rebuild (create new table, copy, drop, rename).",
+    bad: "ALTER TABLE orders ALTER COLUMN total TYPE integer;",
+    good: r#"CREATE TABLE orders_new (id INTEGER PRIMARY KEY, total INTEGER NOT NULL);
+INSERT INTO orders_new (id, total) SELECT id, total FROM orders;
+DROP TABLE orders;
+ALTER TABLE orders_new RENAME TO orders;"#,
+};
+
 const REBUILD: &str = "Rebuild the table: CREATE TABLE new_t (...); INSERT INTO new_t SELECT ... FROM t; DROP TABLE t; ALTER TABLE new_t RENAME TO t; then recreate indexes, triggers and views (https://sqlite.org/lang_altertable.html#otheralter).";
 
 impl Rule for SqliteUnsupportedAlter {
-    fn id(&self) -> &'static str {
-        "sqlite-unsupported-alter"
+    fn id(&self) -> FindingId {
+        FindingId::SqliteUnsupportedAlter
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "SQLite's ALTER TABLE only renames, adds and drops columns, with restrictions; other changes need a table rebuild."
-    }
-    fn dialects(&self) -> &'static [Dialect] {
-        SQLITE_ONLY
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, ctx: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = alter_table(ast) else { return Vec::new() };
@@ -97,11 +104,15 @@ mod tests {
 
     #[test]
     fn flags_alter_forms_sqlite_cannot_run() {
-        assert_flags("sqlite-unsupported-alter", Dialect::Sqlite, "ALTER TABLE users ALTER COLUMN email SET NOT NULL;");
-        assert_flags("sqlite-unsupported-alter", Dialect::Sqlite, "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email);");
-        assert_flags("sqlite-unsupported-alter", Dialect::Sqlite, "ALTER TABLE users ADD COLUMN code TEXT UNIQUE;");
-        assert_flags("sqlite-unsupported-alter", Dialect::Sqlite, "ALTER TABLE users ADD COLUMN seen_at TEXT DEFAULT CURRENT_TIMESTAMP;");
-        assert_ok("sqlite-unsupported-alter", Dialect::Sqlite, "ALTER TABLE users ADD COLUMN tier TEXT DEFAULT 'free';");
-        assert_ok("sqlite-unsupported-alter", Dialect::Sqlite, "ALTER TABLE users RENAME COLUMN a TO b;");
+        assert_flags(FindingId::SqliteUnsupportedAlter, Dialect::Sqlite, "ALTER TABLE users ALTER COLUMN email SET NOT NULL;");
+        assert_flags(FindingId::SqliteUnsupportedAlter, Dialect::Sqlite, "ALTER TABLE users ADD CONSTRAINT u UNIQUE (email);");
+        assert_flags(FindingId::SqliteUnsupportedAlter, Dialect::Sqlite, "ALTER TABLE users ADD COLUMN code TEXT UNIQUE;");
+        assert_flags(
+            FindingId::SqliteUnsupportedAlter,
+            Dialect::Sqlite,
+            "ALTER TABLE users ADD COLUMN seen_at TEXT DEFAULT CURRENT_TIMESTAMP;",
+        );
+        assert_ok(FindingId::SqliteUnsupportedAlter, Dialect::Sqlite, "ALTER TABLE users ADD COLUMN tier TEXT DEFAULT 'free';");
+        assert_ok(FindingId::SqliteUnsupportedAlter, Dialect::Sqlite, "ALTER TABLE users RENAME COLUMN a TO b;");
     }
 }

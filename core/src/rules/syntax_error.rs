@@ -2,25 +2,30 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
 use crate::dialect::Dialect;
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::{Finding, Severity};
 use crate::sql::{ParseFailure, ParsedStatement};
 
 pub struct SyntaxError;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::Critical,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "The statement cannot be parsed in the target dialect, so no other rule could check it.",
+    details: "The statement cannot be read in the target dialect, so no rule could check it and the database will most likely reject it. Validation against a database downgrades the finding to `info` when the database itself accepts the statement (syntax the linter does not know).",
+    bad: "CREATE TABEL customers (id bigint PRIMARY KEY);",
+    good: "CREATE TABLE customers (id bigint PRIMARY KEY);",
+};
+
 impl Rule for SyntaxError {
-    fn id(&self) -> &'static str {
-        "syntax-error"
+    fn id(&self) -> FindingId {
+        FindingId::SyntaxError
     }
-    fn severity(&self) -> Severity {
-        // Critical: a script that does not parse cannot be shipped, and nothing else in it
-        // was checked. Validation against a database downgrades it when the database accepts
-        // the statement (syntax this parser does not know).
-        Severity::Critical
-    }
-    fn description(&self) -> &'static str {
-        "The statement cannot be parsed in the target dialect, so no other rule could check it."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, _: &Statement) -> Vec<Violation> {
         Vec::new() // reported by the linter from the parse failure itself
@@ -29,7 +34,7 @@ impl Rule for SyntaxError {
 
 pub fn finding(stmt: &ParsedStatement, failure: &ParseFailure, dialect: Dialect) -> Finding {
     Finding {
-        rule: SyntaxError.id().into(),
+        rule: SyntaxError.id(),
         severity: SyntaxError.severity(),
         message: format!("cannot parse statement {} as {dialect} SQL: {}", stmt.index, failure.message),
         statement: Some(stmt.index),
@@ -48,9 +53,9 @@ mod tests {
 
     #[test]
     fn reports_position_of_the_error() {
-        let f = assert_flags("syntax-error", Dialect::Postgres, "SELECT 1;\nCREATE TABLE (id int);");
+        let f = assert_flags(FindingId::SyntaxError, Dialect::Postgres, "SELECT 1;\nCREATE TABLE (id int);");
         assert_eq!((f[0].statement, f[0].line), (Some(2), Some(2)));
         assert!(f[0].column.unwrap() >= 14, "{:?}", f[0]);
-        assert_ok("syntax-error", Dialect::Postgres, "CREATE TABLE t (id int);");
+        assert_ok(FindingId::SyntaxError, Dialect::Postgres, "CREATE TABLE t (id int);");
     }
 }

@@ -2,21 +2,30 @@
 
 use sqlparser::ast::Statement;
 
-use super::{Rule, RuleContext, Violation};
+use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
+use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
 use crate::sql::ParsedStatement;
 
 pub struct UpdateWithoutWhere;
 
+pub(crate) const DOC: FindingDoc = FindingDoc {
+    severity: Severity::High,
+    scope: Scope::Rule(ALL_DIALECTS),
+    policy: None,
+    summary: "UPDATE without a WHERE clause rewrites every row, locking them all in one transaction.",
+    details: "UPDATE without a WHERE clause rewrites every row in one transaction: every row is locked until it commits, the table bloats (PostgreSQL writes a new version of each row), replicas lag, and an unintended value overwrites all data.",
+    bad: "UPDATE customers SET tier = 'basic';",
+    good: r#"-- Backfill in batches with a condition that makes progress:
+UPDATE customers SET tier = 'basic' WHERE tier IS NULL AND id BETWEEN 1 AND 10000;"#,
+};
+
 impl Rule for UpdateWithoutWhere {
-    fn id(&self) -> &'static str {
-        "update-without-where"
+    fn id(&self) -> FindingId {
+        FindingId::UpdateWithoutWhere
     }
-    fn severity(&self) -> Severity {
-        Severity::High
-    }
-    fn description(&self) -> &'static str {
-        "UPDATE without a WHERE clause rewrites every row, locking them all in one transaction."
+    fn doc(&self) -> &'static FindingDoc {
+        &DOC
     }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         match ast {
@@ -36,7 +45,7 @@ mod tests {
 
     #[test]
     fn flags_unbounded_update() {
-        assert_flags("update-without-where", Dialect::Postgres, "UPDATE users SET active = true;");
-        assert_ok("update-without-where", Dialect::Postgres, "UPDATE users SET active = true WHERE id < 1000;");
+        assert_flags(FindingId::UpdateWithoutWhere, Dialect::Postgres, "UPDATE users SET active = true;");
+        assert_ok(FindingId::UpdateWithoutWhere, Dialect::Postgres, "UPDATE users SET active = true WHERE id < 1000;");
     }
 }

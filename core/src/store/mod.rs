@@ -213,7 +213,7 @@ impl Store {
         for f in &run.findings {
             sqlx::query("INSERT INTO findings (test_run_id, rule, severity, message, statement, line, col, file, suggestion) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
                 .bind(&run.test_run_id)
-                .bind(&f.rule)
+                .bind(f.rule.as_str())
                 .bind(f.severity.as_str())
                 .bind(&f.message)
                 .bind(f.statement.map(|s| s as i64))

@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod bisect;
+pub(crate) mod findings;
 pub mod join;
 pub mod judge;
 pub mod plan;
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 use crate::checks::integrity::Progress;
 use crate::driver::{self, Driver, SessionOptions};
 use crate::error::{Error, Result};
+use crate::findings::FindingId;
 use crate::masking::Masker;
 use crate::model::{EtlResult, Finding, RunKind, RunStatus, Severity, Table, TestRun};
 use crate::risk;
@@ -109,7 +111,7 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
     for (which, column) in &plan.unmatched {
         let (here, there) = if *which == Which::Source { ("source", "target") } else { ("target", "source") };
         findings.push(Finding::with_suggestion(
-            "etl-column-not-compared",
+            FindingId::EtlColumnNotCompared,
             Severity::Low,
             format!("column {column} exists only in the {here} table; it was not compared"),
             &format!("Map it to a {there} column with column_map / --map, or exclude it explicitly."),
@@ -202,7 +204,7 @@ async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<
     let label = side.label();
     if null_count > 0 {
         out.push(Finding::with_suggestion(
-            "etl-null-key",
+            FindingId::EtlNullKey,
             Severity::High,
             format!("{null_count} {label} row(s) of {} have a NULL in key ({})", side.table.name, names.join(", ")),
             "Rows without a key cannot be matched; fix the load or choose another key.",
@@ -216,7 +218,7 @@ async fn key_problems(runner: &Runner, side: &Side<'_>, limit: usize) -> Result<
             .map(|r| format!("{} ×{}", key_text(&bisect::key_values(r, names.len())), bisect::text(r.get("dbc_n")).unwrap_or_default()))
             .collect();
         out.push(Finding::with_suggestion(
-            "etl-duplicate-key",
+            FindingId::EtlDuplicateKey,
             Severity::High,
             format!("{groups} key value(s) occur more than once in the {label} table {} (e.g. {})", side.table.name, examples.join(", ")),
             "The key must identify one row: deduplicate the load, or compare on a key that is unique.",
@@ -302,7 +304,7 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     let (s, t) = (&r.source_table, &r.target_table);
     if r.missing_count > 0 {
         out.push(Finding::with_suggestion(
-            "etl-missing-rows",
+            FindingId::EtlMissingRows,
             Severity::High,
             format!("{} row(s) of {s} are missing in {t}", r.missing_count),
             "Re-run the load for the listed keys, or check the load's filter.",
@@ -310,7 +312,7 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     }
     if r.extra_count > 0 {
         out.push(Finding::with_suggestion(
-            "etl-extra-rows",
+            FindingId::EtlExtraRows,
             Severity::Medium,
             format!("{} row(s) of {t} have no source row in {s}", r.extra_count),
             "Delete rows the source no longer has, or check for duplicated loads.",
@@ -319,7 +321,7 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     if r.changed_count > 0 {
         let per_column: Vec<String> = r.changed_columns.iter().map(|(c, n)| format!("{c}: {n}")).collect();
         out.push(Finding::with_suggestion(
-            "etl-changed-rows",
+            FindingId::EtlChangedRows,
             Severity::High,
             format!("{} row(s) differ between {s} and {t} ({})", r.changed_count, per_column.join(", ")),
             "Compare the listed rows; a transformation or type conversion changed the values.",
@@ -327,7 +329,7 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     }
     if r.error.is_none() && r.missing_count + r.extra_count == 0 && r.source_count != r.target_count {
         out.push(Finding::with_suggestion(
-            "etl-count-mismatch",
+            FindingId::EtlCountMismatch,
             Severity::High,
             format!("{s} has {} rows, {t} has {}", r.source_count, r.target_count),
             "The tables changed while they were compared; run the check again.",
@@ -337,7 +339,7 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     if !mismatched.is_empty() {
         let first = mismatched[0];
         out.push(Finding::with_suggestion(
-            "etl-aggregate-mismatch",
+            FindingId::EtlAggregateMismatch,
             Severity::High,
             format!(
                 "{} aggregate(s) differ, e.g. {}({}){}: {} vs {}",
@@ -353,7 +355,7 @@ fn difference_findings(r: &EtlResult) -> Vec<Finding> {
     }
     if r.within_tolerance > 0 {
         out.push(Finding::with_suggestion(
-            "etl-within-tolerance",
+            FindingId::EtlWithinTolerance,
             Severity::Info,
             format!("{} row(s) differ only within the tolerance or in formatting", r.within_tolerance),
             "No action needed.",

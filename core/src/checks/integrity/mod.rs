@@ -5,6 +5,7 @@
 //! grouping or anti-join query per key check (primary key, unique, foreign key). Only counts
 //! and bounded, masked samples cross the wire.
 
+pub(crate) mod findings;
 pub mod user_rules;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::driver::{self, Driver};
 use crate::error::{Error, Result};
+use crate::findings::FindingId;
 use crate::masking::Masker;
 use crate::model::{
     Environment, Finding, IntegrityResult, IntegrityType, RunKind, RunStatus, SchemaSnapshot, Severity, Table, TestRun, TriggerType,
@@ -134,7 +136,7 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
         }
         if table.primary_key.is_empty() {
             findings.push(Finding::with_suggestion(
-                "table-without-primary-key",
+                FindingId::TableWithoutPrimaryKey,
                 Severity::Low,
                 format!("table {} has no primary key: duplicate rows cannot be found by key", table.name),
                 "Add a primary key, or a unique rule over the columns that identify a row.",
@@ -188,9 +190,16 @@ fn record(check: PlannedCheck, outcome: Outcome, results: &mut Vec<IntegrityResu
             result.failure_count = count;
             result.sample_records = samples.clone();
             if count > 0 {
-                let rule = format!("integrity-{}", check.integrity_type.as_str().replace('_', "-"));
+                let rule = match check.integrity_type {
+                    IntegrityType::Pk => FindingId::IntegrityPk,
+                    IntegrityType::Fk => FindingId::IntegrityFk,
+                    IntegrityType::Unique => FindingId::IntegrityUnique,
+                    IntegrityType::NotNull => FindingId::IntegrityNotNull,
+                    IntegrityType::Check => FindingId::IntegrityCheck,
+                    IntegrityType::Rule => FindingId::IntegrityRule,
+                };
                 let mut f = Finding::with_suggestion(
-                    &rule,
+                    rule,
                     check.severity,
                     format!("{} {} on {}: {count} failing row(s)", label(check.integrity_type), check.constraint, check.table),
                     match check.integrity_type {
@@ -207,7 +216,7 @@ fn record(check: PlannedCheck, outcome: Outcome, results: &mut Vec<IntegrityResu
         }
         Err(error) => {
             findings.push(Finding::with_suggestion(
-                "integrity-check-error",
+                FindingId::IntegrityCheckError,
                 Severity::Low,
                 format!("could not run {} {} on {}: {error}", label(check.integrity_type), check.constraint, check.table),
                 "Raise the check timeout, or run this check off-peak.",

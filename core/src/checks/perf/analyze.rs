@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlparser::ast::{BinaryOperator, Expr, SelectItem, SetExpr, Statement, TableFactor, Visit, Visitor};
 
 use crate::dialect::Dialect;
+use crate::findings::FindingId;
 use crate::model::{Access, Plan, SchemaSnapshot, Severity, Table};
 
 /// An index that would serve the query.
@@ -27,7 +28,7 @@ pub struct IndexRecommendation {
 /// One problem the profile found in a query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PerfFinding {
-    pub rule: String,
+    pub rule: FindingId,
     pub severity: Severity,
     pub message: String,
     pub suggestion: String,
@@ -171,8 +172,8 @@ fn walk<'a>(node: &'a crate::model::PlanNode, inside: bool, out: &mut Vec<(&'a c
     }
 }
 
-fn finding(rule: &str, severity: Severity, message: String, suggestion: String) -> PerfFinding {
-    PerfFinding { rule: rule.into(), severity, message, suggestion }
+fn finding(rule: FindingId, severity: Severity, message: String, suggestion: String) -> PerfFinding {
+    PerfFinding { rule, severity, message, suggestion }
 }
 
 /// Analyze one query with its plan. `large_rows`: a full scan of a table with at least that
@@ -251,7 +252,7 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
                         columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
                     );
                     out.findings.push(finding(
-                        "full-scan-on-large-table",
+                        FindingId::FullScanOnLargeTable,
                         Severity::High,
                         format!(
                             "full scan of {} (~{} rows) filtered on {}, which no index serves",
@@ -277,7 +278,7 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
             let stopped_early = actual < estimated && under_limit;
             if hi >= 1000.0 && hi / lo >= 10.0 && !stopped_early {
                 out.findings.push(finding(
-                    "estimate-off-10x",
+                    FindingId::EstimateOff10x,
                     Severity::Medium,
                     format!("{} on {}: the planner expected {} rows, got {}", node.node_type, table.name, estimated as u64, actual as u64),
                     format!("Statistics look stale: ANALYZE {}", dialect.quote_ident(&table.name)),
@@ -288,7 +289,7 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
     for &(node, _) in &walked {
         if node.spilled {
             out.findings.push(finding(
-                "spill-to-disk",
+                FindingId::SpillToDisk,
                 Severity::Medium,
                 format!("{} spilled to disk", node.node_type),
                 "Give the operation more memory (work_mem / sort_buffer_size), or an index that returns rows in order.".into(),
@@ -298,7 +299,7 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
     for (table, column) in &predicates.wrapped {
         if schema.table(table).is_some_and(|t| indexed(t, column)) {
             out.findings.push(finding(
-                "function-on-indexed-column",
+                FindingId::FunctionOnIndexedColumn,
                 Severity::Medium,
                 format!("{table}.{column} is indexed, but the query wraps it in a function, so the index cannot be used"),
                 format!("Compare the bare column, or index the expression (CREATE INDEX ... ON {table} ((expression)))"),
@@ -308,7 +309,7 @@ pub fn analyze(sql: &str, dialect: Dialect, plan: &Plan, schema: &SchemaSnapshot
     for table in select_star {
         if table.columns.len() > 12 {
             out.findings.push(finding(
-                "select-star-wide-table",
+                FindingId::SelectStarWideTable,
                 Severity::Low,
                 format!("SELECT * reads all {} columns of {}", table.columns.len(), table.name),
                 "Select the columns the caller uses.".into(),

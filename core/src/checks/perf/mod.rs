@@ -5,6 +5,7 @@
 //! PostgreSQL, else a sandbox copy where the index is really created and the plan re-read).
 
 pub mod analyze;
+pub(crate) mod findings;
 pub mod fingerprint;
 pub mod verify;
 
@@ -16,6 +17,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::driver::{self, Driver, Sandbox, SandboxOptions};
 use crate::error::{Error, Result};
+use crate::findings::FindingId;
 use crate::model::{Environment, Finding, PerformanceMetric, Plan, RunKind, RunStatus, Severity, TestRun, Timing, TriggerType};
 use crate::risk;
 use crate::url::DatabaseUrl;
@@ -102,7 +104,7 @@ async fn verify_in_sandbox(sandbox: &mut dyn Sandbox, sql: &str, recommendation:
 }
 
 fn to_finding(hash: &str, f: &PerfFinding) -> Finding {
-    Finding::with_suggestion(&f.rule, f.severity, format!("query {hash}: {}", f.message), &f.suggestion)
+    Finding::with_suggestion(f.rule, f.severity, format!("query {hash}: {}", f.message), &f.suggestion)
 }
 
 /// Profile the workload and build the run.
@@ -170,12 +172,12 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
         };
         if occurrences >= req.repeat_threshold {
             let f = PerfFinding {
-                rule: "n-plus-one".into(),
+                rule: FindingId::NPlusOne,
                 severity: Severity::Medium,
                 message: format!("the workload runs this query {occurrences} times (an N+1 pattern)"),
                 suggestion: "Fetch the rows in one query (a join or WHERE key IN (...)) instead of one query per row.".into(),
             };
-            metric.findings.push(f.rule.clone());
+            metric.findings.push(f.rule);
             findings.push(to_finding(hash, &f));
         }
         let plan: Plan = match target.explain(&sql, req.analyze && read_only).await {
@@ -205,7 +207,7 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
         }
         let analysis = analyze::analyze(&sql, dialect, &plan, &schema, req.large_table_rows);
         for f in &analysis.findings {
-            metric.findings.push(f.rule.clone());
+            metric.findings.push(f.rule);
             findings.push(to_finding(hash, f));
         }
         for recommendation in &analysis.recommendations {

@@ -2,6 +2,7 @@
 //! verification, risk and summary.
 
 pub mod diff;
+pub(crate) mod findings;
 pub mod observe;
 pub mod summary;
 pub mod verify;
@@ -12,6 +13,7 @@ use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::driver::{self, Sandbox};
 use crate::error::{Error, Result};
+use crate::findings::FindingId;
 use crate::masking::Masker;
 use crate::model::{Environment, Finding, RunKind, RunStatus, SchemaSnapshot, Severity, TestRun, TriggerType};
 use crate::risk;
@@ -133,7 +135,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     closed?;
 
     // A statement the static parser could not read but the database ran is not an error.
-    for f in findings.iter_mut().filter(|f| f.rule == "syntax-error") {
+    for f in findings.iter_mut().filter(|f| f.rule == FindingId::SyntaxError) {
         if f.statement.is_some_and(|i| outcome.executed.contains(&i)) {
             f.severity = Severity::Info;
             f.message = format!("{} (the database accepted it in the sandbox; static rules skipped it)", f.message);
@@ -190,7 +192,7 @@ async fn run_in_sandbox(
                 };
                 let on_data = if error.on_existing_data { " against the existing data" } else { "" };
                 failure = Some(Finding {
-                    rule: "migration-fails".into(),
+                    rule: FindingId::MigrationFails,
                     severity: Severity::Critical,
                     message: format!("statement {} fails{on_data}: {}", stmt.index, error.message),
                     statement: Some(stmt.index),

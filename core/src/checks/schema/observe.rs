@@ -2,12 +2,13 @@
 //! algorithms, statements run differently or not at all) into findings.
 
 use crate::driver::{AlterAlgorithm, Execution, LockMode};
+use crate::findings::FindingId;
 use crate::model::{Finding, SchemaSnapshot, Severity};
 use crate::sql::ParsedStatement;
 
-fn finding(rule: &str, severity: Severity, stmt: &ParsedStatement, message: String, suggestion: &str) -> Finding {
+fn finding(rule: FindingId, severity: Severity, stmt: &ParsedStatement, message: String, suggestion: &str) -> Finding {
     Finding {
-        rule: rule.into(),
+        rule,
         severity,
         message,
         statement: Some(stmt.index),
@@ -33,7 +34,7 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
     let mut out = Vec::new();
     if let Some(reason) = &exec.skipped {
         out.push(finding(
-            "sandbox-skipped",
+            FindingId::SandboxSkipped,
             Severity::Info,
             stmt,
             format!("statement {} was not run in the sandbox: {reason}", stmt.index),
@@ -42,7 +43,7 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
     }
     if let Some(note) = &exec.note {
         out.push(finding(
-            "sandbox-note",
+            FindingId::SandboxNote,
             Severity::Info,
             stmt,
             format!("statement {}: {note}", stmt.index),
@@ -73,7 +74,7 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             "blocks other schema changes and VACUUM while held"
         };
         out.push(finding(
-            "lock-observed",
+            FindingId::LockObserved,
             severity,
             stmt,
             format!("{} takes {} on {}{rewrite_text}: {blocks}", head(&stmt.sql), lock.mode, existing.name),
@@ -100,7 +101,7 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
                 "Use an online schema change tool (gh-ost, pt-online-schema-change) or restructure the change so INSTANT/INPLACE applies.",
             ),
         };
-        out.push(finding("alter-algorithm", severity, stmt, format!("{} {text}", head(&stmt.sql)), fix));
+        out.push(finding(FindingId::AlterAlgorithm, severity, stmt, format!("{} {text}", head(&stmt.sql)), fix));
     }
     out
 }

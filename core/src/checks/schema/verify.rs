@@ -9,6 +9,7 @@ use sqlparser::ast::{
 
 use crate::dialect::Dialect;
 use crate::driver::{ConstraintViolation, Sandbox};
+use crate::findings::FindingId;
 use crate::masking::Masker;
 use crate::model::{Finding, IntegrityResult, IntegrityType, SchemaSnapshot, Severity, Table};
 use crate::rules::ast_names::base_name;
@@ -283,7 +284,7 @@ pub async fn verify_new_constraints(
         for check in new_constraint_checks(&builder, table, old, after) {
             if let Some(parent) = check.parent.as_ref().filter(|p| sampled.iter().any(|s| s.eq_ignore_ascii_case(p))) {
                 out.findings.push(Finding {
-                    rule: "constraint-check-error".into(),
+                    rule: FindingId::ConstraintCheckError,
                     severity: Severity::Low,
                     message: format!(
                         "foreign key {} on {} not checked: the sandbox holds only a sample of {parent}",
@@ -302,7 +303,7 @@ pub async fn verify_new_constraints(
                 Ok(r) => r,
                 Err(e) => {
                     out.findings.push(Finding {
-                        rule: "constraint-check-error".into(),
+                        rule: FindingId::ConstraintCheckError,
                         severity: Severity::Low,
                         message: format!(
                             "could not check {} {} on {} against existing rows: {e}",
@@ -320,7 +321,7 @@ pub async fn verify_new_constraints(
             };
             if count > 0 {
                 out.findings.push(Finding {
-                    rule: "new-constraint-violated".into(),
+                    rule: FindingId::NewConstraintViolated,
                     severity: Severity::Critical,
                     message: format!(
                         "existing data violates the new {} {} on {}: {count} offending row(s)",

@@ -1,0 +1,81 @@
+//! What the sandbox can show about a migration, as findings (see [`crate::findings`]).
+
+use crate::findings::{FindingDoc, FindingId, Scope};
+use crate::model::Severity;
+
+const fn sandbox(severity: Severity, summary: &'static str, details: &'static str, bad: &'static str, good: &'static str) -> FindingDoc {
+    FindingDoc { severity, scope: Scope::Sandbox, policy: None, summary, details, bad, good }
+}
+
+pub(crate) const DOCS: &[(FindingId, FindingDoc)] = &[
+    (
+        FindingId::MigrationFails,
+        sandbox(
+            Severity::Critical,
+            "A statement fails when applied to a copy of the target: the real migration would abort there.",
+            "The migration ran statement by statement in the sandbox, as production would run it, and the database rejected this statement (a constraint the existing rows break, a missing object, a type error). Statements after it were not run. When the failure is caused by existing rows, the rows are fetched and shown, masked.",
+            "ALTER TABLE customers ADD CONSTRAINT customers_email_key UNIQUE (email);\n-- two customers share an email: the statement fails on production data",
+            "-- Fix the data first, in a migration that runs before:\nUPDATE customers SET email = email || '+' || id WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY email ORDER BY id) AS n FROM customers) d WHERE n > 1);",
+        ),
+    ),
+    (
+        FindingId::NewConstraintViolated,
+        sandbox(
+            Severity::Critical,
+            "Rows already in the database violate a constraint the migration adds.",
+            "After the migration ran in the sandbox, every new NOT NULL, primary key, unique, foreign key and CHECK constraint was checked against the rows that existed before, with pushed-down queries. Some databases accept such a constraint anyway (SQLite does not enforce foreign keys by default; PostgreSQL accepts NOT VALID constraints; a table rebuild copies orphans): the bad rows then stay, and later writes or reads fail.",
+            "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;\n-- 3 orders point at deleted customers",
+            "-- Re-parent or remove the orphans first, then validate:\nDELETE FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = o.customer_id);\nALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;",
+        ),
+    ),
+    (
+        FindingId::ConstraintCheckError,
+        sandbox(
+            Severity::Low,
+            "A new constraint could not be checked against the existing rows.",
+            "Checking a new constraint against the existing data failed (a timeout, an expression the checker cannot evaluate, or a foreign key whose parent table holds only a sample of rows in the sandbox). The constraint is not known to hold; it is not known to be violated either.",
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (my_function(total) > 0);",
+            "-- Check it by hand against production data, or with `dbconsultant integrity check` after the migration.",
+        ),
+    ),
+    (
+        FindingId::LockObserved,
+        sandbox(
+            Severity::Medium,
+            "A table lock the statement took in the sandbox (PostgreSQL pg_locks), and whether it rewrote the table.",
+            "The sandbox reads pg_locks and the tables' storage files around every statement, so the report says exactly which lock each statement takes on which existing table and whether it rewrote the table. ACCESS EXCLUSIVE blocks reads and writes, SHARE and stronger block writes; a rewrite holds the lock for as long as copying every row takes.",
+            "ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\n-- takes AccessExclusiveLock on order_items and rewrites it",
+            "-- Add a new column, backfill in batches, switch the code, drop the old column;\n-- or run the rewrite in a maintenance window with a short lock_timeout.",
+        ),
+    ),
+    (
+        FindingId::AlterAlgorithm,
+        sandbox(
+            Severity::High,
+            "The ALTER algorithm MySQL/MariaDB can use (INSTANT, INPLACE or COPY), probed in the scratch database.",
+            "For each ALTER TABLE without an explicit ALGORITHM, the scratch database is asked to run it with ALGORITHM=INSTANT, then INPLACE, then COPY; the first one the server accepts is what production would do. COPY rebuilds the table with writes blocked; INPLACE rebuilds it with writes allowed; INSTANT changes metadata only.",
+            "ALTER TABLE orders MODIFY total DECIMAL(14,2);\n-- only ALGORITHM=COPY works: writes blocked while every row is copied",
+            "ALTER TABLE orders ADD COLUMN total_v2 DECIMAL(14,2), ALGORITHM=INSTANT;\n-- backfill, switch the code, drop the old column",
+        ),
+    ),
+    (
+        FindingId::SandboxNote,
+        sandbox(
+            Severity::Info,
+            "A statement was validated through its in-sandbox equivalent (e.g. without CONCURRENTLY).",
+            "Some statements cannot run as written inside the sandbox (CREATE INDEX CONCURRENTLY inside the sandbox's transaction); their equivalent was run instead, which has the same effect on the schema and the data.",
+            "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);",
+            "-- Nothing to change: noted so the report is complete.",
+        ),
+    ),
+    (
+        FindingId::SandboxSkipped,
+        sandbox(
+            Severity::Info,
+            "A statement was not run in the sandbox (transaction control inside the sandbox's own transaction).",
+            "Statements that control the sandbox's own transaction (BEGIN, COMMIT, ROLLBACK, SAVEPOINT) or settings of the session are not run there; the statements between them are.",
+            "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;",
+            "-- Nothing to change: noted so the report is complete.",
+        ),
+    ),
+];
