@@ -30,7 +30,7 @@ async fn introspect(db: &TestDb) -> SchemaSnapshot {
     connect(&DatabaseUrl::parse(&db.url).unwrap()).await.unwrap().introspect().await.unwrap()
 }
 
-fn finding<'a>(run: &'a TestRun, rule: FindingId) -> &'a dbconsultant::model::Finding {
+fn finding(run: &TestRun, rule: FindingId) -> &dbconsultant::model::Finding {
     run.findings.iter().find(|f| f.rule == rule).unwrap_or_else(|| panic!("no {rule} finding in {:#?}", run.findings))
 }
 
