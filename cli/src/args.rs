@@ -46,6 +46,9 @@ pub enum Command {
     /// The audit log: run decisions and MCP tool calls.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Every operation with its request and response JSON Schemas (what the SDKs, the MCP
+    /// server and the REST API are generated from), as JSON.
+    Registry,
 }
 
 #[derive(Subcommand)]

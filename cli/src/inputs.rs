@@ -1,15 +1,10 @@
 //! Reading migration files and the config file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use dbconsultant::{Config, MigrationSource};
+use dbconsultant::Config;
 
 use crate::args::RuleArgs;
-
-/// Files in the given order; a directory contributes its `*.sql` files in name order.
-pub fn read_migrations(paths: &[PathBuf]) -> anyhow::Result<Vec<MigrationSource>> {
-    Ok(MigrationSource::read_paths(paths)?)
-}
 
 /// `--config`, else `./dbconsultant.toml` when present, else defaults; flags override.
 pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {

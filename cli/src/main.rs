@@ -81,7 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let request = SchemaValidationRequest {
                 database_url: a.db.clone(),
-                migrations: inputs::read_migrations(&a.files)?,
+                migration_script: a.files.clone(),
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
                 require_human_approval: a.require_approval,
@@ -89,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 dialect: a.dialect.as_deref().map(str::parse).transpose()?,
                 sandbox_url: a.sandbox_url.clone(),
                 config,
+                ..Default::default()
             };
             let consultant = open(cli.store).await?;
             let run = consultant.validate_schema(&request).await?;
@@ -98,10 +99,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Schema(SchemaCommand::Lint(a)) => {
             let format: Format = a.output.format.parse()?;
             let request = LintRequest {
-                migrations: inputs::read_migrations(&a.files)?,
+                migration_script: a.files.clone(),
                 dialect: a.dialect.parse()?,
                 fail_above: a.rules.fail_above,
                 config: inputs::load_config(&a.rules)?,
+                ..Default::default()
             };
             let run = dbconsultant::checks::schema::lint(&request)?;
             emit(&run, format, a.output.output.as_deref())?;
@@ -224,6 +226,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Inspect(command) => inspect::run(command).await,
+        Command::Registry => {
+            let document = dbconsultant::ops::describe(dbconsultant::ops::registry());
+            writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&document)?)?;
+            Ok(0)
+        }
         Command::Mcp(a) => {
             let options = inputs::mcp_options(&a, open(cli.store).await?)?;
             let served = match a.http {

@@ -84,3 +84,16 @@ impl FromStr for Dialect {
         }
     }
 }
+
+impl schemars::JsonSchema for Dialect {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Dialect".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": ["sqlite", "postgres", "mysql"],
+            "description": "SQL dialect of a database (mysql covers MariaDB too)."
+        })
+    }
+}

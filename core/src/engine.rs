@@ -7,6 +7,9 @@ use crate::checks::perf::{self, PerfRequest};
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
 use crate::error::Result;
 use crate::model::{TestRun, TestRunSummary};
+use crate::inspect::{self, QueryOutput, SchemaSummary, TableDescription, TableSummary};
+use crate::model::Plan;
+use crate::ops::requests::{DescribeTableRequest, ExplainQueryRequest, ListSchemasRequest, ListTablesRequest, RunQueryRequest};
 use crate::store::{default_store_path, AuditEvent, Decision, RunFilter, Store};
 
 /// Options for [`Consultant::open`].
@@ -101,4 +104,37 @@ impl Consultant {
     pub async fn audit_log(&self, filter: &crate::store::AuditFilter) -> Result<Vec<AuditEvent>> {
         self.store.audit_log(filter).await
     }
+
+    /// Schemas of a database with their table and view counts (read-only; nothing stored).
+    pub async fn list_schemas(&self, request: &ListSchemasRequest) -> Result<Vec<SchemaSummary>> {
+        inspect::list_schemas(inspection(&request.database_url, request.timeout_ms).await?.as_ref()).await
+    }
+
+    /// Tables and views of a schema (read-only; nothing stored).
+    pub async fn list_tables(&self, request: &ListTablesRequest) -> Result<Vec<TableSummary>> {
+        inspect::list_tables(inspection(&request.database_url, request.timeout_ms).await?.as_ref(), request.schema.as_deref()).await
+    }
+
+    /// One table in full (read-only; nothing stored).
+    pub async fn describe_table(&self, request: &DescribeTableRequest) -> Result<TableDescription> {
+        inspect::describe_table(inspection(&request.database_url, request.timeout_ms).await?.as_ref(), &request.table).await
+    }
+
+    /// One guarded read-only statement; rows capped, sensitive values masked.
+    pub async fn run_query(&self, request: &RunQueryRequest) -> Result<QueryOutput> {
+        let driver = inspection(&request.database_url, request.timeout_ms).await?;
+        let max_rows = request.max_rows.unwrap_or(request.config.mcp.max_rows);
+        inspect::run_query(driver.as_ref(), &request.sql, max_rows, &request.config.masker()).await
+    }
+
+    /// The plan of one statement; writes are planned, never run.
+    pub async fn explain_query(&self, request: &ExplainQueryRequest) -> Result<Plan> {
+        inspect::explain_query(inspection(&request.database_url, request.timeout_ms).await?.as_ref(), &request.sql, request.analyze).await
+    }
+}
+
+/// A read-only inspection session on a database.
+async fn inspection(database_url: &str, timeout_ms: u64) -> Result<Box<dyn crate::driver::Driver>> {
+    let url = crate::url::DatabaseUrl::parse(database_url)?;
+    crate::driver::connect_with(&url, crate::driver::SessionOptions { statement_timeout_ms: timeout_ms, ..Default::default() }).await
 }

@@ -17,6 +17,18 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The snake_case name bindings report (`invalid_input`, `not_found` ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Sandbox => "sandbox",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::ApprovalState => "approval_state",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
     /// Upper-case code used by the Node binding and in JSON error documents.
     pub fn code(self) -> &'static str {
         match self {

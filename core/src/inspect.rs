@@ -17,7 +17,7 @@ use crate::model::Plan;
 pub use crate::model::schema::SchemaSummary;
 
 /// A table or view as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableSummary {
     /// As queries name it: schema-qualified outside the default schema.
     pub name: String,
@@ -30,7 +30,7 @@ pub struct TableSummary {
 }
 
 /// One table in full: columns, keys, constraints, indexes and a row estimate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableDescription {
     pub name: String,
     pub columns: Vec<Column>,
@@ -45,7 +45,7 @@ pub struct TableDescription {
 }
 
 /// Rows of a bounded read-only query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryOutput {
     pub columns: Vec<String>,
     pub rows: Vec<Map<String, Value>>,

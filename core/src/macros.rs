@@ -2,11 +2,11 @@
 //! takes them, so every surface reports the same message for a bad value.
 
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        string_enum!($(#[$meta])* $name as (stringify!($name)) { $($variant => $text),+ });
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        string_enum!($(#[doc = $doc])* $name as (stringify!($name)) { $($variant => $text),+ });
     };
-    ($(#[$meta:meta])* $name:ident as ($label:expr) { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident as ($label:expr) { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
@@ -25,6 +25,20 @@ macro_rules! string_enum {
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                let mut schema = ::schemars::json_schema!({ "type": "string", "enum": [$($text),+] });
+                let doc: &str = concat!($($doc),*);
+                if !doc.trim().is_empty() {
+                    schema.insert("description".into(), doc.trim().into());
+                }
+                schema
             }
         }
 

@@ -39,7 +39,7 @@ pub mod sqlite;
 pub use lock::LockMode;
 
 /// Rows from a bounded query, as JSON values keyed by column name.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryResult {
     pub columns: Vec<String>,
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
@@ -139,7 +139,7 @@ pub trait Driver: Send + Sync {
 }
 
 /// How a sandbox may be built (SPEC invariant 1: never on the target itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SandboxOptions {
     /// A separate server or shadow database to run the migration on instead of the target's
@@ -292,7 +292,7 @@ pub fn read_statement(sql: &str, dialect: Dialect) -> Result<ReadStatement> {
 }
 
 /// One statement's totals from the database's statistics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatementStats {
     /// As recorded: PostgreSQL with `$1` parameters, MySQL with `?`.
     pub query: String,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How a node reads its table, normalized across dialects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     /// Every row of the table (PostgreSQL Seq Scan, MySQL `ALL`, SQLite `SCAN t`).
@@ -18,7 +18,7 @@ pub enum Access {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlanNode {
     /// The database's name for the node ("Seq Scan", "ALL", "SCAN", "Hash Join", ...).
     pub node_type: String,
@@ -79,7 +79,7 @@ impl PlanNode {
 }
 
 /// A plan and where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub root: PlanNode,
     /// Was the statement executed to measure the plan (EXPLAIN ANALYZE)?

@@ -31,7 +31,7 @@ string_enum!(
 string_enum!(IntegrityType { Pk => "pk", Fk => "fk", Unique => "unique", NotNull => "not_null", Check => "check", Rule => "rule" });
 
 /// One contribution to the risk score.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RiskContribution {
     pub rule: String,
     pub points: u32,
@@ -39,7 +39,7 @@ pub struct RiskContribution {
 }
 
 /// One problem found by a static rule or by the sandbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// What was found (documented per id in `docs/rules/`).
     pub rule: FindingId,
@@ -75,7 +75,7 @@ impl Finding {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchemaChange {
     pub object_type: ObjectType,
     pub table_name: String,
@@ -85,7 +85,7 @@ pub struct SchemaChange {
     pub details: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntegrityResult {
     pub table_name: String,
     pub integrity_type: IntegrityType,
@@ -97,7 +97,7 @@ pub struct IntegrityResult {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EtlResult {
     pub source_table: String,
     pub target_table: String,
@@ -147,7 +147,7 @@ pub struct EtlResult {
 }
 
 /// One reconciled aggregate (per group when grouped).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EtlAggregate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
@@ -158,7 +158,7 @@ pub struct EtlAggregate {
     pub matches: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PerformanceMetric {
     pub query_hash: String,
     pub query: String,
@@ -194,7 +194,7 @@ pub struct PerformanceMetric {
 }
 
 /// Execution times of the timed runs (after one warm-up run).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Timing {
     pub runs: u32,
     pub min_ms: f64,
@@ -203,7 +203,7 @@ pub struct Timing {
 }
 
 /// The document every check returns and the store keeps (SPEC §7).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TestRun {
     pub test_run_id: String,
     pub kind: RunKind,
@@ -299,7 +299,7 @@ impl TestRun {
 }
 
 /// A short line per run for listings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TestRunSummary {
     pub test_run_id: String,
     pub kind: RunKind,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchemaSnapshot {
     /// Tables by name.
     pub tables: BTreeMap<String, Table>,
@@ -23,7 +23,7 @@ impl SchemaSnapshot {
 }
 
 /// One schema (PostgreSQL schema, MySQL database, SQLite `main`) and what it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SchemaSummary {
     pub name: String,
     pub tables: usize,
@@ -37,7 +37,7 @@ impl From<(String, i64, i64)> for SchemaSummary {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Table {
     pub name: String,
     pub columns: Vec<Column>,
@@ -58,7 +58,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Column {
     pub name: String,
     /// The type as the database declares it (e.g. `VARCHAR(255)`, `INTEGER`).
@@ -69,7 +69,7 @@ pub struct Column {
     pub auto_increment: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ForeignKey {
     pub name: Option<String>,
     pub columns: Vec<String>,
@@ -85,13 +85,13 @@ pub struct ForeignKey {
     pub deferrable: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UniqueConstraint {
     pub name: Option<String>,
     pub columns: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckConstraint {
     pub name: Option<String>,
     /// The boolean expression, as SQL text of the target dialect.
@@ -101,7 +101,7 @@ pub struct CheckConstraint {
     pub enforced: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Index {
     pub name: String,
     /// Column names, or the expression text for expression keys.

@@ -19,7 +19,7 @@ use migrations::{for_postgres, MIGRATIONS};
 pub const STORE_ENV: &str = "DBCONSULTANT_STORE";
 
 /// One entry of a run's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEvent {
     pub test_run_id: Option<String>,
     pub event: String,
@@ -29,7 +29,7 @@ pub struct AuditEvent {
 }
 
 /// Filters for listing runs; all optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct RunFilter {
     pub status: Option<RunStatus>,
@@ -38,7 +38,7 @@ pub struct RunFilter {
 }
 
 /// Filters for the audit log; all optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditFilter {
     /// Events whose name starts with this (`tool_call`, `approved`, ...).
@@ -48,7 +48,7 @@ pub struct AuditFilter {
 }
 
 /// An approval decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     Approved,

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::model::{Environment, TriggerType};
 
 /// How rows are located when the checksums differ.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// A single join when both tables live in one database and every column compares
@@ -48,6 +48,22 @@ pub struct AggregateSpec {
     pub column: String,
 }
 
+impl schemars::JsonSchema for AggregateSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AggregateSpec".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let function = generator.subschema_for::<AggregateFunction>();
+        schemars::json_schema!({
+            "description": "An aggregate to reconcile: `FUNCTION:COLUMN` (`sum:amount`, `count:*`) or an object.",
+            "anyOf": [
+                {"type": "string", "pattern": "^(?i)(count|sum|min|max):.+$"},
+                {"type": "object", "properties": {"function": function, "column": {"type": "string"}}, "required": ["function", "column"], "additionalProperties": false}
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for AggregateSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -63,7 +79,7 @@ impl<'de> Deserialize<'de> for AggregateSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateFunction {
     Count,
@@ -102,15 +118,21 @@ impl std::str::FromStr for AggregateSpec {
 }
 
 /// Reconcile a target table with its source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["source_url", "source_table", "target_url"]))]
 #[serde(default, deny_unknown_fields)]
 pub struct EtlRequest {
+    /// The source database (read-only): `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub source_url: String,
     pub source_table: String,
+    /// The target database (read-only); may be another server and dialect.
     pub target_url: String,
     /// Defaults to `source_table`.
     pub target_table: Option<String>,
-    /// Key columns (source names), identifying a row on both sides.
+    /// Key column(s) (source names) identifying a row on both sides; default: the source
+    /// table's primary key.
+    #[serde(deserialize_with = "crate::inputs::one_or_many")]
+    #[schemars(with = "crate::inputs::OneOrMany")]
     pub key: Vec<String>,
     /// Columns to compare (source names); empty means every column both tables have.
     pub columns: Vec<String>,
@@ -118,7 +140,9 @@ pub struct EtlRequest {
     pub exclude_columns: Vec<String>,
     /// Source column → target column, where the names differ.
     pub column_map: BTreeMap<String, String>,
-    /// A filter applied on both sides (e.g. an incremental load's window).
+    /// A filter applied on both sides (e.g. an incremental load's window), as a SQL
+    /// expression.
+    #[serde(rename = "where")]
     pub where_clause: Option<String>,
     /// A source-only filter (overrides `where_clause` on the source).
     pub source_where: Option<String>,
@@ -141,12 +165,16 @@ pub struct EtlRequest {
     pub segments: usize,
     /// Ranges with at most this many rows are compared row by row.
     pub bisection_threshold: u64,
-    /// How long one query may run.
+    /// How long one query may run, in ms.
+    #[serde(rename = "timeout_ms")]
     pub statement_timeout_ms: u64,
     /// Keys listed per kind of difference (the counts stay exact).
     pub sample_limit: Option<usize>,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// `dbconsultant.toml` inline, or its path.
+    #[serde(deserialize_with = "crate::inputs::config")]
+    #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
     pub config: Config,
 }
 

@@ -1,4 +1,4 @@
-//! Data integrity (SPEC §4): do the rows obey the keys and constraints the schema declares,
+//! Data integrity: do the rows obey the keys and constraints the schema declares,
 //! and the user's rules? Everything runs as SQL in the database over a read-only session:
 //! one aggregate scan per table answers every row-level check at once (NOT NULL, CHECK,
 //! accepted values, ranges, regex, null fractions, row counts, freshness), and one
@@ -27,19 +27,29 @@ use crate::url::DatabaseUrl;
 use user_rules::{parse_age, Bound, RuleCheck, UserRule};
 
 /// Check the data of a database: the request behind `check_integrity` on every surface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["database_url"]))]
+#[serde(default, deny_unknown_fields)]
 pub struct IntegrityRequest {
+    /// The database to check (read-only): `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
     /// Tables to check; empty means every table.
     pub tables: Vec<String>,
-    /// User rules (from a rules file, see [`user_rules`]).
+    /// User rules: a list of rule objects, or the path of a rules TOML file (see
+    /// [`user_rules`]).
+    #[serde(deserialize_with = "user_rules::deserialize_rules")]
+    #[schemars(with = "user_rules::RulesInput", extend("x-local-files" = true))]
     pub rules: Vec<UserRule>,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
     pub fail_above: Option<u32>,
-    /// How long one check may run before it is reported as an error.
+    /// How long one check may run before it is reported as not run, in ms.
+    #[serde(rename = "timeout_ms")]
     pub check_timeout_ms: u64,
+    /// `dbconsultant.toml` inline, or its path.
+    #[serde(deserialize_with = "crate::inputs::config")]
+    #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
     pub config: Config,
 }
 

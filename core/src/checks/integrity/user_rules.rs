@@ -28,7 +28,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::model::{SchemaSnapshot, Severity};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserRule {
     pub name: Option<String>,
     pub table: String,
@@ -39,18 +39,25 @@ pub struct UserRule {
     pub severity: Option<Severity>,
 }
 
-/// A rule as written in the file: every parameter optional, unknown keys rejected (serde
-/// cannot reject unknown keys through a flattened enum, so the typed rule is built from this).
-#[derive(Debug, Deserialize)]
+/// A rule as written in a rules file or a request: every parameter optional, unknown keys
+/// rejected (serde cannot reject unknown keys through a flattened enum, so the typed rule is
+/// built from this).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+pub struct RuleSpec {
+    /// Name in reports (generated from the rule when absent).
     name: Option<String>,
     table: String,
     column: Option<String>,
+    /// Columns of a `unique` or `implied_fk` rule.
     #[serde(default)]
     columns: Vec<String>,
+    /// accepted_values (values), range (min, max), regex (pattern), max_null_fraction (max),
+    /// row_count (min, max), freshness (max_age such as "36h"), unique (columns), implied_fk
+    /// (columns, references, referenced_columns).
     #[serde(rename = "type")]
     kind: String,
+    /// Default medium.
     severity: Option<Severity>,
     values: Option<Vec<serde_json::Value>>,
     min: Option<Bound>,
@@ -61,16 +68,37 @@ struct RawRule {
     referenced_columns: Option<Vec<String>>,
 }
 
+/// Schema-only: the `rules` of an integrity request.
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum RulesInput {
+    /// Path of a rules TOML file, read where the library runs.
+    Path(String),
+    /// The rules, inline.
+    Inline(Vec<RuleSpec>),
+}
+
+/// `rules` as a path to a rules file or a list of rule objects.
+pub(crate) fn deserialize_rules<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<UserRule>, D::Error> {
+    let rules = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(Vec::new()),
+        serde_json::Value::String(path) => RulesFile::load(std::path::Path::new(&path)).map(|f| f.rules),
+        other => RulesFile::from_json(other).map(|f| f.rules),
+    };
+    rules.map_err(|e| serde::de::Error::custom(e.detail()))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default, rename = "rule")]
-    rules: Vec<RawRule>,
+    rules: Vec<RuleSpec>,
 }
 
 const RULE_TYPES: &str = "accepted_values, range, regex, max_null_fraction, row_count, freshness, unique, implied_fk";
 
-impl RawRule {
+impl RuleSpec {
     fn into_rule(self) -> std::result::Result<UserRule, String> {
         let number = |b: &Option<Bound>, what: &str| -> std::result::Result<Option<f64>, String> {
             match b {
@@ -127,14 +155,14 @@ impl RawRule {
 }
 
 /// A bound in a range rule: a number, or a string compared as the column's type (dates).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Bound {
     Number(f64),
     Text(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RuleCheck {
     AcceptedValues { values: Vec<serde_json::Value> },
@@ -147,7 +175,7 @@ pub enum RuleCheck {
     ImpliedFk { references: String, referenced_columns: Vec<String> },
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RulesFile {
     pub rules: Vec<UserRule>,
 }
@@ -181,7 +209,7 @@ impl RulesFile {
             .into_iter()
             .enumerate()
             .map(|(i, item)| {
-                let raw: RawRule = serde_json::from_value(item).map_err(|e| Error::invalid(format!("rule #{}: {e}", i + 1)))?;
+                let raw: RuleSpec = serde_json::from_value(item).map_err(|e| Error::invalid(format!("rule #{}: {e}", i + 1)))?;
                 let label = format!("rule #{} (table {})", i + 1, raw.table);
                 raw.into_rule().map_err(|e| Error::invalid(format!("{label}: {e}")))
             })

@@ -1,4 +1,4 @@
-//! Query performance profiling (SPEC §4): for each query of a workload, its fingerprint, its
+//! Query performance profiling: for each query of a workload, its fingerprint, its
 //! plan in the dialect's richest EXPLAIN (ANALYZE for read-only queries, in a rolled-back
 //! read-only transaction), its execution time over repeated runs (read-only queries only),
 //! findings, and index recommendations verified before anyone creates them (hypopg on
@@ -26,13 +26,16 @@ use fingerprint::fingerprint;
 use verify::Verification;
 
 /// Profile a workload: the request behind `profile_performance` on every surface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["database_url"]))]
 #[serde(default, deny_unknown_fields)]
 pub struct PerfRequest {
+    /// The database the queries run on (read-only queries only are executed).
     pub database_url: String,
     /// The workload, one statement per entry.
     pub queries: Vec<String>,
     /// A workload file (statements separated by `;`), read after `queries`.
+    #[schemars(extend("x-local-files" = true))]
     pub query_file: Option<std::path::PathBuf>,
     /// Also profile the top statements of pg_stat_statements / performance_schema.
     pub from_stats: bool,
@@ -51,6 +54,9 @@ pub struct PerfRequest {
     pub sandbox_verification: bool,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// `dbconsultant.toml` inline, or its path.
+    #[serde(deserialize_with = "crate::inputs::config")]
+    #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
     pub config: Config,
 }
 

@@ -1,4 +1,4 @@
-//! Schema validation (SPEC §3): static rules, sandbox execution, diff, new-constraint
+//! Schema validation: static rules, sandbox execution, diff, new-constraint
 //! verification, risk and summary.
 
 pub mod diff;
@@ -23,22 +23,39 @@ use crate::url::DatabaseUrl;
 
 /// Validate a migration against a database: the request behind `validate_schema` on every
 /// surface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(extend("required" = ["database_url"]))]
+#[serde(default, deny_unknown_fields)]
 pub struct SchemaValidationRequest {
+    /// The target database: `sqlite://PATH`, `postgres://...`, `mysql://...`. It is only read;
+    /// the migration runs in a sandbox.
     pub database_url: String,
-    /// Migration inputs, applied in order.
+    /// Migration files, or directories of `*.sql` files, applied in order (read where the
+    /// library runs).
+    #[serde(deserialize_with = "crate::inputs::one_or_many")]
+    #[schemars(with = "crate::inputs::OneOrMany", extend("x-local-files" = true))]
+    pub migration_script: Vec<std::path::PathBuf>,
+    /// A migration given as SQL text (applied after `migration_script`).
+    pub migration_sql: Option<String>,
+    /// The name reports give `migration_sql` (default `<inline>`).
+    pub migration_name: Option<String>,
+    /// Migrations given as named texts, applied first.
     pub migrations: Vec<MigrationSource>,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// Hold the run for a human decision instead of passing it.
     pub require_human_approval: bool,
-    /// Fail the run when the risk score is above this (overrides the config's).
+    /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
     pub fail_above: Option<u32>,
     /// Must match the URL's dialect when given.
     pub dialect: Option<Dialect>,
-    /// Where to run the migration instead of the target's server (overrides the config's
-    /// `[sandbox] sandbox_url`).
+    /// Where to run the migration instead of the target's server: a shadow database
+    /// (PostgreSQL) or a server for the scratch database (MySQL); overrides the config's
+    /// `[sandbox] sandbox_url`.
     pub sandbox_url: Option<String>,
+    /// `dbconsultant.toml` inline, or its path.
+    #[serde(deserialize_with = "crate::inputs::config")]
+    #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
     pub config: Config,
 }
 
@@ -46,6 +63,9 @@ impl Default for SchemaValidationRequest {
     fn default() -> Self {
         SchemaValidationRequest {
             database_url: String::new(),
+            migration_script: Vec::new(),
+            migration_sql: None,
+            migration_name: None,
             migrations: Vec::new(),
             environment: Environment::Qa,
             trigger_type: TriggerType::Migration,
@@ -58,19 +78,55 @@ impl Default for SchemaValidationRequest {
     }
 }
 
+impl SchemaValidationRequest {
+    /// Every migration, read: `migrations`, then `migration_script`, then `migration_sql`.
+    pub fn sources(&self) -> Result<Vec<MigrationSource>> {
+        crate::inputs::migration_sources(&self.migrations, &self.migration_script, self.migration_sql.as_deref(), self.migration_name.as_deref())
+    }
+}
+
 /// Lint a migration without a database: static rules only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct LintRequest {
+    /// Migration files, or directories of `*.sql` files, linted in order.
+    #[serde(deserialize_with = "crate::inputs::one_or_many")]
+    #[schemars(with = "crate::inputs::OneOrMany", extend("x-local-files" = true))]
+    pub migration_script: Vec<std::path::PathBuf>,
+    /// A migration given as SQL text.
+    pub migration_sql: Option<String>,
+    /// The name reports give `migration_sql` (default `<inline>`).
+    pub migration_name: Option<String>,
+    /// Migrations given as named texts, linted first.
     pub migrations: Vec<MigrationSource>,
+    /// The SQL dialect the migration is written in.
     pub dialect: Dialect,
+    /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
     pub fail_above: Option<u32>,
+    /// `dbconsultant.toml` inline, or its path.
+    #[serde(deserialize_with = "crate::inputs::config")]
+    #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
     pub config: Config,
 }
 
 impl Default for LintRequest {
     fn default() -> Self {
-        LintRequest { migrations: Vec::new(), dialect: Dialect::Postgres, fail_above: None, config: Config::default() }
+        LintRequest {
+            migration_script: Vec::new(),
+            migration_sql: None,
+            migration_name: None,
+            migrations: Vec::new(),
+            dialect: Dialect::Postgres,
+            fail_above: None,
+            config: Config::default(),
+        }
+    }
+}
+
+impl LintRequest {
+    /// Every migration, read: `migrations`, then `migration_script`, then `migration_sql`.
+    pub fn sources(&self) -> Result<Vec<MigrationSource>> {
+        crate::inputs::migration_sources(&self.migrations, &self.migration_script, self.migration_sql.as_deref(), self.migration_name.as_deref())
     }
 }
 
@@ -97,10 +153,11 @@ fn check_threshold(fail_above: Option<u32>) -> Result<()> {
 pub fn lint(req: &LintRequest) -> Result<TestRun> {
     req.config.validate()?;
     check_threshold(req.fail_above)?;
-    let script = parse_inputs(&req.migrations, req.dialect)?;
+    let migrations = req.sources()?;
+    let script = parse_inputs(&migrations, req.dialect)?;
     let findings = rules::lint(&script, req.dialect, &req.config.rule_config(), None);
     let fail_above = req.fail_above.or(req.config.fail_above);
-    let mut run = new_run(Environment::Dev, TriggerType::Pr, req.dialect, None, fail_above, &req.migrations);
+    let mut run = new_run(Environment::Dev, TriggerType::Pr, req.dialect, None, fail_above, &migrations);
     finish(&mut run, findings, Vec::new(), None, false);
     Ok(run)
 }
@@ -115,7 +172,8 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
             return Err(Error::invalid(format!("dialect {d} does not match the database URL ({dialect})")));
         }
     }
-    let script = parse_inputs(&req.migrations, dialect)?;
+    let migrations = req.sources()?;
+    let script = parse_inputs(&migrations, dialect)?;
     let target = driver::connect(&url).await?;
     let target_schema = target.introspect().await?;
     let mut findings = rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema));
@@ -146,7 +204,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     findings.extend(outcome.failure.clone());
     findings.extend(outcome.verification.findings);
     let fail_above = req.fail_above.or(req.config.fail_above);
-    let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &req.migrations);
+    let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &migrations);
     run.integrity_results = outcome.verification.integrity_results;
     run.sandbox = Some(sandbox_description);
     finish(&mut run, findings, changes, outcome.failure.as_ref(), req.require_human_approval);

@@ -1,0 +1,82 @@
+//! Conveniences of requests, in one place for every surface: a value that may be one path or
+//! several, a config given inline or as a file, rules given inline or as a file, migrations
+//! given as files, directories or text. Each deserializes from the loose form callers write
+//! and carries a JSON Schema saying which forms are accepted.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sql::MigrationSource;
+
+/// Schema-only: one string or a list of strings.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `"a"` or `["a", "b"]` into a list.
+pub fn one_or_many<'de, D: Deserializer<'de>, T: From<String>>(d: D) -> std::result::Result<Vec<T>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(vec![T::from(s)]),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(T::from(s)),
+                other => Err(serde::de::Error::custom(format!("expected a string, got {other}"))),
+            })
+            .collect(),
+        other => Err(serde::de::Error::custom(format!("expected a string or a list of strings, got {other}"))),
+    }
+}
+
+/// Schema-only: the `config` of a request.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ConfigInput {
+    /// Path of a `dbconsultant.toml`, read where the library runs.
+    Path(String),
+    /// The TOML file's structure, inline.
+    Inline(Config),
+}
+
+/// `config` as a path to a TOML file or as its structure inline; validated either way.
+pub fn config<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Config, D::Error> {
+    let loaded = match Value::deserialize(d)? {
+        Value::Null => Ok(Config::default()),
+        Value::String(path) => Config::load(std::path::Path::new(&path)),
+        other => serde_json::from_value::<Config>(other).map_err(|e| Error::invalid(format!("config: {e}"))).and_then(|c| {
+            c.validate()?;
+            Ok(c)
+        }),
+    };
+    loaded.map_err(|e| serde::de::Error::custom(e.detail()))
+}
+
+/// Where a schema validation's migrations come from, resolved in this order: `migrations`
+/// (named texts), `migration_script` (files and directories), `migration_sql` (one text).
+pub fn migration_sources(
+    migrations: &[MigrationSource],
+    paths: &[PathBuf],
+    sql: Option<&str>,
+    name: Option<&str>,
+) -> Result<Vec<MigrationSource>> {
+    let mut out = migrations.to_vec();
+    out.extend(MigrationSource::read_paths(paths)?);
+    if let Some(sql) = sql {
+        out.push(MigrationSource { name: name.unwrap_or("<inline>").to_string(), sql: sql.to_string() });
+    }
+    if out.is_empty() {
+        return Err(Error::invalid("no migration given: give migration_script (files or directories), migration_sql or migrations"));
+    }
+    Ok(out)
+}
