@@ -37,7 +37,8 @@ step "database servers (PostgreSQL, MariaDB)"
 source scripts/servers.sh
 start_servers
 
-step "house rules: cargo fmt --check, cargo clippy -D warnings (every crate, every target)"
+step "house rules: generated files current, cargo fmt --check, cargo clippy -D warnings (every crate, every target)"
+cargo xtask codegen --check
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
@@ -52,6 +53,7 @@ venv=$deps/py-venv
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
 (cd bindings-python && "$venv/bin/python" -m pytest -q tests)
 "$venv/bin/python" -m mypy --strict --no-error-summary examples/python
+(cd bindings-python/python && "$venv/bin/python" -m mypy --strict --no-error-summary dbconsultant)
 python3 examples/make_shop_db.py "$deps/example-shop.db" >/dev/null
 set +e
 DBCONSULTANT_STORE="$deps/example-store.db" "$venv/bin/python" examples/python/ci_validate.py "sqlite://$deps/example-shop.db" examples/migrations/001_index_order_status.sql

@@ -116,3 +116,9 @@ impl NativeConsultant {
         self.inner.store().location().to_string()
     }
 }
+
+/// The operation registry with its JSON Schemas, as JSON (what the SDK is generated from).
+#[napi]
+pub fn registry() -> String {
+    dbconsultant::ops::describe(dbconsultant::ops::registry()).to_string()
+}

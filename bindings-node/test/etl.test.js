@@ -53,7 +53,7 @@ for (const dialect of ['postgres', 'mysql']) {
 test('validateEtl refuses bad options and bad input', async () => {
   const dbConsultant = await open();
   const url = sqlite(`${table} INSERT INTO line_items VALUES (1, 'a', 1);`);
-  await assert.rejects(dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'line_items', targetUrl: url }), /'key' is required/);
+  await assert.rejects(dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'line_items' }), /'targetUrl' is required/);
   await assert.rejects(dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'line_items', targetUrl: url, key: 'id', tolerance: 'x' }), TypeError);
   await assert.rejects(
     dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'nope', targetUrl: url, key: 'item_id' }),

@@ -68,5 +68,9 @@ test('index.d.ts declares every method and error class the package exports', () 
   const methods = Object.getOwnPropertyNames(proto).filter((m) => m !== 'constructor' && !m.startsWith('_') && typeof Object.getOwnPropertyDescriptor(proto, m).value === 'function');
   assert.match(dts, /readonly store: string;/);
   for (const m of [...methods, 'open']) assert.match(dts, new RegExp(`\\b${m}\\(`), `index.d.ts lacks ${m}`);
-  for (const name of Object.keys(sdk)) assert.match(dts, new RegExp(`class ${name}\\b`), `index.d.ts lacks ${name}`);
+  for (const [name, value] of Object.entries(sdk)) {
+    const kind = /^[A-Z]/.test(name) ? 'class' : 'function';
+    assert.equal(typeof value, 'function');
+    assert.match(dts, new RegExp(`${kind} ${name}\\b`), `index.d.ts lacks ${kind} ${name}`);
+  }
 });

@@ -100,9 +100,16 @@ fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
     run(py, || async { panic!("deliberate panic for tests") })
 }
 
+/// The operation registry with its JSON Schemas, as JSON (what the SDK is generated from).
+#[pyfunction]
+fn registry() -> String {
+    dbconsultant::ops::describe(dbconsultant::ops::registry()).to_string()
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeConsultant>()?;
+    m.add_function(wrap_pyfunction!(registry, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

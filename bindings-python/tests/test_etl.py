@@ -47,7 +47,7 @@ def test_differences_are_found_exactly(agent, pair):
 
 def test_tolerance_filter_and_aggregates(agent, pair):
     source, target = pair
-    run = agent.validate_etl(source, "loads", target, key=["id"], where="id BETWEEN 40 AND 50", tolerance={"amount": 0.02})
+    run = agent.validate_etl(source, "loads", target, key=["id"], where="id BETWEEN 40 AND 50", column_tolerance={"amount": 0.02})
     assert run.status == "passed", run.etl_results
     assert run.etl_results[0].within_tolerance == 1
     run = agent.validate_etl(source, "loads", target, key="id", aggregates=["count:*", "sum:amount"], tolerance=0.5)

@@ -18,7 +18,8 @@ def test_inspect_the_shop(agent, shop):
     orders = agent.describe_table(shop, "orders")
     assert isinstance(orders, dbconsultant.TableDescription)
     assert orders.primary_key == ["id"] and "order_items(order_id)" in orders.referenced_by
-    assert [c["name"] for c in orders.columns] == ["id", "customer_id", "status", "total", "placed_at"]
+    assert [c.name for c in orders.columns] == ["id", "customer_id", "status", "total", "placed_at"]
+    assert isinstance(orders.columns[0], dbconsultant.Column) and orders.columns[0].data_type
     with pytest.raises(dbconsultant.NotFoundError, match="no table named 'ordrs'"):
         agent.describe_table(shop, "ordrs")
 
@@ -40,7 +41,8 @@ def test_run_query_is_capped_exactly_and_masked(agent, shop):
 
 def test_explain_query_plans_writes_without_running_them(agent, shop):
     plan = agent.explain_query(shop, "SELECT * FROM orders WHERE customer_id = 3")
-    assert plan["root"]["node_type"]
+    assert isinstance(plan, dbconsultant.Plan) and isinstance(plan.root, dbconsultant.PlanNode) and plan.root.node_type
+    assert plan.to_dict()["root"]["node_type"] == plan.root.node_type
     agent.explain_query(shop, "DELETE FROM orders WHERE id = 1")
     assert agent.run_query(shop, "SELECT count(*) AS n FROM orders").rows == [{"n": 5}]
     with pytest.raises(dbconsultant.InvalidInputError, match="refused"):

@@ -22,7 +22,7 @@ def events(tmp_path: pathlib.Path) -> str:
 def test_recommendation_verified_in_the_sandbox(agent, events, tmp_path):
     workload = tmp_path / "workload.sql"
     workload.write_text("SELECT * FROM events WHERE user_id = 7;\n" + "".join(f"SELECT * FROM events WHERE id = {i};\n" for i in range(6)))
-    run = agent.profile_performance(events, ["SELECT count(*) FROM events WHERE kind = 2"], file=workload, runs=2)
+    run = agent.profile_performance(events, ["SELECT count(*) FROM events WHERE kind = 2"], query_file=workload, runs=2)
     assert run.kind == "performance" and run.status == "failed"
     by_query = {m.fingerprint: m for m in run.performance_metrics}
     scan = by_query["SELECT * FROM events WHERE user_id = ?"]

@@ -78,8 +78,12 @@ pub enum InspectCommand {
         #[command(flatten)]
         target: InspectTarget,
         sql: String,
-        #[arg(long, default_value_t = 500)]
-        max_rows: usize,
+        /// Most rows to return (default: the config's [mcp] max_rows, 500).
+        #[arg(long)]
+        max_rows: Option<usize>,
+        /// Config file for masking rules (default: ./dbconsultant.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// The plan of one statement; writes are planned, never run.
     Explain {
@@ -150,7 +154,7 @@ pub enum AuditCommand {
         /// Only events whose name starts with this (tool_call, approved, rejected, created).
         #[arg(long)]
         event: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = dbconsultant::ops::requests::AuditLogRequest::default().limit)]
         limit: u32,
         /// text or json.
         #[arg(long, default_value = "text")]
@@ -191,6 +195,13 @@ pub struct PerfArgs {
     /// A full scan of a table with at least this many rows is worth an index.
     #[arg(long, default_value_t = 10_000)]
     pub large_table_rows: u64,
+    /// A query repeated this many times in the workload is an N+1 pattern.
+    #[arg(long, default_value_t = 5)]
+    pub repeat_threshold: u64,
+    /// Never create a recommended index in a sandbox to verify it (where hypothetical indexes
+    /// are not available, recommendations then stay unverified).
+    #[arg(long)]
+    pub no_sandbox_verification: bool,
     /// Environment: dev, qa, stage, prod.
     #[arg(long, default_value = "qa")]
     pub env: String,
@@ -422,8 +433,14 @@ pub enum RunsCommand {
         status: Option<String>,
         #[arg(long)]
         kind: Option<String>,
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = dbconsultant::ops::requests::ListTestRunsRequest::default().limit)]
         limit: u32,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// The audit trail of one run: its creation and every decision, oldest first.
+    Trail {
+        id: String,
         #[arg(long, default_value = "text")]
         format: String,
     },

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use dbconsultant::Config;
 
-use crate::args::RuleArgs;
+use dbconsultant_cli::args::RuleArgs;
 
 /// `--config`, else `./dbconsultant.toml` when present, else defaults; flags override.
 pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
@@ -20,7 +20,10 @@ pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
 }
 
 /// The MCP server's databases, mode and limits: the config file's `[mcp]` section, then flags.
-pub fn mcp_options(a: &crate::args::McpArgs, consultant: dbconsultant::Consultant) -> anyhow::Result<dbconsultant_mcp::McpOptions> {
+pub fn mcp_options(
+    a: &dbconsultant_cli::args::McpArgs,
+    consultant: dbconsultant::Consultant,
+) -> anyhow::Result<dbconsultant_mcp::McpOptions> {
     let mut config = match &a.config {
         Some(path) => Config::load(path)?,
         None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
@@ -46,7 +49,7 @@ fn pairs<'a>(flag: &str, values: &'a [String]) -> anyhow::Result<Vec<(&'a str, &
 }
 
 /// The ETL request from `etl validate` flags.
-pub fn etl_request(a: &crate::args::EtlArgs, config: Config) -> anyhow::Result<dbconsultant::EtlRequest> {
+pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyhow::Result<dbconsultant::EtlRequest> {
     let mut request = dbconsultant::EtlRequest {
         source_url: a.source.clone(),
         source_table: a.source_table.clone(),

@@ -8,7 +8,7 @@ use dbconsultant::url::DatabaseUrl;
 use dbconsultant::{inspect, Config};
 use serde_json::Value;
 
-use crate::args::InspectCommand;
+use dbconsultant_cli::args::InspectCommand;
 
 pub async fn run(command: InspectCommand) -> anyhow::Result<u8> {
     let target = match &command {
@@ -76,9 +76,13 @@ pub async fn run(command: InspectCommand) -> anyhow::Result<u8> {
             }
             (serde_json::to_value(&d)?, lines.join("\n"))
         }
-        InspectCommand::Query { sql, max_rows, .. } => {
-            let masker = config()?.masker();
-            let q = inspect::run_query(driver, sql, *max_rows, &masker).await?;
+        InspectCommand::Query { sql, max_rows, config: path, .. } => {
+            let config = match path {
+                Some(path) => Config::load(path)?,
+                None => config()?,
+            };
+            let max_rows = max_rows.unwrap_or(config.mcp.max_rows);
+            let q = inspect::run_query(driver, sql, max_rows, &config.masker()).await?;
             let mut lines = vec![q.columns.join("\t")];
             for row in &q.rows {
                 lines.push(q.columns.iter().map(|c| cell(row.get(c))).collect::<Vec<_>>().join("\t"));

@@ -2,7 +2,6 @@
 //! the outcome to an exit code (0 passed/approved, 1 failed/rejected, 2 pending approval,
 //! 3 bad input or error).
 
-mod args;
 mod inputs;
 mod inspect;
 mod progress;
@@ -18,7 +17,7 @@ use dbconsultant::store::RunFilter;
 use dbconsultant::url::redact_url;
 use dbconsultant::{Consultant, ConsultantOptions, LintRequest, SchemaValidationRequest};
 
-use args::{AuditCommand, Cli, Command, EtlCommand, IntegrityCommand, PerfCommand, RunsCommand, SchemaCommand};
+use dbconsultant_cli::args::{AuditCommand, Cli, Command, EtlCommand, IntegrityCommand, PerfCommand, RunsCommand, SchemaCommand};
 
 const EXIT_ERROR: u8 = 3;
 
@@ -173,10 +172,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 runs: a.runs,
                 analyze: !a.no_analyze,
                 large_table_rows: a.large_table_rows,
+                repeat_threshold: a.repeat_threshold,
+                sandbox_verification: !a.no_sandbox_verification,
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
                 config: inputs::load_config(&a.rule_args)?,
-                ..Default::default()
             };
             let consultant = open(cli.store).await?;
             let run = consultant.profile_performance(&request).await?;
@@ -195,6 +195,21 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 for e in trail {
                     writeln!(out, "  {}  {:<10} {:<16} {}", e.created_at, e.event, e.actor, e.details.unwrap_or_default())?;
                 }
+            }
+            Ok(0)
+        }
+        Command::Runs(RunsCommand::Trail { id, format }) => {
+            let consultant = open(cli.store).await?;
+            let trail = consultant.audit_trail(&id).await?;
+            let mut out = std::io::stdout().lock();
+            match format.as_str() {
+                "json" => writeln!(out, "{}", serde_json::to_string_pretty(&trail)?)?,
+                "text" => {
+                    for e in trail {
+                        writeln!(out, "{}  {:<10} {:<16} {}", e.created_at, e.event, e.actor, e.details.unwrap_or_default())?;
+                    }
+                }
+                other => anyhow::bail!("unknown format '{other}' for runs trail (expected text or json)"),
             }
             Ok(0)
         }

@@ -28,5 +28,11 @@ pub fn kind_name(e: &Error) -> &'static str {
 
 /// Every error kind, by its stable name (the bindings' exception classes are generated from
 /// this list).
-pub const ERROR_KINDS: &[ErrorKind] =
-    &[ErrorKind::InvalidInput, ErrorKind::Connection, ErrorKind::Sandbox, ErrorKind::NotFound, ErrorKind::ApprovalState, ErrorKind::Internal];
+pub const ERROR_KINDS: &[ErrorKind] = &[
+    ErrorKind::InvalidInput,
+    ErrorKind::Connection,
+    ErrorKind::Sandbox,
+    ErrorKind::NotFound,
+    ErrorKind::ApprovalState,
+    ErrorKind::Internal,
+];

@@ -6,9 +6,9 @@ use crate::checks::integrity::{self, IntegrityRequest, Progress};
 use crate::checks::perf::{self, PerfRequest};
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
 use crate::error::Result;
-use crate::model::{TestRun, TestRunSummary};
 use crate::inspect::{self, QueryOutput, SchemaSummary, TableDescription, TableSummary};
 use crate::model::Plan;
+use crate::model::{TestRun, TestRunSummary};
 use crate::ops::requests::{DescribeTableRequest, ExplainQueryRequest, ListSchemasRequest, ListTablesRequest, RunQueryRequest};
 use crate::store::{default_store_path, AuditEvent, Decision, RunFilter, Store};
 
@@ -23,12 +23,46 @@ pub struct ConsultantOptions {
 #[derive(Clone)]
 pub struct Consultant {
     store: Store,
+    sessions: std::sync::Arc<InspectionSessions>,
+}
+
+/// Read-only inspection sessions kept per (URL, statement timeout), so repeated inspection
+/// calls (an assistant's list_tables, describe_table, run_query ...) reuse one connection pool
+/// instead of connecting every time. A handful are kept; the oldest goes first.
+#[derive(Default)]
+struct InspectionSessions {
+    open: tokio::sync::Mutex<Vec<Session>>,
+}
+
+/// An open session: (database URL, statement timeout, driver).
+type Session = (String, u64, std::sync::Arc<dyn crate::driver::Driver>);
+
+const KEPT_SESSIONS: usize = 16;
+
+impl InspectionSessions {
+    async fn get(&self, database_url: &str, timeout_ms: u64) -> Result<std::sync::Arc<dyn crate::driver::Driver>> {
+        if let Some((_, _, driver)) = self.open.lock().await.iter().find(|(u, t, _)| u == database_url && *t == timeout_ms) {
+            return Ok(driver.clone());
+        }
+        let url = crate::url::DatabaseUrl::parse(database_url)?;
+        let session = crate::driver::SessionOptions { statement_timeout_ms: timeout_ms, ..Default::default() };
+        let driver: std::sync::Arc<dyn crate::driver::Driver> = crate::driver::connect_with(&url, session).await?.into();
+        let mut open = self.open.lock().await;
+        if let Some((_, _, existing)) = open.iter().find(|(u, t, _)| u == database_url && *t == timeout_ms) {
+            return Ok(existing.clone());
+        }
+        if open.len() >= KEPT_SESSIONS {
+            open.remove(0);
+        }
+        open.push((database_url.to_string(), timeout_ms, driver.clone()));
+        Ok(driver)
+    }
 }
 
 impl Consultant {
     pub async fn open(options: ConsultantOptions) -> Result<Consultant> {
         let location = options.store.unwrap_or_else(default_store_path);
-        Ok(Consultant { store: Store::open_location(&location).await? })
+        Ok(Consultant { store: Store::open_location(&location).await?, sessions: Default::default() })
     }
 
     pub fn store(&self) -> &Store {
@@ -107,34 +141,29 @@ impl Consultant {
 
     /// Schemas of a database with their table and view counts (read-only; nothing stored).
     pub async fn list_schemas(&self, request: &ListSchemasRequest) -> Result<Vec<SchemaSummary>> {
-        inspect::list_schemas(inspection(&request.database_url, request.timeout_ms).await?.as_ref()).await
+        inspect::list_schemas(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref()).await
     }
 
     /// Tables and views of a schema (read-only; nothing stored).
     pub async fn list_tables(&self, request: &ListTablesRequest) -> Result<Vec<TableSummary>> {
-        inspect::list_tables(inspection(&request.database_url, request.timeout_ms).await?.as_ref(), request.schema.as_deref()).await
+        inspect::list_tables(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref(), request.schema.as_deref()).await
     }
 
     /// One table in full (read-only; nothing stored).
     pub async fn describe_table(&self, request: &DescribeTableRequest) -> Result<TableDescription> {
-        inspect::describe_table(inspection(&request.database_url, request.timeout_ms).await?.as_ref(), &request.table).await
+        inspect::describe_table(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref(), &request.table).await
     }
 
     /// One guarded read-only statement; rows capped, sensitive values masked.
     pub async fn run_query(&self, request: &RunQueryRequest) -> Result<QueryOutput> {
-        let driver = inspection(&request.database_url, request.timeout_ms).await?;
+        let driver = self.sessions.get(&request.database_url, request.timeout_ms).await?;
         let max_rows = request.max_rows.unwrap_or(request.config.mcp.max_rows);
         inspect::run_query(driver.as_ref(), &request.sql, max_rows, &request.config.masker()).await
     }
 
     /// The plan of one statement; writes are planned, never run.
     pub async fn explain_query(&self, request: &ExplainQueryRequest) -> Result<Plan> {
-        inspect::explain_query(inspection(&request.database_url, request.timeout_ms).await?.as_ref(), &request.sql, request.analyze).await
+        inspect::explain_query(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref(), &request.sql, request.analyze)
+            .await
     }
-}
-
-/// A read-only inspection session on a database.
-async fn inspection(database_url: &str, timeout_ms: u64) -> Result<Box<dyn crate::driver::Driver>> {
-    let url = crate::url::DatabaseUrl::parse(database_url)?;
-    crate::driver::connect_with(&url, crate::driver::SessionOptions { statement_timeout_ms: timeout_ms, ..Default::default() }).await
 }

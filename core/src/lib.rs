@@ -25,8 +25,8 @@ pub mod engine;
 pub mod guard;
 pub mod inputs;
 pub mod inspect;
-pub mod ops;
 pub mod masking;
+pub mod ops;
 pub mod risk;
 pub mod store;
 

@@ -16,11 +16,9 @@ pub mod tools;
 use std::sync::Arc;
 
 use dbconsultant::config::Config;
-use dbconsultant::driver::{connect_with, Driver, SessionOptions};
 use dbconsultant::url::DatabaseUrl;
 use dbconsultant::{Consultant, Dialect};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 pub use server::McpServer;
 
@@ -53,7 +51,6 @@ pub struct Database {
     pub name: String,
     url: DatabaseUrl,
     raw_url: String,
-    driver: OnceCell<Box<dyn Driver>>,
 }
 
 impl Database {
@@ -64,7 +61,7 @@ impl Database {
             _ => ("default".to_string(), spec.to_string()),
         };
         let parsed = DatabaseUrl::parse(&url)?;
-        Ok(Database { name, url: parsed, raw_url: url, driver: OnceCell::new() })
+        Ok(Database { name, url: parsed, raw_url: url })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -74,14 +71,6 @@ impl Database {
     /// The connection URL, for core requests that take one.
     pub(crate) fn url(&self) -> &str {
         &self.raw_url
-    }
-
-    /// The read-only driver, connected on first use and kept: sessions are read-only with
-    /// the call timeout as their statement timeout.
-    pub(crate) async fn driver(&self, timeout_ms: u64) -> dbconsultant::Result<&dyn Driver> {
-        let session = SessionOptions { statement_timeout_ms: timeout_ms, ..SessionOptions::default() };
-        let driver = self.driver.get_or_try_init(|| connect_with(&self.url, session)).await?;
-        Ok(driver.as_ref())
     }
 }
 

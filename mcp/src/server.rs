@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::audit::{self, Outcome};
 use crate::limits::{fit, RateLimiter};
-use crate::tools::TOOLS;
+use crate::tools::{self, Limits};
 use crate::{McpOptions, Mode};
 
 #[derive(Clone)]
@@ -29,16 +29,21 @@ pub struct McpServer {
 impl McpServer {
     pub fn new(options: Arc<McpOptions>) -> Self {
         let names: Vec<&str> = options.databases.iter().map(|d| d.name.as_str()).collect();
-        let tools = TOOLS
-            .iter()
+        let limits = Limits { max_rows: options.config.mcp.max_rows };
+        let tools = tools::tools(dbconsultant::ops::registry())
+            .into_iter()
             .filter(|t| t.available(options.mode))
             .map(|t| {
-                let annotations = ToolAnnotations::with_title(t.title)
-                    .read_only(t.read_only())
+                // Tools that store a run are not idempotent; only the sandbox-mode ones write,
+                // and never to the databases.
+                let annotations = ToolAnnotations::with_title(t.title())
+                    .read_only(t.read_only)
                     .destructive(false)
-                    .idempotent(t.read_only())
+                    .idempotent(!t.op.spec.writes_store)
                     .open_world(false);
-                Tool::new(t.name, t.description, Arc::new(t.input_schema(&names))).with_title(t.title).with_annotations(annotations)
+                Tool::new(t.name, t.description(), Arc::new(t.input_schema(&names, &limits)))
+                    .with_title(t.title())
+                    .with_annotations(annotations)
             })
             .collect();
         let rate = RateLimiter::new(options.config.mcp.calls_per_minute);
@@ -164,10 +169,12 @@ impl ServerHandler for McpServer {
     ) -> Result<ListResourcesResult, McpError> {
         let mut resources = Vec::new();
         for db in &self.options.databases {
-            let tables = match db.driver(self.options.config.mcp.timeout_ms).await {
-                Ok(driver) => dbconsultant::inspect::list_tables(driver, None).await,
-                Err(e) => Err(e),
+            let request = dbconsultant::ops::requests::ListTablesRequest {
+                database_url: db.url().to_string(),
+                schema: None,
+                timeout_ms: self.options.config.mcp.timeout_ms,
             };
+            let tables = self.options.consultant.list_tables(&request).await;
             match tables {
                 Ok(tables) => resources.extend(tables.into_iter().filter(|t| t.kind == "table").map(|t| {
                     Resource::new(table_uri(&db.name, &t.name), format!("{}.{}", db.name, t.name))

@@ -18,10 +18,12 @@ from conftest import ROOT, Db, binary, call, run, server, session
 from mcp import ClientSession
 from mcp.client.stdio import stdio_client
 
-READ_ONLY_TOOLS = {
-    "list_schemas", "list_tables", "describe_table", "run_query", "explain_query", "check_integrity",
-    "validate_etl", "profile_performance", "get_test_run", "list_test_runs",
-}
+# The tools come from the operation registry: every operation it declares as an assistant tool.
+REGISTRY = json.loads(subprocess.run([binary(), "registry"], check=True, capture_output=True, text=True).stdout)
+TOOL_OPS = {op["assistant"]["tool"]: op for op in REGISTRY["operations"] if "tool" in op["assistant"]}
+READ_ONLY_TOOLS = {name for name, op in TOOL_OPS.items() if op["assistant"]["read_only"]}
+WRITING_TOOLS = set(TOOL_OPS) - READ_ONLY_TOOLS
+ARGUMENT = {"database_url": "database", "source_url": "source", "target_url": "target"}
 
 
 def test_tools_are_listed_with_schemas_and_hints(databases: list[Db], store: pathlib.Path) -> None:
@@ -39,9 +41,17 @@ def test_tools_are_listed_with_schemas_and_hints(databases: list[Db], store: pat
             rq = tools["run_query"].input_schema
             assert rq["required"] == ["database", "sql"]  # three databases: name one
             assert rq["properties"]["database"]["enum"] == ["lite", "pg", "maria"]
+            for name, op in TOOL_OPS.items():
+                if name in tools:
+                    expected = {ARGUMENT.get(f, f) for f in op["assistant"]["fields"]}
+                    assert set(tools[name].input_schema["properties"]) == expected, name
+                    assert tools[name].description == op["description"], name
+            assert {"validate_migration"} <= WRITING_TOOLS
+            absent = {op["name"] for op in REGISTRY["operations"] if "absent" in op["assistant"]}
+            assert {"approve_test_run", "reject_test_run"} <= absent
         async with session(server(databases, store, "--mode", "sandbox")) as s:
             names = {t.name for t in (await s.list_tools()).tools}
-            assert names == READ_ONLY_TOOLS | {"validate_migration"}
+            assert names == READ_ONLY_TOOLS | WRITING_TOOLS
 
     run(go())
 
@@ -100,10 +110,10 @@ def test_every_tool_on_each_database(databases: list[Db], store: pathlib.Path, d
             err, analyzed_write = await call(s, "explain_query", {**d, "sql": "UPDATE orders SET total = 0 WHERE id = 1", "analyze": True})
             assert err and "refused" in analyzed_write
 
-            err, migration = await call(s, "validate_migration", {**d, "sql": "CREATE INDEX idx_orders_status ON orders (status);", "name": "001_status.sql"})
+            err, migration = await call(s, "validate_migration", {**d, "migration_sql": "CREATE INDEX idx_orders_status ON orders (status);", "migration_name": "001_status.sql"})
             assert not err, migration
             assert migration["kind"] == "schema" and migration["status"] in ("passed", "pending_approval"), migration["status"]
-            err, unsafe = await call(s, "validate_migration", {**d, "sql": "DROP TABLE legacy_coupons;"})
+            err, unsafe = await call(s, "validate_migration", {**d, "migration_sql": "DROP TABLE legacy_coupons;"})
             assert not err and unsafe["risk_score"] > migration["risk_score"], unsafe["risk_score"]
 
             rule = {"table": "orders", "column": "customer_id", "type": "implied_fk", "references": "customers", "referenced_columns": ["id"]}

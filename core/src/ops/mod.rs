@@ -180,8 +180,11 @@ impl Operation {
         let reference = (self.request)(&mut generator);
         let definitions = generator.take_definitions(true);
         let schema = resolve(reference.as_value(), &definitions);
-        let fields: Vec<String> =
-            schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(|f| f.as_str().map(String::from)).collect()).unwrap_or_default();
+        let fields: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(|f| f.as_str().map(String::from)).collect())
+            .unwrap_or_default();
         cache.push((self.spec.name, fields.clone()));
         fields
     }
@@ -242,5 +245,6 @@ pub fn describe(operations: &[Operation]) -> Value {
         })
         .collect();
     let definitions = generator.take_definitions(true);
-    serde_json::json!({ "operations": ops, "$defs": definitions })
+    let error_kinds: Vec<&str> = crate::api::ERROR_KINDS.iter().map(|k| k.name()).collect();
+    serde_json::json!({ "operations": ops, "error_kinds": error_kinds, "$defs": definitions })
 }

@@ -144,7 +144,13 @@ pub struct RunQueryRequest {
 
 impl Default for RunQueryRequest {
     fn default() -> Self {
-        RunQueryRequest { database_url: String::new(), sql: String::new(), max_rows: None, timeout_ms: INSPECT_TIMEOUT_MS, config: Config::default() }
+        RunQueryRequest {
+            database_url: String::new(),
+            sql: String::new(),
+            max_rows: None,
+            timeout_ms: INSPECT_TIMEOUT_MS,
+            config: Config::default(),
+        }
     }
 }
 

@@ -125,3 +125,14 @@ pub extern "system" fn Java_io_dbconsultant_NativeConsultant_close<'local>(
         runtime.shutdown_background();
     }
 }
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_dbconsultant_NativeConsultant_registry<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JString<'local> {
+    env.with_env(|env| -> jni::errors::Result<JString<'local>> {
+        JString::from_str(env, dbconsultant::ops::describe(dbconsultant::ops::registry()).to_string())
+    })
+    .resolve::<ThrowRuntimeExAndDefault>()
+}

@@ -81,7 +81,12 @@ impl Default for SchemaValidationRequest {
 impl SchemaValidationRequest {
     /// Every migration, read: `migrations`, then `migration_script`, then `migration_sql`.
     pub fn sources(&self) -> Result<Vec<MigrationSource>> {
-        crate::inputs::migration_sources(&self.migrations, &self.migration_script, self.migration_sql.as_deref(), self.migration_name.as_deref())
+        crate::inputs::migration_sources(
+            &self.migrations,
+            &self.migration_script,
+            self.migration_sql.as_deref(),
+            self.migration_name.as_deref(),
+        )
     }
 }
 
@@ -126,7 +131,12 @@ impl Default for LintRequest {
 impl LintRequest {
     /// Every migration, read: `migrations`, then `migration_script`, then `migration_sql`.
     pub fn sources(&self) -> Result<Vec<MigrationSource>> {
-        crate::inputs::migration_sources(&self.migrations, &self.migration_script, self.migration_sql.as_deref(), self.migration_name.as_deref())
+        crate::inputs::migration_sources(
+            &self.migrations,
+            &self.migration_script,
+            self.migration_sql.as_deref(),
+            self.migration_name.as_deref(),
+        )
     }
 }
 

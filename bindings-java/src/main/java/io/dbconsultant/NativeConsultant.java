@@ -11,4 +11,7 @@ final class NativeConsultant {
     static native String call(long handle, String op, String requestJson);
 
     static native void close(long handle);
+
+    /** The operation registry with its JSON Schemas, as JSON. */
+    static native String registry();
 }

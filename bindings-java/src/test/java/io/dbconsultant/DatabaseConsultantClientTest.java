@@ -57,7 +57,7 @@ class DatabaseConsultantClientTest {
             }
             TestRun run = client.validateSchema(builder.build());
             assertEquals(RunStatus.FAILED, run.getStatus());
-            TestRun.Finding failure = run.getFindings().stream().filter(f -> f.rule().equals("migration-fails")).findFirst().orElseThrow();
+            Finding failure = run.getFindings().stream().filter(f -> f.rule().equals("migration-fails")).findFirst().orElseThrow();
             List<Object> ids = failure.sampleRecords().stream().map(r -> (Object) ((Number) r.get("id")).intValue()).toList();
             assertEquals(List.of(1, 4, 3, 7), ids);
             assertTrue(failure.sampleRecords().stream().allMatch(r -> "<masked>".equals(r.get("email"))));
@@ -69,16 +69,16 @@ class DatabaseConsultantClientTest {
     void integrityWithARuleAndApprovalFlow() throws Exception {
         String url = Databases.shop("sqlite", dir);
         try (DatabaseConsultantClient client = client()) {
-            TestRun integrity = client.checkIntegrity(IntegrityRequest.builder().databaseUrl(url).table("orders")
-                    .rule(Map.of("table", "orders", "type", "implied_fk", "columns", List.of("customer_id"),
-                            "references", "customers", "referenced_columns", List.of("id")))
+            TestRun integrity = client.checkIntegrity(IntegrityRequest.builder().databaseUrl(url).tables("orders")
+                    .rules(List.of(Map.of("table", "orders", "type", "implied_fk", "columns", List.of("customer_id"),
+                            "references", "customers", "referenced_columns", List.of("id"))))
                     .build());
-            TestRun.IntegrityResult fk = integrity.getIntegrityResults().stream().filter(r -> r.integrityType().equals("fk")).findFirst().orElseThrow();
+            IntegrityResult fk = integrity.getIntegrityResults().stream().filter(r -> r.integrityType() == IntegrityType.FK).findFirst().orElseThrow();
             assertEquals(2, fk.failureCount());
 
             TestRun pending = client.validateSchema(migration(url, "001_index_order_status.sql").requireHumanApproval(true).build());
             assertEquals(RunStatus.PENDING_APPROVAL, pending.getStatus());
-            assertEquals(1, client.listTestRuns(RunStatus.PENDING_APPROVAL, 10).size());
+            assertEquals(1, client.listTestRuns(ListTestRunsRequest.builder().status(RunStatus.PENDING_APPROVAL).limit(10).build()).size());
             TestRun approved = client.approveTestRun(pending.getTestRunId(), "alice", "ok");
             assertEquals("alice", approved.getApprovedBy());
             ApprovalStateException twice = assertThrows(ApprovalStateException.class, () -> client.rejectTestRun(pending.getTestRunId(), "bob", null));
@@ -98,21 +98,23 @@ class DatabaseConsultantClientTest {
         String target = Databases.sqlite(dir, "target.db", table + " INSERT INTO payments VALUES " + rows + ";"
                 + " DELETE FROM payments WHERE payment_id = 11; UPDATE payments SET amount = 0 WHERE payment_id = 600;");
         try (DatabaseConsultantClient client = client()) {
-            EtlRequest request = EtlRequest.builder().source(source, "payments").target(target, "payments").key("payment_id")
-                    .bisectionThreshold(30).aggregate("sum:amount").build();
+            EtlRequest request = EtlRequest.builder().sourceUrl(source).sourceTable("payments").targetUrl(target).key("payment_id")
+                    .bisectionThreshold(30).aggregates("sum:amount").build();
             TestRun run = client.validateEtl(request);
             assertEquals(RunStatus.FAILED, run.getStatus());
-            TestRun.EtlResult r = run.getEtlResults().get(0);
+            EtlResult r = run.getEtlResults().get(0);
             assertEquals(List.of(Map.of("payment_id", 11)), r.missingInTarget());
             assertEquals(1, r.changedCount());
-            assertEquals(Map.of("payment_id", 600), r.changed().get(0).get("key"));
+            assertEquals(Map.of("payment_id", 600), ((Map<?, ?>) r.changed().get(0)).get("key"));
             assertEquals(Map.of("amount", 1L), r.changedColumns());
             assertEquals("bisection", r.strategy());
             assertFalse(r.aggregates().get(0).matches());
             assertEquals(run, client.getTestRun(run.getTestRunId()));
             assertThrows(InvalidInputException.class, () -> client.validateEtl(
-                    EtlRequest.builder().source(source, "payments").target(target, "payments").key("nope").build()));
-            assertThrows(IllegalArgumentException.class, () -> EtlRequest.builder().source(source, "payments").build());
+                    EtlRequest.builder().sourceUrl(source).sourceTable("payments").targetUrl(target).key("nope").build()));
+            IllegalArgumentException noTarget =
+                    assertThrows(IllegalArgumentException.class, () -> EtlRequest.builder().sourceUrl(source).sourceTable("payments").build());
+            assertEquals("targetUrl is required", noTarget.getMessage());
         }
     }
 
@@ -122,7 +124,7 @@ class DatabaseConsultantClientTest {
         String sqlite = Databases.shop("sqlite", dir);
         String server = Databases.shop(dialect, dir);
         try (DatabaseConsultantClient client = client()) {
-            TestRun run = client.validateEtlAsync(EtlRequest.builder().source(sqlite, "orders").target(server, "orders").key("id").build()).get();
+            TestRun run = client.validateEtlAsync(EtlRequest.builder().sourceUrl(sqlite).sourceTable("orders").targetUrl(server).key("id").build()).get();
             assertEquals(RunStatus.PASSED, run.getStatus(), run.getSummary());
             assertTrue(run.getEtlResults().get(0).checksumMatch());
         }
@@ -138,27 +140,27 @@ class DatabaseConsultantClientTest {
                 case "postgres" -> "public";
                 default -> url.substring(url.lastIndexOf('/') + 1);
             };
-            assertTrue(client.listSchemas(url).contains(new Inspection.SchemaSummary(home, 5, 1)), client.listSchemas(url).toString());
+            assertTrue(client.listSchemas(url).contains(new SchemaSummary(home, 5L, 1L)), client.listSchemas(url).toString());
             assertTrue(client.listTables(url, null).stream().anyMatch(t -> t.name().equals("paid_orders") && t.kind().equals("view")));
-            Inspection.TableDescription orders = client.describeTable(url, "orders");
+            TableDescription orders = client.describeTable(url, "orders");
             assertEquals(List.of("id"), orders.primaryKey());
             assertTrue(orders.referencedBy().contains("order_items(order_id)"));
             assertEquals("customer_id", orders.columns().get(1).name());
             assertFalse(orders.columns().get(1).nullable());
             assertThrows(NotFoundException.class, () -> client.describeTable(url, "ordrs"));
 
-            Inspection.QueryResult capped = client.runQuery(url, "SELECT id AS order_id FROM orders ORDER BY id", 4);
+            QueryOutput capped = client.runQuery(url, "SELECT id AS order_id FROM orders ORDER BY id", 4);
             assertEquals(4, capped.rowCount());
             assertTrue(capped.truncated());
             assertEquals(1, ((Number) capped.rows().get(0).get("order_id")).intValue(), "rows keep column names");
             assertFalse(client.runQuery(url, "SELECT id FROM orders", 5).truncated());
-            Inspection.QueryResult customers = client.runQuery(url, "SELECT email, full_name FROM customers ORDER BY id", 10);
+            QueryOutput customers = client.runQuery(url, "SELECT email, full_name FROM customers ORDER BY id", 10);
             assertEquals(List.of("email"), customers.maskedColumns());
             assertEquals("Ada Lovelace", customers.rows().get(0).get("full_name"));
             InvalidInputException refused = assertThrows(InvalidInputException.class, () -> client.runQuery(url, "COMMIT; DROP TABLE customers", 10));
             assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
 
-            assertFalse(client.explainQuery(url, "SELECT * FROM orders WHERE customer_id = 3", false).get("root").get("node_type").asText().isEmpty());
+            assertFalse(client.explainQuery(url, "SELECT * FROM orders WHERE customer_id = 3", false).root().nodeType().isEmpty());
             client.explainQuery(url, "DELETE FROM orders", false);
             assertEquals(5, ((Number) client.runQuery(url, "SELECT count(*) AS n FROM orders", 1).rows().get(0).get("n")).intValue());
         }
@@ -171,11 +173,11 @@ class DatabaseConsultantClientTest {
             TestRun run = client.validateSchema(SchemaValidationRequest.builder().databaseUrl(url)
                     .migrationSql("CREATE INDEX ix ON orders (status);").requireHumanApproval(true).build());
             client.approveTestRun(run.getTestRunId(), "alice", null);
-            List<AuditEvent> log = client.auditLog(null, 10);
+            List<AuditEvent> log = client.auditLog(AuditLogRequest.builder().limit(10).build());
             assertEquals("approved", log.get(0).event());
             assertEquals("alice", log.get(0).actor());
             assertEquals("created", log.get(1).event());
-            assertEquals(1, client.auditLog("created", 10).size());
+            assertEquals(1, client.auditLog(AuditLogRequest.builder().event("created").limit(10).build()).size());
         }
     }
 
@@ -188,11 +190,11 @@ class DatabaseConsultantClientTest {
         String url = Databases.sqlite(dir, "events.db", "CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER); INSERT INTO events VALUES " + rows + ";");
         try (DatabaseConsultantClient client = client()) {
             TestRun run = client.profilePerformance(PerfRequest.builder().databaseUrl(url)
-                    .query("SELECT * FROM events WHERE user_id = 7").query("SELECT * FROM events WHERE id = 3").runs(2).build());
+                    .queries("SELECT * FROM events WHERE user_id = 7", "SELECT * FROM events WHERE id = 3").runs(2).build());
             assertEquals(RunStatus.FAILED, run.getStatus());
-            TestRun.PerformanceMetric scan = run.getPerformanceMetrics().get(0);
+            PerformanceMetric scan = run.getPerformanceMetrics().get(0);
             assertEquals("CREATE INDEX \"idx_events_user_id\" ON \"events\" (\"user_id\")", scan.recommendation());
-            assertEquals(true, ((Map<?, ?>) scan.recommendations().get(0).get("verification")).get("used"));
+            assertEquals(true, ((Map<?, ?>) ((Map<?, ?>) scan.recommendations().get(0)).get("verification")).get("used"));
             assertEquals(2, scan.timing().runs());
             assertTrue(run.getPerformanceMetrics().get(1).indexUsed());
             assertEquals(run, client.getTestRun(run.getTestRunId()));
@@ -220,9 +222,12 @@ class DatabaseConsultantClientTest {
     void nullsMissingFieldsAndClosedClients() {
         NullPointerException npe = assertThrows(NullPointerException.class, () -> SchemaValidationRequest.builder().databaseUrl(null));
         assertEquals("databaseUrl", npe.getMessage());
-        IllegalArgumentException iae = assertThrows(IllegalArgumentException.class, () -> SchemaValidationRequest.builder().databaseUrl("sqlite://x.db").build());
-        assertTrue(iae.getMessage().contains("migrationScript"));
+        IllegalArgumentException iae = assertThrows(IllegalArgumentException.class, () -> SchemaValidationRequest.builder().migrationSql("SELECT 1;").build());
+        assertEquals("databaseUrl is required", iae.getMessage());
         DatabaseConsultantClient client = client();
+        InvalidInputException noMigration =
+                assertThrows(InvalidInputException.class, () -> client.validateSchema(SchemaValidationRequest.builder().databaseUrl("sqlite://x.db").build()));
+        assertTrue(noMigration.getMessage().contains("no migration given"), noMigration.getMessage());
         assertEquals("request", assertThrows(NullPointerException.class, () -> client.validateSchema(null)).getMessage());
         client.close();
         client.close(); // idempotent
@@ -248,7 +253,7 @@ class DatabaseConsultantClientTest {
         int threadsBefore = Thread.activeCount();
         for (int i = 0; i < 100; i++) {
             try (DatabaseConsultantClient client = client()) {
-                client.listTestRuns(null, 1);
+                client.listTestRuns(ListTestRunsRequest.builder().limit(1).build());
             }
         }
         Thread.sleep(200);
@@ -271,7 +276,7 @@ class DatabaseConsultantClientTest {
                 assertEquals(i % 2 == 0 ? RunStatus.PASSED : RunStatus.FAILED, futures.get(i).get().getStatus());
             }
             pool.shutdown();
-            assertEquals(32, client.listTestRuns(null, 100).size());
+            assertEquals(32, client.listTestRuns(ListTestRunsRequest.builder().limit(100).build()).size());
             assertEquals(RunStatus.PASSED, client.validateSchemaAsync(migration(url, "001_index_order_status.sql").build()).get().getStatus());
         }
     }
