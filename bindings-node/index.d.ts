@@ -207,7 +207,10 @@ export interface PerformanceMetric {
   /** Median of the timed runs (read-only queries only; writes are never executed). */
   executionTimeMs?: number | null;
   indexUsed: boolean;
-  /** The normalized plan (see [`crate::model::Plan`]). */
+  /**
+   * The normalized plan: the same tree `explain_query` returns (node types, tables, indexes,
+   * estimated and actual rows, cost).
+   */
   plan: unknown;
   /** The first verified `CREATE INDEX`, if any. */
   recommendation?: string | null;
@@ -321,7 +324,7 @@ export type RunKind = 'schema' | 'integrity' | 'etl' | 'performance';
 
 export type RunStatus = 'passed' | 'failed' | 'pending_approval' | 'approved' | 'rejected' | 'error';
 
-/** How a sandbox may be built (SPEC invariant 1: never on the target itself). */
+/** How a sandbox may be built (never on the target itself). */
 export interface SandboxOptions {
   /**
    * A separate server or shadow database to run the migration on instead of the target's own server
@@ -389,7 +392,7 @@ export interface TableSummary {
   rowEstimate?: number | null;
 }
 
-/** The document every check returns and the store keeps (SPEC §7). */
+/** The document every check returns and the store keeps. */
 export interface TestRun {
   testRunId: string;
   kind: RunKind;
@@ -511,7 +514,10 @@ export interface CheckIntegrityOptions {
   databaseUrl: string;
   /** Tables to check; empty means every table. */
   tables?: string[];
-  /** User rules: a list of rule objects, or the path of a rules TOML file (see [`user_rules`]). */
+  /**
+   * User rules: a list of rule objects (`table`, `column`, `type` and its parameters), or the path
+   * of a rules TOML file.
+   */
   rules?: RulesInput;
   environment?: Environment;
   triggerType?: TriggerType;

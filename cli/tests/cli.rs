@@ -186,7 +186,7 @@ fn unparsable_sql_is_a_positioned_finding() {
     assert_eq!(f["statement"], 2);
 }
 
-/// SPEC invariant 3: a password in a URL never reaches output.
+/// Guarantee 3 (docs/guarantees.md): a password in a URL never reaches output.
 #[test]
 fn passwords_are_redacted_from_errors() {
     let env = Env::new();

@@ -8,7 +8,7 @@
 //! disable = ["prefer-timestamptz"]
 //!
 //! [policy]
-//! zero_delete = true                       # seed 001's zero-delete architecture
+//! zero_delete = true                       # rows are never removed, only marked
 //! soft_delete_columns = ["deleted_at"]
 //!
 //! [masking]

@@ -1,7 +1,7 @@
 //! dbconsultant: checks database changes before they reach production.
 //!
 //! The entry point is [`Consultant`]; every check returns a [`model::TestRun`], the run
-//! document of SPEC §7, and stores it in the artifact store.
+//! document (docs/run-document.md), and stores it in the artifact store.
 
 #[macro_use]
 mod macros;

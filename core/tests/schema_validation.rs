@@ -86,7 +86,7 @@ async fn destructive_cleanup_is_scored_and_explained() {
     assert!(explained >= run.risk_score, "breakdown explains the score");
 }
 
-/// SPEC invariant 1: the target is never modified, even by a migration that drops everything
+/// Guarantee 1 (docs/guarantees.md): the target is never modified, even by a migration that drops everything
 /// or tries to reach the target file through ATTACH.
 #[tokio::test]
 async fn target_bytes_are_unchanged_by_destructive_migrations() {
@@ -112,7 +112,7 @@ async fn target_bytes_are_unchanged_by_destructive_migrations() {
     }
 }
 
-/// SPEC invariant 5: same input, same data → same findings, score and summary.
+/// Guarantee 5: same input, same data → same findings, score and summary.
 #[tokio::test]
 async fn validation_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
@@ -247,7 +247,7 @@ mod bad_input {
     }
 }
 
-/// SPEC invariant 2: counts are computed by the database and only a bounded sample crosses
+/// Guarantee 2: counts are computed by the database and only a bounded sample crosses
 /// the wire, however many rows violate the constraint.
 #[tokio::test]
 async fn violation_counts_are_exact_and_samples_bounded() {

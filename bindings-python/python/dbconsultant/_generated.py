@@ -60,7 +60,8 @@ class PerformanceMetric(_Model):
     query_hash: str
     query: str
     index_used: bool
-    # The normalized plan (see [`crate::model::Plan`]).
+    # The normalized plan: the same tree `explain_query` returns (node types, tables, indexes,
+    # estimated and actual rows, cost).
     plan: Any
     # Median of the timed runs (read-only queries only; writes are never executed).
     execution_time_ms: Optional[float] = None
@@ -181,7 +182,7 @@ class RiskContribution(_Model):
 
 @dataclass(frozen=True)
 class TestRun(_TestRunExtras, _Model):
-    """The document every check returns and the store keeps (SPEC §7)."""
+    """The document every check returns and the store keeps."""
 
     __test__ = False  # not a pytest test class
 
@@ -471,8 +472,8 @@ class _Operations(_Client):
             database_url: The database to check (read-only): `sqlite://PATH`, `postgres://...`,
                 `mysql://...`.
             tables: Tables to check; empty means every table.
-            rules: User rules: a list of rule objects, or the path of a rules TOML file (see
-                [`user_rules`]).
+            rules: User rules: a list of rule objects (`table`, `column`, `type` and its
+                parameters), or the path of a rules TOML file.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
             timeout_ms: How long one check may run before it is reported as not run, in ms.

@@ -138,7 +138,7 @@ pub trait Driver: Send + Sync {
     }
 }
 
-/// How a sandbox may be built (SPEC invariant 1: never on the target itself).
+/// How a sandbox may be built (never on the target itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SandboxOptions {

@@ -1,4 +1,4 @@
-//! Types that cross a boundary: the run document (SPEC §7) and the normalized schema model.
+//! Types that cross a boundary: the run document and the normalized schema model.
 
 pub mod plan;
 pub mod run;

@@ -1,4 +1,4 @@
-//! The run document of SPEC §7. Every surface returns exactly this shape.
+//! The run document (docs/run-document.md). Every surface returns exactly this shape.
 
 use serde::{Deserialize, Serialize};
 
@@ -165,7 +165,8 @@ pub struct PerformanceMetric {
     /// Median of the timed runs (read-only queries only; writes are never executed).
     pub execution_time_ms: Option<f64>,
     pub index_used: bool,
-    /// The normalized plan (see [`crate::model::Plan`]).
+    /// The normalized plan: the same tree `explain_query` returns (node types, tables,
+    /// indexes, estimated and actual rows, cost).
     pub plan: serde_json::Value,
     /// The first verified `CREATE INDEX`, if any.
     pub recommendation: Option<String>,
@@ -202,7 +203,7 @@ pub struct Timing {
     pub p95_ms: f64,
 }
 
-/// The document every check returns and the store keeps (SPEC §7).
+/// The document every check returns and the store keeps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TestRun {
     pub test_run_id: String,
@@ -283,7 +284,7 @@ impl TestRun {
         }
     }
 
-    /// Exit code of SPEC §7: 0 passed/approved, 1 failed/rejected, 2 pending approval, 3 error.
+    /// The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 pending approval, 3 error.
     pub fn exit_code(&self) -> i32 {
         match self.status {
             RunStatus::Passed | RunStatus::Approved => 0,

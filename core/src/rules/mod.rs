@@ -117,7 +117,7 @@ pub trait Rule: Sync {
 /// Opt-in policies from `dbconsultant.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
-    /// Seed 001's zero-delete architecture: no hard deletes, soft-delete columns everywhere.
+    /// The zero-delete policy: no hard deletes, soft-delete columns everywhere.
     ZeroDelete,
 }
 
@@ -169,7 +169,7 @@ pub fn find_rule(id: FindingId) -> Option<&'static dyn Rule> {
 pub struct RuleConfig {
     /// Rule ids that never run.
     pub disable: Vec<String>,
-    /// Enables seed 001's zero-delete policy (`ban-hard-delete`, `require-soft-delete-columns`).
+    /// Enables the zero-delete policy (`ban-hard-delete`, `require-soft-delete-columns`).
     pub zero_delete: bool,
     /// Columns that count as soft-delete markers for `require-soft-delete-columns`.
     pub soft_delete_columns: Vec<String>,

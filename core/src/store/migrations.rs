@@ -15,7 +15,7 @@ pub fn for_postgres(sqlite_sql: &str) -> String {
 
 pub const MIGRATIONS: &[StoreMigration] = &[StoreMigration {
     version: 1,
-    description: "seed 000 §4 tables, findings, approvals and audit events",
+    description: "runs, results, findings, approvals and audit events",
     sql: r#"
 CREATE TABLE database_test_runs (
     id            TEXT PRIMARY KEY,

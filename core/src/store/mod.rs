@@ -1,5 +1,5 @@
 //! The artifact store: runs and their results, approvals and the audit trail, in an embedded
-//! SQLite file (seed 000 §4). Every write is one transaction, so a failed write leaves
+//! SQLite file. Every write is one transaction, so a failed write leaves
 //! nothing half-written.
 
 mod migrations;

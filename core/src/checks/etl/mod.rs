@@ -1,4 +1,4 @@
-//! ETL reconciliation (SPEC §4): does the target table hold exactly the source table's rows?
+//! ETL reconciliation: does the target table hold exactly the source table's rows?
 //! Source and target may be different databases and dialects. Values are normalized to one
 //! canonical text per type in each database ([`crate::driver::etl_sql`]); counts and
 //! order-independent checksums are computed there per key segment and bisected down to the

@@ -35,8 +35,8 @@ pub struct IntegrityRequest {
     pub database_url: String,
     /// Tables to check; empty means every table.
     pub tables: Vec<String>,
-    /// User rules: a list of rule objects, or the path of a rules TOML file (see
-    /// [`user_rules`]).
+    /// User rules: a list of rule objects (`table`, `column`, `type` and its parameters), or
+    /// the path of a rules TOML file.
     #[serde(deserialize_with = "user_rules::deserialize_rules")]
     #[schemars(with = "user_rules::RulesInput", extend("x-local-files" = true))]
     pub rules: Vec<UserRule>,

@@ -1,6 +1,6 @@
 //! Checks run inside the sandbox: do the rows already in the database satisfy the constraints
 //! the migration adds? And when a statement fails on existing data, which rows make it fail?
-//! Every check is one SQL count plus one bounded sample query (SPEC invariant 2).
+//! Every check is one SQL count plus one bounded sample query (pushed down, not pulled).
 
 use sqlparser::ast::{
     visit_relations, AlterColumnOperation, AlterTableOperation, CheckConstraint, ColumnOption, ForeignKeyConstraint, PrimaryKeyConstraint,

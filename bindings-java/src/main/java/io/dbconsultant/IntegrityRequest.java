@@ -52,12 +52,18 @@ public final class IntegrityRequest {
             return this;
         }
 
-        /** User rules: a list of rule objects, or the path of a rules TOML file (see [{@code user_rules}]). */
+        /**
+         * User rules: a list of rule objects ({@code table}, {@code column}, {@code type} and its
+         * parameters), or the path of a rules TOML file.
+         */
         public Builder rules(Path path) {
             json.put("rules", Objects.requireNonNull(path, "path").toString());
             return this;
         }
-        /** User rules: a list of rule objects, or the path of a rules TOML file (see [{@code user_rules}]). */
+        /**
+         * User rules: a list of rule objects ({@code table}, {@code column}, {@code type} and its
+         * parameters), or the path of a rules TOML file.
+         */
         public Builder rules(List<Map<String, Object>> values) {
             json.put("rules", List.copyOf(values));
             return this;

@@ -12,7 +12,10 @@ public record PerformanceMetric(
         /** Median of the timed runs (read-only queries only; writes are never executed). */
         @JsonProperty("execution_time_ms") Double executionTimeMs,
         @JsonProperty("index_used") boolean indexUsed,
-        /** The normalized plan (see [{@code crate::model::Plan}]). */
+        /**
+         * The normalized plan: the same tree {@code explain_query} returns (node types, tables, indexes,
+         * estimated and actual rows, cost).
+         */
         @JsonProperty("plan") Object plan,
         /** The first verified {@code CREATE INDEX}, if any. */
         @JsonProperty("recommendation") String recommendation,

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 
-/** The document every check returns and the store keeps (SPEC §7). */
+/** The document every check returns and the store keeps. */
 public record TestRun(
         @JsonProperty("test_run_id") String testRunId,
         @JsonProperty("kind") RunKind kind,
