@@ -111,6 +111,8 @@ export interface EtlResult {
   aggregates?: EtlAggregate[];
   /** Why rows were not compared one by one (duplicate or NULL keys), if they were not. */
   error?: string | null;
+  /** The JSON Lines file every differing key was written to, when one was asked for. */
+  keysOut?: KeysFile | null;
 }
 
 /** One problem found by a static rule or by the sandbox. */
@@ -131,7 +133,7 @@ export interface Finding {
 }
 
 /** The id of a finding: what a static rule, the sandbox or a check found. */
-export type FindingId = 'syntax-error' | 'ban-drop-table' | 'ban-drop-column' | 'ban-drop-schema' | 'ban-truncate' | 'delete-without-where' | 'update-without-where' | 'renaming-table' | 'renaming-column' | 'changing-column-type' | 'adding-not-null-column-without-default' | 'setting-not-null' | 'require-concurrent-index-creation' | 'require-concurrent-index-deletion' | 'constraint-missing-not-valid' | 'disallowed-unique-constraint' | 'adding-volatile-default' | 'concurrently-in-transaction' | 'require-lock-timeout' | 'mysql-alter-copies-table' | 'mysql-foreign-key-large-table' | 'mysql-modify-drops-attributes' | 'mysql-column-position' | 'mysql-charset-change' | 'sqlite-unsupported-alter' | 'sqlite-table-rebuild' | 'require-primary-key' | 'prefer-bigint-primary-key' | 'prefer-timestamptz' | 'prefer-decimal-for-money' | 'ban-hard-delete' | 'require-soft-delete-columns' | 'migration-fails' | 'new-constraint-violated' | 'constraint-check-error' | 'lock-observed' | 'alter-algorithm' | 'sandbox-note' | 'sandbox-skipped' | 'integrity-pk' | 'integrity-fk' | 'integrity-unique' | 'integrity-not-null' | 'integrity-check' | 'integrity-rule' | 'integrity-check-error' | 'table-without-primary-key' | 'etl-count-mismatch' | 'etl-missing-rows' | 'etl-extra-rows' | 'etl-changed-rows' | 'etl-within-tolerance' | 'etl-null-key' | 'etl-duplicate-key' | 'etl-column-not-compared' | 'etl-aggregate-mismatch' | 'full-scan-on-large-table' | 'estimate-off-10x' | 'spill-to-disk' | 'function-on-indexed-column' | 'select-star-wide-table' | 'n-plus-one' | (string & {});
+export type FindingId = 'syntax-error' | 'ban-drop-table' | 'ban-drop-column' | 'ban-drop-schema' | 'ban-truncate' | 'delete-without-where' | 'update-without-where' | 'renaming-table' | 'renaming-column' | 'changing-column-type' | 'adding-not-null-column-without-default' | 'setting-not-null' | 'require-concurrent-index-creation' | 'require-concurrent-index-deletion' | 'constraint-missing-not-valid' | 'disallowed-unique-constraint' | 'adding-volatile-default' | 'concurrently-in-transaction' | 'require-lock-timeout' | 'mysql-alter-copies-table' | 'mysql-foreign-key-large-table' | 'mysql-modify-drops-attributes' | 'mysql-column-position' | 'mysql-charset-change' | 'sqlite-unsupported-alter' | 'sqlite-table-rebuild' | 'require-primary-key' | 'prefer-bigint-primary-key' | 'prefer-timestamptz' | 'prefer-decimal-for-money' | 'ban-hard-delete' | 'require-soft-delete-columns' | 'migration-fails' | 'new-constraint-violated' | 'constraint-check-error' | 'lock-observed' | 'alter-algorithm' | 'sandbox-note' | 'sandbox-skipped' | 'empty-migration' | 'migration-checksum-mismatch' | 'migration-out-of-order' | 'migration-history-dirty' | 'integrity-pk' | 'integrity-fk' | 'integrity-unique' | 'integrity-not-null' | 'integrity-check' | 'integrity-rule' | 'integrity-check-error' | 'table-without-primary-key' | 'etl-count-mismatch' | 'etl-missing-rows' | 'etl-extra-rows' | 'etl-changed-rows' | 'etl-within-tolerance' | 'etl-null-key' | 'etl-duplicate-key' | 'etl-column-not-compared' | 'etl-aggregate-mismatch' | 'full-scan-on-large-table' | 'estimate-off-10x' | 'spill-to-disk' | 'function-on-indexed-column' | 'select-star-wide-table' | 'n-plus-one' | (string & {});
 
 export interface ForeignKey {
   name?: string | null;
@@ -147,6 +149,12 @@ export interface ForeignKey {
   enforced: boolean;
   /** PostgreSQL `DEFERRABLE`. */
   deferrable?: boolean;
+}
+
+/** A file of the directory that is not applied, and why. */
+export interface IgnoredFile {
+  file: string;
+  reason: string;
 }
 
 export interface Index {
@@ -174,6 +182,16 @@ export interface IntegrityResult {
 
 export type IntegrityType = 'pk' | 'fk' | 'unique' | 'not_null' | 'check' | 'rule';
 
+/** A file of every differing key (`keys_out`). */
+export interface KeysFile {
+  path: string;
+  /** Lines written: `missing_count + extra_count + changed_count` when rows were compared. */
+  lines: number;
+}
+
+/** A migration tool's layout of migration files. */
+export type Layout = 'flyway' | 'golang-migrate' | 'sqlx' | 'diesel' | 'prisma' | 'dbmate' | 'goose' | 'plain';
+
 export interface MaskingSection {
   columns?: string[];
 }
@@ -190,10 +208,36 @@ export interface McpSection {
   calls_per_minute?: number;
 }
 
+/** What a run records about the migrations it was given. */
+export interface MigrationPlan {
+  /**
+   * The layout of the migration files (`flyway`, `golang-migrate`, `sqlx`, `diesel`, `prisma`,
+   * `dbmate`, `goose`, `plain`).
+   */
+  layout: string;
+  /** True when the layout was detected, false when it was given. */
+  detected: boolean;
+  /** The history table read on the target, if any. */
+  historyTable?: string | null;
+  /** Migrations already applied on the target, skipped. */
+  applied?: string[];
+  /** Migrations validated, in the order the tool would apply them. */
+  pending: string[];
+  /** Files that are never applied (down and undo migrations, other files), and why. */
+  ignored?: IgnoredFile[];
+}
+
 /** One migration input: a file's name (or `<inline>`) and its text. */
 export interface MigrationSource {
+  /** How reports name the migration (its file name). */
   name: string;
+  /** Its SQL text. */
   sql: string;
+  /**
+   * Whether the migration tool runs it inside a transaction (`true`), is told not to (`false`), or
+   * leaves it to the script (absent).
+   */
+  transactional?: boolean | null;
 }
 
 export type ObjectType = 'table' | 'column' | 'index' | 'constraint' | 'view' | 'type';
@@ -322,7 +366,7 @@ export interface RulesSection {
 /** Which capability produced the run. */
 export type RunKind = 'schema' | 'integrity' | 'etl' | 'performance';
 
-export type RunStatus = 'passed' | 'failed' | 'pending_approval' | 'approved' | 'rejected' | 'error';
+export type RunStatus = 'passed' | 'failed' | 'pending_approval' | 'escalated' | 'approved' | 'rejected' | 'error';
 
 /** How a sandbox may be built (never on the target itself). */
 export interface SandboxOptions {
@@ -410,6 +454,8 @@ export interface TestRun {
   decidedAt?: string | null;
   /** The approver's or rejecter's comment, if any. */
   decisionComment?: string | null;
+  /** Whom the run was escalated to (a person or a group), while it waits for their decision. */
+  escalatedTo?: string | null;
   /** The database the run looked at, with any password redacted. */
   target?: string | null;
   /** Where the migration ran (the sandbox), for schema runs. */
@@ -420,6 +466,11 @@ export interface TestRun {
   failAbove?: number | null;
   /** Migration files (or `<inline>`) the run validated. */
   inputs?: string[];
+  /**
+   * Schema runs: the migration tool's layout, and which migrations were applied already, validated,
+   * or never applied (down and undo migrations).
+   */
+  migrationPlan?: MigrationPlan | null;
   findings: Finding[];
   schemaChanges: SchemaChange[];
   integrityResults: IntegrityResult[];
@@ -473,6 +524,17 @@ export interface ValidateSchemaOptions {
   migrationName?: string;
   /** Migrations given as named texts, applied first. */
   migrations?: MigrationSource[];
+  /**
+   * The migration tool whose layout the directories follow (default: detected from the files):
+   * flyway, golang-migrate, sqlx, diesel, prisma, dbmate, goose or plain.
+   */
+  layout?: Layout;
+  /**
+   * Validate only the migrations the tool's history table on the target does not list as applied
+   * (default: when the target has such a table; `false` validates every migration, `true` requires
+   * the table).
+   */
+  pending?: boolean;
   environment?: Environment;
   triggerType?: TriggerType;
   /** Hold the run for a human decision instead of passing it. */
@@ -500,6 +562,8 @@ export interface LintSchemaOptions {
   migrationName?: string;
   /** Migrations given as named texts, linted first. */
   migrations?: MigrationSource[];
+  /** The migration tool whose layout the directories follow (default: detected from the files). */
+  layout?: Layout;
   /** The SQL dialect the migration is written in. */
   dialect?: Dialect;
   /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
@@ -525,6 +589,8 @@ export interface CheckIntegrityOptions {
   failAbove?: number;
   /** How long one check may run before it is reported as not run, in ms. */
   timeoutMs?: number;
+  /** Hold a passing run for a human decision (approve, reject or escalate) instead of passing it. */
+  requireHumanApproval?: boolean;
   /** `dbconsultant.toml` inline, or its path. */
   config?: ConfigInput;
 }
@@ -574,8 +640,18 @@ export interface ValidateEtlOptions {
   bisectionThreshold?: number;
   /** How long one query may run, in ms. */
   timeoutMs?: number;
-  /** Keys listed per kind of difference (the counts stay exact). */
+  /**
+   * Keys listed in the run document per kind of difference (default 100; the counts stay exact).
+   * `keys_out` has them all.
+   */
   sampleLimit?: number;
+  /**
+   * Write every differing key, whatever the count, to this JSON Lines file (kind, key, changed
+   * columns with masked source and target values), streamed with flat memory.
+   */
+  keysOut?: string;
+  /** Hold a passing run for a human decision (approve, reject or escalate) instead of passing it. */
+  requireHumanApproval?: boolean;
   environment?: Environment;
   triggerType?: TriggerType;
   /** `dbconsultant.toml` inline, or its path. */
@@ -635,6 +711,16 @@ export interface ApproveTestRunOptions {
 export interface RejectTestRunOptions {
   /** Who decides (recorded on the run and in its audit trail). */
   approver: string;
+  /** Why, for the audit trail. */
+  comment?: string;
+}
+
+/** Options of `escalateTestRun`. */
+export interface EscalateTestRunOptions {
+  /** Who escalates (recorded on the run and in its audit trail). */
+  approver: string;
+  /** To whom: the person or group who must now approve or reject the run. */
+  to: string;
   /** Why, for the audit trail. */
   comment?: string;
 }
@@ -754,6 +840,8 @@ export declare class DatabaseConsultant {
   approveTestRun(testRunId: string, options: ApproveTestRunOptions): Promise<TestRun>;
   /** Reject a run that waits for approval (an approval-state error if it does not). */
   rejectTestRun(testRunId: string, options: RejectTestRunOptions): Promise<TestRun>;
+  /** Hand a run that waits for approval to someone else; it keeps waiting (status escalated). */
+  escalateTestRun(testRunId: string, options: EscalateTestRunOptions): Promise<TestRun>;
   /** Every state change of one run, oldest first. */
   auditTrail(testRunId: string): Promise<AuditEvent[]>;
   /** The audit log across runs, newest first: run creations and decisions, MCP tool calls. */

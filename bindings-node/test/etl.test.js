@@ -60,3 +60,28 @@ test('validateEtl refuses bad options and bad input', async () => {
     (e) => e instanceof InvalidInputError && e.code === 'INVALID_INPUT' && /unknown source table 'nope'/.test(e.message),
   );
 });
+
+test('keysOut streams every differing key; ETL and integrity runs wait for (escalated) approval', async () => {
+  const source = sqlite(`${table} INSERT INTO line_items VALUES ${rows};`);
+  const target = sqlite(`${table} INSERT INTO line_items VALUES ${rows}; DELETE FROM line_items WHERE item_id IN (3, 4, 5);
+    UPDATE line_items SET unit_price = 0 WHERE item_id = 700;`);
+  const dbConsultant = await open();
+  const keysOut = path.join(tempDir(), 'keys.jsonl');
+  const run = await dbConsultant.validateEtl({ sourceUrl: source, sourceTable: 'line_items', targetUrl: target, keysOut, sampleLimit: 1 });
+  const [r] = run.etlResults;
+  assert.equal(r.missingInTarget.length, 1);
+  assert.equal(r.missingCount, 3);
+  assert.deepEqual(r.keysOut, { path: keysOut, lines: 4 });
+  const lines = require('node:fs').readFileSync(keysOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.kind, l.key.item_id]).sort(), [['changed', 700], ['missing', 3], ['missing', 4], ['missing', 5]]);
+
+  const held = await dbConsultant.validateEtl({ sourceUrl: source, sourceTable: 'line_items', targetUrl: source, requireHumanApproval: true });
+  assert.equal(held.status, 'pending_approval');
+  const escalated = await dbConsultant.escalateTestRun(held.testRunId, { approver: 'alice', to: 'data-governance', comment: 'PII' });
+  assert.deepEqual([escalated.status, escalated.escalatedTo], ['escalated', 'data-governance']);
+  const approved = await dbConsultant.approveTestRun(held.testRunId, { approver: 'bob' });
+  assert.equal(approved.status, 'approved');
+  assert.deepEqual((await dbConsultant.auditTrail(held.testRunId)).map((e) => e.event), ['created', 'escalated', 'approved']);
+  const integrity = await dbConsultant.checkIntegrity({ databaseUrl: source, requireHumanApproval: true });
+  assert.equal(integrity.status, 'pending_approval');
+});

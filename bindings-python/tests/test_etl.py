@@ -3,6 +3,7 @@ exactly, tolerances, aggregates and bad input."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import sqlite3
 
@@ -88,3 +89,24 @@ def test_bad_input(agent, pair):
         agent.validate_etl(source, "loads", target, key=5)  # type: ignore[arg-type]
     with pytest.raises(dbconsultant.DatabaseConnectionError):
         agent.validate_etl(source, "loads", "postgres://u:pw@127.0.0.1:1/x", key="id")
+
+
+def test_keys_out_has_every_key_and_runs_wait_for_escalated_approval(agent, pair, tmp_path):
+    source, target = pair
+    keys = tmp_path / "keys.jsonl"
+    run = agent.validate_etl(source, "loads", target, key="id", keys_out=str(keys), sample_limit=1)
+    r = run.etl_results[0]
+    assert len(r.missing_in_target) == 1 and r.missing_count == 2
+    assert r.keys_out is not None and r.keys_out.lines == 4 and r.keys_out.path == str(keys)
+    lines = [json.loads(line) for line in keys.read_text().splitlines()]
+    assert sorted((line["kind"], line["key"]["id"]) for line in lines) == [
+        ("changed", 42), ("extra", 9001), ("missing", 7), ("missing", 1500)]
+
+    held = agent.validate_etl(source, "loads", source, key="id", require_human_approval=True)
+    assert held.status == "pending_approval" and held.exit_code == 2
+    escalated = agent.escalate_test_run(held.test_run_id, "alice", "data-governance", comment="PII")
+    assert escalated.status == "escalated" and escalated.escalated_to == "data-governance" and escalated.exit_code == 2
+    assert agent.approve_test_run(held.test_run_id, "bob").status == "approved"
+    assert [e.event for e in agent.audit_trail(held.test_run_id)] == ["created", "escalated", "approved"]
+    integrity = agent.check_integrity(source, require_human_approval=True)
+    assert integrity.status == "pending_approval"

@@ -98,8 +98,8 @@ pub enum InspectCommand {
 
 #[derive(Args)]
 pub struct InspectTarget {
-    /// Database URL: sqlite://PATH, postgres://..., mysql://...
-    #[arg(long)]
+    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
+    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
     pub db: String,
     /// text or json.
     #[arg(long, default_value = "text")]
@@ -171,8 +171,8 @@ pub enum PerfCommand {
 
 #[derive(Args)]
 pub struct PerfArgs {
-    /// Database URL: sqlite://PATH, postgres://..., mysql://...
-    #[arg(long)]
+    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
+    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
     pub db: String,
     /// A query to profile (repeatable).
     #[arg(long = "query", value_name = "SQL")]
@@ -223,13 +223,14 @@ pub enum EtlCommand {
 
 #[derive(Args)]
 pub struct EtlArgs {
-    /// Source database URL: sqlite://PATH, postgres://..., mysql://...
-    #[arg(long)]
+    /// Source database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_SOURCE_URL)
+    #[arg(long, env = "DBCONSULTANT_SOURCE_URL", hide_env_values = true)]
     pub source: String,
     #[arg(long)]
     pub source_table: String,
-    /// Target database URL (the same URL as --source compares two tables of one database).
-    #[arg(long)]
+    /// Target database URL (the same URL as --source compares two tables of one database;
+    /// default: $DBCONSULTANT_TARGET_URL).
+    #[arg(long, env = "DBCONSULTANT_TARGET_URL", hide_env_values = true)]
     pub target: String,
     /// Defaults to --source-table.
     #[arg(long)]
@@ -283,9 +284,16 @@ pub struct EtlArgs {
     /// Milliseconds one query may run.
     #[arg(long, default_value_t = 300_000)]
     pub timeout_ms: u64,
-    /// Keys listed per kind of difference (counts stay exact).
+    /// Keys listed in the report per kind of difference (default 100; counts stay exact).
     #[arg(long)]
     pub sample_limit: Option<usize>,
+    /// Write every differing key to FILE as JSON Lines (kind, key, changed columns with
+    /// masked values), whatever the count.
+    #[arg(long, value_name = "FILE")]
+    pub keys_out: Option<PathBuf>,
+    /// Leave a passing run pending until a human approves, rejects or escalates it (exit code 2).
+    #[arg(long)]
+    pub require_approval: bool,
     /// Environment: dev, qa, stage, prod.
     #[arg(long, default_value = "qa")]
     pub env: String,
@@ -306,8 +314,8 @@ pub enum IntegrityCommand {
 
 #[derive(Args)]
 pub struct IntegrityArgs {
-    /// Database URL: sqlite://PATH, postgres://..., mysql://...
-    #[arg(long)]
+    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
+    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
     pub db: String,
     /// Check only this table (repeatable).
     #[arg(long = "table", value_name = "TABLE")]
@@ -327,6 +335,9 @@ pub struct IntegrityArgs {
     /// Sample rows per failed check (masked).
     #[arg(long)]
     pub sample_limit: Option<usize>,
+    /// Leave a passing run pending until a human approves, rejects or escalates it (exit code 2).
+    #[arg(long)]
+    pub require_approval: bool,
     #[command(flatten)]
     pub rule_args: RuleArgs,
     #[command(flatten)]
@@ -345,16 +356,28 @@ pub enum SchemaCommand {
 
 #[derive(Args)]
 pub struct ValidateArgs {
-    /// Target database URL: sqlite://PATH, postgres://..., mysql://...
-    #[arg(long)]
+    /// Target database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
+    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
     pub db: String,
+    /// The migration tool whose layout the directories follow: flyway, golang-migrate, sqlx,
+    /// diesel, prisma, dbmate, goose, plain (default: detected from the files).
+    #[arg(long, value_name = "TOOL")]
+    pub layout: Option<String>,
+    /// Validate only the migrations the tool's history table on the target does not list as
+    /// applied, and fail when there is no such table (default: only the pending ones when the
+    /// target has a history table, every migration otherwise).
+    #[arg(long, conflicts_with = "all")]
+    pub pending: bool,
+    /// Validate every migration, whatever the target's history table says.
+    #[arg(long)]
+    pub all: bool,
     /// Environment: dev, qa, stage, prod.
     #[arg(long, default_value = "qa")]
     pub env: String,
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "migration")]
     pub trigger: String,
-    /// Leave the run pending until a human approves or rejects it (exit code 2).
+    /// Leave a passing run pending until a human approves, rejects or escalates it (exit code 2).
     #[arg(long)]
     pub require_approval: bool,
     /// Must match the URL's dialect when given.
@@ -384,6 +407,9 @@ pub struct LintArgs {
     /// SQL dialect: sqlite, postgres, mysql.
     #[arg(long, default_value = "postgres")]
     pub dialect: String,
+    /// The migration tool whose layout the directories follow (default: detected).
+    #[arg(long, value_name = "TOOL")]
+    pub layout: Option<String>,
     #[command(flatten)]
     pub rules: RuleArgs,
     #[command(flatten)]
@@ -448,6 +474,14 @@ pub enum RunsCommand {
     Approve(DecisionArgs),
     /// Reject a run pending approval.
     Reject(DecisionArgs),
+    /// Hand a run pending approval to someone else; it keeps waiting for their decision.
+    Escalate {
+        #[command(flatten)]
+        decision: DecisionArgs,
+        /// To whom: the person or group who must approve or reject it.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Args)]

@@ -68,6 +68,8 @@ pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyho
         bisection_threshold: a.threshold,
         statement_timeout_ms: a.timeout_ms,
         sample_limit: a.sample_limit,
+        keys_out: a.keys_out.as_ref().map(|p| p.display().to_string()),
+        require_human_approval: a.require_approval,
         environment: a.env.parse()?,
         trigger_type: a.trigger.parse()?,
         config,

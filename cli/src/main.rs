@@ -22,7 +22,10 @@ use dbconsultant_cli::args::{AuditCommand, Cli, Command, EtlCommand, IntegrityCo
 const EXIT_ERROR: u8 = 3;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     init_logging(&cli.log_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,6 +63,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// Help and version go to stdout with exit 0; a usage error is one line on stderr and exit 3,
+/// like every other bad input (clap's own code, 2, means "pending approval" here).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        // A bare `dbconsultant` or `dbconsultant schema`: the help, on stderr, as a usage error.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(EXIT_ERROR);
+        }
+        _ => {}
+    }
+    let rendered = e.render().to_string();
+    // clap's message, up to its usage block, on one line.
+    let mut message: String =
+        rendered.lines().take_while(|l| !l.starts_with("Usage:")).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    for (flag, var) in [
+        ("--db <DB>", "DBCONSULTANT_DB_URL"),
+        ("--source <SOURCE>", "DBCONSULTANT_SOURCE_URL"),
+        ("--target <TARGET>", "DBCONSULTANT_TARGET_URL"),
+    ] {
+        if e.kind() == ErrorKind::MissingRequiredArgument && message.contains(flag) {
+            message.push_str(&format!(" ({flag} may also come from ${var})"));
+        }
+    }
+    let message = message.strip_prefix("error: ").unwrap_or(&message).to_string();
+    eprintln!("error: {}", redact_url(&message));
+    ExitCode::from(EXIT_ERROR)
+}
+
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
@@ -81,6 +118,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let request = SchemaValidationRequest {
                 database_url: a.db.clone(),
                 migration_script: a.files.clone(),
+                layout: a.layout.as_deref().map(str::parse).transpose()?,
+                pending: if a.pending {
+                    Some(true)
+                } else if a.all {
+                    Some(false)
+                } else {
+                    None
+                },
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
                 require_human_approval: a.require_approval,
@@ -99,6 +144,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let format: Format = a.output.format.parse()?;
             let request = LintRequest {
                 migration_script: a.files.clone(),
+                layout: a.layout.as_deref().map(str::parse).transpose()?,
                 dialect: a.dialect.parse()?,
                 fail_above: a.rules.fail_above,
                 config: inputs::load_config(&a.rules)?,
@@ -135,6 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 trigger_type: a.trigger.parse()?,
                 fail_above: a.rule_args.fail_above,
                 check_timeout_ms: a.timeout_ms,
+                require_human_approval: a.require_approval,
                 config,
             };
             let consultant = open(cli.store).await?;
@@ -147,12 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Etl(EtlCommand::Validate(a)) => {
             let format: Format = a.output.format.parse()?;
-            let mut config = inputs::load_config(&a.rule_args)?;
-            if let Some(n) = a.sample_limit {
-                config.sample_limit = n;
-            }
-            config.validate()?;
-            let request = inputs::etl_request(&a, config)?;
+            let request = inputs::etl_request(&a, inputs::load_config(&a.rule_args)?)?;
             let consultant = open(cli.store).await?;
             let progress = progress::Progress::new("reconciled");
             let run =
@@ -287,6 +329,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let consultant = open(cli.store).await?;
             let run = consultant.reject(&d.id, &d.by, d.comment.as_deref()).await?;
             println!("run {} rejected by {}", run.test_run_id, d.by.trim());
+            Ok(run.exit_code() as u8)
+        }
+        Command::Runs(RunsCommand::Escalate { decision: d, to }) => {
+            let consultant = open(cli.store).await?;
+            let run = consultant.escalate(&d.id, &d.by, &to, d.comment.as_deref()).await?;
+            println!("run {} escalated by {} to {}", run.test_run_id, d.by.trim(), to.trim());
             Ok(run.exit_code() as u8)
         }
     }

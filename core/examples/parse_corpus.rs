@@ -24,7 +24,7 @@ fn main() {
     let mut shown = 0;
     for path in paths {
         let Ok(sql) = std::fs::read_to_string(&path) else { continue };
-        let script = parse_script(&[MigrationSource { name: path.display().to_string(), sql }], dialect);
+        let script = parse_script(&[MigrationSource::named(path.display().to_string(), sql)], dialect);
         for s in &script.statements {
             statements += 1;
             if let Err(e) = &s.ast {

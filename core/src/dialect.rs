@@ -51,6 +51,15 @@ impl Dialect {
         }
     }
 
+    /// A binary expression as lowercase hex text.
+    pub fn hex(self, expr: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("encode({expr}, 'hex')"),
+            Dialect::Mysql => format!("LOWER(HEX({expr}))"),
+            Dialect::Sqlite => format!("lower(hex({expr}))"),
+        }
+    }
+
     /// Quote an identifier for this dialect.
     pub fn quote_ident(self, ident: &str) -> String {
         match self {

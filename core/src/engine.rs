@@ -129,6 +129,12 @@ impl Consultant {
         self.store.decide(id, Decision::Rejected, approver, comment).await
     }
 
+    /// Hand a waiting run to someone else (a person or a group); it keeps waiting for their
+    /// approval or rejection.
+    pub async fn escalate(&self, id: &str, by: &str, to: &str, comment: Option<&str>) -> Result<TestRun> {
+        self.store.decide(id, Decision::Escalated(to.to_string()), by, comment).await
+    }
+
     pub async fn audit_trail(&self, id: &str) -> Result<Vec<AuditEvent>> {
         self.store.get(id).await?;
         self.store.audit_trail(id).await

@@ -3,15 +3,12 @@
 //! given as files, directories or text. Each deserializes from the loose form callers write
 //! and carries a JSON Schema saying which forms are accepted.
 
-use std::path::PathBuf;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::sql::MigrationSource;
+use crate::error::Error;
 
 /// Schema-only: one string or a list of strings.
 #[derive(JsonSchema)]
@@ -60,23 +57,4 @@ pub fn config<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Config, D:
         }),
     };
     loaded.map_err(|e| serde::de::Error::custom(e.detail()))
-}
-
-/// Where a schema validation's migrations come from, resolved in this order: `migrations`
-/// (named texts), `migration_script` (files and directories), `migration_sql` (one text).
-pub fn migration_sources(
-    migrations: &[MigrationSource],
-    paths: &[PathBuf],
-    sql: Option<&str>,
-    name: Option<&str>,
-) -> Result<Vec<MigrationSource>> {
-    let mut out = migrations.to_vec();
-    out.extend(MigrationSource::read_paths(paths)?);
-    if let Some(sql) = sql {
-        out.push(MigrationSource { name: name.unwrap_or("<inline>").to_string(), sql: sql.to_string() });
-    }
-    if out.is_empty() {
-        return Err(Error::invalid("no migration given: give migration_script (files or directories), migration_sql or migrations"));
-    }
-    Ok(out)
 }

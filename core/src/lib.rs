@@ -26,6 +26,7 @@ pub mod guard;
 pub mod inputs;
 pub mod inspect;
 pub mod masking;
+pub mod migrations;
 pub mod ops;
 pub mod risk;
 pub mod store;

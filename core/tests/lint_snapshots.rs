@@ -9,7 +9,7 @@ use dbconsultant::{Dialect, MigrationSource};
 
 fn lint_file(rel: &str, dialect: Dialect) -> Vec<dbconsultant::model::Finding> {
     let sql = std::fs::read_to_string(repo_root().join(rel)).unwrap();
-    let req = LintRequest { migrations: vec![MigrationSource { name: rel.into(), sql }], dialect, ..Default::default() };
+    let req = LintRequest { migrations: vec![MigrationSource::named(rel, sql)], dialect, ..Default::default() };
     lint(&req).unwrap().findings
 }
 

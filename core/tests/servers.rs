@@ -14,7 +14,7 @@ use dbconsultant::{ErrorKind, MigrationSource, SchemaValidationRequest};
 fn req(db: &TestDb, sql: &str) -> SchemaValidationRequest {
     let mut r = SchemaValidationRequest {
         database_url: db.url.clone(),
-        migrations: vec![MigrationSource { name: "migration.sql".into(), sql: sql.into() }],
+        migrations: vec![MigrationSource::named("migration.sql", sql)],
         ..Default::default()
     };
     r.config.sandbox.allow_scratch_on_target = true;

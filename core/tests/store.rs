@@ -49,7 +49,7 @@ impl Backing {
     async fn exec(&self, sql: &str) {
         match self {
             Backing::Sqlite(p) => {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", p.display())).await.unwrap();
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", p.display())).await.unwrap();
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
                 conn.close().await.unwrap();
             }
@@ -166,11 +166,12 @@ async fn store_schema_is_versioned_and_refuses_the_future(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let Some(backing) = Backing::new(postgres, dir.path()).await else { return };
     let store = Store::open_location(&backing.location()).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    let newest = dbconsultant::store::migrations::MIGRATIONS.last().unwrap().version;
+    assert_eq!(store.schema_version().await.unwrap(), newest);
     store.close().await;
     // Reopening applies nothing twice.
     let store = Store::open_location(&backing.location()).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), newest);
     store.close().await;
     backing.exec("INSERT INTO store_migrations VALUES (99, 'from the future', 'now')").await;
     let err = Store::open_location(&backing.location()).await.err().unwrap();
@@ -179,6 +180,62 @@ async fn store_schema_is_versioned_and_refuses_the_future(postgres: bool) {
         let password = Server::Postgres.password();
         assert!(!err.to_string().contains(&password), "{err}");
     }
+}
+
+/// A store written by version 1 of the schema, with a pending and a decided run, upgrades in
+/// place: nothing lost, foreign keys intact, and the pending run can then be escalated.
+async fn a_version_1_store_upgrades_with_its_runs(postgres: bool) {
+    use dbconsultant::store::migrations::{for_postgres, MIGRATIONS};
+    let dir = tempfile::tempdir().unwrap();
+    let Some(backing) = Backing::new(postgres, dir.path()).await else { return };
+    // Two real run documents, from a scratch store.
+    let scratch = Consultant::open(ConsultantOptions { store: Some(dir.path().join("scratch.db").display().to_string()) }).await.unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pending = scratch.test_run(&pending_run(a.path(), &scratch).await).await.unwrap();
+    let decided = scratch.test_run(&pending_run(b.path(), &scratch).await).await.unwrap();
+    let v1 = if postgres { for_postgres(MIGRATIONS[0].sql) } else { MIGRATIONS[0].sql.to_string() };
+    let row = |run: &dbconsultant::model::TestRun, status: &str| {
+        format!(
+            "INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, created_at, document) \
+             VALUES ('{}', 'schema', 'qa', 'migration', '{status}', 0, 's', '{}', '{}');",
+            run.test_run_id,
+            run.created_at,
+            serde_json::to_string(run).unwrap().replace('\'', "''")
+        )
+    };
+    backing
+        .exec(&format!(
+            "CREATE TABLE store_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL);\
+             INSERT INTO store_migrations VALUES (1, 'v1', 'then');{v1}{}{}\
+             INSERT INTO findings (test_run_id, rule, severity, message) VALUES ('{p}', 'require-lock-timeout', 'low', 'm');\
+             INSERT INTO approvals (test_run_id, decision, approver, decided_at) VALUES ('{d}', 'approved', 'alice', 'then');",
+            row(&pending, "pending_approval"),
+            row(&decided, "approved"),
+            p = pending.test_run_id,
+            d = decided.test_run_id,
+        ))
+        .await;
+    let c = backing.consultant().await;
+    assert_eq!(backing.scalar("SELECT CAST(MAX(version) AS BIGINT) FROM store_migrations").await, 2);
+    assert_eq!(backing.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM database_test_runs").await, 2);
+    assert_eq!(backing.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM findings").await, 1);
+    assert_eq!(backing.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM approvals").await, 1);
+    let escalated = c.escalate(&pending.test_run_id, "bob", "dba-team", None).await.unwrap();
+    assert_eq!(escalated.status, RunStatus::Escalated);
+    c.approve(&pending.test_run_id, "carol", None).await.unwrap();
+    assert_eq!(
+        backing.scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM approvals WHERE test_run_id = '{}'", pending.test_run_id)).await,
+        2
+    );
+    // The findings' foreign key still points at the rebuilt runs table.
+    let still_escalated = c.list_test_runs(&RunFilter { status: Some(RunStatus::Escalated), ..Default::default() }).await.unwrap();
+    assert!(still_escalated.is_empty());
+    let fk = if postgres {
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.table_constraints WHERE table_name = 'findings' AND constraint_type = 'FOREIGN KEY'"
+    } else {
+        "SELECT COUNT(*) FROM pragma_foreign_key_list('findings') WHERE \"table\" = 'database_test_runs'"
+    };
+    assert_eq!(backing.scalar(fk).await, 1);
 }
 
 macro_rules! on_every_store {
@@ -202,6 +259,7 @@ on_every_store!(
     list_filters_and_orders_newest_first,
     result_rows_land_in_the_seed_tables,
     store_schema_is_versioned_and_refuses_the_future,
+    a_version_1_store_upgrades_with_its_runs,
 );
 
 #[tokio::test]

@@ -46,7 +46,7 @@ pub struct Field {
     pub required: bool,
     /// A default worth showing (a scalar); objects and lists are left to the core.
     pub default: Option<Value>,
-    /// Reads files where the library runs (paths): only for local surfaces.
+    /// Names files where the library runs (paths it reads or writes): only for local surfaces.
     pub local_files: bool,
 }
 
@@ -179,6 +179,12 @@ impl Api {
     /// The stable error kinds (`invalid_input` ...), each an exception class in every SDK.
     pub fn error_kinds(&self) -> Vec<String> {
         self.document["error_kinds"].as_array().map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect()).unwrap_or_default()
+    }
+
+    /// The CLI's exit code per run status, in the core's order.
+    pub fn exit_codes(&self) -> Vec<(String, i64)> {
+        let Some(codes) = self.document["exit_codes"].as_object() else { return Vec::new() };
+        codes.iter().filter_map(|(k, v)| Some((k.clone(), v.as_i64()?))).collect()
     }
 
     pub fn object_fields(&self, name: &str) -> Option<&[Field]> {

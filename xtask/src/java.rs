@@ -139,8 +139,12 @@ fn record_file(api: &Api, name: &str, doc: &str, fields: &[Field]) -> (PathBuf, 
     if name == "TestRun" {
         out.push_str(
             "\n    /** Passed, or approved after waiting for a decision. */\n    public boolean passed() {\n        return status == RunStatus.PASSED || status == RunStatus.APPROVED;\n    }\n\n\
-             \x20   /** The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 pending, 3 error. */\n    public int exitCode() {\n        switch (status) {\n            case PASSED: case APPROVED: return 0;\n            case FAILED: case REJECTED: return 1;\n            case PENDING_APPROVAL: return 2;\n            default: return 3;\n        }\n    }\n",
+             \x20   /** The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 waiting for a decision, 3 error. */\n    public int exitCode() {\n        switch (status) {\n",
         );
+        for (status, code) in api.exit_codes() {
+            let _ = writeln!(out, "            case {}: return {code};", enum_constant(&status));
+        }
+        out.push_str("            default: return 3;\n        }\n    }\n");
     }
     out.push_str("}\n");
     file(name, out)

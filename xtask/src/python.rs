@@ -277,7 +277,9 @@ pub fn generate(api: &Api) -> String {
             }
         }
     }
-    out.push('\n');
+    let codes: Vec<String> = api.exit_codes().iter().map(|(status, code)| format!("{}: {code}", quote(status))).collect();
+    let _ = writeln!(out, "EXIT_CODES: Dict[str, int] = {{{}}}", codes.join(", "));
+    out.push_str("\"\"\"The CLI's exit code per run status.\"\"\"\n\n");
     // Response models, dependencies first (a model refers to models defined above it).
     let mut models: Vec<String> =
         api.response_types().into_iter().filter(|n| matches!(api.types.get(n), Some(TypeDef::Object { .. }))).collect();

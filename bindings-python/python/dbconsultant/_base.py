@@ -127,8 +127,11 @@ class _TestRunExtras:
 
     @property
     def exit_code(self) -> int:
-        """The CLI's exit code for this run: 0 passed/approved, 1 failed/rejected, 2 pending, 3 error."""
-        return {"passed": 0, "approved": 0, "failed": 1, "rejected": 1, "pending_approval": 2}.get(self.status, 3)
+        """The CLI's exit code for this run: 0 passed/approved, 1 failed/rejected, 2 waiting for
+        a decision (pending approval or escalated), 3 error."""
+        from ._generated import EXIT_CODES  # generated after this module, from the core
+
+        return EXIT_CODES.get(self.status, 3)
 
 
 class _Client:

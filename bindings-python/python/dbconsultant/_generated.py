@@ -29,12 +29,15 @@ FindingId = str
 
 IntegrityType = Literal["pk", "fk", "unique", "not_null", "check", "rule"]
 
+Layout = Literal["flyway", "golang-migrate", "sqlx", "diesel", "prisma", "dbmate", "goose", "plain"]
+"""A migration tool's layout of migration files."""
+
 ObjectType = Literal["table", "column", "index", "constraint", "view", "type"]
 
 RunKind = Literal["schema", "integrity", "etl", "performance"]
 """Which capability produced the run."""
 
-RunStatus = Literal["passed", "failed", "pending_approval", "approved", "rejected", "error"]
+RunStatus = Literal["passed", "failed", "pending_approval", "escalated", "approved", "rejected", "error"]
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 """Severity of a finding, ordered from least to most severe."""
@@ -44,6 +47,8 @@ Strategy = Literal["auto", "bisect", "join"]
 
 TriggerType = Literal["pr", "migration", "etl", "manual"]
 
+EXIT_CODES: Dict[str, int] = {"passed": 0, "failed": 1, "pending_approval": 2, "escalated": 2, "approved": 0, "rejected": 1, "error": 3}
+"""The CLI's exit code per run status."""
 
 @dataclass(frozen=True)
 class Timing(_Model):
@@ -81,6 +86,15 @@ class PerformanceMetric(_Model):
     stats: Optional[Any] = None
     # Why the query could not be explained or timed, if it could not.
     error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class KeysFile(_Model):
+    """A file of every differing key (`keys_out`)."""
+
+    path: str
+    # Lines written: `missing_count + extra_count + changed_count` when rows were compared.
+    lines: int
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,8 @@ class EtlResult(_Model):
     aggregates: List[EtlAggregate] = field(default_factory=list)
     # Why rows were not compared one by one (duplicate or NULL keys), if they were not.
     error: Optional[str] = None
+    # The JSON Lines file every differing key was written to, when one was asked for.
+    keys_out: Optional[KeysFile] = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +188,33 @@ class Finding(_Model):
 
 
 @dataclass(frozen=True)
+class IgnoredFile(_Model):
+    """A file of the directory that is not applied, and why."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MigrationPlan(_Model):
+    """What a run records about the migrations it was given."""
+
+    # The layout of the migration files (`flyway`, `golang-migrate`, `sqlx`, `diesel`, `prisma`,
+    # `dbmate`, `goose`, `plain`).
+    layout: str
+    # True when the layout was detected, false when it was given.
+    detected: bool
+    # Migrations validated, in the order the tool would apply them.
+    pending: List[str]
+    # The history table read on the target, if any.
+    history_table: Optional[str] = None
+    # Migrations already applied on the target, skipped.
+    applied: List[str] = field(default_factory=list)
+    # Files that are never applied (down and undo migrations, other files), and why.
+    ignored: List[IgnoredFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RiskContribution(_Model):
     """One contribution to the risk score."""
 
@@ -207,6 +250,8 @@ class TestRun(_TestRunExtras, _Model):
     decided_at: Optional[str] = None
     # The approver's or rejecter's comment, if any.
     decision_comment: Optional[str] = None
+    # Whom the run was escalated to (a person or a group), while it waits for their decision.
+    escalated_to: Optional[str] = None
     # The database the run looked at, with any password redacted.
     target: Optional[str] = None
     # Where the migration ran (the sandbox), for schema runs.
@@ -217,6 +262,9 @@ class TestRun(_TestRunExtras, _Model):
     fail_above: Optional[int] = None
     # Migration files (or `<inline>`) the run validated.
     inputs: List[str] = field(default_factory=list)
+    # Schema runs: the migration tool's layout, and which migrations were applied already,
+    # validated, or never applied (down and undo migrations).
+    migration_plan: Optional[MigrationPlan] = None
 
 
 @dataclass(frozen=True)
@@ -398,6 +446,8 @@ class _Operations(_Client):
         migration_sql: Optional[str] = None,
         migration_name: Optional[str] = None,
         migrations: Optional[Sequence[Mapping[str, Any]]] = None,
+        layout: Optional[Layout] = None,
+        pending: Optional[bool] = None,
         environment: Environment = "qa",
         trigger_type: TriggerType = "migration",
         require_human_approval: bool = False,
@@ -417,6 +467,11 @@ class _Operations(_Client):
             migration_sql: A migration given as SQL text (applied after `migration_script`).
             migration_name: The name reports give `migration_sql` (default `<inline>`).
             migrations: Migrations given as named texts, applied first.
+            layout: The migration tool whose layout the directories follow (default: detected from
+                the files): flyway, golang-migrate, sqlx, diesel, prisma, dbmate, goose or plain.
+            pending: Validate only the migrations the tool's history table on the target does not
+                list as applied (default: when the target has such a table; `false` validates every
+                migration, `true` requires the table).
             require_human_approval: Hold the run for a human decision instead of passing it.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
@@ -435,6 +490,7 @@ class _Operations(_Client):
         migration_sql: Optional[str] = None,
         migration_name: Optional[str] = None,
         migrations: Optional[Sequence[Mapping[str, Any]]] = None,
+        layout: Optional[Layout] = None,
         dialect: Dialect = "postgres",
         fail_above: Optional[int] = None,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
@@ -446,6 +502,8 @@ class _Operations(_Client):
             migration_sql: A migration given as SQL text.
             migration_name: The name reports give `migration_sql` (default `<inline>`).
             migrations: Migrations given as named texts, linted first.
+            layout: The migration tool whose layout the directories follow (default: detected from
+                the files).
             dialect: The SQL dialect the migration is written in.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
@@ -463,6 +521,7 @@ class _Operations(_Client):
         trigger_type: TriggerType = "manual",
         fail_above: Optional[int] = None,
         timeout_ms: int = 30_000,
+        require_human_approval: bool = False,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> TestRun:
         """Check the rows against the declared keys and constraints (including unenforced ones) and user
@@ -477,6 +536,8 @@ class _Operations(_Client):
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
             timeout_ms: How long one check may run before it is reported as not run, in ms.
+            require_human_approval: Hold a passing run for a human decision (approve, reject or
+                escalate) instead of passing it.
             config: `dbconsultant.toml` inline, or its path.
         """
         return self._op("check_integrity", locals())  # type: ignore[no-any-return]
@@ -506,6 +567,8 @@ class _Operations(_Client):
         bisection_threshold: int = 512,
         timeout_ms: int = 300_000,
         sample_limit: Optional[int] = None,
+        keys_out: Optional[PathLike] = None,
+        require_human_approval: bool = False,
         environment: Environment = "qa",
         trigger_type: TriggerType = "etl",
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
@@ -536,7 +599,12 @@ class _Operations(_Client):
             segments: Most segments one checksum query splits a range into.
             bisection_threshold: Ranges with at most this many rows are compared row by row.
             timeout_ms: How long one query may run, in ms.
-            sample_limit: Keys listed per kind of difference (the counts stay exact).
+            sample_limit: Keys listed in the run document per kind of difference (default 100; the
+                counts stay exact). `keys_out` has them all.
+            keys_out: Write every differing key, whatever the count, to this JSON Lines file (kind,
+                key, changed columns with masked source and target values), streamed with flat memory.
+            require_human_approval: Hold a passing run for a human decision (approve, reject or
+                escalate) instead of passing it.
             config: `dbconsultant.toml` inline, or its path.
         """
         return self._op("validate_etl", locals())  # type: ignore[no-any-return]
@@ -635,6 +703,22 @@ class _Operations(_Client):
             comment: Why, for the audit trail.
         """
         return self._op("reject_test_run", locals())  # type: ignore[no-any-return]
+
+    def escalate_test_run(
+        self,
+        test_run_id: str,
+        approver: str,
+        to: str,
+        comment: Optional[str] = None,
+    ) -> TestRun:
+        """Hand a run that waits for approval to someone else; it keeps waiting (status escalated).
+
+        Args:
+            approver: Who escalates (recorded on the run and in its audit trail).
+            to: To whom: the person or group who must now approve or reject the run.
+            comment: Why, for the audit trail.
+        """
+        return self._op("escalate_test_run", locals())  # type: ignore[no-any-return]
 
     def audit_trail(
         self,
@@ -767,6 +851,7 @@ class _AsyncOperations:
     list_test_runs = _awaitable(_Operations.list_test_runs)
     approve_test_run = _awaitable(_Operations.approve_test_run)
     reject_test_run = _awaitable(_Operations.reject_test_run)
+    escalate_test_run = _awaitable(_Operations.escalate_test_run)
     audit_trail = _awaitable(_Operations.audit_trail)
     audit_log = _awaitable(_Operations.audit_log)
     list_schemas = _awaitable(_Operations.list_schemas)
@@ -786,6 +871,8 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "migration_sql": _FieldSpec(types=(str,), expected="str", local=False),
             "migration_name": _FieldSpec(types=(str,), expected="str", local=False),
             "migrations": _FieldSpec(types=(list, tuple,), expected="a list of dicts", local=False),
+            "layout": _FieldSpec(types=(str,), expected="str", local=False),
+            "pending": _FieldSpec(types=(bool,), expected="bool", local=False),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
@@ -802,6 +889,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "migration_sql": _FieldSpec(types=(str,), expected="str", local=False),
             "migration_name": _FieldSpec(types=(str,), expected="str", local=False),
             "migrations": _FieldSpec(types=(list, tuple,), expected="a list of dicts", local=False),
+            "layout": _FieldSpec(types=(str,), expected="str", local=False),
             "dialect": _FieldSpec(types=(str,), expected="str", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
@@ -817,6 +905,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
+            "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
         },
     ),
@@ -845,6 +934,8 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "bisection_threshold": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
             "sample_limit": _FieldSpec(types=(int,), expected="int", local=False),
+            "keys_out": _FieldSpec(types=(str, os.PathLike,), expected="a path", local=True),
+            "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
@@ -895,6 +986,15 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         fields={
             "test_run_id": _FieldSpec(types=(str,), expected="str", local=False),
             "approver": _FieldSpec(types=(str,), expected="str", local=False),
+            "comment": _FieldSpec(types=(str,), expected="str", local=False),
+        },
+    ),
+    "escalate_test_run": _OpSpec(
+        result=TestRun,
+        fields={
+            "test_run_id": _FieldSpec(types=(str,), expected="str", local=False),
+            "approver": _FieldSpec(types=(str,), expected="str", local=False),
+            "to": _FieldSpec(types=(str,), expected="str", local=False),
             "comment": _FieldSpec(types=(str,), expected="str", local=False),
         },
     ),

@@ -55,6 +55,10 @@ string_enum!(
         AlterAlgorithm => "alter-algorithm",
         SandboxNote => "sandbox-note",
         SandboxSkipped => "sandbox-skipped",
+        EmptyMigration => "empty-migration",
+        MigrationChecksumMismatch => "migration-checksum-mismatch",
+        MigrationOutOfOrder => "migration-out-of-order",
+        MigrationHistoryDirty => "migration-history-dirty",
         // Data integrity (checks/integrity/findings.rs).
         IntegrityPk => "integrity-pk",
         IntegrityFk => "integrity-fk",

@@ -14,6 +14,7 @@ string_enum!(RunStatus {
     Passed => "passed",
     Failed => "failed",
     PendingApproval => "pending_approval",
+    Escalated => "escalated",
     Approved => "approved",
     Rejected => "rejected",
     Error => "error",
@@ -29,6 +30,19 @@ string_enum!(
     Compatibility { Compatible => "compatible", Breaking => "breaking", Destructive => "destructive" }
 );
 string_enum!(IntegrityType { Pk => "pk", Fk => "fk", Unique => "unique", NotNull => "not_null", Check => "check", Rule => "rule" });
+
+impl RunStatus {
+    /// The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 waiting for a decision
+    /// (pending approval or escalated), 3 error. Every SDK's `exit_code` is generated from this.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            RunStatus::Passed | RunStatus::Approved => 0,
+            RunStatus::Failed | RunStatus::Rejected => 1,
+            RunStatus::PendingApproval | RunStatus::Escalated => 2,
+            RunStatus::Error => 3,
+        }
+    }
+}
 
 /// One contribution to the risk score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -144,6 +158,17 @@ pub struct EtlResult {
     /// Why rows were not compared one by one (duplicate or NULL keys), if they were not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The JSON Lines file every differing key was written to, when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_out: Option<KeysFile>,
+}
+
+/// A file of every differing key (`keys_out`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct KeysFile {
+    pub path: String,
+    /// Lines written: `missing_count + extra_count + changed_count` when rows were compared.
+    pub lines: u64,
 }
 
 /// One reconciled aggregate (per group when grouped).
@@ -225,6 +250,9 @@ pub struct TestRun {
     /// The approver's or rejecter's comment, if any.
     #[serde(default)]
     pub decision_comment: Option<String>,
+    /// Whom the run was escalated to (a person or a group), while it waits for their decision.
+    #[serde(default)]
+    pub escalated_to: Option<String>,
     /// The database the run looked at, with any password redacted.
     #[serde(default)]
     pub target: Option<String>,
@@ -240,6 +268,10 @@ pub struct TestRun {
     /// Migration files (or `<inline>`) the run validated.
     #[serde(default)]
     pub inputs: Vec<String>,
+    /// Schema runs: the migration tool's layout, and which migrations were applied already,
+    /// validated, or never applied (down and undo migrations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_plan: Option<crate::migrations::history::MigrationPlan>,
     pub findings: Vec<Finding>,
     pub schema_changes: Vec<SchemaChange>,
     pub integrity_results: Vec<IntegrityResult>,
@@ -271,11 +303,13 @@ impl TestRun {
             decided_by: None,
             decided_at: None,
             decision_comment: None,
+            escalated_to: None,
             target,
             sandbox: None,
             dialect: Some(dialect.to_string()),
             fail_above: None,
             inputs: Vec::new(),
+            migration_plan: None,
             findings: Vec::new(),
             schema_changes: Vec::new(),
             integrity_results: Vec::new(),
@@ -284,14 +318,9 @@ impl TestRun {
         }
     }
 
-    /// The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 pending approval, 3 error.
+    /// The CLI's exit code for the run's status ([`RunStatus::exit_code`]).
     pub fn exit_code(&self) -> i32 {
-        match self.status {
-            RunStatus::Passed | RunStatus::Approved => 0,
-            RunStatus::Failed | RunStatus::Rejected => 1,
-            RunStatus::PendingApproval => 2,
-            RunStatus::Error => 3,
-        }
+        self.status.exit_code()
     }
 
     pub fn highest_severity(&self) -> Option<Severity> {

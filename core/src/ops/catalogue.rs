@@ -21,6 +21,7 @@ pub fn registry() -> &'static [Operation] {
         Operation::of::<ListTestRuns>(),
         Operation::of::<ApproveTestRun>(),
         Operation::of::<RejectTestRun>(),
+        Operation::of::<EscalateTestRun>(),
         Operation::of::<AuditTrail>(),
         Operation::of::<AuditLog>(),
         Operation::of::<ListSchemas>(),
@@ -239,6 +240,29 @@ impl Op for RejectTestRun {
     type Response = TestRun;
     async fn run(c: &Consultant, r: DecisionRequest) -> Result<TestRun> {
         c.reject(&r.test_run_id, &r.approver, r.comment.as_deref()).await
+    }
+}
+
+pub struct EscalateTestRun;
+impl Op for EscalateTestRun {
+    const SPEC: Spec = Spec {
+        name: "escalate_test_run",
+        summary: "Hand a run that waits for approval to someone else; it keeps waiting (status escalated).",
+        description: "Escalate a run pending approval (or already escalated) to a person or group who must decide it; who \
+                      escalated, to whom and why are recorded on the run and in its audit trail. An escalated run is approved \
+                      or rejected like a pending one.",
+        group: Group::Runs,
+        writes_store: true,
+        assistant: Assistant::Never(HUMANS_DECIDE),
+        cli: Cli::Command(&["runs", "escalate"]),
+        positional: &["test_run_id", "approver", "to", "comment"],
+        node_positional: &["test_run_id"],
+        aliases: &[],
+    };
+    type Request = EscalationRequest;
+    type Response = TestRun;
+    async fn run(c: &Consultant, r: EscalationRequest) -> Result<TestRun> {
+        c.escalate(&r.test_run_id, &r.approver, &r.to, r.comment.as_deref()).await
     }
 }
 

@@ -246,5 +246,7 @@ pub fn describe(operations: &[Operation]) -> Value {
         .collect();
     let definitions = generator.take_definitions(true);
     let error_kinds: Vec<&str> = crate::api::ERROR_KINDS.iter().map(|k| k.name()).collect();
-    serde_json::json!({ "operations": ops, "error_kinds": error_kinds, "$defs": definitions })
+    let exit_codes: serde_json::Map<String, Value> =
+        crate::model::RunStatus::ALL.iter().map(|s| (s.as_str().to_string(), Value::from(s.exit_code()))).collect();
+    serde_json::json!({ "operations": ops, "error_kinds": error_kinds, "exit_codes": exit_codes, "$defs": definitions })
 }

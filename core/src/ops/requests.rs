@@ -27,6 +27,20 @@ pub struct DecisionRequest {
     pub comment: Option<String>,
 }
 
+/// Escalating a run that waits for approval to someone else.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRequest {
+    pub test_run_id: String,
+    /// Who escalates (recorded on the run and in its audit trail).
+    pub approver: String,
+    /// To whom: the person or group who must now approve or reject the run.
+    pub to: String,
+    /// Why, for the audit trail.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
 /// Stored runs, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]

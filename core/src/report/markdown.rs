@@ -2,6 +2,9 @@
 
 use std::fmt::Write;
 
+/// Keys of each kind a PR comment shows.
+const COMMENT_KEYS: usize = 20;
+
 use super::location;
 use crate::model::{Compatibility, RunStatus, Severity, TestRun};
 
@@ -16,7 +19,7 @@ pub fn render(run: &TestRun) -> String {
     let mut out = String::new();
     let icon = match run.status {
         RunStatus::Passed | RunStatus::Approved => "✅",
-        RunStatus::PendingApproval => "⏳",
+        RunStatus::PendingApproval | RunStatus::Escalated => "⏳",
         _ => "❌",
     };
     let _ = writeln!(out, "### {icon} dbconsultant {}: {} — risk {}/100", run.kind, run.status.as_str().replace('_', " "), run.risk_score);
@@ -24,6 +27,9 @@ pub fn render(run: &TestRun) -> String {
     let target = run.target.as_deref().unwrap_or("static lint");
     let inputs = if run.inputs.is_empty() { String::new() } else { format!(" · `{}`", run.inputs.join("`, `")) };
     let _ = writeln!(out, "<sub>`{target}` · {} · {} · run `{}`{inputs}</sub>", run.environment, run.trigger_type, run.test_run_id);
+    if let Some(line) = super::migration_line(run) {
+        let _ = writeln!(out, "\n{line}");
+    }
 
     let counted: Vec<(Severity, usize)> = Severity::ALL
         .iter()
@@ -83,17 +89,24 @@ pub fn render(run: &TestRun) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             r.source_count, r.target_count, r.missing_count, r.extra_count, r.changed_count, r.strategy
         );
-        let keys =
-            |values: &[serde_json::Value]| values.iter().map(|v| format!("`{}`", cell(&v.to_string()))).collect::<Vec<_>>().join(", ");
+        // A comment shows the first few of each kind; the document lists more.
+        let keys = |values: &[serde_json::Value]| {
+            values.iter().take(COMMENT_KEYS).map(|v| format!("`{}`", cell(&v.to_string()))).collect::<Vec<_>>().join(", ")
+        };
         if !r.missing_in_target.is_empty() {
-            let _ = writeln!(out, "\nMissing in target (first {}): {}", r.missing_in_target.len(), keys(&r.missing_in_target));
+            let n = r.missing_in_target.len().min(COMMENT_KEYS);
+            let _ = writeln!(out, "\nMissing in target (first {n} of {}): {}", r.missing_count, keys(&r.missing_in_target));
         }
         if !r.extra_in_target.is_empty() {
-            let _ = writeln!(out, "\nExtra in target (first {}): {}", r.extra_in_target.len(), keys(&r.extra_in_target));
+            let n = r.extra_in_target.len().min(COMMENT_KEYS);
+            let _ = writeln!(out, "\nExtra in target (first {n} of {}): {}", r.extra_count, keys(&r.extra_in_target));
+        }
+        if let Some(file) = &r.keys_out {
+            let _ = writeln!(out, "\nEvery differing key: `{}` ({} lines).", cell(&file.path), file.lines);
         }
         if !r.changed.is_empty() {
             let _ = writeln!(out, "\n| Changed key | Column | Source | Target |\n|---|---|---|---|");
-            for c in &r.changed {
+            for c in r.changed.iter().take(COMMENT_KEYS) {
                 if let Some(columns) = c["columns"].as_object() {
                     for (name, v) in columns {
                         let _ = writeln!(

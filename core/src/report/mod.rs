@@ -64,6 +64,24 @@ pub(crate) fn location(f: &crate::model::Finding) -> String {
     }
 }
 
+/// One line on the migration tool: its layout and what was applied, validated and ignored.
+pub(crate) fn migration_line(run: &TestRun) -> Option<String> {
+    let plan = run.migration_plan.as_ref()?;
+    if plan.layout == "plain" && plan.applied.is_empty() && plan.ignored.is_empty() && plan.history_table.is_none() {
+        return None;
+    }
+    let how = if plan.detected { "detected" } else { "given" };
+    let mut parts = vec![format!("layout {} ({how})", plan.layout)];
+    match &plan.history_table {
+        Some(table) => parts.push(format!("{} applied per {table}, {} pending", plan.applied.len(), plan.pending.len())),
+        None => parts.push(format!("{} migration{}", plan.pending.len(), if plan.pending.len() == 1 { "" } else { "s" })),
+    }
+    if !plan.ignored.is_empty() {
+        parts.push(format!("{} never applied (down/undo)", plan.ignored.len()));
+    }
+    Some(format!("Migrations: {}", parts.join(", ")))
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::findings::FindingId;
@@ -90,11 +108,13 @@ pub(crate) mod fixtures {
             decided_by: None,
             decided_at: None,
             decision_comment: None,
+            escalated_to: None,
             target: Some("sqlite://examples/shop.db".into()),
             sandbox: None,
             dialect: Some("sqlite".into()),
             fail_above: Some(50),
             inputs: vec!["migrations/002_unsafe.sql".into()],
+            migration_plan: None,
             findings: vec![
                 Finding {
                     rule: FindingId::AddingNotNullColumnWithoutDefault,
@@ -238,6 +258,7 @@ pub(crate) mod fixtures {
                 matches: false,
             }],
             error: None,
+            keys_out: Some(crate::model::KeysFile { path: "orders.keys.jsonl".into(), lines: 4 }),
         }];
         run
     }

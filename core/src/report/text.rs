@@ -2,6 +2,9 @@
 
 use std::fmt::Write;
 
+/// Keys of each kind a terminal report shows.
+const TEXT_KEYS: usize = 10;
+
 use super::location;
 use crate::model::{Compatibility, RunStatus, Severity, TestRun};
 
@@ -35,7 +38,7 @@ impl Paint {
         let label = s.as_str().to_uppercase().replace('_', " ");
         match s {
             RunStatus::Passed | RunStatus::Approved => self.wrap("1;32", &label),
-            RunStatus::PendingApproval => self.wrap("1;33", &label),
+            RunStatus::PendingApproval | RunStatus::Escalated => self.wrap("1;33", &label),
             _ => self.wrap("1;31", &label),
         }
     }
@@ -53,9 +56,14 @@ pub fn render(run: &TestRun, color: bool) -> String {
         "{}",
         p.dim(&format!("run {} · {} · {} · {} · {}", run.test_run_id, target, run.environment, run.trigger_type, run.created_at))
     );
+    if let Some(line) = super::migration_line(run) {
+        let _ = writeln!(out, "{}", p.dim(&line));
+    }
     if let Some(by) = &run.decided_by {
         let comment = run.decision_comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
-        let _ = writeln!(out, "{} by {by} at {}{comment}", run.status, run.decided_at.as_deref().unwrap_or("?"));
+        let to = run.escalated_to.as_deref().filter(|_| run.status == crate::model::RunStatus::Escalated);
+        let to = to.map(|t| format!(" to {t}")).unwrap_or_default();
+        let _ = writeln!(out, "{}{to} by {by} at {}{comment}", run.status, run.decided_at.as_deref().unwrap_or("?"));
     }
 
     if !run.findings.is_empty() {
@@ -112,19 +120,38 @@ pub fn render(run: &TestRun, color: bool) -> String {
         let mark = if r.checksum_match { p.wrap("32", "match") } else { p.wrap("31", "DIFFERENT") };
         let _ =
             writeln!(out, "  {mark}  rows: source {}, target {}; {} column(s) compared", r.source_count, r.target_count, r.columns.len());
-        let keys = |values: &[serde_json::Value]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ");
+        // A terminal shows the first few; the document lists more, keys_out has them all.
+        let more = |listed: usize, count: u64| {
+            let rest = count.saturating_sub(listed.min(TEXT_KEYS) as u64);
+            if rest > 0 {
+                format!(" … {rest} more")
+            } else {
+                String::new()
+            }
+        };
+        let keys = |values: &[serde_json::Value], count: u64| {
+            let shown: Vec<String> = values.iter().take(TEXT_KEYS).map(|v| v.to_string()).collect();
+            format!("{}{}", shown.join(" "), more(values.len(), count))
+        };
         if r.missing_count > 0 {
-            let _ = writeln!(out, "  missing in target: {}  {}", r.missing_count, p.dim(&keys(&r.missing_in_target)));
+            let _ = writeln!(out, "  missing in target: {}  {}", r.missing_count, p.dim(&keys(&r.missing_in_target, r.missing_count)));
         }
         if r.extra_count > 0 {
-            let _ = writeln!(out, "  extra in target:   {}  {}", r.extra_count, p.dim(&keys(&r.extra_in_target)));
+            let _ = writeln!(out, "  extra in target:   {}  {}", r.extra_count, p.dim(&keys(&r.extra_in_target, r.extra_count)));
         }
         if r.changed_count > 0 {
             let per_column: Vec<String> = r.changed_columns.iter().map(|(c, n)| format!("{c} {n}")).collect();
             let _ = writeln!(out, "  changed:           {}  ({})", r.changed_count, per_column.join(", "));
-            for c in &r.changed {
+            for c in r.changed.iter().take(TEXT_KEYS) {
                 let _ = writeln!(out, "    {}  {}", c["key"], p.dim(&c["columns"].to_string()));
             }
+            let rest = more(r.changed.len(), r.changed_count);
+            if !rest.is_empty() {
+                let _ = writeln!(out, "   {}", p.dim(&rest));
+            }
+        }
+        if let Some(file) = &r.keys_out {
+            let _ = writeln!(out, "  every differing key: {} ({} lines)", file.path, file.lines);
         }
         if let Some(error) = &r.error {
             let _ = writeln!(out, "  {} {error}", p.wrap("33", "note"));

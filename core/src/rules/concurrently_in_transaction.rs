@@ -39,8 +39,13 @@ impl Rule for ConcurrentlyInTransaction {
         if !concurrent || !ctx.in_transaction(stmt.index) {
             return Vec::new();
         }
+        let why = if stmt.transactional == Some(true) && !ctx.in_explicit_transaction(stmt.index) {
+            "runs CONCURRENTLY in a migration its tool wraps in a transaction: PostgreSQL rejects it"
+        } else {
+            "runs CONCURRENTLY inside a transaction block: PostgreSQL rejects it"
+        };
         vec![Violation::new(
-            "runs CONCURRENTLY inside a transaction block: PostgreSQL rejects it",
+            why,
             "Move the statement out of BEGIN/COMMIT (and tell your migration tool not to wrap this migration in a transaction).",
         )]
     }

@@ -108,8 +108,14 @@ impl<'a> RuleContext<'a> {
         (!self.created_in_script_before(&base_name(name), stmt.index)).then_some((name, ops))
     }
 
-    pub fn in_transaction(&self, index: usize) -> bool {
+    /// Inside an explicit BEGIN ... COMMIT of the script.
+    pub fn in_explicit_transaction(&self, index: usize) -> bool {
         self.in_transaction.contains(&index)
+    }
+
+    /// Inside an explicit transaction block, or in a migration its tool runs in a transaction.
+    pub fn in_transaction(&self, index: usize) -> bool {
+        self.in_transaction.contains(&index) || self.script.statements.iter().any(|s| s.index == index && s.transactional == Some(true))
     }
 
     pub fn lock_timeout_set_before(&self, index: usize) -> bool {

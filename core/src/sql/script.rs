@@ -11,14 +11,25 @@ use crate::dialect::Dialect;
 
 /// One migration input: a file's name (or `<inline>`) and its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MigrationSource {
+    /// How reports name the migration (its file name).
     pub name: String,
+    /// Its SQL text.
     pub sql: String,
+    /// Whether the migration tool runs it inside a transaction (`true`), is told not to
+    /// (`false`), or leaves it to the script (absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactional: Option<bool>,
 }
 
 impl MigrationSource {
     pub fn inline(sql: impl Into<String>) -> Self {
-        MigrationSource { name: "<inline>".into(), sql: sql.into() }
+        MigrationSource::named("<inline>", sql)
+    }
+
+    pub fn named(name: impl Into<String>, sql: impl Into<String>) -> Self {
+        MigrationSource { name: name.into(), sql: sql.into(), transactional: None }
     }
 
     /// Read migration files in the given order; a directory contributes its `*.sql` files in
@@ -50,7 +61,7 @@ impl MigrationSource {
                 let sql = String::from_utf8(bytes).map_err(|e| {
                     Error::invalid(format!("migration {} is not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
                 })?;
-                Ok(MigrationSource { name: path.display().to_string(), sql })
+                Ok(MigrationSource::named(path.display().to_string(), sql))
             })
             .collect()
     }
@@ -66,6 +77,8 @@ pub struct ParseFailure {
 
 #[derive(Debug, Clone)]
 pub struct ParsedStatement {
+    /// Whether the migration tool runs this statement's file inside a transaction.
+    pub transactional: Option<bool>,
     /// 1-based position of the statement across all inputs.
     pub index: usize,
     /// Input name (`<inline>` when given as text).
@@ -119,7 +132,7 @@ fn split_and_parse(source: &MigrationSource, dialect: &dyn sqlparser::dialect::D
         // first statement we cannot tokenize. Statements before it are still split by a
         // tokenizer pass over the prefix.
         let prefix_end = lines.offset(err.location).unwrap_or(source.sql.len());
-        let prefix = MigrationSource { name: source.name.clone(), sql: source.sql[..prefix_end].to_string() };
+        let prefix = MigrationSource { sql: source.sql[..prefix_end].to_string(), ..source.clone() };
         let before = out.len();
         split_and_parse_tokens(&prefix, dialect, tokenize_prefix(dialect, &prefix.sql), &lines, out);
         // The last piece of the prefix is the start of the broken statement: replace it.
@@ -132,6 +145,7 @@ fn split_and_parse(source: &MigrationSource, dialect: &dyn sqlparser::dialect::D
             false => (err.location.line, err.location.column, prefix_end),
         };
         out.push(ParsedStatement {
+            transactional: source.transactional,
             index: out.len() + 1,
             file: source.name.clone(),
             line: start_line,
@@ -216,7 +230,15 @@ fn flush(
     };
     let end = last.span.end;
     let ast = parse_chunk(dialect, chunk, start, end);
-    out.push(ParsedStatement { index: out.len() + 1, file: source.name.clone(), line: start.line, column: start.column, sql: text, ast });
+    out.push(ParsedStatement {
+        transactional: source.transactional,
+        index: out.len() + 1,
+        file: source.name.clone(),
+        line: start.line,
+        column: start.column,
+        sql: text,
+        ast,
+    });
 }
 
 fn parse_chunk(
@@ -344,10 +366,7 @@ mod tests {
     #[test]
     fn indexes_run_on_across_files() {
         let script = parse_script(
-            &[
-                MigrationSource { name: "a.sql".into(), sql: "SELECT 1; SELECT 2;".into() },
-                MigrationSource { name: "b.sql".into(), sql: "SELECT 3;".into() },
-            ],
+            &[MigrationSource::named("a.sql", "SELECT 1; SELECT 2;"), MigrationSource::named("b.sql", "SELECT 3;")],
             Dialect::Sqlite,
         );
         let idx: Vec<_> = script.statements.iter().map(|s| (s.index, s.file.as_str())).collect();

@@ -6,6 +6,12 @@ pub struct StoreMigration {
     pub description: &'static str,
     /// Written for SQLite; [`for_postgres`] maps its few type names.
     pub sql: &'static str,
+    /// PostgreSQL's own text, where it differs by more than type names (`ALTER ... CONSTRAINT`
+    /// where SQLite must rebuild the table).
+    pub postgres: Option<&'static str>,
+    /// SQLite rebuilds tables others refer to: run with foreign keys off (checked before
+    /// commit), the procedure SQLite documents for schema changes ALTER TABLE cannot make.
+    pub rebuilds_tables: bool,
 }
 
 /// The same schema in PostgreSQL's types: 64-bit keys and counters, doubles.
@@ -13,7 +19,9 @@ pub fn for_postgres(sqlite_sql: &str) -> String {
     sqlite_sql.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace("INTEGER", "BIGINT").replace("REAL", "DOUBLE PRECISION")
 }
 
-pub const MIGRATIONS: &[StoreMigration] = &[StoreMigration {
+pub const MIGRATIONS: &[StoreMigration] = &[V1, V2];
+
+const V1: StoreMigration = StoreMigration {
     version: 1,
     description: "runs, results, findings, approvals and audit events",
     sql: r#"
@@ -114,4 +122,58 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_run ON audit_events (test_run_id);
 "#,
-}];
+    postgres: None,
+    rebuilds_tables: false,
+};
+
+/// Escalation: a run may be `escalated`, and a run has one approvals row per decision.
+const V2: StoreMigration = StoreMigration {
+    version: 2,
+    description: "escalated runs; one approvals row per decision",
+    sql: r#"
+CREATE TABLE database_test_runs_v2 (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    environment   TEXT NOT NULL CHECK (environment IN ('dev','qa','stage','prod')),
+    trigger_type  TEXT NOT NULL CHECK (trigger_type IN ('pr','migration','etl','manual')),
+    status        TEXT NOT NULL CHECK (status IN ('passed','failed','pending_approval','escalated','approved','rejected','error')),
+    risk_score    INTEGER NOT NULL CHECK (risk_score BETWEEN 0 AND 100),
+    summary       TEXT NOT NULL,
+    target        TEXT,
+    created_at    TEXT NOT NULL,
+    approved_by   TEXT,
+    decided_at    TEXT,
+    document      TEXT NOT NULL
+);
+INSERT INTO database_test_runs_v2 SELECT * FROM database_test_runs;
+DROP TABLE database_test_runs;
+ALTER TABLE database_test_runs_v2 RENAME TO database_test_runs;
+CREATE INDEX database_test_runs_created_at ON database_test_runs (created_at);
+CREATE INDEX database_test_runs_status ON database_test_runs (status);
+
+CREATE TABLE approvals_v2 (
+    id           INTEGER PRIMARY KEY,
+    test_run_id  TEXT NOT NULL REFERENCES database_test_runs (id),
+    decision     TEXT NOT NULL CHECK (decision IN ('approved','rejected','escalated')),
+    approver     TEXT NOT NULL,
+    comment      TEXT,
+    decided_at   TEXT NOT NULL
+);
+INSERT INTO approvals_v2 SELECT * FROM approvals;
+DROP TABLE approvals;
+ALTER TABLE approvals_v2 RENAME TO approvals;
+CREATE INDEX approvals_run ON approvals (test_run_id);
+"#,
+    postgres: Some(
+        r#"
+ALTER TABLE database_test_runs DROP CONSTRAINT database_test_runs_status_check;
+ALTER TABLE database_test_runs ADD CONSTRAINT database_test_runs_status_check
+    CHECK (status IN ('passed','failed','pending_approval','escalated','approved','rejected','error'));
+ALTER TABLE approvals DROP CONSTRAINT approvals_test_run_id_key;
+ALTER TABLE approvals DROP CONSTRAINT approvals_decision_check;
+ALTER TABLE approvals ADD CONSTRAINT approvals_decision_check CHECK (decision IN ('approved','rejected','escalated'));
+CREATE INDEX approvals_run ON approvals (test_run_id);
+"#,
+    ),
+    rebuilds_tables: true,
+};

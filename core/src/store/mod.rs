@@ -2,7 +2,7 @@
 //! SQLite file. Every write is one transaction, so a failed write leaves
 //! nothing half-written.
 
-mod migrations;
+pub mod migrations;
 
 use std::path::{Path, PathBuf};
 
@@ -47,12 +47,24 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
 }
 
-/// An approval decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+/// An approval decision. Escalating hands the run to someone else and leaves it waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     Approved,
     Rejected,
+    /// To whom (a person or a group).
+    Escalated(String),
+}
+
+impl Decision {
+    fn status(&self) -> RunStatus {
+        match self {
+            Decision::Approved => RunStatus::Approved,
+            Decision::Rejected => RunStatus::Rejected,
+            Decision::Escalated(_) => RunStatus::Escalated,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,20 +175,39 @@ impl Store {
             )));
         }
         for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-            let sql = match self.backend {
-                Backend::Sqlite => m.sql.to_string(),
-                Backend::Postgres => for_postgres(m.sql),
+            let sql = match (self.backend, m.postgres) {
+                (Backend::Sqlite, _) => m.sql.to_string(),
+                (Backend::Postgres, Some(own)) => own.to_string(),
+                (Backend::Postgres, None) => for_postgres(m.sql),
             };
-            let mut tx = self.pool.begin().await.map_err(err)?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(&*sql)).execute(&mut *tx).await.map_err(err)?;
-            sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.description)
-                .bind(now())
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            tx.commit().await.map_err(err)?;
+            let mut conn = self.pool.acquire().await.map_err(err)?;
+            let foreign_keys_off = self.backend == Backend::Sqlite && m.rebuilds_tables;
+            if foreign_keys_off {
+                // Only outside a transaction does SQLite take this pragma.
+                sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await.map_err(err)?;
+            }
+            let applied = async {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(&*sql)).execute(&mut *tx).await?;
+                if foreign_keys_off {
+                    let broken: Vec<sqlx::any::AnyRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *tx).await?;
+                    if !broken.is_empty() {
+                        return Err(sqlx::Error::Protocol(format!("{} rows break a foreign key after the upgrade", broken.len())));
+                    }
+                }
+                sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
+                    .bind(m.version)
+                    .bind(m.description)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            }
+            .await;
+            if foreign_keys_off {
+                sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await.map_err(err)?;
+            }
+            applied.map_err(err)?;
             tracing::info!(version = m.version, "artifact store upgraded");
         }
         Ok(())
@@ -319,12 +350,18 @@ impl Store {
             .collect()
     }
 
-    /// Decide a run that is pending approval. A decided run cannot be decided again; the
-    /// check and the update happen in one write transaction, so two approvers cannot race.
+    /// Decide a run that waits for a decision (pending approval or escalated). An approved or
+    /// rejected run cannot be decided again; the check and the update happen in one write
+    /// transaction, so two approvers cannot race.
     pub async fn decide(&self, id: &str, decision: Decision, by: &str, comment: Option<&str>) -> Result<TestRun> {
         let by = by.trim();
         if by.is_empty() {
             return Err(Error::invalid("an approver name is required (--by NAME)"));
+        }
+        if let Decision::Escalated(to) = &decision {
+            if to.trim().is_empty() {
+                return Err(Error::invalid("say whom the run is escalated to (--to NAME)"));
+            }
         }
         let err = |e: sqlx::Error| store_error(&self.label, e);
         let mut conn = self.pool.acquire().await.map_err(err)?;
@@ -340,22 +377,22 @@ impl Store {
                 sqlx::query_scalar(sqlx::AssertSqlSafe(select)).bind(id).fetch_optional(&mut *conn).await.map_err(err)?;
             let document = document.ok_or_else(|| Error::NotFound(format!("no test run with id '{id}' in {}", self.label)))?;
             let mut run: TestRun = serde_json::from_str(&document).map_err(|e| Error::Store(e.to_string()))?;
-            if run.status != RunStatus::PendingApproval {
+            if !matches!(run.status, RunStatus::PendingApproval | RunStatus::Escalated) {
                 let already = match (&run.decided_by, &run.decided_at) {
                     (Some(who), Some(when)) => format!(" by {who} at {when}"),
                     _ => String::new(),
                 };
                 return Err(Error::ApprovalState(format!(
-                    "run {id} is {}{already}; only runs pending approval can be approved or rejected",
+                    "run {id} is {}{already}; only runs pending approval or escalated can be decided",
                     run.status
                 )));
             }
             let at = now();
-            run.status = match decision {
-                Decision::Approved => RunStatus::Approved,
-                Decision::Rejected => RunStatus::Rejected,
-            };
+            run.status = decision.status();
             run.approved_by = (decision == Decision::Approved).then(|| by.to_string());
+            if let Decision::Escalated(to) = &decision {
+                run.escalated_to = Some(to.trim().to_string());
+            }
             run.decided_by = Some(by.to_string());
             run.decided_at = Some(at.clone());
             run.decision_comment = comment.map(str::to_string);
@@ -370,6 +407,13 @@ impl Store {
                 .await
                 .map_err(err)?;
             let decision_text = run.status.as_str();
+            // An escalation's audit line says to whom.
+            let details = match (&decision, comment) {
+                (Decision::Escalated(to), Some(c)) => Some(format!("to {}: {c}", to.trim())),
+                (Decision::Escalated(to), None) => Some(format!("to {}", to.trim())),
+                (_, c) => c.map(str::to_string),
+            };
+            let comment = details.as_deref();
             sqlx::query("INSERT INTO approvals (test_run_id, decision, approver, comment, decided_at) VALUES ($1,$2,$3,$4,$5)")
                 .bind(id)
                 .bind(decision_text)

@@ -13,7 +13,7 @@ pub fn repo_root() -> PathBuf {
 
 pub fn example_migration(name: &str) -> MigrationSource {
     let path = repo_root().join("examples/migrations").join(name);
-    MigrationSource { name: format!("examples/migrations/{name}"), sql: std::fs::read_to_string(path).unwrap() }
+    MigrationSource::named(format!("examples/migrations/{name}"), std::fs::read_to_string(path).unwrap())
 }
 
 /// Build a SQLite database at `path` from SQL text.

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::judge::values_equal;
+use super::keys_out::KeySink;
 use super::plan::{KeyRange, KeyValues, Side};
 use crate::driver::QueryResult;
 use crate::error::{Error, Result};
@@ -89,12 +90,13 @@ impl Runner {
     }
 }
 
-/// Tuning of the bisection.
-#[derive(Debug, Clone, Copy)]
-pub struct Tuning {
+/// Tuning of the bisection, and where every differing key goes besides the samples.
+#[derive(Clone, Copy)]
+pub struct Tuning<'a> {
     pub segments: usize,
     pub threshold: u64,
     pub sample_limit: usize,
+    pub keys_out: Option<&'a KeySink<'a>>,
 }
 
 /// A range still to compare, with the rows each side holds in it.
@@ -115,7 +117,7 @@ pub async fn compare(
     source: &Side<'_>,
     target: &Side<'_>,
     counts: (u64, u64),
-    tuning: Tuning,
+    tuning: Tuning<'_>,
     progress: Option<RowProgress<'_>>,
 ) -> Result<Differences> {
     let mut out = Differences { source_count: counts.0, target_count: counts.1, checksums_equal: true, ..Default::default() };
@@ -170,7 +172,7 @@ async fn split(
     source: &Side<'_>,
     target: &Side<'_>,
     segment: &Segment,
-    tuning: Tuning,
+    tuning: Tuning<'_>,
     out: &mut Differences,
 ) -> Result<(Vec<Segment>, (u64, u64))> {
     let (cutter, rows) =
@@ -287,7 +289,7 @@ async fn compare_rows(
     source: &Side<'_>,
     target: &Side<'_>,
     batch: &[Segment],
-    tuning: Tuning,
+    tuning: Tuning<'_>,
     out: &mut Differences,
 ) -> Result<()> {
     let ranges: Vec<KeyRange> = batch.iter().map(|s| s.range.clone()).collect();
@@ -325,6 +327,10 @@ async fn compare_rows(
     candidates.sort_by(|a, b| compare_keys(&a.1, &b.1));
     out.missing_count += missing.len() as u64;
     out.extra_count += extra.len() as u64;
+    if let Some(sink) = tuning.keys_out {
+        sink.missing(&missing)?;
+        sink.extra(&extra)?;
+    }
     fill(&mut out.missing, missing, tuning.sample_limit);
     fill(&mut out.extra, extra, tuning.sample_limit);
     for chunk in candidates.chunks(KEYS_PER_FETCH) {
@@ -347,7 +353,7 @@ pub async fn judge_rows(
     source: &Side<'_>,
     target: &Side<'_>,
     pairs: &[Candidate],
-    tuning: Tuning,
+    tuning: Tuning<'_>,
     out: &mut Differences,
 ) -> Result<()> {
     let source_keys: Vec<KeyValues> = pairs.iter().map(|p| p.1.clone()).collect();
@@ -381,8 +387,12 @@ pub async fn judge_rows(
             for (label, _, _) in &columns {
                 *out.changed_columns.entry(label.clone()).or_default() += 1;
             }
+            let row = ChangedRow { key: raw.clone(), columns };
+            if let Some(sink) = tuning.keys_out {
+                sink.changed(&row)?;
+            }
             if out.changed.len() < tuning.sample_limit {
-                out.changed.push(ChangedRow { key: raw.clone(), columns });
+                out.changed.push(row);
             }
         }
     }

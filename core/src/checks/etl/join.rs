@@ -45,7 +45,7 @@ fn join_sql(source: &Side<'_>, target: &Side<'_>, limit: usize) -> String {
 }
 
 /// Compare with one join; counts exact, keys sampled.
-pub async fn compare(runner: &Runner, source: &Side<'_>, target: &Side<'_>, tuning: Tuning) -> Result<Differences> {
+pub async fn compare(runner: &Runner, source: &Side<'_>, target: &Side<'_>, tuning: Tuning<'_>) -> Result<Differences> {
     let limit = tuning.sample_limit.max(1);
     let sql = join_sql(source, target, limit);
     let (found, counts) = tokio::join!(runner.run(source, sql, limit * 3 + 3), async {

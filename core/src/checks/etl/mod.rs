@@ -10,24 +10,31 @@ pub mod bisect;
 pub(crate) mod findings;
 pub mod join;
 pub mod judge;
+pub mod keys_out;
 pub mod plan;
 pub mod request;
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::checks::integrity::Progress;
 use crate::driver::{self, Driver, SessionOptions};
 use crate::error::{Error, Result};
 use crate::findings::FindingId;
 use crate::masking::Masker;
-use crate::model::{EtlResult, Finding, RunKind, RunStatus, Severity, Table, TestRun};
+use crate::model::{EtlResult, Finding, KeysFile, RunKind, RunStatus, Severity, Table, TestRun};
 use crate::risk;
 use crate::url::DatabaseUrl;
 use bisect::{Differences, Runner, Tuning};
+use keys_out::{changed_object, key_object, KeySink};
 use plan::{build_plan, resolve_table, sql_for, validate_filter, KeyValues, Plan, Side, Which};
 pub use request::{AggregateFunction, AggregateSpec, EtlRequest, Strategy};
+
+/// Keys listed in the run document per kind of difference when the request does not say.
+pub const DEFAULT_LISTED_KEYS: usize = 100;
+/// Most keys the run document may list per kind (all of them go to `keys_out`).
+pub const MAX_LISTED_KEYS: usize = 10_000;
 
 /// Reconcile the target table with the source table.
 pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
@@ -41,6 +48,11 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
     }
     if req.segments < 2 || req.bisection_threshold == 0 {
         return Err(Error::invalid("segments must be at least 2 and bisection_threshold at least 1"));
+    }
+    if let Some(n) = req.sample_limit.filter(|n| *n > MAX_LISTED_KEYS) {
+        return Err(Error::invalid(format!(
+            "sample_limit {n} is over {MAX_LISTED_KEYS}: the run document lists samples; write every key to a file with keys_out"
+        )));
     }
     let source_url = DatabaseUrl::parse(&req.source_url)?;
     let target_url = DatabaseUrl::parse(&req.target_url)?;
@@ -67,10 +79,17 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
         Side { which: Which::Source, driver: source_driver.as_ref(), sql: sql_s, table: source_table, filter: filter_s, plan: &plan };
     let target = Side { which: Which::Target, driver: target_driver, sql: sql_t, table: target_table, filter: filter_t, plan: &plan };
     let runner = Runner::new(Duration::from_millis(session.statement_timeout_ms));
+    let masker = req.config.masker();
+    let keys_out = req.keys_out.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if keys_out.is_some() && req.strategy == Strategy::Join {
+        return Err(Error::invalid("strategy 'join' lists only the first keys of each kind; keys_out needs strategy 'auto' or 'bisect'"));
+    }
+    let sink = keys_out.map(|p| KeySink::create(std::path::Path::new(p), &plan, &masker)).transpose()?;
     let tuning = Tuning {
         segments: req.segments,
         threshold: req.bisection_threshold,
-        sample_limit: req.sample_limit.unwrap_or(req.config.sample_limit),
+        sample_limit: req.sample_limit.unwrap_or(DEFAULT_LISTED_KEYS),
+        keys_out: sink.as_ref(),
     };
 
     let mut findings = Vec::new();
@@ -92,7 +111,8 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
             return Err(Error::invalid("strategy 'join' needs source and target in the same database (the same URL)"));
         }
         Strategy::Join => true,
-        Strategy::Auto => same_database && exact_columns,
+        // The join lists a capped number of keys; every key (keys_out) needs the bisection.
+        Strategy::Auto => same_database && exact_columns && sink.is_none(),
         Strategy::Bisect => false,
     };
     let row_progress = progress.map(|p| move |done: u64, total: u64| p(done as usize, total as usize, "rows"));
@@ -117,13 +137,22 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
             &format!("Map it to a {there} column with column_map / --map, or exclude it explicitly."),
         ));
     }
-    let masker = req.config.masker();
-    let result = to_result(&plan, &differences, aggregates, &masker, source_table, target_table, strategy, error);
+    let mut result = to_result(&plan, &differences, aggregates, &masker, source_table, target_table, strategy, error);
+    if let (Some(sink), Some(path)) = (sink, keys_out) {
+        result.keys_out = Some(KeysFile { path: path.to_string(), lines: sink.finish()? });
+    }
     findings.extend(difference_findings(&result));
     let (score, breakdown) = risk::score(&findings, &[]);
     let failed = !result.checksum_match || result.aggregates.iter().any(|a| !a.matches);
+    let status = if failed {
+        RunStatus::Failed
+    } else if req.require_human_approval {
+        RunStatus::PendingApproval
+    } else {
+        RunStatus::Passed
+    };
     Ok(TestRun {
-        status: if failed { RunStatus::Failed } else { RunStatus::Passed },
+        status,
         risk_score: score,
         risk_breakdown: breakdown,
         summary: summarize(&result),
@@ -237,12 +266,6 @@ fn key_text(key: &KeyValues) -> String {
         .join(",")
 }
 
-/// Key values as an object `{column: value}`, masked like any sample.
-fn key_object(plan: &Plan, key: &KeyValues, masker: &Masker) -> Value {
-    let row: Map<String, Value> = plan.keys.iter().zip(key).map(|(p, v)| (p.source.name.clone(), v.clone())).collect();
-    Value::Object(masker.mask_row(row))
-}
-
 #[allow(clippy::too_many_arguments)]
 fn to_result(
     plan: &Plan,
@@ -254,25 +277,7 @@ fn to_result(
     strategy: &str,
     error: Option<String>,
 ) -> EtlResult {
-    let changed = d
-        .changed
-        .iter()
-        .map(|row| {
-            // One masked row per side: (column, source value, target value) → column → value.
-            let side = |source: bool| -> Map<String, Value> {
-                let raw: Map<String, Value> = row
-                    .columns
-                    .iter()
-                    .map(|(name, s, t)| (name.clone(), if source { s } else { t }.clone().map(Value::String).unwrap_or(Value::Null)))
-                    .collect();
-                masker.mask_row(raw)
-            };
-            let (s, t) = (side(true), side(false));
-            let columns: Map<String, Value> =
-                row.columns.iter().map(|c| (c.0.clone(), serde_json::json!({"source": s.get(&c.0), "target": t.get(&c.0)}))).collect();
-            serde_json::json!({"key": key_object(plan, &row.key, masker), "columns": columns})
-        })
-        .collect();
+    let changed = d.changed.iter().map(|row| changed_object(plan, row, masker)).collect();
     let rows_match = error.is_none() && !d.any();
     EtlResult {
         source_table: source.name.clone(),
@@ -296,6 +301,7 @@ fn to_result(
         queries: d.queries,
         aggregates,
         error,
+        keys_out: None,
     }
 }
 

@@ -168,8 +168,16 @@ pub struct EtlRequest {
     /// How long one query may run, in ms.
     #[serde(rename = "timeout_ms")]
     pub statement_timeout_ms: u64,
-    /// Keys listed per kind of difference (the counts stay exact).
+    /// Keys listed in the run document per kind of difference (default 100; the counts stay
+    /// exact). `keys_out` has them all.
     pub sample_limit: Option<usize>,
+    /// Write every differing key, whatever the count, to this JSON Lines file (kind, key,
+    /// changed columns with masked source and target values), streamed with flat memory.
+    #[schemars(extend("x-local-files" = true))]
+    pub keys_out: Option<String>,
+    /// Hold a passing run for a human decision (approve, reject or escalate) instead of
+    /// passing it.
+    pub require_human_approval: bool,
     pub environment: Environment,
     pub trigger_type: TriggerType,
     /// `dbconsultant.toml` inline, or its path.
@@ -203,6 +211,8 @@ impl Default for EtlRequest {
             bisection_threshold: 512,
             statement_timeout_ms: 300_000,
             sample_limit: None,
+            keys_out: None,
+            require_human_approval: false,
             environment: Environment::Qa,
             trigger_type: TriggerType::Etl,
             config: Config::default(),

@@ -47,6 +47,9 @@ pub struct IntegrityRequest {
     /// How long one check may run before it is reported as not run, in ms.
     #[serde(rename = "timeout_ms")]
     pub check_timeout_ms: u64,
+    /// Hold a passing run for a human decision (approve, reject or escalate) instead of
+    /// passing it.
+    pub require_human_approval: bool,
     /// `dbconsultant.toml` inline, or its path.
     #[serde(deserialize_with = "crate::inputs::config")]
     #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
@@ -63,6 +66,7 @@ impl Default for IntegrityRequest {
             trigger_type: TriggerType::Manual,
             fail_above: None,
             check_timeout_ms: 30_000,
+            require_human_approval: false,
             config: Config::default(),
         }
     }
@@ -170,6 +174,8 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
         RunStatus::Failed
     } else if errors > 0 {
         RunStatus::Error
+    } else if req.require_human_approval {
+        RunStatus::PendingApproval
     } else {
         RunStatus::Passed
     };

@@ -78,4 +78,44 @@ pub(crate) const DOCS: &[(FindingId, FindingDoc)] = &[
             "-- Nothing to change: noted so the report is complete.",
         ),
     ),
+    (
+        FindingId::EmptyMigration,
+        sandbox(
+            Severity::Info,
+            "A migration holds no SQL statement (empty, or comments only).",
+            "Empty migrations are common (a no-op for one database, a placeholder that keeps version numbers in step) and harmless; they are reported so the run lists every input it was given.",
+            "-- this change only applies to MySQL\n",
+            "-- Nothing to change.",
+        ),
+    ),
+    (
+        FindingId::MigrationChecksumMismatch,
+        sandbox(
+            Severity::High,
+            "An applied migration's file was changed after it was applied.",
+            "The migration tool's history records a checksum of each applied migration (Flyway CRC32, sqlx SHA-384, Prisma SHA-256). A file that no longer matches means the databases migrated before and after the edit differ, and the tool refuses to continue (Flyway validate, sqlx migrate) until someone repairs the history.",
+            "-- V3__add_status.sql was edited after it ran in production",
+            "-- Restore the applied file; put the change in a new migration (V12__fix_status.sql).",
+        ),
+    ),
+    (
+        FindingId::MigrationOutOfOrder,
+        sandbox(
+            Severity::Medium,
+            "A pending migration has a lower version than one already applied.",
+            "A migration merged late (from a long-lived branch) can sort before migrations already applied. Tools refuse it (Flyway without outOfOrder) or apply it after newer ones, so its statements run against a schema its author never saw.",
+            "-- applied: V1..V10; pending: V7__add_index.sql",
+            "-- Renumber it after the newest applied migration: V11__add_index.sql",
+        ),
+    ),
+    (
+        FindingId::MigrationHistoryDirty,
+        sandbox(
+            Severity::High,
+            "The migration tool's history says a migration failed halfway (golang-migrate `dirty`).",
+            "golang-migrate marks the version dirty when a migration fails partway through and refuses to run until a human repairs the schema and forces a version. Validating further migrations on top of a half-applied one gives misleading results.",
+            "-- schema_migrations: version 7, dirty = true",
+            "-- Repair the schema to a known version, then: migrate force 7",
+        ),
+    ),
 ];

@@ -15,6 +15,8 @@ use crate::driver::{self, Sandbox};
 use crate::error::{Error, Result};
 use crate::findings::FindingId;
 use crate::masking::Masker;
+use crate::migrations::history::{self, MigrationPlan};
+use crate::migrations::{Layout, Migration, MigrationSet};
 use crate::model::{Environment, Finding, RunKind, RunStatus, SchemaSnapshot, Severity, TestRun, TriggerType};
 use crate::risk;
 use crate::rules;
@@ -41,6 +43,13 @@ pub struct SchemaValidationRequest {
     pub migration_name: Option<String>,
     /// Migrations given as named texts, applied first.
     pub migrations: Vec<MigrationSource>,
+    /// The migration tool whose layout the directories follow (default: detected from the
+    /// files): flyway, golang-migrate, sqlx, diesel, prisma, dbmate, goose or plain.
+    pub layout: Option<Layout>,
+    /// Validate only the migrations the tool's history table on the target does not list as
+    /// applied (default: when the target has such a table; `false` validates every migration,
+    /// `true` requires the table).
+    pub pending: Option<bool>,
     pub environment: Environment,
     pub trigger_type: TriggerType,
     /// Hold the run for a human decision instead of passing it.
@@ -67,6 +76,8 @@ impl Default for SchemaValidationRequest {
             migration_sql: None,
             migration_name: None,
             migrations: Vec::new(),
+            layout: None,
+            pending: None,
             environment: Environment::Qa,
             trigger_type: TriggerType::Migration,
             require_human_approval: false,
@@ -79,14 +90,10 @@ impl Default for SchemaValidationRequest {
 }
 
 impl SchemaValidationRequest {
-    /// Every migration, read: `migrations`, then `migration_script`, then `migration_sql`.
-    pub fn sources(&self) -> Result<Vec<MigrationSource>> {
-        crate::inputs::migration_sources(
-            &self.migrations,
-            &self.migration_script,
-            self.migration_sql.as_deref(),
-            self.migration_name.as_deref(),
-        )
+    /// Every migration, read: `migrations`, then `migration_script` in its tool's layout,
+    /// then `migration_sql`.
+    pub fn inputs(&self) -> Result<Inputs> {
+        Inputs::read(&self.migrations, &self.migration_script, self.layout, self.migration_sql.as_deref(), self.migration_name.as_deref())
     }
 }
 
@@ -104,6 +111,9 @@ pub struct LintRequest {
     pub migration_name: Option<String>,
     /// Migrations given as named texts, linted first.
     pub migrations: Vec<MigrationSource>,
+    /// The migration tool whose layout the directories follow (default: detected from the
+    /// files).
+    pub layout: Option<Layout>,
     /// The SQL dialect the migration is written in.
     pub dialect: Dialect,
     /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
@@ -121,6 +131,7 @@ impl Default for LintRequest {
             migration_sql: None,
             migration_name: None,
             migrations: Vec::new(),
+            layout: None,
             dialect: Dialect::Postgres,
             fail_above: None,
             config: Config::default(),
@@ -129,28 +140,72 @@ impl Default for LintRequest {
 }
 
 impl LintRequest {
-    /// Every migration, read: `migrations`, then `migration_script`, then `migration_sql`.
-    pub fn sources(&self) -> Result<Vec<MigrationSource>> {
-        crate::inputs::migration_sources(
-            &self.migrations,
-            &self.migration_script,
-            self.migration_sql.as_deref(),
-            self.migration_name.as_deref(),
-        )
+    /// Every migration, read: `migrations`, then `migration_script` in its tool's layout,
+    /// then `migration_sql`.
+    pub fn inputs(&self) -> Result<Inputs> {
+        Inputs::read(&self.migrations, &self.migration_script, self.layout, self.migration_sql.as_deref(), self.migration_name.as_deref())
     }
 }
 
-fn parse_inputs(migrations: &[MigrationSource], dialect: Dialect) -> Result<Script> {
-    if migrations.is_empty() {
-        return Err(Error::invalid("no migration given"));
+/// A request's migrations: files and directories in their tool's layout, and inline texts.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub before: Vec<MigrationSource>,
+    pub set: MigrationSet,
+    pub after: Option<MigrationSource>,
+}
+
+impl Inputs {
+    fn read(
+        migrations: &[MigrationSource],
+        paths: &[std::path::PathBuf],
+        layout: Option<Layout>,
+        sql: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Inputs> {
+        let set = crate::migrations::read(paths, layout)?;
+        let after = sql.map(|sql| MigrationSource::named(name.unwrap_or("<inline>"), sql));
+        if migrations.is_empty() && set.migrations.is_empty() && set.ignored.is_empty() && after.is_none() {
+            return Err(Error::invalid("no migration given: give migration_script (files or directories), migration_sql or migrations"));
+        }
+        Ok(Inputs { before: migrations.to_vec(), set, after })
     }
-    let script = parse_script(migrations, dialect);
-    for m in migrations {
-        if !script.statements.iter().any(|s| s.file == m.name) {
-            return Err(Error::invalid(format!("migration {} is empty (no SQL statement in it)", m.name)));
+
+    /// The texts to validate, in order, with the migrations of the set given.
+    fn sources(&self, files: &[Migration]) -> Vec<MigrationSource> {
+        self.before.iter().cloned().chain(files.iter().map(Migration::source)).chain(self.after.clone()).collect()
+    }
+
+    fn plan(&self, layout: Layout, history: Option<&str>, applied: Vec<String>, pending: &[Migration]) -> MigrationPlan {
+        MigrationPlan {
+            layout: layout.to_string(),
+            detected: self.set.detected,
+            history_table: history.map(String::from),
+            applied,
+            pending: pending.iter().map(|m| m.name.clone()).collect(),
+            ignored: self.set.ignored.clone(),
         }
     }
-    Ok(script)
+}
+
+/// Parse every input; an empty or comment-only one is noted, not refused.
+fn parse_inputs(migrations: &[MigrationSource], dialect: Dialect) -> (Script, Vec<Finding>) {
+    let script = parse_script(migrations, dialect);
+    let empty = migrations
+        .iter()
+        .filter(|m| !script.statements.iter().any(|s| s.file == m.name))
+        .map(|m| {
+            let mut f = Finding::with_suggestion(
+                FindingId::EmptyMigration,
+                Severity::Info,
+                format!("migration {} holds no SQL statement (empty or comments only)", m.name),
+                "Nothing to change.",
+            );
+            f.file = Some(m.name.clone());
+            f
+        })
+        .collect();
+    (script, empty)
 }
 
 fn check_threshold(fail_above: Option<u32>) -> Result<()> {
@@ -163,11 +218,13 @@ fn check_threshold(fail_above: Option<u32>) -> Result<()> {
 pub fn lint(req: &LintRequest) -> Result<TestRun> {
     req.config.validate()?;
     check_threshold(req.fail_above)?;
-    let migrations = req.sources()?;
-    let script = parse_inputs(&migrations, req.dialect)?;
-    let findings = rules::lint(&script, req.dialect, &req.config.rule_config(), None);
+    let inputs = req.inputs()?;
+    let migrations = inputs.sources(&inputs.set.migrations);
+    let (script, mut findings) = parse_inputs(&migrations, req.dialect);
+    findings.extend(rules::lint(&script, req.dialect, &req.config.rule_config(), None));
     let fail_above = req.fail_above.or(req.config.fail_above);
     let mut run = new_run(Environment::Dev, TriggerType::Pr, req.dialect, None, fail_above, &migrations);
+    run.migration_plan = Some(inputs.plan(inputs.set.layout, None, Vec::new(), &inputs.set.migrations));
     finish(&mut run, findings, Vec::new(), None, false);
     Ok(run)
 }
@@ -182,11 +239,31 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
             return Err(Error::invalid(format!("dialect {d} does not match the database URL ({dialect})")));
         }
     }
-    let migrations = req.sources()?;
-    let script = parse_inputs(&migrations, dialect)?;
+    let inputs = req.inputs()?;
     let target = driver::connect(&url).await?;
     let target_schema = target.introspect().await?;
-    let mut findings = rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema));
+    // Only what the migration tool has not applied yet, when it keeps a history on the target.
+    let layout = history::refine(inputs.set.layout, &target_schema);
+    let found = match req.pending {
+        Some(false) => None,
+        _ => history::read(target.as_ref(), &target_schema, layout).await?,
+    };
+    if req.pending == Some(true) && found.is_none() {
+        let table = history::table_of(layout).map(|t| format!(" ({t})")).unwrap_or_default();
+        return Err(Error::invalid(format!("pending migrations requested, but the target has no {layout} history table{table}")));
+    }
+    let (files, applied, mut findings) = match &found {
+        Some(h) => {
+            let p = history::pending(&inputs.set, h);
+            (p.pending, p.applied, p.findings)
+        }
+        None => (inputs.set.migrations.clone(), Vec::new(), Vec::new()),
+    };
+    let plan = inputs.plan(found.as_ref().map(|h| h.layout).unwrap_or(layout), found.as_ref().map(|h| h.table.as_str()), applied, &files);
+    let migrations = inputs.sources(&files);
+    let (script, empty) = parse_inputs(&migrations, dialect);
+    findings.extend(empty);
+    findings.extend(rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema)));
 
     let mut sandbox_options = req.config.sandbox.clone();
     if req.sandbox_url.is_some() {
@@ -215,6 +292,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     findings.extend(outcome.verification.findings);
     let fail_above = req.fail_above.or(req.config.fail_above);
     let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &migrations);
+    run.migration_plan = Some(plan);
     run.integrity_results = outcome.verification.integrity_results;
     run.sandbox = Some(sandbox_description);
     finish(&mut run, findings, changes, outcome.failure.as_ref(), req.require_human_approval);

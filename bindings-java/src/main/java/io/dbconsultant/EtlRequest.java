@@ -200,9 +200,27 @@ public final class EtlRequest {
             return this;
         }
 
-        /** Keys listed per kind of difference (the counts stay exact). */
+        /**
+         * Keys listed in the run document per kind of difference (default 100; the counts stay exact).
+         * {@code keys_out} has them all.
+         */
         public Builder sampleLimit(long value) {
             json.put("sample_limit", value);
+            return this;
+        }
+
+        /**
+         * Write every differing key, whatever the count, to this JSON Lines file (kind, key, changed
+         * columns with masked source and target values), streamed with flat memory.
+         */
+        public Builder keysOut(Path path) {
+            json.put("keys_out", Objects.requireNonNull(path, "path").toString());
+            return this;
+        }
+
+        /** Hold a passing run for a human decision (approve, reject or escalate) instead of passing it. */
+        public Builder requireHumanApproval(boolean value) {
+            json.put("require_human_approval", value);
             return this;
         }
 

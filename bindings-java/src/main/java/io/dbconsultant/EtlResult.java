@@ -40,7 +40,9 @@ public record EtlResult(
         @JsonProperty("queries") Long queries,
         @JsonProperty("aggregates") List<EtlAggregate> aggregates,
         /** Why rows were not compared one by one (duplicate or NULL keys), if they were not. */
-        @JsonProperty("error") String error) {
+        @JsonProperty("error") String error,
+        /** The JSON Lines file every differing key was written to, when one was asked for. */
+        @JsonProperty("keys_out") KeysFile keysOut) {
     public EtlResult {
         missingInTarget = missingInTarget == null ? List.of() : List.copyOf(missingInTarget);
         extraInTarget = extraInTarget == null ? List.of() : List.copyOf(extraInTarget);
@@ -72,4 +74,5 @@ public record EtlResult(
     public Long getQueries() { return queries; }
     public List<EtlAggregate> getAggregates() { return aggregates; }
     public String getError() { return error; }
+    public KeysFile getKeysOut() { return keysOut; }
 }

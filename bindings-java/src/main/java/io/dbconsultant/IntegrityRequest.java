@@ -91,6 +91,12 @@ public final class IntegrityRequest {
             return this;
         }
 
+        /** Hold a passing run for a human decision (approve, reject or escalate) instead of passing it. */
+        public Builder requireHumanApproval(boolean value) {
+            json.put("require_human_approval", value);
+            return this;
+        }
+
         /** {@code dbconsultant.toml} inline, or its path. */
         public Builder config(Path path) {
             json.put("config", Objects.requireNonNull(path, "path").toString());

@@ -58,6 +58,12 @@ public final class LintRequest {
             return this;
         }
 
+        /** The migration tool whose layout the directories follow (default: detected from the files). */
+        public Builder layout(Layout value) {
+            json.put("layout", Objects.requireNonNull(value, "layout").wire());
+            return this;
+        }
+
         /** The SQL dialect the migration is written in. */
         public Builder dialect(Dialect value) {
             json.put("dialect", Objects.requireNonNull(value, "dialect").wire());

@@ -248,6 +248,36 @@ public abstract class Operations {
         return rejectTestRun(b.build());
     }
 
+    /** Hand a run that waits for approval to someone else; it keeps waiting (status escalated). */
+    public TestRun escalateTestRun(EscalationRequest request) {
+        Objects.requireNonNull(request, "request");
+        return convert(invoke("escalate_test_run", request.toJson()), new TypeReference<TestRun>() {});
+    }
+
+    /** {@link #escalateTestRun(EscalationRequest)} on the common pool. */
+    public CompletableFuture<TestRun> escalateTestRunAsync(EscalationRequest request) {
+        Objects.requireNonNull(request, "request");
+        return CompletableFuture.supplyAsync(() -> escalateTestRun(request));
+    }
+
+    /** {@link #escalateTestRun(EscalationRequest)} with these fields ({@code testRunId}, {@code approver}, {@code to}, {@code comment}). */
+    public TestRun escalateTestRun(String testRunId, String approver, String to, String comment) {
+        EscalationRequest.Builder b = EscalationRequest.builder();
+        if (testRunId != null) {
+            b.testRunId(testRunId);
+        }
+        if (approver != null) {
+            b.approver(approver);
+        }
+        if (to != null) {
+            b.to(to);
+        }
+        if (comment != null) {
+            b.comment(comment);
+        }
+        return escalateTestRun(b.build());
+    }
+
     /** Every state change of one run, oldest first. */
     public List<AuditEvent> auditTrail(TestRunRequest request) {
         Objects.requireNonNull(request, "request");

@@ -8,6 +8,7 @@ public enum RunStatus {
     @JsonProperty("passed") PASSED,
     @JsonProperty("failed") FAILED,
     @JsonProperty("pending_approval") PENDING_APPROVAL,
+    @JsonProperty("escalated") ESCALATED,
     @JsonProperty("approved") APPROVED,
     @JsonProperty("rejected") REJECTED,
     @JsonProperty("error") ERROR;
@@ -18,6 +19,7 @@ public enum RunStatus {
             case PASSED: return "passed";
             case FAILED: return "failed";
             case PENDING_APPROVAL: return "pending_approval";
+            case ESCALATED: return "escalated";
             case APPROVED: return "approved";
             case REJECTED: return "rejected";
             case ERROR: return "error";

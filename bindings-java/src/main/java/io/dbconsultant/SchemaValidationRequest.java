@@ -76,6 +76,25 @@ public final class SchemaValidationRequest {
             return this;
         }
 
+        /**
+         * The migration tool whose layout the directories follow (default: detected from the files):
+         * flyway, golang-migrate, sqlx, diesel, prisma, dbmate, goose or plain.
+         */
+        public Builder layout(Layout value) {
+            json.put("layout", Objects.requireNonNull(value, "layout").wire());
+            return this;
+        }
+
+        /**
+         * Validate only the migrations the tool's history table on the target does not list as applied
+         * (default: when the target has such a table; {@code false} validates every migration, {@code
+         * true} requires the table).
+         */
+        public Builder pending(boolean value) {
+            json.put("pending", value);
+            return this;
+        }
+
         public Builder environment(Environment value) {
             json.put("environment", Objects.requireNonNull(value, "environment").wire());
             return this;

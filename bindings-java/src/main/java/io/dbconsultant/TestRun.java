@@ -24,6 +24,8 @@ public record TestRun(
         @JsonProperty("decided_at") String decidedAt,
         /** The approver's or rejecter's comment, if any. */
         @JsonProperty("decision_comment") String decisionComment,
+        /** Whom the run was escalated to (a person or a group), while it waits for their decision. */
+        @JsonProperty("escalated_to") String escalatedTo,
         /** The database the run looked at, with any password redacted. */
         @JsonProperty("target") String target,
         /** Where the migration ran (the sandbox), for schema runs. */
@@ -34,6 +36,11 @@ public record TestRun(
         @JsonProperty("fail_above") Integer failAbove,
         /** Migration files (or {@code &lt;inline&gt;}) the run validated. */
         @JsonProperty("inputs") List<String> inputs,
+        /**
+         * Schema runs: the migration tool's layout, and which migrations were applied already, validated,
+         * or never applied (down and undo migrations).
+         */
+        @JsonProperty("migration_plan") MigrationPlan migrationPlan,
         @JsonProperty("findings") List<Finding> findings,
         @JsonProperty("schema_changes") List<SchemaChange> schemaChanges,
         @JsonProperty("integrity_results") List<IntegrityResult> integrityResults,
@@ -62,11 +69,13 @@ public record TestRun(
     public String getDecidedBy() { return decidedBy; }
     public String getDecidedAt() { return decidedAt; }
     public String getDecisionComment() { return decisionComment; }
+    public String getEscalatedTo() { return escalatedTo; }
     public String getTarget() { return target; }
     public String getSandbox() { return sandbox; }
     public String getDialect() { return dialect; }
     public Integer getFailAbove() { return failAbove; }
     public List<String> getInputs() { return inputs; }
+    public MigrationPlan getMigrationPlan() { return migrationPlan; }
     public List<Finding> getFindings() { return findings; }
     public List<SchemaChange> getSchemaChanges() { return schemaChanges; }
     public List<IntegrityResult> getIntegrityResults() { return integrityResults; }
@@ -78,12 +87,16 @@ public record TestRun(
         return status == RunStatus.PASSED || status == RunStatus.APPROVED;
     }
 
-    /** The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 pending, 3 error. */
+    /** The CLI's exit code: 0 passed/approved, 1 failed/rejected, 2 waiting for a decision, 3 error. */
     public int exitCode() {
         switch (status) {
-            case PASSED: case APPROVED: return 0;
-            case FAILED: case REJECTED: return 1;
+            case PASSED: return 0;
+            case FAILED: return 1;
             case PENDING_APPROVAL: return 2;
+            case ESCALATED: return 2;
+            case APPROVED: return 0;
+            case REJECTED: return 1;
+            case ERROR: return 3;
             default: return 3;
         }
     }
