@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 deps=$root/target/test-deps
 mkdir -p "$deps"
+# Incremental caches roughly double the target directory; CI builds once, from clean.
+export CARGO_INCREMENTAL=0
 start=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
@@ -13,6 +15,8 @@ step "system packages"
 missing=()
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 command -v python3 >/dev/null || missing+=(python3)
+# pg_query (the PostgreSQL grammar) generates its bindings with bindgen, which needs libclang.
+ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1 || ls /usr/lib/*/libclang*.so >/dev/null 2>&1 || missing+=(libclang-dev)
 if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,6 +1,7 @@
 //! Parse every `.sql` file of a directory in one dialect and count the statements the
-//! parser cannot read, grouped by their first words: how a parser upgrade or a new grammar
-//! is measured on real migrations.
+//! database's grammar refuses (syntax errors) and those the rules' parser cannot read,
+//! grouped by their first words: how a parser upgrade or a new grammar is measured on real
+//! migrations.
 //!
 //!     cargo run --release --example parse_corpus -- postgres path/to/migrations [--show N]
 
@@ -19,7 +20,7 @@ fn main() {
     let dialect: Dialect = dialect.parse().expect("dialect");
     let mut paths: Vec<_> = std::fs::read_dir(dir).expect("directory").filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
-    let (mut statements, mut failed) = (0usize, 0usize);
+    let (mut statements, mut failed, mut rejected, mut psql) = (0usize, 0usize, 0usize, 0usize);
     let mut by_head: BTreeMap<String, usize> = BTreeMap::new();
     let mut shown = 0;
     for path in paths {
@@ -27,7 +28,20 @@ fn main() {
         let script = parse_script(&[MigrationSource::named(path.display().to_string(), sql)], dialect);
         for s in &script.statements {
             statements += 1;
-            if let Err(e) = &s.ast {
+            if let Some(r) = s.grammar.rejected() {
+                rejected += 1;
+                println!(
+                    "=== refused by {dialect}: {}:{}:{} {}\n{}",
+                    s.file,
+                    r.line,
+                    r.column,
+                    r.message,
+                    s.sql.chars().take(200).collect::<String>()
+                );
+            }
+            if s.grammar == dbconsultant::sql::Grammar::PsqlMetaCommand {
+                psql += 1;
+            } else if let Err(e) = &s.ast {
                 failed += 1;
                 let head: Vec<String> = s.sql.split_whitespace().take(3).map(|w| w.to_ascii_uppercase()).collect();
                 *by_head.entry(head.join(" ")).or_default() += 1;
@@ -43,5 +57,8 @@ fn main() {
     for (head, n) in heads.iter().take(25) {
         println!("{n:>6}  {head}");
     }
-    println!("{dialect}: {statements} statements, {failed} not parsed ({:.2}%)", 100.0 * failed as f64 / statements.max(1) as f64);
+    println!(
+        "{dialect}: {statements} statements, {rejected} refused by the database's grammar, {failed} not read by the rules' parser ({:.2}%), {psql} psql pieces",
+        100.0 * failed as f64 / statements.max(1) as f64
+    );
 }

@@ -16,6 +16,8 @@ string_enum!(
     FindingId as ("finding id") {
         // Static rules (rules/*.rs).
         SyntaxError => "syntax-error",
+        UnanalyzedStatement => "unanalyzed-statement",
+        PsqlMetaCommand => "psql-meta-command",
         BanDropTable => "ban-drop-table",
         BanDropColumn => "ban-drop-column",
         BanDropSchema => "ban-drop-schema",

@@ -11,7 +11,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::{Finding, SchemaSnapshot, Severity};
-use crate::sql::{ParsedStatement, Script};
+use crate::sql::{Grammar, ParsedStatement, Script};
 
 mod ast;
 pub(crate) mod ast_names {
@@ -44,6 +44,7 @@ mod mysql_modify_drops_attributes;
 mod prefer_bigint_primary_key;
 mod prefer_decimal_for_money;
 mod prefer_timestamptz;
+mod psql_meta_command;
 mod renaming_column;
 mod renaming_table;
 mod require_concurrent_index_creation;
@@ -55,6 +56,7 @@ mod setting_not_null;
 mod sqlite_table_rebuild;
 mod sqlite_unsupported_alter;
 mod syntax_error;
+mod unanalyzed_statement;
 mod update_without_where;
 
 pub use context::RuleContext;
@@ -125,6 +127,8 @@ pub enum Policy {
 pub fn all_rules() -> &'static [&'static dyn Rule] {
     &[
         &syntax_error::SyntaxError,
+        &unanalyzed_statement::UnanalyzedStatement,
+        &psql_meta_command::PsqlMetaCommand,
         &ban_drop_table::BanDropTable,
         &ban_drop_column::BanDropColumn,
         &ban_drop_schema::BanDropSchema,
@@ -213,21 +217,30 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
     let rules: Vec<&dyn Rule> = all_rules().iter().copied().filter(|r| config.enabled(*r, dialect)).collect();
     let mut findings = Vec::new();
     for stmt in &script.statements {
-        let violations: Vec<(&dyn Rule, Violation)> = match &stmt.ast {
-            Ok(ast) => rules.iter().flat_map(|r| r.check(&ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
-            Err(failure) => {
-                let recognised: Vec<(&dyn Rule, Violation)> =
-                    rules.iter().flat_map(|r| r.check_unparsed(&ctx, stmt).into_iter().map(move |v| (*r, v))).collect();
-                if config.enabled(&syntax_error::SyntaxError, dialect) {
-                    let mut f = syntax_error::finding(stmt, failure, dialect);
-                    if !recognised.is_empty() {
-                        // Valid SQL the parser does not support: other rules understood it.
-                        f.severity = Severity::Info;
-                        f.message = format!("{} (recognised as valid {dialect}; only text-based rules checked it)", f.message);
-                    }
-                    findings.push(f);
+        let violations: Vec<(&dyn Rule, Violation)> = match (&stmt.grammar, &stmt.ast) {
+            (Grammar::PsqlMetaCommand, _) => {
+                if config.enabled(&psql_meta_command::PsqlMetaCommand, dialect) {
+                    findings.push(psql_meta_command::finding(stmt));
                 }
-                recognised
+                Vec::new()
+            }
+            // The database itself refuses it. Rules that can read it may say why (SQLite has no
+            // ALTER COLUMN: `sqlite-unsupported-alter` explains the rebuild it needs).
+            (Grammar::Rejected(failure), ast) => {
+                if config.enabled(&syntax_error::SyntaxError, dialect) {
+                    findings.push(syntax_error::finding(stmt, failure, dialect));
+                }
+                match ast {
+                    Ok(ast) => rules.iter().flat_map(|r| r.check(&ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
+                    Err(_) => Vec::new(),
+                }
+            }
+            (_, Ok(ast)) => rules.iter().flat_map(|r| r.check(&ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
+            (_, Err(failure)) => {
+                if config.enabled(&unanalyzed_statement::UnanalyzedStatement, dialect) {
+                    findings.push(unanalyzed_statement::finding(stmt, failure, dialect));
+                }
+                rules.iter().flat_map(|r| r.check_unparsed(&ctx, stmt).into_iter().map(move |v| (*r, v))).collect()
             }
         };
         for (rule, v) in violations {

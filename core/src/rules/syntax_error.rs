@@ -1,4 +1,5 @@
-//! `syntax-error`: a statement the parser cannot read is a finding with its position.
+//! `syntax-error`: the database's own grammar refuses the statement (PostgreSQL's parser,
+//! SQLite's); the finding carries the database's message and position.
 
 use sqlparser::ast::Statement;
 
@@ -14,8 +15,8 @@ pub(crate) const DOC: FindingDoc = FindingDoc {
     severity: Severity::Critical,
     scope: Scope::Rule(ALL_DIALECTS),
     policy: None,
-    summary: "The statement cannot be parsed in the target dialect, so no other rule could check it.",
-    details: "The statement cannot be read in the target dialect, so no rule could check it and the database will most likely reject it. Validation against a database downgrades the finding to `info` when the database itself accepts the statement (syntax the linter does not know).",
+    summary: "The database's own grammar refuses the statement: it would fail when the migration runs.",
+    details: "Syntax is decided by the database's own grammar: PostgreSQL's parser (libpg_query, the parser of the PostgreSQL server) and SQLite itself, which compiles the statement without running it. A statement they refuse fails in production; the finding carries their message and position. MySQL and MariaDB statements are never reported here without a server: the sandbox runs them and a refused statement is a `migration-fails` finding. A valid statement that the rules' own parser cannot read is `unanalyzed-statement` (info), never a syntax error.",
     bad: "CREATE TABEL customers (id bigint PRIMARY KEY);",
     good: "CREATE TABLE customers (id bigint PRIMARY KEY);",
 };
@@ -36,7 +37,7 @@ pub fn finding(stmt: &ParsedStatement, failure: &ParseFailure, dialect: Dialect)
     Finding {
         rule: SyntaxError.id(),
         severity: SyntaxError.severity(),
-        message: format!("cannot parse statement {} as {dialect} SQL: {}", stmt.index, failure.message),
+        message: format!("{dialect} refuses statement {}: {}", stmt.index, failure.message),
         statement: Some(stmt.index),
         line: Some(failure.line),
         column: Some(failure.column),

@@ -7,6 +7,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
+use super::grammar::{self, Grammar};
 use crate::dialect::Dialect;
 
 /// One migration input: a file's name (or `<inline>`) and its text.
@@ -87,7 +88,10 @@ pub struct ParsedStatement {
     pub column: u64,
     /// The statement's own text, without the terminating semicolon.
     pub sql: String,
+    /// The rules' parse tree, or why the rules' parser could not read the statement.
     pub ast: Result<Statement, ParseFailure>,
+    /// What the database's own grammar says of the statement.
+    pub grammar: Grammar,
 }
 
 impl ParsedStatement {
@@ -111,14 +115,136 @@ impl Script {
     }
 }
 
-/// Parse every input in order; statement indexes run on across inputs.
+/// Parse every input in order; statement indexes run on across inputs. PostgreSQL scripts are
+/// split by PostgreSQL's own parser; every statement is checked against the database's own
+/// grammar where one is at hand (PostgreSQL, SQLite).
 pub fn parse_script(sources: &[MigrationSource], dialect: Dialect) -> Script {
     let parser_dialect = dialect.parser_dialect();
+    let sqlite = (dialect == Dialect::Sqlite).then(grammar::sqlite::SqliteGrammar::open).flatten();
     let mut statements = Vec::new();
     for source in sources {
-        split_and_parse(source, &*parser_dialect, &mut statements);
+        let first = statements.len();
+        match dialect {
+            Dialect::Postgres => split_postgres(source, &*parser_dialect, &mut statements),
+            Dialect::Mysql => split_mysql(source, &*parser_dialect, &mut statements),
+            _ => split_and_parse(source, &*parser_dialect, &mut statements),
+        }
+        for stmt in &mut statements[first..] {
+            stmt.grammar = match (&sqlite, dialect) {
+                (Some(g), Dialect::Sqlite) => match g.check(&stmt.sql) {
+                    Grammar::Rejected(f) => Grammar::Rejected(shift(f, stmt.line, stmt.column)),
+                    other => other,
+                },
+                _ => std::mem::replace(&mut stmt.grammar, Grammar::NotChecked),
+            };
+        }
     }
     Script { statements }
+}
+
+/// A PostgreSQL script: psql's meta-commands and COPY data cut out, the SQL split by
+/// PostgreSQL's parser, each statement read by the rules' parser and by PostgreSQL's.
+fn split_postgres(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Dialect, out: &mut Vec<ParsedStatement>) {
+    let (sql, psql) = grammar::psql::cut(&source.sql);
+    let mut pieces: Vec<(usize, ParsedStatement)> = Vec::new();
+    for span in grammar::postgres::split(&sql) {
+        let text = &sql[span.clone()];
+        let (line, column) = grammar::position(&sql, span.start);
+        let ast = parse_text(dialect, text).map_err(|f| shift(f, line, column));
+        let checked = grammar::postgres::check(text);
+        let grammar = match checked {
+            Grammar::Rejected(f) => Grammar::Rejected(shift(f, line, column)),
+            other => other,
+        };
+        pieces.push((span.start, statement(source, line, column, text.to_string(), ast, grammar)));
+    }
+    for piece in psql {
+        let (line, column) = grammar::position(&source.sql, piece.offset);
+        let what = if piece.copy_data { "COPY data (psql)".to_string() } else { format!("psql meta-command {}", piece.text) };
+        let failure = ParseFailure { message: format!("{what} is not SQL"), line, column };
+        pieces.push((piece.offset, statement(source, line, column, piece.text, Err(failure), Grammar::PsqlMetaCommand)));
+    }
+    pieces.sort_by_key(|(offset, _)| *offset);
+    for (_, mut stmt) in pieces {
+        stmt.index = out.len() + 1;
+        out.push(stmt);
+    }
+}
+
+/// A MySQL script: the parts under the ordinary `;` split by the tokenizer, the parts under a
+/// `DELIMITER` directive split at their terminator.
+fn split_mysql(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Dialect, out: &mut Vec<ParsedStatement>) {
+    let regions = grammar::mysql_client::regions(&source.sql);
+    if regions.iter().all(|r| r.delimiter.is_none()) && regions.len() <= 1 {
+        return split_and_parse(source, dialect, out);
+    }
+    // The ordinary parts keep their offsets: every other byte is blanked (a whole UTF-8
+    // sequence becomes as many spaces, so the text stays valid). Regions start at line starts,
+    // so columns inside them are unchanged too.
+    let mut ordinary = source.sql.as_bytes().to_vec();
+    let mut keep = vec![false; ordinary.len()];
+    let mut pieces = Vec::new();
+    for region in &regions {
+        match &region.delimiter {
+            None => keep[region.start..region.end].iter_mut().for_each(|k| *k = true),
+            Some(delimiter) => {
+                for span in grammar::mysql_client::split(&source.sql, region, delimiter) {
+                    let start = span.start + grammar::significant_start(&source.sql[span.clone()]);
+                    let text = source.sql[start..span.end].trim_end();
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let (line, column) = grammar::position(&source.sql, start);
+                    let ast = parse_text(dialect, text).map_err(|f| shift(f, line, column));
+                    pieces.push(statement(source, line, column, text.to_string(), ast, Grammar::NotChecked));
+                }
+            }
+        }
+    }
+    for (byte, keep) in ordinary.iter_mut().zip(&keep) {
+        if !keep && *byte != b'\n' {
+            *byte = b' ';
+        }
+    }
+    let ordinary = String::from_utf8(ordinary).expect("whole UTF-8 sequences are blanked");
+    split_and_parse(&MigrationSource { sql: ordinary, ..source.clone() }, dialect, &mut pieces);
+    pieces.sort_by_key(|s| (s.line, s.column));
+    for mut stmt in pieces {
+        stmt.index = out.len() + 1;
+        out.push(stmt);
+    }
+}
+
+fn statement(
+    source: &MigrationSource,
+    line: u64,
+    column: u64,
+    sql: String,
+    ast: Result<Statement, ParseFailure>,
+    grammar: Grammar,
+) -> ParsedStatement {
+    ParsedStatement { transactional: source.transactional, index: 0, file: source.name.clone(), line, column, sql, ast, grammar }
+}
+
+/// A position inside a statement, made relative to its script.
+fn shift(f: ParseFailure, line: u64, column: u64) -> ParseFailure {
+    let (l, c) = if f.line <= 1 { (line, column + f.column.saturating_sub(1)) } else { (line + f.line - 1, f.column) };
+    ParseFailure { line: l, column: c, ..f }
+}
+
+/// One statement's text through the rules' parser.
+fn parse_text(dialect: &dyn sqlparser::dialect::Dialect, text: &str) -> Result<Statement, ParseFailure> {
+    let tokens = Tokenizer::new(dialect, text).tokenize_with_location().map_err(|e| ParseFailure {
+        message: e.message,
+        line: e.location.line,
+        column: e.location.column,
+    })?;
+    let significant: Vec<&TokenWithSpan> = tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
+    let (start, end) = match (significant.first(), significant.last()) {
+        (Some(a), Some(b)) => (a.span.start, b.span.end),
+        _ => (Location { line: 1, column: 1 }, Location { line: 1, column: 1 }),
+    };
+    parse_chunk(dialect, tokens, start, end)
 }
 
 fn split_and_parse(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Dialect, out: &mut Vec<ParsedStatement>) {
@@ -152,6 +278,7 @@ fn split_and_parse(source: &MigrationSource, dialect: &dyn sqlparser::dialect::D
             column: start_col,
             sql: source.sql[start_off..].trim().to_string(),
             ast: Err(ParseFailure { message: err.message, line: err.location.line, column: err.location.column }),
+            grammar: Grammar::NotChecked,
         });
         return;
     }
@@ -184,12 +311,14 @@ fn split_and_parse_tokens(
 }
 
 /// Tracks `BEGIN ... END` bodies of triggers and SQL-standard routines, whose inner
-/// semicolons do not end the statement.
+/// semicolons do not end the statement. `END IF`, `END LOOP`, `END WHILE` and `END REPEAT`
+/// (MySQL's procedural blocks) close no `BEGIN`.
 #[derive(Default)]
 struct BlockTracker {
     first_keyword: Option<Keyword>,
     routine: bool,
     depth: usize,
+    after_end: bool,
 }
 
 impl BlockTracker {
@@ -202,11 +331,20 @@ impl BlockTracker {
             self.first_keyword = Some(word.keyword);
             return;
         }
+        let closes_no_begin =
+            matches!(word.keyword, Keyword::IF | Keyword::WHILE) || ["LOOP", "REPEAT"].iter().any(|w| word.value.eq_ignore_ascii_case(w));
+        if std::mem::take(&mut self.after_end) && closes_no_begin {
+            self.depth += 1;
+            return;
+        }
         match word.keyword {
             Keyword::TRIGGER | Keyword::FUNCTION | Keyword::PROCEDURE if self.first_keyword == Some(Keyword::CREATE) => self.routine = true,
             Keyword::BEGIN if self.routine => self.depth += 1,
             Keyword::CASE if self.depth > 0 => self.depth += 1,
-            Keyword::END if self.depth > 0 => self.depth -= 1,
+            Keyword::END if self.depth > 0 => {
+                self.depth -= 1;
+                self.after_end = true;
+            }
             _ => {}
         }
     }
@@ -238,6 +376,7 @@ fn flush(
         column: start.column,
         sql: text,
         ast,
+        grammar: Grammar::NotChecked,
     });
 }
 
@@ -344,6 +483,16 @@ mod tests {
         let script = parse(sql, Dialect::Sqlite);
         assert_eq!(script.statements.len(), 2, "{:?}", script.statements);
         assert!(script.statements[0].sql.ends_with("END"));
+    }
+
+    #[test]
+    fn mysql_routines_split_at_their_delimiter_or_at_their_end() {
+        let sql = "CREATE TABLE t (a int);\nDELIMITER $$\nCREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; SELECT 2; END$$\nDELIMITER ;\nCREATE TRIGGER g BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a < 0 THEN SET NEW.a = 0; END IF; END;\nDROP TABLE t;";
+        let script = parse(sql, Dialect::Mysql);
+        let heads: Vec<(u64, &str)> = script.statements.iter().map(|s| (s.line, s.sql.split_whitespace().nth(1).unwrap_or(""))).collect();
+        assert_eq!(heads, vec![(1, "TABLE"), (3, "PROCEDURE"), (5, "TRIGGER"), (6, "TABLE")], "{:#?}", script.statements);
+        assert!(script.statements[1].sql.ends_with("END"), "the delimiter is not part of the statement");
+        assert_eq!(script.statements.iter().map(|s| s.index).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     }
 
     #[test]
