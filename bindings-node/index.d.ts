@@ -130,10 +130,15 @@ export interface Finding {
   file?: string | null;
   /** Bounded, masked sample rows that demonstrate the problem (sandbox findings). */
   sampleRecords?: Array<Record<string, unknown>>;
+  /**
+   * Set when an inline `dbconsultant-ignore` comment covers the finding: it stays in the report, but
+   * counts nothing toward the risk score or the run's status.
+   */
+  suppressed?: Suppression | null;
 }
 
 /** The id of a finding: what a static rule, the sandbox or a check found. */
-export type FindingId = 'syntax-error' | 'unanalyzed-statement' | 'psql-meta-command' | 'ban-drop-table' | 'ban-drop-column' | 'ban-drop-schema' | 'ban-truncate' | 'delete-without-where' | 'update-without-where' | 'renaming-table' | 'renaming-column' | 'changing-column-type' | 'adding-not-null-column-without-default' | 'setting-not-null' | 'require-concurrent-index-creation' | 'require-concurrent-index-deletion' | 'constraint-missing-not-valid' | 'disallowed-unique-constraint' | 'adding-volatile-default' | 'concurrently-in-transaction' | 'require-lock-timeout' | 'mysql-alter-copies-table' | 'mysql-foreign-key-large-table' | 'mysql-modify-drops-attributes' | 'mysql-column-position' | 'mysql-charset-change' | 'sqlite-unsupported-alter' | 'sqlite-table-rebuild' | 'require-primary-key' | 'prefer-bigint-primary-key' | 'prefer-timestamptz' | 'prefer-decimal-for-money' | 'ban-hard-delete' | 'require-soft-delete-columns' | 'migration-fails' | 'new-constraint-violated' | 'constraint-check-error' | 'lock-observed' | 'alter-algorithm' | 'sandbox-note' | 'sandbox-skipped' | 'empty-migration' | 'migration-checksum-mismatch' | 'migration-out-of-order' | 'migration-history-dirty' | 'integrity-pk' | 'integrity-fk' | 'integrity-unique' | 'integrity-not-null' | 'integrity-check' | 'integrity-rule' | 'integrity-check-error' | 'table-without-primary-key' | 'etl-count-mismatch' | 'etl-missing-rows' | 'etl-extra-rows' | 'etl-changed-rows' | 'etl-within-tolerance' | 'etl-null-key' | 'etl-duplicate-key' | 'etl-column-not-compared' | 'etl-aggregate-mismatch' | 'full-scan-on-large-table' | 'estimate-off-10x' | 'spill-to-disk' | 'function-on-indexed-column' | 'select-star-wide-table' | 'n-plus-one' | (string & {});
+export type FindingId = 'syntax-error' | 'unanalyzed-statement' | 'psql-meta-command' | 'ban-drop-table' | 'ban-drop-column' | 'ban-drop-schema' | 'ban-truncate' | 'delete-without-where' | 'update-without-where' | 'renaming-table' | 'renaming-column' | 'changing-column-type' | 'adding-not-null-column-without-default' | 'setting-not-null' | 'require-concurrent-index-creation' | 'require-concurrent-index-deletion' | 'constraint-missing-not-valid' | 'disallowed-unique-constraint' | 'adding-volatile-default' | 'concurrently-in-transaction' | 'require-lock-timeout' | 'mysql-alter-copies-table' | 'mysql-foreign-key-large-table' | 'mysql-modify-drops-attributes' | 'mysql-column-position' | 'mysql-charset-change' | 'sqlite-unsupported-alter' | 'sqlite-table-rebuild' | 'require-primary-key' | 'prefer-bigint-primary-key' | 'prefer-timestamptz' | 'prefer-decimal-for-money' | 'ban-hard-delete' | 'require-soft-delete-columns' | 'migration-fails' | 'new-constraint-violated' | 'constraint-check-error' | 'lock-observed' | 'alter-algorithm' | 'sandbox-note' | 'sandbox-skipped' | 'empty-migration' | 'unused-ignore' | 'migration-checksum-mismatch' | 'migration-out-of-order' | 'migration-history-dirty' | 'integrity-pk' | 'integrity-fk' | 'integrity-unique' | 'integrity-not-null' | 'integrity-check' | 'integrity-rule' | 'integrity-check-error' | 'table-without-primary-key' | 'etl-count-mismatch' | 'etl-missing-rows' | 'etl-extra-rows' | 'etl-changed-rows' | 'etl-within-tolerance' | 'etl-null-key' | 'etl-duplicate-key' | 'etl-column-not-compared' | 'etl-aggregate-mismatch' | 'full-scan-on-large-table' | 'estimate-off-10x' | 'spill-to-disk' | 'function-on-indexed-column' | 'select-star-wide-table' | 'n-plus-one' | (string & {});
 
 export interface ForeignKey {
   name?: string | null;
@@ -409,6 +414,20 @@ export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
 /** How rows are located when the checksums differ. */
 export type Strategy = 'auto' | 'bisect' | 'join';
+
+/** The inline comment that suppressed a finding. */
+export interface Suppression {
+  /**
+   * `statement` (`-- dbconsultant-ignore:` above the statement) or `file` (`--
+   * dbconsultant-ignore-file:`).
+   */
+  scope: string;
+  /** Where the comment is. */
+  file: string;
+  line: number;
+  /** The text after a second `--` on the comment, if any. */
+  reason?: string | null;
+}
 
 /** One table in full: columns, keys, constraints, indexes and a row estimate. */
 export interface TableDescription {

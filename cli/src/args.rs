@@ -437,7 +437,8 @@ pub struct RuleArgs {
 
 #[derive(Args)]
 pub struct OutputArgs {
-    /// Output format: text, json, markdown, junit, sarif.
+    /// Output format: text, json, markdown, junit, sarif, github (workflow annotations) or
+    /// gitlab (code quality JSON).
     #[arg(long, default_value = "text")]
     pub format: String,
     /// Write the report to this file (a text summary still goes to stdout).

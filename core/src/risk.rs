@@ -48,7 +48,8 @@ fn repeated(first: u32, each_more: u32, cap: u32, count: u32) -> u32 {
 pub fn score(findings: &[Finding], changes: &[SchemaChange]) -> (u32, Vec<RiskContribution>) {
     // rule -> (highest severity, count)
     let mut by_rule: BTreeMap<&str, (Severity, u32)> = BTreeMap::new();
-    for f in findings {
+    // A finding an inline ignore suppressed stays in the report and counts nothing.
+    for f in findings.iter().filter(|f| f.suppressed.is_none()) {
         let entry = by_rule.entry(f.rule.as_str()).or_insert((f.severity, 0));
         entry.0 = entry.0.max(f.severity);
         entry.1 += 1;
@@ -118,6 +119,7 @@ mod tests {
             suggestion: None,
             file: None,
             sample_records: vec![],
+            suppressed: None,
         }
     }
 

@@ -169,6 +169,20 @@ class SchemaChange(_Model):
 
 
 @dataclass(frozen=True)
+class Suppression(_Model):
+    """The inline comment that suppressed a finding."""
+
+    # `statement` (`-- dbconsultant-ignore:` above the statement) or `file` (`--
+    # dbconsultant-ignore-file:`).
+    scope: str
+    # Where the comment is.
+    file: str
+    line: int
+    # The text after a second `--` on the comment, if any.
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Finding(_Model):
     """One problem found by a static rule or by the sandbox."""
 
@@ -185,6 +199,9 @@ class Finding(_Model):
     file: Optional[str] = None
     # Bounded, masked sample rows that demonstrate the problem (sandbox findings).
     sample_records: List[Dict[str, Any]] = field(default_factory=list)
+    # Set when an inline `dbconsultant-ignore` comment covers the finding: it stays in the report,
+    # but counts nothing toward the risk score or the run's status.
+    suppressed: Optional[Suppression] = None
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,32 @@ pub fn schema_file(var: &str) -> Option<PathBuf> {
     }
 }
 
+/// The SARIF 2.1.0 schema (scripts/test.sh fetches it), compiled.
+pub fn sarif_validator() -> Option<jsonschema::Validator> {
+    let schema_path = schema_file("DBCONSULTANT_SARIF_SCHEMA")?;
+    let mut schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    // The published 2.1.0 schema's `language` patterns end in an unescaped `]`, which
+    // ECMA-262 regex checkers (jsonschema >= 0.30 validates patterns) reject; escape it.
+    fn escape_bracket(v: &mut serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Object(o) => o
+                .iter_mut()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(p) if k == "pattern" && p.ends_with("]?$") && !p.ends_with("\\]?$") => {
+                        *p = format!("{}\\]?$", &p[..p.len() - 3]);
+                        1
+                    }
+                    _ => escape_bracket(v),
+                })
+                .sum(),
+            serde_json::Value::Array(a) => a.iter_mut().map(escape_bracket).sum(),
+            _ => 0,
+        }
+    }
+    assert_eq!(escape_bracket(&mut schema), 2, "the SARIF schema changed: revisit this fix-up");
+    Some(jsonschema::validator_for(&schema).expect("SARIF schema compiles"))
+}
+
 /// The servers scripts/test.sh starts; missing means the test command was not used.
 pub fn server_url(var: &str) -> Option<String> {
     match std::env::var(var) {

@@ -58,6 +58,7 @@ string_enum!(
         SandboxNote => "sandbox-note",
         SandboxSkipped => "sandbox-skipped",
         EmptyMigration => "empty-migration",
+        UnusedIgnore => "unused-ignore",
         MigrationChecksumMismatch => "migration-checksum-mismatch",
         MigrationOutOfOrder => "migration-out-of-order",
         MigrationHistoryDirty => "migration-history-dirty",

@@ -70,6 +70,24 @@ pub struct Finding {
     /// Bounded, masked sample rows that demonstrate the problem (sandbox findings).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sample_records: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// Set when an inline `dbconsultant-ignore` comment covers the finding: it stays in the
+    /// report, but counts nothing toward the risk score or the run's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+/// The inline comment that suppressed a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Suppression {
+    /// `statement` (`-- dbconsultant-ignore:` above the statement) or `file`
+    /// (`-- dbconsultant-ignore-file:`).
+    pub scope: String,
+    /// Where the comment is.
+    pub file: String,
+    pub line: u64,
+    /// The text after a second `--` on the comment, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Finding {
@@ -85,6 +103,7 @@ impl Finding {
             suggestion: Some(suggestion.into()),
             file: None,
             sample_records: Vec::new(),
+            suppressed: None,
         }
     }
 }

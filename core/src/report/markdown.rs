@@ -34,18 +34,23 @@ pub fn render(run: &TestRun) -> String {
     let counted: Vec<(Severity, usize)> = Severity::ALL
         .iter()
         .rev()
-        .map(|s| (*s, run.findings.iter().filter(|f| f.severity == *s).count()))
+        .map(|s| (*s, run.findings.iter().filter(|f| f.severity == *s && f.suppressed.is_none()).count()))
         .filter(|(_, n)| *n > 0)
         .collect();
     if !run.findings.is_empty() {
-        let tally: Vec<String> = counted.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let mut tally: Vec<String> = counted.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let ignored = run.findings.iter().filter(|f| f.suppressed.is_some()).count();
+        if ignored > 0 {
+            tally.push(format!("{ignored} ignored"));
+        }
         let _ = writeln!(out, "\n#### Findings ({})\n", tally.join(", "));
         let _ = writeln!(out, "| Severity | Rule | Where | Problem | Safer alternative |\n|---|---|---|---|---|");
         for f in run.findings.iter().take(MAX_FINDINGS) {
+            let severity = if f.suppressed.is_some() { format!("~~{}~~ ignored", f.severity) } else { format!("**{}**", f.severity) };
             let _ = writeln!(
                 out,
-                "| **{}** | `{}` | {} | {} | {} |",
-                f.severity,
+                "| {} | `{}` | {} | {} | {} |",
+                severity,
                 f.rule,
                 cell(&location(f)),
                 cell(&f.message),

@@ -1,6 +1,9 @@
-//! Renderings of a run document: human text, JSON, Markdown (pull-request comment), JUnit XML
-//! and SARIF 2.1.0. Pure functions of the run, so every surface renders identically.
+//! Renderings of a run document: human text, JSON, Markdown (pull-request comment), JUnit XML,
+//! SARIF 2.1.0, GitHub Actions annotations and GitLab code quality JSON. Pure functions of the
+//! run, so every surface renders identically.
 
+mod github;
+mod gitlab;
 mod junit;
 mod markdown;
 mod sarif;
@@ -21,6 +24,8 @@ pub enum Format {
     Markdown,
     Junit,
     Sarif,
+    Github,
+    Gitlab,
 }
 
 impl FromStr for Format {
@@ -32,7 +37,11 @@ impl FromStr for Format {
             "markdown" | "md" => Ok(Format::Markdown),
             "junit" | "xml" => Ok(Format::Junit),
             "sarif" => Ok(Format::Sarif),
-            other => Err(Error::invalid(format!("unknown format '{other}' (expected text, json, markdown, junit or sarif)"))),
+            "github" => Ok(Format::Github),
+            "gitlab" | "codequality" => Ok(Format::Gitlab),
+            other => {
+                Err(Error::invalid(format!("unknown format '{other}' (expected text, json, markdown, junit, sarif, github or gitlab)")))
+            }
         }
     }
 }
@@ -50,6 +59,8 @@ pub fn render(run: &TestRun, format: Format, color: bool) -> String {
         Format::Markdown => markdown::render(run),
         Format::Junit => junit::render(run),
         Format::Sarif => sarif::render(run),
+        Format::Github => github::render(run),
+        Format::Gitlab => gitlab::render(run),
     }
 }
 
@@ -126,6 +137,7 @@ pub(crate) mod fixtures {
                     suggestion: Some("Add the column nullable, backfill, then add NOT NULL.".into()),
                     file: Some("migrations/002_unsafe.sql".into()),
                     sample_records: vec![],
+                    suppressed: None,
                 },
                 Finding {
                     rule: FindingId::NewConstraintViolated,
@@ -137,6 +149,7 @@ pub(crate) mod fixtures {
                     suggestion: Some("Clean up the offending rows first.".into()),
                     file: None,
                     sample_records: vec![json!({"email": "<masked>", "duplicate_rows": 2}).as_object().unwrap().clone()],
+                    suppressed: None,
                 },
             ],
             schema_changes: vec![

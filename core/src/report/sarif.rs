@@ -69,6 +69,18 @@ pub fn render(run: &TestRun) -> String {
             if !f.sample_records.is_empty() {
                 result["properties"]["sampleRecords"] = json!(f.sample_records);
             }
+            if let Some(s) = &f.suppressed {
+                // An in-source suppression, pointing at the ignore comment.
+                let mut suppression = json!({
+                    "kind": "inSource",
+                    "status": "accepted",
+                    "location": {"physicalLocation": {"artifactLocation": {"uri": s.file}, "region": {"startLine": s.line}}},
+                });
+                if let Some(reason) = &s.reason {
+                    suppression["justification"] = json!(reason);
+                }
+                result["suppressions"] = json!([suppression]);
+            }
             result
         })
         .collect();

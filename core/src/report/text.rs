@@ -71,6 +71,10 @@ pub fn render(run: &TestRun, color: bool) -> String {
         for f in &run.findings {
             let _ = writeln!(out, "  {} {}  {}", p.severity(f.severity), f.rule, p.dim(&location(f)));
             let _ = writeln!(out, "           {}", f.message);
+            if let Some(s) = &f.suppressed {
+                let reason = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                let _ = writeln!(out, "           {} {}:{}{reason}", p.dim("ignored by the comment at"), s.file, s.line);
+            }
             if let Some(s) = &f.suggestion {
                 let _ = writeln!(out, "           {} {s}", p.dim("fix:"));
             }

@@ -254,6 +254,7 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
                 suggestion: Some(v.suggestion),
                 file: Some(stmt.file.clone()),
                 sample_records: Vec::new(),
+                suppressed: None,
             });
         }
     }

@@ -44,5 +44,6 @@ pub fn finding(stmt: &ParsedStatement) -> Finding {
         suggestion: Some("Remove it, or run this file with psql only.".into()),
         file: Some(stmt.file.clone()),
         sample_records: Vec::new(),
+        suppressed: None,
     }
 }

@@ -44,6 +44,7 @@ pub fn finding(stmt: &ParsedStatement, failure: &ParseFailure, dialect: Dialect)
         suggestion: Some(format!("Fix the syntax, or check that the dialect is right (--dialect; this was read as {dialect}).")),
         file: Some(stmt.file.clone()),
         sample_records: Vec::new(),
+        suppressed: None,
     }
 }
 

@@ -52,5 +52,6 @@ pub fn finding(stmt: &ParsedStatement, failure: &ParseFailure, dialect: Dialect)
         suggestion: Some("Nothing to fix; review the statement by hand for hazards the rules could not see.".into()),
         file: Some(stmt.file.clone()),
         sample_records: Vec::new(),
+        suppressed: None,
     }
 }

@@ -89,6 +89,16 @@ pub(crate) const DOCS: &[(FindingId, FindingDoc)] = &[
         ),
     ),
     (
+        FindingId::UnusedIgnore,
+        sandbox(
+            Severity::Low,
+            "A `dbconsultant-ignore` comment names an unknown finding id, or suppresses nothing.",
+            "`-- dbconsultant-ignore: rule-a, rule-b -- reason` on the lines above a statement suppresses those findings for that statement; `-- dbconsultant-ignore-file: rule-a` for the whole file. A suppressed finding stays in the report (JSON `suppressed`, SARIF `suppressions`) but counts nothing toward the risk score or the status. An id that does not exist (a typo) or an ignore that matches no finding hides nothing today and may hide something tomorrow; `syntax-error` and `migration-fails` cannot be ignored, because the statement would fail in production too.",
+            "-- dbconsultant-ignore: require-concurent-index-creation\nCREATE INDEX orders_status ON orders (status);",
+            "-- dbconsultant-ignore: require-concurrent-index-creation -- the table is created in this same migration\nCREATE INDEX orders_status ON orders (status);",
+        ),
+    ),
+    (
         FindingId::MigrationChecksumMismatch,
         sandbox(
             Severity::High,

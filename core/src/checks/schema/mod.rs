@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub(crate) mod findings;
+pub mod ignores;
 pub mod observe;
 pub mod summary;
 pub mod verify;
@@ -222,6 +223,7 @@ pub fn lint(req: &LintRequest) -> Result<TestRun> {
     let migrations = inputs.sources(&inputs.set.migrations);
     let (script, mut findings) = parse_inputs(&migrations, req.dialect);
     findings.extend(rules::lint(&script, req.dialect, &req.config.rule_config(), None));
+    ignores::apply(&migrations, &script, &mut findings);
     let fail_above = req.fail_above.or(req.config.fail_above);
     let mut run = new_run(Environment::Dev, TriggerType::Pr, req.dialect, None, fail_above, &migrations);
     run.migration_plan = Some(inputs.plan(inputs.set.layout, None, Vec::new(), &inputs.set.migrations));
@@ -290,6 +292,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     findings.extend(outcome.observations);
     findings.extend(outcome.failure.clone());
     findings.extend(outcome.verification.findings);
+    ignores::apply(&migrations, &script, &mut findings);
     let fail_above = req.fail_above.or(req.config.fail_above);
     let mut run = new_run(req.environment, req.trigger_type, dialect, Some(url.redacted()), fail_above, &migrations);
     run.migration_plan = Some(plan);
@@ -351,6 +354,7 @@ async fn run_in_sandbox(
                     }),
                     file: Some(stmt.file.clone()),
                     sample_records: samples,
+                    suppressed: None,
                 });
                 break; // the real migration would stop here too
             }
@@ -389,7 +393,7 @@ fn finish(
     run.summary = summary::summarize(&changes, &findings, failure);
     run.risk_score = score;
     run.risk_breakdown = breakdown;
-    let critical = findings.iter().any(|f| f.severity == Severity::Critical);
+    let critical = findings.iter().any(|f| f.severity == Severity::Critical && f.suppressed.is_none());
     let over = run.fail_above.is_some_and(|t| score > t);
     run.status = if critical || over {
         RunStatus::Failed

@@ -17,6 +17,7 @@ fn finding(rule: FindingId, severity: Severity, stmt: &ParsedStatement, message:
         suggestion: Some(suggestion.into()),
         file: Some(stmt.file.clone()),
         sample_records: Vec::new(),
+        suppressed: None,
     }
 }
 

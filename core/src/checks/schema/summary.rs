@@ -44,10 +44,11 @@ pub fn summarize(changes: &[SchemaChange], findings: &[Finding], failure: Option
         (d, 0) => plural(d, "destructive"),
         (d, b) => format!("{} and {}", plural(d, "destructive"), plural(b, "breaking")),
     };
-    let worst = findings.iter().filter(|f| f.severity > Severity::Info).max_by_key(|f| f.severity);
+    let active: Vec<&Finding> = findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    let worst = active.iter().filter(|f| f.severity > Severity::Info).max_by_key(|f| f.severity);
     match worst {
         Some(f) => {
-            let n = findings.iter().filter(|x| x.severity == f.severity).count();
+            let n = active.iter().filter(|x| x.severity == f.severity).count();
             format!("{what}, {compat}; {n} {} finding{} ({}).", f.severity, if n == 1 { "" } else { "s" }, f.rule)
         }
         None => format!("{what}, {compat}."),

@@ -296,6 +296,7 @@ pub async fn verify_new_constraints(
                     suggestion: Some("Raise [sandbox] sample_rows, or check it with `integrity check` on the target.".into()),
                     file: None,
                     sample_records: Vec::new(),
+                    suppressed: None,
                 });
                 continue;
             }
@@ -315,6 +316,7 @@ pub async fn verify_new_constraints(
                         suggestion: Some("Verify this constraint against production data by hand.".into()),
                         file: None,
                         sample_records: Vec::new(),
+                        suppressed: None,
                     });
                     continue;
                 }
@@ -335,6 +337,7 @@ pub async fn verify_new_constraints(
                     suggestion: Some("Clean up or backfill the offending rows in a migration that runs before this one.".into()),
                     file: None,
                     sample_records: samples.clone(),
+                    suppressed: None,
                 });
             }
             out.integrity_results.push(IntegrityResult {

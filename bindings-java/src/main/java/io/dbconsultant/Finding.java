@@ -20,7 +20,12 @@ public record Finding(
         /** The migration file the statement came from, when it came from a file. */
         @JsonProperty("file") String file,
         /** Bounded, masked sample rows that demonstrate the problem (sandbox findings). */
-        @JsonProperty("sample_records") List<Map<String, Object>> sampleRecords) {
+        @JsonProperty("sample_records") List<Map<String, Object>> sampleRecords,
+        /**
+         * Set when an inline {@code dbconsultant-ignore} comment covers the finding: it stays in the
+         * report, but counts nothing toward the risk score or the run's status.
+         */
+        @JsonProperty("suppressed") Suppression suppressed) {
     public Finding {
         sampleRecords = sampleRecords == null ? List.of() : List.copyOf(sampleRecords);
     }
@@ -34,4 +39,5 @@ public record Finding(
     public String getSuggestion() { return suggestion; }
     public String getFile() { return file; }
     public List<Map<String, Object>> getSampleRecords() { return sampleRecords; }
+    public Suppression getSuppressed() { return suppressed; }
 }
