@@ -11,6 +11,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::{Finding, SchemaSnapshot, Severity};
+use crate::sql::grammar::postgres::Tree;
 use crate::sql::{Grammar, ParsedStatement, Script};
 
 mod ast;
@@ -23,39 +24,60 @@ pub(crate) mod ast_names {
     }
 }
 mod context;
+mod pg;
 
+mod adding_foreign_key_constraint;
 mod adding_not_null_column_without_default;
+mod adding_serial_primary_key_field;
 mod adding_volatile_default;
+mod ban_alter_domain_with_add_constraint;
+mod ban_char_field;
+mod ban_create_domain_with_constraint;
 mod ban_drop_column;
+mod ban_drop_database;
+mod ban_drop_not_null;
 mod ban_drop_schema;
 mod ban_drop_table;
+mod ban_exclusive_maintenance;
 mod ban_hard_delete;
 mod ban_truncate;
+mod ban_truncate_cascade;
+mod ban_uncommitted_transaction;
 mod changing_column_type;
 mod concurrently_in_transaction;
 mod constraint_missing_not_valid;
 mod delete_without_where;
 mod disallowed_unique_constraint;
+mod identifier_too_long;
 mod mysql_alter_copies_table;
 mod mysql_charset_change;
 mod mysql_column_position;
 mod mysql_foreign_key_large_table;
 mod mysql_modify_drops_attributes;
+mod prefer_bigint_over_int;
+mod prefer_bigint_over_smallint;
 mod prefer_bigint_primary_key;
 mod prefer_decimal_for_money;
+mod prefer_identity;
+mod prefer_text_field;
 mod prefer_timestamptz;
 mod psql_meta_command;
 mod renaming_column;
 mod renaming_table;
 mod require_concurrent_index_creation;
 mod require_concurrent_index_deletion;
+mod require_concurrent_refresh;
+mod require_concurrent_reindex;
+mod require_enum_value_ordering;
 mod require_lock_timeout;
 mod require_primary_key;
 mod require_soft_delete_columns;
+mod require_statement_timeout;
 mod setting_not_null;
 mod sqlite_table_rebuild;
 mod sqlite_unsupported_alter;
 mod syntax_error;
+mod transaction_nesting;
 mod unanalyzed_statement;
 mod update_without_where;
 
@@ -114,6 +136,11 @@ pub trait Rule: Sync {
     fn check_unparsed(&self, _ctx: &RuleContext, _stmt: &ParsedStatement) -> Vec<Violation> {
         Vec::new()
     }
+    /// PostgreSQL rules that read PostgreSQL's own parse tree: they see every statement
+    /// PostgreSQL accepts, whether or not the rules' parser can read it.
+    fn check_postgres(&self, _ctx: &RuleContext, _stmt: &ParsedStatement, _tree: &Tree) -> Vec<Violation> {
+        Vec::new()
+    }
 }
 
 /// Opt-in policies from `dbconsultant.toml`.
@@ -160,6 +187,26 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
         &prefer_decimal_for_money::PreferDecimalForMoney,
         &ban_hard_delete::BanHardDelete,
         &require_soft_delete_columns::RequireSoftDeleteColumns,
+        &ban_drop_database::BanDropDatabase,
+        &ban_truncate_cascade::BanTruncateCascade,
+        &ban_drop_not_null::BanDropNotNull,
+        &ban_char_field::BanCharField,
+        &prefer_text_field::PreferTextField,
+        &prefer_bigint_over_int::PreferBigintOverInt,
+        &prefer_bigint_over_smallint::PreferBigintOverSmallint,
+        &prefer_identity::PreferIdentity,
+        &adding_serial_primary_key_field::AddingSerialPrimaryKeyField,
+        &adding_foreign_key_constraint::AddingForeignKeyConstraint,
+        &ban_create_domain_with_constraint::BanCreateDomainWithConstraint,
+        &ban_alter_domain_with_add_constraint::BanAlterDomainWithAddConstraint,
+        &transaction_nesting::TransactionNesting,
+        &ban_uncommitted_transaction::BanUncommittedTransaction,
+        &require_enum_value_ordering::RequireEnumValueOrdering,
+        &require_statement_timeout::RequireStatementTimeout,
+        &identifier_too_long::IdentifierTooLong,
+        &require_concurrent_reindex::RequireConcurrentReindex,
+        &require_concurrent_refresh::RequireConcurrentRefresh,
+        &ban_exclusive_maintenance::BanExclusiveMaintenance,
     ]
 }
 
@@ -217,7 +264,7 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
     let rules: Vec<&dyn Rule> = all_rules().iter().copied().filter(|r| config.enabled(*r, dialect)).collect();
     let mut findings = Vec::new();
     for stmt in &script.statements {
-        let violations: Vec<(&dyn Rule, Violation)> = match (&stmt.grammar, &stmt.ast) {
+        let mut violations: Vec<(&dyn Rule, Violation)> = match (&stmt.grammar, &stmt.ast) {
             (Grammar::PsqlMetaCommand, _) => {
                 if config.enabled(&psql_meta_command::PsqlMetaCommand, dialect) {
                     findings.push(psql_meta_command::finding(stmt));
@@ -243,6 +290,9 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
                 rules.iter().flat_map(|r| r.check_unparsed(&ctx, stmt).into_iter().map(move |v| (*r, v))).collect()
             }
         };
+        if let Some(tree) = &stmt.pg_tree {
+            violations.extend(rules.iter().flat_map(|r| r.check_postgres(&ctx, stmt, tree).into_iter().map(move |v| (*r, v))));
+        }
         for (rule, v) in violations {
             findings.push(Finding {
                 rule: rule.id(),

@@ -92,6 +92,8 @@ pub struct ParsedStatement {
     pub ast: Result<Statement, ParseFailure>,
     /// What the database's own grammar says of the statement.
     pub grammar: Grammar,
+    /// PostgreSQL's own parse tree (PostgreSQL scripts, statements PostgreSQL accepts).
+    pub pg_tree: Option<Box<grammar::postgres::Tree>>,
 }
 
 impl ParsedStatement {
@@ -151,12 +153,14 @@ fn split_postgres(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Di
         let text = &sql[span.clone()];
         let (line, column) = grammar::position(&sql, span.start);
         let ast = parse_text(dialect, text).map_err(|f| shift(f, line, column));
-        let checked = grammar::postgres::check(text);
+        let (checked, tree) = grammar::postgres::parse(text);
         let grammar = match checked {
             Grammar::Rejected(f) => Grammar::Rejected(shift(f, line, column)),
             other => other,
         };
-        pieces.push((span.start, statement(source, line, column, text.to_string(), ast, grammar)));
+        let mut parsed = statement(source, line, column, text.to_string(), ast, grammar);
+        parsed.pg_tree = tree;
+        pieces.push((span.start, parsed));
     }
     for piece in psql {
         let (line, column) = grammar::position(&source.sql, piece.offset);
@@ -223,7 +227,17 @@ fn statement(
     ast: Result<Statement, ParseFailure>,
     grammar: Grammar,
 ) -> ParsedStatement {
-    ParsedStatement { transactional: source.transactional, index: 0, file: source.name.clone(), line, column, sql, ast, grammar }
+    ParsedStatement {
+        transactional: source.transactional,
+        index: 0,
+        file: source.name.clone(),
+        line,
+        column,
+        sql,
+        ast,
+        grammar,
+        pg_tree: None,
+    }
 }
 
 /// A position inside a statement, made relative to its script.
@@ -279,6 +293,7 @@ fn split_and_parse(source: &MigrationSource, dialect: &dyn sqlparser::dialect::D
             sql: source.sql[start_off..].trim().to_string(),
             ast: Err(ParseFailure { message: err.message, line: err.location.line, column: err.location.column }),
             grammar: Grammar::NotChecked,
+            pg_tree: None,
         });
         return;
     }
@@ -377,6 +392,7 @@ fn flush(
         sql: text,
         ast,
         grammar: Grammar::NotChecked,
+        pg_tree: None,
     });
 }
 

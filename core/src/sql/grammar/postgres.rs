@@ -36,15 +36,33 @@ pub fn split(sql: &str) -> Vec<Span> {
 
 /// Parse one statement with PostgreSQL's parser.
 pub fn check(statement: &str) -> Grammar {
+    parse(statement).0
+}
+
+/// PostgreSQL's parse tree of one statement, the raw tree before analysis: `serial` is still
+/// `serial`, names are as written. The PostgreSQL-only rules read it.
+pub type Tree = pg_query::NodeEnum;
+
+/// Parse one statement: the grammar's verdict and, when it parses, its tree.
+pub fn parse(statement: &str) -> (Grammar, Option<Box<Tree>>) {
     match pg_query::parse(statement, pg_query::ParserOptions::default()) {
-        Ok(_) => Grammar::Accepted,
-        Err(pg_query::Error::Parse(message)) => {
+        Ok(result) => {
+            let tree = result.protobuf.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|n| n.node).map(Box::new);
+            (Grammar::Accepted, tree)
+        }
+        Err(e) => (parse_failure(statement, e), None),
+    }
+}
+
+fn parse_failure(statement: &str, error: pg_query::Error) -> Grammar {
+    match error {
+        pg_query::Error::Parse(message) => {
             let offset = cursor(statement).unwrap_or(0);
             let (line, column) = position(statement, offset);
             Grammar::Rejected(ParseFailure { message, line, column })
         }
         // NUL bytes and the like: not SQL PostgreSQL would take either.
-        Err(other) => Grammar::Rejected(ParseFailure { message: other.to_string(), line: 1, column: 1 }),
+        other => Grammar::Rejected(ParseFailure { message: other.to_string(), line: 1, column: 1 }),
     }
 }
 
