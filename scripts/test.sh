@@ -46,6 +46,10 @@ cargo xtask codegen --check
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+step "squawk-cli 2.70.0 from PyPI (the parity test runs the real squawk)"
+[ -x "$deps/squawk-venv/bin/squawk" ] || { python3 -m venv "$deps/squawk-venv" && "$deps/squawk-venv/bin/python" -m pip install --quiet squawk-cli==2.70.0; }
+export DBCONSULTANT_SQUAWK=$deps/squawk-venv/bin/squawk
+
 step "Rust: core and CLI"
 cargo test --locked   # default members: core and cli (bindings are tested by their own runners)
 

@@ -430,6 +430,9 @@ pub struct RuleArgs {
     /// Disable a rule by id (repeatable).
     #[arg(long = "disable", value_name = "RULE")]
     pub disable: Vec<String>,
+    /// Enable an opt-in rule by id (repeatable): prefer-robust-stmts, require-table-schema.
+    #[arg(long = "enable", value_name = "RULE")]
+    pub enable: Vec<String>,
     /// Enable the zero-delete policy rules.
     #[arg(long)]
     pub zero_delete: bool,

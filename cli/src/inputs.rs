@@ -14,6 +14,7 @@ pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
         None => Config::default(),
     };
     config.rules.disable.extend(args.disable.iter().cloned());
+    config.rules.enable.extend(args.enable.iter().cloned());
     config.policy.zero_delete |= args.zero_delete;
     config.validate()?;
     Ok(config)

@@ -88,6 +88,8 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 pub struct RulesSection {
     pub disable: Vec<String>,
+    /// Opt-in rules to run (`prefer-robust-stmts`, `require-table-schema`).
+    pub enable: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -153,6 +155,7 @@ impl Config {
     pub fn rule_config(&self) -> RuleConfig {
         RuleConfig {
             disable: self.rules.disable.clone(),
+            enable: self.rules.enable.clone(),
             zero_delete: self.policy.zero_delete,
             soft_delete_columns: self.policy.soft_delete_columns.clone(),
         }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use dbconsultant::findings::{FindingId, Scope};
+use dbconsultant::rules::Policy;
 
 use crate::api::Api;
 
@@ -38,8 +39,12 @@ fn page(id: FindingId) -> String {
     let mut out = format!("# `{id}`\n\n{}\n\n", doc.summary);
     let _ = writeln!(out, "| | |\n|---|---|\n| Severity | {} (by default; the context can make a finding milder or worse) |", doc.severity);
     let _ = writeln!(out, "| Raised by | {} |", scope_text(doc.scope));
-    if doc.policy.is_some() {
-        out.push_str("| Policy | only with the zero-delete policy on (`[policy] zero_delete = true` or `--zero-delete`) |\n");
+    match doc.policy {
+        Some(Policy::ZeroDelete) => {
+            out.push_str("| Policy | only with the zero-delete policy on (`[policy] zero_delete = true` or `--zero-delete`) |\n")
+        }
+        Some(Policy::OptIn) => out.push_str("| Opt-in | only when enabled (`[rules] enable = [\"...\"]` or `--enable`) |\n"),
+        None => {}
     }
     let _ = writeln!(out, "\n## Why it matters\n\n{}\n", doc.details);
     let _ = writeln!(out, "## Example\n\n```{}\n{}\n```\n", fence(doc.bad), doc.bad);
@@ -58,7 +63,11 @@ pub fn table(link_prefix: &str) -> String {
     let mut out = String::from("| id | severity | raised by | what it catches |\n|---|---|---|---|\n");
     for id in FindingId::ALL {
         let doc = id.doc();
-        let policy = if doc.policy.is_some() { " *(zero-delete policy)*" } else { "" };
+        let policy = match doc.policy {
+            Some(Policy::ZeroDelete) => " *(zero-delete policy)*",
+            Some(Policy::OptIn) => " *(opt-in)*",
+            None => "",
+        };
         let _ = writeln!(out, "| [`{id}`]({link_prefix}{id}.md) | {} | {} | {}{policy} |", doc.severity, doc.scope.label(), doc.summary);
     }
     out

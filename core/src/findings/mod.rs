@@ -69,6 +69,8 @@ string_enum!(
         RequireConcurrentReindex => "require-concurrent-reindex",
         RequireConcurrentRefresh => "require-concurrent-refresh",
         BanExclusiveMaintenance => "ban-exclusive-maintenance",
+        PreferRobustStmts => "prefer-robust-stmts",
+        RequireTableSchema => "require-table-schema",
         // Schema validation: what the sandbox showed (checks/schema/findings.rs).
         MigrationFails => "migration-fails",
         NewConstraintViolated => "new-constraint-violated",

@@ -59,6 +59,7 @@ mod prefer_bigint_over_smallint;
 mod prefer_bigint_primary_key;
 mod prefer_decimal_for_money;
 mod prefer_identity;
+mod prefer_robust_stmts;
 mod prefer_text_field;
 mod prefer_timestamptz;
 mod psql_meta_command;
@@ -73,6 +74,7 @@ mod require_lock_timeout;
 mod require_primary_key;
 mod require_soft_delete_columns;
 mod require_statement_timeout;
+mod require_table_schema;
 mod setting_not_null;
 mod sqlite_table_rebuild;
 mod sqlite_unsupported_alter;
@@ -148,6 +150,8 @@ pub trait Rule: Sync {
 pub enum Policy {
     /// The zero-delete policy: no hard deletes, soft-delete columns everywhere.
     ZeroDelete,
+    /// Off unless named in `[rules] enable` / `--enable`: style rules some teams want.
+    OptIn,
 }
 
 /// Every rule, in a fixed order (determinism: findings come out in this order per statement).
@@ -207,6 +211,8 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
         &require_concurrent_reindex::RequireConcurrentReindex,
         &require_concurrent_refresh::RequireConcurrentRefresh,
         &ban_exclusive_maintenance::BanExclusiveMaintenance,
+        &prefer_robust_stmts::PreferRobustStmts,
+        &require_table_schema::RequireTableSchema,
     ]
 }
 
@@ -220,6 +226,8 @@ pub fn find_rule(id: FindingId) -> Option<&'static dyn Rule> {
 pub struct RuleConfig {
     /// Rule ids that never run.
     pub disable: Vec<String>,
+    /// Opt-in rule ids that run.
+    pub enable: Vec<String>,
     /// Enables the zero-delete policy (`ban-hard-delete`, `require-soft-delete-columns`).
     pub zero_delete: bool,
     /// Columns that count as soft-delete markers for `require-soft-delete-columns`.
@@ -229,10 +237,12 @@ pub struct RuleConfig {
 impl RuleConfig {
     /// Rejects unknown rule ids, so a typo does not silently keep a rule on.
     pub fn validate(&self) -> Result<()> {
-        for id in &self.disable {
-            if id.parse::<FindingId>().ok().and_then(find_rule).is_none() {
-                let known: Vec<&str> = all_rules().iter().map(|r| r.id().as_str()).collect();
-                return Err(Error::invalid(format!("unknown rule '{id}' in disabled rules (known rules: {})", known.join(", "))));
+        for (list, ids) in [("disabled", &self.disable), ("enabled", &self.enable)] {
+            for id in ids {
+                if id.parse::<FindingId>().ok().and_then(find_rule).is_none() {
+                    let known: Vec<&str> = all_rules().iter().map(|r| r.id().as_str()).collect();
+                    return Err(Error::invalid(format!("unknown rule '{id}' in {list} rules (known rules: {})", known.join(", "))));
+                }
             }
         }
         Ok(())
@@ -245,6 +255,7 @@ impl RuleConfig {
         match rule.policy() {
             None => true,
             Some(Policy::ZeroDelete) => self.zero_delete,
+            Some(Policy::OptIn) => self.enable.iter().any(|e| e == rule.id().as_str()),
         }
     }
 
