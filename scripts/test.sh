@@ -58,7 +58,9 @@ venv=$deps/py-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet pytest mypy
-"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
+# pip builds in an isolated copy of the sources; pointing cargo at the shared target dir lets
+# the Node and Java builds below reuse the release build of the core instead of redoing it.
+CARGO_TARGET_DIR="$root/target" "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
 (cd bindings-python && "$venv/bin/python" -m pytest -q tests)
 "$venv/bin/python" -m mypy --strict --no-error-summary examples/python
 (cd bindings-python/python && "$venv/bin/python" -m mypy --strict --no-error-summary dbconsultant)

@@ -30,6 +30,9 @@ impl Rule for AddingVolatileDefault {
     fn doc(&self) -> &'static FindingDoc {
         &DOC
     }
+    fn lock_scaled(&self) -> bool {
+        true
+    }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Some((table, ops)) = ctx.alter_of_existing_table(stmt, ast) else { return Vec::new() };
         ops.iter()

@@ -25,6 +25,7 @@ pub(crate) mod ast_names {
 }
 mod context;
 mod pg;
+pub mod table_size;
 
 mod adding_foreign_key_constraint;
 mod adding_not_null_column_without_default;
@@ -137,6 +138,11 @@ pub trait Rule: Sync {
     /// parser (MySQL `CONVERT TO CHARACTER SET`, ...) report from the text.
     fn check_unparsed(&self, _ctx: &RuleContext, _stmt: &ParsedStatement) -> Vec<Violation> {
         Vec::new()
+    }
+    /// Whether the rule's findings are about a lock on an existing table, so that, when the
+    /// table's size is known, a tiny table makes them `low` and a huge one `high`.
+    fn lock_scaled(&self) -> bool {
+        false
     }
     /// PostgreSQL rules that read PostgreSQL's own parse tree: they see every statement
     /// PostgreSQL accepts, whether or not the rules' parser can read it.
@@ -304,11 +310,21 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
         if let Some(tree) = &stmt.pg_tree {
             violations.extend(rules.iter().flat_map(|r| r.check_postgres(&ctx, stmt, tree).into_iter().map(move |v| (*r, v))));
         }
+        let size = schema.and_then(|s| {
+            let table = table_size::locked_table(stmt, s)?;
+            Some((s.table(&table)?.row_estimate?, table))
+        });
         for (rule, v) in violations {
+            let (severity, message) = match &size {
+                Some((rows, table)) if rule.lock_scaled() => {
+                    table_size::scale(v.severity.unwrap_or(rule.severity()), v.message, table, *rows)
+                }
+                _ => (v.severity.unwrap_or(rule.severity()), v.message),
+            };
             findings.push(Finding {
                 rule: rule.id(),
-                severity: v.severity.unwrap_or(rule.severity()),
-                message: v.message,
+                severity,
+                message,
                 statement: Some(stmt.index),
                 line: Some(stmt.line),
                 column: Some(stmt.column),

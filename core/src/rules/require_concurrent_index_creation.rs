@@ -29,6 +29,9 @@ impl Rule for RequireConcurrentIndexCreation {
     fn doc(&self) -> &'static FindingDoc {
         &DOC
     }
+    fn lock_scaled(&self) -> bool {
+        true
+    }
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::CreateIndex(index) = ast else { return Vec::new() };
         if index.concurrently || ctx.created_in_script_before(&base_name(&index.table_name), stmt.index) {

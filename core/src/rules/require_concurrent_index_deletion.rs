@@ -27,6 +27,9 @@ impl Rule for RequireConcurrentIndexDeletion {
     fn doc(&self) -> &'static FindingDoc {
         &DOC
     }
+    fn lock_scaled(&self) -> bool {
+        true
+    }
     fn check(&self, _: &RuleContext, stmt: &ParsedStatement, ast: &Statement) -> Vec<Violation> {
         let Statement::Drop { object_type: ObjectType::Index, names, .. } = ast else { return Vec::new() };
         // sqlparser keeps no CONCURRENTLY flag on DROP; read it from the statement text.

@@ -29,6 +29,9 @@ impl Rule for RequireConcurrentRefresh {
     fn doc(&self) -> &'static FindingDoc {
         &DOC
     }
+    fn lock_scaled(&self) -> bool {
+        true
+    }
     fn check(&self, _: &RuleContext, _: &ParsedStatement, _: &Statement) -> Vec<Violation> {
         Vec::new() // reads PostgreSQL's own tree: check_postgres
     }
