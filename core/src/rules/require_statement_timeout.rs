@@ -35,17 +35,18 @@ impl Rule for RequireStatementTimeout {
         Vec::new() // reads PostgreSQL's own tree: check_postgres
     }
     fn check_postgres(&self, ctx: &RuleContext, stmt: &ParsedStatement, tree: &Tree) -> Vec<Violation> {
-        if !locks_existing_table(ctx, stmt, tree) || timeout_set_before(ctx, stmt) {
+        if !locks_existing_table(ctx, stmt, tree) {
             return Vec::new();
         }
-        // Once per script: at the first statement that needs it.
+        // Once per script: at the first statement that needs it. (This check stops at the
+        // first earlier locking statement, so a long script costs linear time, not quadratic.)
         let earlier = ctx
             .script
             .statements
             .iter()
             .take_while(|s| s.index < stmt.index)
             .any(|s| s.pg_tree.as_deref().is_some_and(|t| locks_existing_table(ctx, s, t)));
-        if earlier {
+        if earlier || timeout_set_before(ctx, stmt) {
             return Vec::new();
         }
         vec![Violation::new(

@@ -149,9 +149,10 @@ pub fn parse_script(sources: &[MigrationSource], dialect: Dialect) -> Script {
 fn split_postgres(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Dialect, out: &mut Vec<ParsedStatement>) {
     let (sql, psql) = grammar::psql::cut(&source.sql);
     let mut pieces: Vec<(usize, ParsedStatement)> = Vec::new();
+    let mut positions = grammar::Positions::new(&sql);
     for span in grammar::postgres::split(&sql) {
         let text = &sql[span.clone()];
-        let (line, column) = grammar::position(&sql, span.start);
+        let (line, column) = positions.at(span.start);
         let ast = parse_text(dialect, text).map_err(|f| shift(f, line, column));
         let (checked, tree) = grammar::postgres::parse(text);
         let grammar = match checked {
@@ -162,8 +163,9 @@ fn split_postgres(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Di
         parsed.pg_tree = tree;
         pieces.push((span.start, parsed));
     }
+    let mut positions = grammar::Positions::new(&source.sql);
     for piece in psql {
-        let (line, column) = grammar::position(&source.sql, piece.offset);
+        let (line, column) = positions.at(piece.offset);
         let what = if piece.copy_data { "COPY data (psql)".to_string() } else { format!("psql meta-command {}", piece.text) };
         let failure = ParseFailure { message: format!("{what} is not SQL"), line, column };
         pieces.push((piece.offset, statement(source, line, column, piece.text, Err(failure), Grammar::PsqlMetaCommand)));
@@ -188,6 +190,7 @@ fn split_mysql(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Diale
     let mut ordinary = source.sql.as_bytes().to_vec();
     let mut keep = vec![false; ordinary.len()];
     let mut pieces = Vec::new();
+    let mut positions = grammar::Positions::new(&source.sql);
     for region in &regions {
         match &region.delimiter {
             None => keep[region.start..region.end].iter_mut().for_each(|k| *k = true),
@@ -198,7 +201,7 @@ fn split_mysql(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Diale
                     if text.is_empty() {
                         continue;
                     }
-                    let (line, column) = grammar::position(&source.sql, start);
+                    let (line, column) = positions.at(start);
                     let ast = parse_text(dialect, text).map_err(|f| shift(f, line, column));
                     pieces.push(statement(source, line, column, text.to_string(), ast, Grammar::NotChecked));
                 }

@@ -43,6 +43,38 @@ pub(crate) fn position(text: &str, offset: usize) -> (u64, u64) {
     (line, column)
 }
 
+/// Positions of increasing offsets in one text, each found from the previous one: a script's
+/// statements cost one pass over the text, not one pass each.
+pub(crate) struct Positions<'a> {
+    text: &'a str,
+    offset: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl<'a> Positions<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Positions { text, offset: 0, line: 1, line_start: 0 }
+    }
+
+    /// 1-based (line, column in characters) of a byte offset; offsets may come in any order
+    /// (going back restarts from the top).
+    pub(crate) fn at(&mut self, offset: usize) -> (u64, u64) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        if offset < self.offset {
+            *self = Positions::new(self.text);
+        }
+        for (i, b) in self.text.as_bytes()[self.offset..offset].iter().enumerate() {
+            if *b == b'\n' {
+                self.line += 1;
+                self.line_start = self.offset + i + 1;
+            }
+        }
+        self.offset = offset;
+        (self.line, self.text[self.line_start..offset].chars().count() as u64 + 1)
+    }
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
@@ -95,6 +127,15 @@ mod tests {
         assert_eq!(position(text, 3), (2, 1));
         assert_eq!(position(text, text.find('x').unwrap()), (3, 1));
         assert_eq!(position(text, 6), (2, 3), "after the two-byte é");
+    }
+
+    #[test]
+    fn incremental_positions_match_the_direct_ones() {
+        let text = "ab\ncé\nx\n\nyz";
+        let mut p = Positions::new(text);
+        for offset in [0, 3, 6, 7, 9, 11, 2, 12, 0] {
+            assert_eq!(p.at(offset), position(text, offset), "offset {offset}");
+        }
     }
 
     #[test]
