@@ -34,7 +34,7 @@ impl Rule for PreferRobustStmts {
         Vec::new() // reads PostgreSQL's own tree: check_postgres
     }
     fn check_postgres(&self, ctx: &RuleContext, stmt: &ParsedStatement, tree: &Tree) -> Vec<Violation> {
-        if stmt.transactional == Some(true) || in_transaction_block(ctx, stmt) {
+        if stmt.transactional == Some(true) || pg::transaction_open_before(&ctx.script.statements, stmt) {
             return Vec::new();
         }
         let missing = match tree {
@@ -59,18 +59,6 @@ impl Rule for PreferRobustStmts {
             .into_iter()
             .collect()
     }
-}
-
-fn in_transaction_block(ctx: &RuleContext, stmt: &ParsedStatement) -> bool {
-    let mut open = false;
-    for s in ctx.script.statements.iter().filter(|s| s.file == stmt.file && s.index < stmt.index) {
-        match s.pg_tree.as_deref() {
-            Some(t) if pg::is_begin(t) => open = true,
-            Some(t) if pg::ends_transaction(t) => open = false,
-            _ => {}
-        }
-    }
-    open
 }
 
 #[cfg(test)]

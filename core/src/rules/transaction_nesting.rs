@@ -36,7 +36,7 @@ impl Rule for TransactionNesting {
         if !pg::is_begin(tree) {
             return Vec::new();
         }
-        let open_before = open_transaction_before(ctx, stmt);
+        let open_before = pg::transaction_open_before(&ctx.script.statements, stmt);
         if open_before {
             return vec![Violation::new(
                 "BEGIN while a transaction is already open in this file: the BEGIN is ignored and the next COMMIT ends the outer transaction",
@@ -51,19 +51,6 @@ impl Rule for TransactionNesting {
         }
         Vec::new()
     }
-}
-
-/// Is a transaction this file opened still open when `stmt` runs?
-fn open_transaction_before(ctx: &RuleContext, stmt: &ParsedStatement) -> bool {
-    let mut open = false;
-    for s in ctx.script.statements.iter().filter(|s| s.file == stmt.file && s.index < stmt.index) {
-        match s.pg_tree.as_deref() {
-            Some(t) if pg::is_begin(t) => open = true,
-            Some(t) if pg::ends_transaction(t) => open = false,
-            _ => {}
-        }
-    }
-    open
 }
 
 #[cfg(test)]

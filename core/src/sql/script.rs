@@ -133,10 +133,7 @@ pub fn parse_script(sources: &[MigrationSource], dialect: Dialect) -> Script {
         }
         for stmt in &mut statements[first..] {
             stmt.grammar = match (&sqlite, dialect) {
-                (Some(g), Dialect::Sqlite) => match g.check(&stmt.sql) {
-                    Grammar::Rejected(f) => Grammar::Rejected(shift(f, stmt.line, stmt.column)),
-                    other => other,
-                },
+                (Some(g), Dialect::Sqlite) => relative_to_script(g.check(&stmt.sql), stmt.line, stmt.column),
                 _ => std::mem::replace(&mut stmt.grammar, Grammar::NotChecked),
             };
         }
@@ -155,10 +152,7 @@ fn split_postgres(source: &MigrationSource, dialect: &dyn sqlparser::dialect::Di
         let (line, column) = positions.at(span.start);
         let ast = parse_text(dialect, text).map_err(|f| shift(f, line, column));
         let (checked, tree) = grammar::postgres::parse(text);
-        let grammar = match checked {
-            Grammar::Rejected(f) => Grammar::Rejected(shift(f, line, column)),
-            other => other,
-        };
+        let grammar = relative_to_script(checked, line, column);
         let mut parsed = statement(source, line, column, text.to_string(), ast, grammar);
         parsed.pg_tree = tree;
         pieces.push((span.start, parsed));
@@ -240,6 +234,15 @@ fn statement(
         ast,
         grammar,
         pg_tree: None,
+    }
+}
+
+/// A grammar's verdict with the refusal's position (inside the statement) made relative to the
+/// script.
+fn relative_to_script(verdict: Grammar, line: u64, column: u64) -> Grammar {
+    match verdict {
+        Grammar::Rejected(f) => Grammar::Rejected(shift(f, line, column)),
+        other => other,
     }
 }
 
