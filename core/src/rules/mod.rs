@@ -310,7 +310,8 @@ pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Opti
         if let Some(tree) = &stmt.pg_tree {
             violations.extend(rules.iter().flat_map(|r| r.check_postgres(&ctx, stmt, tree).into_iter().map(move |v| (*r, v))));
         }
-        let size = schema.and_then(|s| {
+        // Only statements with a lock finding need the locked table's size.
+        let size = schema.filter(|_| violations.iter().any(|(r, _)| r.lock_scaled())).and_then(|s| {
             let table = table_size::locked_table(stmt, s)?;
             Some((s.table(&table)?.row_estimate?, table))
         });
