@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     init_logging(&cli.log_level);
+    grow_heaps_in_large_steps();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Parsed SQL from outside can nest up to the guard's limits; walking such trees
@@ -60,6 +61,18 @@ fn main() -> ExitCode {
             eprintln!("error: {}", redact_url(&message));
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// glibc grows each thread's heap a few pages at a time, one `mprotect` per step; parsing a
+/// large migration directory on every core spent a third of its time in the kernel doing so.
+/// Asking for 64 MiB of headroom per growth makes it a handful of calls (memory is only used
+/// when touched, so the resident size does not change).
+fn grow_heaps_in_large_steps() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 64 * 1024 * 1024);
     }
 }
 

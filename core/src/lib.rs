@@ -11,6 +11,7 @@ pub mod driver;
 pub mod error;
 pub mod findings;
 pub mod model;
+mod parallel;
 pub mod rules;
 pub mod sql;
 pub mod sqltypes;

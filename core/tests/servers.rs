@@ -308,6 +308,22 @@ mod mysql_only {
     }
 
     #[tokio::test]
+    async fn the_server_decides_syntax_the_rules_parser_cannot_read() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        // Valid MySQL/MariaDB that sqlparser cannot read: noted, never a syntax error.
+        let run = validate(&db, "ALTER TABLE customers ENGINE = InnoDB;").await;
+        assert!(run.findings.iter().any(|f| f.rule == FindingId::UnanalyzedStatement), "{:#?}", run.findings);
+        assert!(!run.findings.iter().any(|f| matches!(f.rule, FindingId::SyntaxError | FindingId::MigrationFails)), "{:#?}", run.findings);
+        // Invalid: the server's parser refuses it, and that is the syntax verdict.
+        let run = validate(&db, "ALTER TABLE customers ENGINE = InnoDB,, ROW_FORMAT = DYNAMIC;").await;
+        let f = finding(&run, FindingId::SyntaxError);
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.message.contains("refuses its syntax") && f.message.contains("near ' ROW_FORMAT"), "{}", f.message);
+        assert!(!run.findings.iter().any(|f| f.rule == FindingId::MigrationFails), "{:#?}", run.findings);
+        assert_eq!(run.status, RunStatus::Failed);
+    }
+
+    #[tokio::test]
     async fn column_checks_with_the_same_name_stay_with_their_table() {
         // MariaDB names a column-level CHECK after its column: two `status` checks.
         let sql = "CREATE TABLE a (status INT CHECK (status > 0)); CREATE TABLE b (status INT CHECK (status < 9));";

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 /// The audit event name of a tool call.
 pub const EVENT: &str = "tool_call";
 
-/// Argument names holding SQL text: kept as fingerprints (literals replaced by `?`).
+/// Argument names holding SQL text: kept as fingerprints (literals replaced by placeholders).
 const SQL_KEYS: &[&str] = &["sql", "queries", "where", "source_where", "target_where"];
 /// Argument names holding sample values: replaced by their count.
 const VALUE_KEYS: &[&str] = &["values"];
@@ -66,7 +66,7 @@ fn redact(key: &str, value: &Value, dialect: Dialect) -> Value {
     }
 }
 
-/// SQL with literals as `?`, bounded in length.
+/// SQL with literals as placeholders (`?`, `$1` on PostgreSQL), bounded in length.
 fn sql_fingerprint(sql: &str, dialect: Dialect) -> String {
     // Text the guard refuses unparsed is logged unparsed too (and without its contents).
     if sql.len() > dbconsultant::guard::MAX_QUERY_BYTES {

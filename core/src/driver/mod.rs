@@ -216,11 +216,15 @@ pub struct StatementError {
     pub on_existing_data: bool,
     /// The violated constraint, when the message names it precisely.
     pub violation: Option<ConstraintViolation>,
+    /// True when the server's grammar refused the statement (MySQL 1064/1149, PostgreSQL
+    /// 42601): for MySQL and MariaDB, whose grammar is not embedded, the server's word is
+    /// the syntax verdict.
+    pub syntax: bool,
 }
 
 impl StatementError {
     pub fn refused(message: impl Into<String>) -> Self {
-        StatementError { message: message.into(), on_existing_data: false, violation: None }
+        StatementError { message: message.into(), on_existing_data: false, violation: None, syntax: false }
     }
 }
 

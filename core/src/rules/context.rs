@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use sqlparser::ast::{visit_relations, AlterTableOperation, ObjectName, RenameTableNameKind, Set, Statement, TableObject};
 
 use super::ast::{alter_table, base_name};
+use super::pg;
 use super::RuleConfig;
 use crate::dialect::Dialect;
 use crate::model::SchemaSnapshot;
@@ -27,8 +28,11 @@ pub struct RuleContext<'a> {
     pub schema: Option<&'a SchemaSnapshot>,
     /// Lower-case table name → index of the statement that created it in this script.
     created: HashMap<String, usize>,
-    /// Statement indexes that run inside an explicit transaction block.
+    /// Statement indexes that run inside an explicit transaction block (a BEGIN counts
+    /// itself, a COMMIT does not).
     in_transaction: HashSet<usize>,
+    /// Statement indexes before which a transaction their file opened is still open.
+    open_before: HashSet<usize>,
     /// Index of the first `SET lock_timeout`, if any.
     lock_timeout_at: Option<usize>,
     rebuilds: Vec<Rebuild>,
@@ -37,17 +41,14 @@ pub struct RuleContext<'a> {
 impl<'a> RuleContext<'a> {
     pub fn new(script: &'a Script, dialect: Dialect, config: &'a RuleConfig, schema: Option<&'a SchemaSnapshot>) -> Self {
         let mut created = HashMap::new();
-        let mut in_transaction = HashSet::new();
+        let (in_transaction, open_before) = transactions(script);
         let mut lock_timeout_at = None;
-        let mut open = false;
         // old table -> statement index of an INSERT INTO x SELECT ... FROM old
         let mut copied_from: HashMap<String, (String, usize)> = HashMap::new();
         let mut dropped: HashMap<String, usize> = HashMap::new();
         let mut rebuilds = Vec::new();
         for (stmt, ast) in script.parsed() {
             match ast {
-                Statement::StartTransaction { .. } => open = true,
-                Statement::Commit { .. } | Statement::Rollback { .. } => open = false,
                 Statement::CreateTable(ct) => {
                     created.entry(base_name(&ct.name).to_lowercase()).or_insert(stmt.index);
                 }
@@ -85,11 +86,8 @@ impl<'a> RuleContext<'a> {
                     }
                 }
             }
-            if open {
-                in_transaction.insert(stmt.index);
-            }
         }
-        RuleContext { dialect, script, config, schema, created, in_transaction, lock_timeout_at, rebuilds }
+        RuleContext { dialect, script, config, schema, created, in_transaction, open_before, lock_timeout_at, rebuilds }
     }
 
     /// True when the table was created earlier in this script (so locking it is harmless).
@@ -115,7 +113,15 @@ impl<'a> RuleContext<'a> {
 
     /// Inside an explicit transaction block, or in a migration its tool runs in a transaction.
     pub fn in_transaction(&self, index: usize) -> bool {
-        self.in_transaction.contains(&index) || self.script.statements.iter().any(|s| s.index == index && s.transactional == Some(true))
+        // Statement `index` is at `index - 1`: indexes number the script's statements from 1.
+        self.in_transaction.contains(&index)
+            || self.script.statements.get(index.wrapping_sub(1)).is_some_and(|s| s.transactional == Some(true))
+    }
+
+    /// Is a transaction that the statement's file opened (BEGIN without COMMIT/ROLLBACK yet)
+    /// still open when the statement runs?
+    pub fn transaction_open_before(&self, index: usize) -> bool {
+        self.open_before.contains(&index)
     }
 
     pub fn lock_timeout_set_before(&self, index: usize) -> bool {
@@ -135,6 +141,35 @@ impl<'a> RuleContext<'a> {
     pub fn existing_column_type(&self, table: &str, column: &str) -> Option<String> {
         self.schema?.table(table)?.column(column).map(|c| c.data_type.clone())
     }
+}
+
+/// Where each file's explicit transactions are open: after each statement, and before it.
+/// PostgreSQL's own tree decides what a statement is when there is one (it reads statements
+/// the rules' parser cannot); a file starts outside any transaction.
+fn transactions(script: &Script) -> (HashSet<usize>, HashSet<usize>) {
+    let (mut after, mut before) = (HashSet::new(), HashSet::new());
+    let mut open = false;
+    let mut file: Option<&str> = None;
+    for stmt in &script.statements {
+        if file != Some(stmt.file.as_str()) {
+            open = false;
+            file = Some(&stmt.file);
+        }
+        if open {
+            before.insert(stmt.index);
+        }
+        match (stmt.pg_tree.as_deref(), stmt.statement()) {
+            (Some(tree), _) if pg::is_begin(tree) => open = true,
+            (Some(tree), _) if pg::ends_transaction(tree) => open = false,
+            (None, Some(Statement::StartTransaction { .. })) => open = true,
+            (None, Some(Statement::Commit { .. } | Statement::Rollback { savepoint: None, .. })) => open = false,
+            _ => {}
+        }
+        if open {
+            after.insert(stmt.index);
+        }
+    }
+    (after, before)
 }
 
 fn sets_lock_timeout(set: &Set) -> bool {

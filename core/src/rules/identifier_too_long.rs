@@ -34,7 +34,12 @@ impl Rule for IdentifierTooLong {
     fn check_postgres(&self, _: &RuleContext, stmt: &ParsedStatement, _: &Tree) -> Vec<Violation> {
         // PostgreSQL's parser truncates names itself, so the tree holds them cut: read the tokens,
         // for the rare statement that has a long enough word or a quoted name at all.
-        let long_word = stmt.sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).any(|w| w.len() > 63);
+        // A run of more than 63 bytes that could be a name (any non-ASCII byte may be part of one).
+        let mut run = 0;
+        let long_word = stmt.sql.bytes().any(|b| {
+            run = if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 { run + 1 } else { 0 };
+            run > 63
+        });
         if !long_word && !stmt.sql.contains('"') {
             return Vec::new();
         }

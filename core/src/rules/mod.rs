@@ -277,64 +277,71 @@ impl RuleConfig {
 /// Run every enabled rule over the script. Findings come out in statement order, then
 /// registry order, so the output is deterministic.
 pub fn lint(script: &Script, dialect: Dialect, config: &RuleConfig, schema: Option<&SchemaSnapshot>) -> Vec<Finding> {
+    use rayon::prelude::*;
     let ctx = RuleContext::new(script, dialect, config, schema);
     let rules: Vec<&dyn Rule> = all_rules().iter().copied().filter(|r| config.enabled(*r, dialect)).collect();
+    // Statements are checked independently (the context holds what the whole script says):
+    // on every core, collected back in statement order.
+    let per_statement: Vec<Vec<Finding>> =
+        crate::parallel::install(|| script.statements.par_iter().map(|stmt| statement_findings(&ctx, &rules, stmt)).collect());
+    per_statement.into_iter().flatten().collect()
+}
+
+/// One statement's findings, in registry order.
+fn statement_findings(ctx: &RuleContext, rules: &[&dyn Rule], stmt: &ParsedStatement) -> Vec<Finding> {
+    let (dialect, config, schema) = (ctx.dialect, ctx.config, ctx.schema);
     let mut findings = Vec::new();
-    for stmt in &script.statements {
-        let mut violations: Vec<(&dyn Rule, Violation)> = match (&stmt.grammar, &stmt.ast) {
-            (Grammar::PsqlMetaCommand, _) => {
-                if config.enabled(&psql_meta_command::PsqlMetaCommand, dialect) {
-                    findings.push(psql_meta_command::finding(stmt));
-                }
-                Vec::new()
+    let mut violations: Vec<(&dyn Rule, Violation)> = match (&stmt.grammar, &stmt.ast) {
+        (Grammar::PsqlMetaCommand, _) => {
+            if config.enabled(&psql_meta_command::PsqlMetaCommand, dialect) {
+                findings.push(psql_meta_command::finding(stmt));
             }
-            // The database itself refuses it. Rules that can read it may say why (SQLite has no
-            // ALTER COLUMN: `sqlite-unsupported-alter` explains the rebuild it needs).
-            (Grammar::Rejected(failure), ast) => {
-                if config.enabled(&syntax_error::SyntaxError, dialect) {
-                    findings.push(syntax_error::finding(stmt, failure, dialect));
-                }
-                match ast {
-                    Ok(ast) => rules.iter().flat_map(|r| r.check(&ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
-                    Err(_) => Vec::new(),
-                }
+            Vec::new()
+        }
+        // The database itself refuses it. Rules that can read it may say why (SQLite has no
+        // ALTER COLUMN: `sqlite-unsupported-alter` explains the rebuild it needs).
+        (Grammar::Rejected(failure), ast) => {
+            if config.enabled(&syntax_error::SyntaxError, dialect) {
+                findings.push(syntax_error::finding(stmt, failure, dialect));
             }
-            (_, Ok(ast)) => rules.iter().flat_map(|r| r.check(&ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
-            (_, Err(failure)) => {
-                if config.enabled(&unanalyzed_statement::UnanalyzedStatement, dialect) {
-                    findings.push(unanalyzed_statement::finding(stmt, failure, dialect));
-                }
-                rules.iter().flat_map(|r| r.check_unparsed(&ctx, stmt).into_iter().map(move |v| (*r, v))).collect()
+            match ast {
+                Ok(ast) => rules.iter().flat_map(|r| r.check(ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
+                Err(_) => Vec::new(),
             }
+        }
+        (_, Ok(ast)) => rules.iter().flat_map(|r| r.check(ctx, stmt, ast).into_iter().map(move |v| (*r, v))).collect(),
+        (_, Err(failure)) => {
+            if config.enabled(&unanalyzed_statement::UnanalyzedStatement, dialect) {
+                findings.push(unanalyzed_statement::finding(stmt, failure, dialect));
+            }
+            rules.iter().flat_map(|r| r.check_unparsed(ctx, stmt).into_iter().map(move |v| (*r, v))).collect()
+        }
+    };
+    if let Some(tree) = &stmt.pg_tree {
+        violations.extend(rules.iter().flat_map(|r| r.check_postgres(ctx, stmt, tree).into_iter().map(move |v| (*r, v))));
+    }
+    // Only statements with a lock finding need the locked table's size.
+    let size = schema.filter(|_| violations.iter().any(|(r, _)| r.lock_scaled())).and_then(|s| {
+        let table = table_size::locked_table(stmt, s)?;
+        Some((s.table(&table)?.row_estimate?, table))
+    });
+    for (rule, v) in violations {
+        let (severity, message) = match &size {
+            Some((rows, table)) if rule.lock_scaled() => table_size::scale(v.severity.unwrap_or(rule.severity()), v.message, table, *rows),
+            _ => (v.severity.unwrap_or(rule.severity()), v.message),
         };
-        if let Some(tree) = &stmt.pg_tree {
-            violations.extend(rules.iter().flat_map(|r| r.check_postgres(&ctx, stmt, tree).into_iter().map(move |v| (*r, v))));
-        }
-        // Only statements with a lock finding need the locked table's size.
-        let size = schema.filter(|_| violations.iter().any(|(r, _)| r.lock_scaled())).and_then(|s| {
-            let table = table_size::locked_table(stmt, s)?;
-            Some((s.table(&table)?.row_estimate?, table))
+        findings.push(Finding {
+            rule: rule.id(),
+            severity,
+            message,
+            statement: Some(stmt.index),
+            line: Some(stmt.line),
+            column: Some(stmt.column),
+            suggestion: Some(v.suggestion),
+            file: Some(stmt.file.clone()),
+            sample_records: Vec::new(),
+            suppressed: None,
         });
-        for (rule, v) in violations {
-            let (severity, message) = match &size {
-                Some((rows, table)) if rule.lock_scaled() => {
-                    table_size::scale(v.severity.unwrap_or(rule.severity()), v.message, table, *rows)
-                }
-                _ => (v.severity.unwrap_or(rule.severity()), v.message),
-            };
-            findings.push(Finding {
-                rule: rule.id(),
-                severity,
-                message,
-                statement: Some(stmt.index),
-                line: Some(stmt.line),
-                column: Some(stmt.column),
-                suggestion: Some(v.suggestion),
-                file: Some(stmt.file.clone()),
-                sample_records: Vec::new(),
-                suppressed: None,
-            });
-        }
     }
     findings
 }

@@ -4,7 +4,6 @@ use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, ConstrType, C
 use pg_query::{Node, NodeEnum};
 
 use crate::sql::grammar::postgres::Tree;
-use crate::sql::ParsedStatement;
 
 /// `schema.table` as written, or `table`.
 pub fn relation(rv: Option<&RangeVar>) -> String {
@@ -119,18 +118,4 @@ pub fn is_begin(tree: &Tree) -> bool {
 pub fn ends_transaction(tree: &Tree) -> bool {
     let ends = [TransactionStmtKind::TransStmtCommit, TransactionStmtKind::TransStmtRollback, TransactionStmtKind::TransStmtPrepare];
     matches!(tree, NodeEnum::TransactionStmt(t) if ends.iter().any(|k| t.kind == *k as i32))
-}
-
-/// Is a transaction that `stmt`'s file opened (BEGIN without COMMIT/ROLLBACK yet) still open
-/// when `stmt` runs?
-pub fn transaction_open_before(statements: &[ParsedStatement], stmt: &ParsedStatement) -> bool {
-    let mut open = false;
-    for s in statements.iter().filter(|s| s.file == stmt.file && s.index < stmt.index) {
-        match s.pg_tree.as_deref() {
-            Some(t) if is_begin(t) => open = true,
-            Some(t) if ends_transaction(t) => open = false,
-            _ => {}
-        }
-    }
-    open
 }

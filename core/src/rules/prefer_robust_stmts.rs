@@ -34,7 +34,7 @@ impl Rule for PreferRobustStmts {
         Vec::new() // reads PostgreSQL's own tree: check_postgres
     }
     fn check_postgres(&self, ctx: &RuleContext, stmt: &ParsedStatement, tree: &Tree) -> Vec<Violation> {
-        if stmt.transactional == Some(true) || pg::transaction_open_before(&ctx.script.statements, stmt) {
+        if stmt.transactional == Some(true) || ctx.transaction_open_before(stmt.index) {
             return Vec::new();
         }
         let missing = match tree {

@@ -16,7 +16,7 @@ pub(crate) const DOC: FindingDoc = FindingDoc {
     scope: Scope::Rule(ALL_DIALECTS),
     policy: None,
     summary: "The database's own grammar refuses the statement: it would fail when the migration runs.",
-    details: "Syntax is decided by the database's own grammar: PostgreSQL's parser (libpg_query, the parser of the PostgreSQL server) and SQLite itself, which compiles the statement without running it. A statement they refuse fails in production; the finding carries their message and position. MySQL and MariaDB statements are never reported here without a server: the sandbox runs them and a refused statement is a `migration-fails` finding. A valid statement that the rules' own parser cannot read is `unanalyzed-statement` (info), never a syntax error.",
+    details: "Syntax is decided by the database's own grammar: PostgreSQL's parser (libpg_query, the parser of the PostgreSQL server) and SQLite itself, which compiles the statement without running it. A statement they refuse fails in production; the finding carries their message and position. MySQL and MariaDB have no grammar that can be embedded: their statements are reported here only when validating, when the server's own parser refuses one in the sandbox (error 1064); without a server, a statement the rules' parser cannot read is `unanalyzed-statement`. A valid statement that the rules' own parser cannot read is `unanalyzed-statement` (info), never a syntax error.",
     bad: "CREATE TABEL customers (id bigint PRIMARY KEY);",
     good: "CREATE TABLE customers (id bigint PRIMARY KEY);",
 };

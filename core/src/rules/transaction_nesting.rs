@@ -36,7 +36,7 @@ impl Rule for TransactionNesting {
         if !pg::is_begin(tree) {
             return Vec::new();
         }
-        let open_before = pg::transaction_open_before(&ctx.script.statements, stmt);
+        let open_before = ctx.transaction_open_before(stmt.index);
         if open_before {
             return vec![Violation::new(
                 "BEGIN while a transaction is already open in this file: the BEGIN is ignored and the next COMMIT ends the outer transaction",

@@ -1,6 +1,11 @@
 //! Query fingerprints: one `query_hash` for queries that differ only in literals, whitespace,
-//! comments, keyword case or the length of IN lists / VALUES lists, built on the sqlparser
-//! AST (its printer fixes keyword case and spacing; comments never reach the AST).
+//! comments, keyword case or the length of IN lists / VALUES lists.
+//!
+//! PostgreSQL queries use pg_query's fingerprint (PostgreSQL's own parse tree, the one
+//! pganalyze uses), which groups queries as pg_stat_statements does where the text alone can
+//! tell (core/tests/pg_fingerprint.rs checks it against a real server) and reads all of
+//! PostgreSQL's syntax. Other databases use the sqlparser AST (its printer fixes keyword case
+//! and spacing; comments never reach the AST).
 
 use std::ops::ControlFlow;
 
@@ -15,7 +20,9 @@ use crate::dialect::Dialect;
 pub struct Fingerprint {
     /// 16 hex digits of the MD5 of `normalized`.
     pub query_hash: String,
-    /// The query with literals as `?`, one-element IN/VALUES lists, canonical spacing and case.
+    /// The query with literals as placeholders: PostgreSQL's `$1, $2, ...` as
+    /// pg_stat_statements shows it; elsewhere `?`, one-element IN/VALUES lists, canonical
+    /// spacing and case.
     pub normalized: String,
     /// False when the text did not parse and a token-level normalization was used instead.
     pub parsed: bool,
@@ -49,6 +56,11 @@ fn normalize_statement(statement: &mut Statement) {
 
 /// Fingerprint of one statement (the first, if the text holds several).
 pub fn fingerprint(sql: &str, dialect: Dialect) -> Fingerprint {
+    if dialect == Dialect::Postgres {
+        if let Some(fingerprint) = postgres_fingerprint(sql) {
+            return fingerprint;
+        }
+    }
     let parsed = Parser::parse_sql(&*dialect.parser_dialect(), sql);
     let (normalized, parsed) = match parsed {
         Ok(mut statements) if !statements.is_empty() => {
@@ -61,6 +73,72 @@ pub fn fingerprint(sql: &str, dialect: Dialect) -> Fingerprint {
     };
     let query_hash = crate::driver::md5_hex(normalized.as_bytes())[..16].to_string();
     Fingerprint { query_hash, normalized, parsed }
+}
+
+/// pg_query's fingerprint, refined where it groups what pg_stat_statements keeps apart, and
+/// PostgreSQL's normalized text; none when PostgreSQL would not parse the text.
+fn postgres_fingerprint(sql: &str) -> Option<Fingerprint> {
+    let hash = pg_query::fingerprint(sql, pg_query::ParserOptions::default(), pg_query::FingerprintOptions::default()).ok()?;
+    let normalized = pg_query::normalize(sql).ok()?;
+    let tree = pg_query::parse(sql, pg_query::ParserOptions::default()).ok()?;
+    let refinement = postgres_refinement(&tree.protobuf);
+    let query_hash = if refinement.is_empty() {
+        hash.hex
+    } else {
+        crate::driver::md5_hex(format!("{}:{refinement}", hash.hex).as_bytes())[..16].to_string()
+    };
+    Some(Fingerprint { query_hash, normalized: normalized.trim().to_string(), parsed: true })
+}
+
+/// What pg_query's fingerprint leaves out that pg_stat_statements counts: `IN (...)` and
+/// `= ANY (...)` are not `=` (pg_query folds them together), and a constant's type matters
+/// (`> 10` and `> 99.5` compare with different operators). The constants of an IN list count
+/// once, whatever its length, as PostgreSQL 18 does. Order-free: a sorted multiset.
+fn postgres_refinement(tree: &pg_query::protobuf::ParseResult) -> String {
+    use pg_query::protobuf::{a_const::Val, AExprKind};
+    use pg_query::{NodeEnum, NodeRef};
+    fn kind(c: &pg_query::protobuf::AConst) -> &'static str {
+        match &c.val {
+            _ if c.isnull => "null",
+            Some(Val::Ival(_)) => "int",
+            Some(Val::Fval(_)) => "numeric",
+            Some(Val::Boolval(_)) => "bool",
+            Some(Val::Sval(_)) => "text",
+            Some(Val::Bsval(_)) => "bits",
+            None => "none",
+        }
+    }
+    let mut tokens: Vec<String> = Vec::new();
+    let mut listed: Vec<&'static str> = Vec::new();
+    for (node, ..) in tree.nodes() {
+        match node {
+            NodeRef::AConst(c) => tokens.push(kind(c).to_string()),
+            NodeRef::AExpr(e) if e.kind == AExprKind::AexprIn as i32 || e.kind == AExprKind::AexprOpAny as i32 => {
+                let items: Vec<&'static str> = match e.rexpr.as_deref().and_then(|n| n.node.as_ref()) {
+                    Some(NodeEnum::List(list)) => list
+                        .items
+                        .iter()
+                        .filter_map(|i| match i.node.as_ref() {
+                            Some(NodeEnum::AConst(c)) => Some(kind(c)),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let what = if e.kind == AExprKind::AexprIn as i32 { "in" } else { "any" };
+                tokens.push(format!("{what}:{}", items.first().copied().unwrap_or("expr")));
+                listed.extend(items);
+            }
+            _ => {}
+        }
+    }
+    for item in listed {
+        if let Some(at) = tokens.iter().position(|t| t == item) {
+            tokens.remove(at);
+        }
+    }
+    tokens.sort();
+    tokens.join(",")
 }
 
 /// For text sqlparser cannot read: drop comments, collapse whitespace, upper-case words,
@@ -103,7 +181,8 @@ mod tests {
     fn in_and_values_list_lengths_do_not_matter() {
         assert_eq!(hash("SELECT * FROM t WHERE id IN (1, 2, 3)"), hash("SELECT * FROM t WHERE id IN (7)"));
         assert_eq!(hash("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')"), hash("INSERT INTO t (a, b) VALUES (3, 'z')"));
-        assert_eq!(fingerprint("SELECT * FROM t WHERE id IN (1, 2)", Dialect::Postgres).normalized, "SELECT * FROM t WHERE id IN (?)");
+        assert_eq!(fingerprint("SELECT * FROM t WHERE id IN (1, 2)", Dialect::Mysql).normalized, "SELECT * FROM t WHERE id IN (?)");
+        assert_eq!(fingerprint("SELECT * FROM t WHERE id IN (1, 2)", Dialect::Postgres).normalized, "SELECT * FROM t WHERE id IN ($1, $2)");
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
         req.queries.iter().filter(|q| !q.trim().is_empty()).map(|q| (q.trim().to_string(), None)).collect();
     if let Some(path) = &req.query_file {
         let sources = crate::MigrationSource::read_paths(std::slice::from_ref(path))?;
-        for statement in crate::sql::parse_script(&sources, dialect).statements {
+        for statement in &crate::sql::parse_script(&sources, dialect).statements {
             workload.push((statement.sql.trim().trim_end_matches(';').to_string(), None));
         }
     }

@@ -21,7 +21,7 @@ use crate::migrations::{Layout, Migration, MigrationSet};
 use crate::model::{Environment, Finding, RunKind, RunStatus, SchemaSnapshot, Severity, TestRun, TriggerType};
 use crate::risk;
 use crate::rules;
-use crate::sql::{parse_script, MigrationSource, Script};
+use crate::sql::{parse_script, Grammar, MigrationSource, Script};
 use crate::url::DatabaseUrl;
 
 /// Validate a migration against a database: the request behind `validate_schema` on every
@@ -192,9 +192,10 @@ impl Inputs {
 /// Parse every input; an empty or comment-only one is noted, not refused.
 fn parse_inputs(migrations: &[MigrationSource], dialect: Dialect) -> (Script, Vec<Finding>) {
     let script = parse_script(migrations, dialect);
+    let with_statements: std::collections::HashSet<&str> = script.statements.iter().map(|s| s.file.as_str()).collect();
     let empty = migrations
         .iter()
-        .filter(|m| !script.statements.iter().any(|s| s.file == m.name))
+        .filter(|m| !with_statements.contains(m.name.as_str()))
         .map(|m| {
             let mut f = Finding::with_suggestion(
                 FindingId::EmptyMigration,
@@ -340,10 +341,16 @@ async fn run_in_sandbox(
                     Vec::new()
                 };
                 let on_data = if error.on_existing_data { " against the existing data" } else { "" };
+                // Where no grammar of the database was at hand (MySQL, MariaDB), the server's
+                // refusal is the syntax verdict; elsewhere the grammar has already said so.
+                let server_grammar = error.syntax && stmt.grammar == Grammar::NotChecked;
                 failure = Some(Finding {
-                    rule: FindingId::MigrationFails,
+                    rule: if server_grammar { FindingId::SyntaxError } else { FindingId::MigrationFails },
                     severity: Severity::Critical,
-                    message: format!("statement {} fails{on_data}: {}", stmt.index, error.message),
+                    message: match server_grammar {
+                        true => format!("statement {}: the server refuses its syntax: {}", stmt.index, error.message),
+                        false => format!("statement {} fails{on_data}: {}", stmt.index, error.message),
+                    },
                     statement: Some(stmt.index),
                     line: Some(stmt.line),
                     column: Some(stmt.column),

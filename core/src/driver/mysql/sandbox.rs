@@ -276,7 +276,13 @@ impl Sandbox for MysqlSandbox {
         match sqlx::query(sqlx::AssertSqlSafe(&*stmt.sql)).persistent(false).execute(&mut *conn).await {
             Ok(_) => Ok(execution),
             Err(e) => {
-                Err(StatementError { message: db_message(&e), on_existing_data: on_existing_data(error_number(&e)), violation: None })
+                let number = error_number(&e);
+                Err(StatementError {
+                    message: db_message(&e),
+                    on_existing_data: on_existing_data(number),
+                    violation: None,
+                    syntax: matches!(number, 1064 | 1149),
+                })
             }
         }
     }

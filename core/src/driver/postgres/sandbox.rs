@@ -139,7 +139,12 @@ impl Sandbox for PgSandbox {
                 sqlx::Error::Database(d) => d.code().map(|c| c.to_string()).unwrap_or_default(),
                 _ => String::new(),
             };
-            return Err(StatementError { message: db_message(&e), on_existing_data: code.starts_with("23"), violation: None });
+            return Err(StatementError {
+                message: db_message(&e),
+                on_existing_data: code.starts_with("23"),
+                violation: None,
+                syntax: code == "42601",
+            });
         }
         sqlx::query("RELEASE SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;
         let after = relation_state(conn).await.map_err(internal)?;

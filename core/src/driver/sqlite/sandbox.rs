@@ -42,7 +42,8 @@ impl Sandbox for SqliteSandbox {
                 let message = db_message(&e);
                 let violation = parse_constraint_message(&message);
                 let on_existing_data = violation.is_some() || message.contains("constraint failed");
-                Err(StatementError { message, on_existing_data, violation })
+                let syntax = message.contains("syntax error");
+                Err(StatementError { message, on_existing_data, violation, syntax })
             }
         }
     }

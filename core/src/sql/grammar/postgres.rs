@@ -21,15 +21,53 @@ pub fn split(sql: &str) -> Vec<Span> {
         .into_iter()
         .filter_map(|piece| {
             let start = piece.as_ptr() as usize - base;
-            let end = start + piece.len();
-            let lead = significant_start(piece);
-            (lead < piece.len()).then_some(start + lead..end)
+            trimmed(sql, start..start + piece.len())
         })
+        .collect()
+}
+
+/// A piece of the script without its leading comments and trailing semicolon; none when
+/// nothing is left. (The scanner's pieces keep their semicolon; the parser's do not.)
+fn trimmed(sql: &str, span: Span) -> Option<Span> {
+    let start = span.start + significant_start(&sql[span.clone()]);
+    let text = sql[start..span.end].trim_end();
+    let text = text.strip_suffix(';').unwrap_or(text).trim_end();
+    (!text.is_empty()).then_some(start..start + text.len())
+}
+
+/// PostgreSQL's parse tree of one statement, the raw tree before analysis: `serial` is still
+/// `serial`, names are as written. The PostgreSQL-only rules read it.
+pub type Tree = pg_query::NodeEnum;
+
+/// One statement of a script as PostgreSQL reads it.
+pub struct Statement {
+    pub span: Span,
+    pub grammar: Grammar,
+    pub tree: Option<Box<Tree>>,
+}
+
+/// Every statement of a script with PostgreSQL's verdict and tree. A valid script (the usual
+/// case) costs one parse; one with an error is split by the scanner and each statement parsed
+/// on its own, so the bad one is found and the others are still read.
+pub fn statements(sql: &str) -> Vec<Statement> {
+    if let Ok(parsed) = parse_tree(sql) {
+        return parsed
+            .stmts
+            .into_iter()
+            .filter_map(|raw| {
+                let start = usize::try_from(raw.stmt_location).ok()?;
+                // A length of 0 means "to the end of the input".
+                let end = if raw.stmt_len == 0 { sql.len() } else { start + usize::try_from(raw.stmt_len).ok()? };
+                let span = trimmed(sql, start..end.min(sql.len()))?;
+                Some(Statement { span, grammar: Grammar::Accepted, tree: raw.stmt.and_then(|n| n.node).map(Box::new) })
+            })
+            .collect();
+    }
+    split(sql)
+        .into_iter()
         .map(|span| {
-            // The scanner's pieces keep their semicolon; the parser's do not.
-            let text = sql[span.clone()].trim_end();
-            let text = text.strip_suffix(';').unwrap_or(text).trim_end();
-            span.start..span.start + text.len()
+            let (grammar, tree) = parse(&sql[span.clone()]);
+            Statement { span, grammar, tree }
         })
         .collect()
 }
@@ -39,31 +77,24 @@ pub fn check(statement: &str) -> Grammar {
     parse(statement).0
 }
 
-/// PostgreSQL's parse tree of one statement, the raw tree before analysis: `serial` is still
-/// `serial`, names are as written. The PostgreSQL-only rules read it.
-pub type Tree = pg_query::NodeEnum;
-
 /// Parse one statement: the grammar's verdict and, when it parses, its tree.
 pub fn parse(statement: &str) -> (Grammar, Option<Box<Tree>>) {
-    match pg_query::parse(statement, pg_query::ParserOptions::default()) {
-        Ok(result) => {
-            let tree = result.protobuf.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|n| n.node).map(Box::new);
+    match parse_tree(statement) {
+        Ok(parsed) => {
+            let tree = parsed.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|n| n.node).map(Box::new);
             (Grammar::Accepted, tree)
         }
-        Err(e) => (parse_failure(statement, e), None),
+        Err(Refusal { message, cursor }) => {
+            let (line, column) = position(statement, cursor.unwrap_or(0));
+            (Grammar::Rejected(ParseFailure { message, line, column }), None)
+        }
     }
 }
 
-fn parse_failure(statement: &str, error: pg_query::Error) -> Grammar {
-    match error {
-        pg_query::Error::Parse(message) => {
-            let offset = cursor(statement).unwrap_or(0);
-            let (line, column) = position(statement, offset);
-            Grammar::Rejected(ParseFailure { message, line, column })
-        }
-        // NUL bytes and the like: not SQL PostgreSQL would take either.
-        other => Grammar::Rejected(ParseFailure { message: other.to_string(), line: 1, column: 1 }),
-    }
+/// PostgreSQL's refusal: its message and the byte offset it points at.
+struct Refusal {
+    message: String,
+    cursor: Option<usize>,
 }
 
 #[repr(C)]
@@ -77,41 +108,52 @@ struct PgQueryError {
 }
 
 #[repr(C)]
-struct PgQueryParseResult {
-    parse_tree: *mut c_char,
+struct PgQueryProtobuf {
+    len: usize,
+    data: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryProtobufParseResult {
+    parse_tree: PgQueryProtobuf,
     stderr_buffer: *mut c_char,
     error: *mut PgQueryError,
 }
 
-// libpg_query's C API, linked by the pg_query crate, whose Rust API drops the error position.
+// libpg_query's C API, linked by the pg_query crate. Its Rust `parse` drops the error's
+// position and walks every tree to list tables and functions, which linting does not need.
 unsafe extern "C" {
-    fn pg_query_parse(input: *const c_char) -> PgQueryParseResult;
-    fn pg_query_free_parse_result(result: PgQueryParseResult);
+    fn pg_query_parse_protobuf(input: *const c_char) -> PgQueryProtobufParseResult;
+    fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
 
-/// The byte offset PostgreSQL points at in a statement it refuses.
-fn cursor(statement: &str) -> Option<usize> {
-    let input = CString::new(statement).ok()?;
-    // SAFETY: a NUL-terminated input; the result is freed once, after its fields were read.
-    let chars = unsafe {
-        let result = pg_query_parse(input.as_ptr());
-        let pos = if result.error.is_null() {
-            None
+/// PostgreSQL's raw parse tree of a script, decoded from libpg_query's protobuf.
+fn parse_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, Refusal> {
+    use prost::Message;
+    let Ok(input) = CString::new(sql) else {
+        // NUL bytes: not SQL PostgreSQL would take either.
+        return Err(Refusal { message: "the text holds a NUL byte".into(), cursor: sql.find('\0') });
+    };
+    // SAFETY: a NUL-terminated input; the result is read before it is freed, once.
+    unsafe {
+        let result = pg_query_parse_protobuf(input.as_ptr());
+        let outcome = if result.error.is_null() {
+            let data = std::slice::from_raw_parts(result.parse_tree.data as *const u8, result.parse_tree.len);
+            pg_query::protobuf::ParseResult::decode(data)
+                .map_err(|e| Refusal { message: format!("cannot read PostgreSQL's parse tree: {e}"), cursor: None })
         } else {
             let error = &*result.error;
-            let _ = CStr::from_ptr(error.message);
-            usize::try_from(error.cursorpos).ok().filter(|p| *p > 0)
+            let message = CStr::from_ptr(error.message).to_string_lossy().into_owned();
+            // `cursorpos` counts characters from 1.
+            let cursor = usize::try_from(error.cursorpos)
+                .ok()
+                .filter(|p| *p > 0)
+                .map(|chars| sql.char_indices().nth(chars - 1).map(|(i, _)| i).unwrap_or(sql.len()));
+            Err(Refusal { message, cursor })
         };
-        pg_query_free_parse_result(result);
-        pos
-    }?;
-    // `cursorpos` counts characters from 1.
-    Some(statement.char_indices().nth(chars - 1).map(|(i, _)| i).unwrap_or(statement.len()))
-}
-
-/// pg_query's fingerprint of a query: the same for queries that differ only in constants.
-pub fn fingerprint(sql: &str) -> Option<String> {
-    pg_query::fingerprint(sql, pg_query::ParserOptions::default(), pg_query::FingerprintOptions::default()).ok().map(|f| f.hex)
+        pg_query_free_protobuf_parse_result(result);
+        outcome
+    }
 }
 
 #[cfg(test)]
@@ -157,11 +199,5 @@ mod tests {
         let Grammar::Rejected(f) = check("CREATE TABLE t (\n  a int,\n  b int,,\n)") else { panic!("accepted") };
         assert!(f.message.contains("syntax error at or near \",\""), "{f:?}");
         assert_eq!((f.line, f.column), (3, 9));
-    }
-
-    #[test]
-    fn fingerprints_ignore_constants() {
-        assert_eq!(fingerprint("SELECT * FROM t WHERE a = 1"), fingerprint("select * from t where a = 42"));
-        assert_ne!(fingerprint("SELECT * FROM t WHERE a = 1"), fingerprint("SELECT * FROM t WHERE b = 1"));
     }
 }
