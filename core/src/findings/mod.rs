@@ -40,6 +40,7 @@ string_enum!(
         MysqlForeignKeyLargeTable => "mysql-foreign-key-large-table",
         MysqlModifyDropsAttributes => "mysql-modify-drops-attributes",
         MysqlColumnPosition => "mysql-column-position",
+        MysqlImplicitCommit => "mysql-implicit-commit",
         MysqlCharsetChange => "mysql-charset-change",
         SqliteUnsupportedAlter => "sqlite-unsupported-alter",
         SqliteTableRebuild => "sqlite-table-rebuild",

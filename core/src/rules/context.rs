@@ -33,6 +33,8 @@ pub struct RuleContext<'a> {
     in_transaction: HashSet<usize>,
     /// Statement indexes before which a transaction their file opened is still open.
     open_before: HashSet<usize>,
+    /// BEGINs whose transaction is still open at the end of their file.
+    unclosed: HashSet<usize>,
     /// Index of the first `SET lock_timeout`, if any.
     lock_timeout_at: Option<usize>,
     rebuilds: Vec<Rebuild>,
@@ -41,7 +43,7 @@ pub struct RuleContext<'a> {
 impl<'a> RuleContext<'a> {
     pub fn new(script: &'a Script, dialect: Dialect, config: &'a RuleConfig, schema: Option<&'a SchemaSnapshot>) -> Self {
         let mut created = HashMap::new();
-        let (in_transaction, open_before) = transactions(script);
+        let Transactions { after: in_transaction, before: open_before, unclosed } = transactions(script);
         let mut lock_timeout_at = None;
         // old table -> statement index of an INSERT INTO x SELECT ... FROM old
         let mut copied_from: HashMap<String, (String, usize)> = HashMap::new();
@@ -87,7 +89,7 @@ impl<'a> RuleContext<'a> {
                 }
             }
         }
-        RuleContext { dialect, script, config, schema, created, in_transaction, open_before, lock_timeout_at, rebuilds }
+        RuleContext { dialect, script, config, schema, created, in_transaction, open_before, unclosed, lock_timeout_at, rebuilds }
     }
 
     /// True when the table was created earlier in this script (so locking it is harmless).
@@ -124,6 +126,11 @@ impl<'a> RuleContext<'a> {
         self.open_before.contains(&index)
     }
 
+    /// A BEGIN (START TRANSACTION) whose transaction its file never commits or rolls back.
+    pub fn uncommitted_begin(&self, index: usize) -> bool {
+        self.unclosed.contains(&index)
+    }
+
     pub fn lock_timeout_set_before(&self, index: usize) -> bool {
         self.lock_timeout_at.is_some_and(|at| at < index)
     }
@@ -143,33 +150,59 @@ impl<'a> RuleContext<'a> {
     }
 }
 
-/// Where each file's explicit transactions are open: after each statement, and before it.
-/// PostgreSQL's own tree decides what a statement is when there is one (it reads statements
-/// the rules' parser cannot); a file starts outside any transaction.
-fn transactions(script: &Script) -> (HashSet<usize>, HashSet<usize>) {
-    let (mut after, mut before) = (HashSet::new(), HashSet::new());
-    let mut open = false;
+/// Where each file's explicit transactions are open.
+struct Transactions {
+    /// After each statement (a BEGIN counts itself, a COMMIT does not).
+    after: HashSet<usize>,
+    /// Before each statement.
+    before: HashSet<usize>,
+    /// BEGINs still open at the end of their file.
+    unclosed: HashSet<usize>,
+}
+
+/// What a statement does to the transaction: PostgreSQL's own tree decides when there is one
+/// (it reads statements the rules' parser cannot), the rules' AST otherwise.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    Begin,
+    End,
+}
+
+pub fn transaction_control(stmt: &ParsedStatement) -> Option<TransactionControl> {
+    match (stmt.pg_tree.as_deref(), stmt.statement()) {
+        (Some(tree), _) if pg::is_begin(tree) => Some(TransactionControl::Begin),
+        (Some(tree), _) if pg::ends_transaction(tree) => Some(TransactionControl::End),
+        (Some(_), _) => None,
+        (None, Some(Statement::StartTransaction { .. })) => Some(TransactionControl::Begin),
+        (None, Some(Statement::Commit { .. } | Statement::Rollback { savepoint: None, .. })) => Some(TransactionControl::End),
+        _ => None,
+    }
+}
+
+/// A file starts outside any transaction.
+fn transactions(script: &Script) -> Transactions {
+    let mut t = Transactions { after: HashSet::new(), before: HashSet::new(), unclosed: HashSet::new() };
+    let mut opened_at: Option<usize> = None;
     let mut file: Option<&str> = None;
     for stmt in &script.statements {
         if file != Some(stmt.file.as_str()) {
-            open = false;
+            t.unclosed.extend(opened_at.take());
             file = Some(&stmt.file);
         }
-        if open {
-            before.insert(stmt.index);
+        if opened_at.is_some() {
+            t.before.insert(stmt.index);
         }
-        match (stmt.pg_tree.as_deref(), stmt.statement()) {
-            (Some(tree), _) if pg::is_begin(tree) => open = true,
-            (Some(tree), _) if pg::ends_transaction(tree) => open = false,
-            (None, Some(Statement::StartTransaction { .. })) => open = true,
-            (None, Some(Statement::Commit { .. } | Statement::Rollback { savepoint: None, .. })) => open = false,
-            _ => {}
+        match transaction_control(stmt) {
+            Some(TransactionControl::Begin) => opened_at = Some(stmt.index),
+            Some(TransactionControl::End) => opened_at = None,
+            None => {}
         }
-        if open {
-            after.insert(stmt.index);
+        if opened_at.is_some() {
+            t.after.insert(stmt.index);
         }
     }
-    (after, before)
+    t.unclosed.extend(opened_at);
+    t
 }
 
 fn sets_lock_timeout(set: &Set) -> bool {

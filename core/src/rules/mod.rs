@@ -54,6 +54,7 @@ mod mysql_alter_copies_table;
 mod mysql_charset_change;
 mod mysql_column_position;
 mod mysql_foreign_key_large_table;
+mod mysql_implicit_commit;
 mod mysql_modify_drops_attributes;
 mod prefer_bigint_over_int;
 mod prefer_bigint_over_smallint;
@@ -219,6 +220,7 @@ pub fn all_rules() -> &'static [&'static dyn Rule] {
         &ban_exclusive_maintenance::BanExclusiveMaintenance,
         &prefer_robust_stmts::PreferRobustStmts,
         &require_table_schema::RequireTableSchema,
+        &mysql_implicit_commit::MysqlImplicitCommit,
     ]
 }
 
