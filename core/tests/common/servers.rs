@@ -99,6 +99,21 @@ impl TestDb {
         }
     }
 
+    /// A text scalar from the test database (full rights).
+    #[allow(dead_code)] // not every test binary reads text
+    pub async fn text(&self, sql: &str) -> String {
+        match self.server {
+            Server::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
+            }
+            Server::Mysql => {
+                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
+            }
+        }
+    }
+
     /// A scalar from the test database (full rights).
     pub async fn scalar(&self, sql: &str) -> i64 {
         match self.server {

@@ -2,9 +2,12 @@
 //! user's ad-hoc query): exactly one statement of an allowed kind — SELECT / WITH without
 //! data-modifying CTEs, row locks or `INTO`, EXPLAIN without ANALYZE of a query, SHOW — and
 //! no dangerous function anywhere in the tree (file, process, lock, network, sleep,
-//! configuration, SQL-in-a-string). What passes still runs on a read-only session, prepared
+//! configuration, SQL-in-a-string) and no catalog that holds credentials (secret_catalogs.rs).
+//! What passes still runs on a read-only session, prepared
 //! (one statement at most), with a statement timeout: the guard is the first of three walls,
 //! and a least-privilege role remains the recommended setup.
+
+mod secret_catalogs;
 
 use std::ops::ControlFlow;
 
@@ -204,7 +207,9 @@ fn parse_one(sql: &str, dialect: Dialect) -> Result<Statement, Refusal> {
 
 /// Is this text exactly one read-only statement of an allowed kind?
 pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
-    read_only_statement(&parse_one(sql, dialect)?)
+    let statement = parse_one(sql, dialect)?;
+    read_only_statement(&statement)?;
+    secret_catalogs::refuse_secret_catalogs(&statement, dialect)
 }
 
 /// SELECT / WITH / EXPLAIN of a query without ANALYZE / SHOW, with no denied function.
@@ -267,9 +272,10 @@ pub fn check_filter(filter: &str, dialect: Dialect) -> Result<(), Refusal> {
 pub fn check_explain_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
     let statement = parse_one(sql, dialect)?;
     match statement {
-        Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_) => no_denied_function(&statement, ""),
-        _ => read_only_statement(&statement),
+        Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_) => no_denied_function(&statement, "")?,
+        _ => read_only_statement(&statement)?,
     }
+    secret_catalogs::refuse_secret_catalogs(&statement, dialect)
 }
 
 /// The query itself, its CTEs and every subquery: no writes, locks or INTO.

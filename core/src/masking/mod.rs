@@ -1,5 +1,8 @@
-//! Masking of sample rows (invariant 3): sensitive columns are recognised by name and by
-//! value pattern, and replaced before any row leaves the library.
+//! Masking of sample rows and query results (invariant 3): sensitive columns are recognised by
+//! name and by value pattern, credentials by value wherever they stand (secrets.rs), and
+//! replaced before any row leaves the library.
+
+mod secrets;
 
 use serde_json::{Map, Value};
 
@@ -61,7 +64,7 @@ impl Masker {
                     match &value {
                         Value::String(s) => match sensitive_value(s) {
                             Some(kind) => mask_value(&value, Some(kind)),
-                            None => scrub_embedded_emails(s).map(Value::String).unwrap_or(value),
+                            None => scrub_embedded(s).map(Value::String).unwrap_or(value),
                         },
                         Value::Number(n) if n.is_u64() && luhn_card(&n.to_string()) => mask_value(&value, Some("card")),
                         _ => value,
@@ -108,6 +111,14 @@ fn mask_value(value: &Value, kind: Option<&str>) -> Value {
     }
 }
 
+/// Free text keeps its words but loses the credentials and addresses inside it.
+fn scrub_embedded(s: &str) -> Option<String> {
+    match secrets::scrub(s) {
+        Some(scrubbed) => Some(scrub_embedded_emails(&scrubbed).unwrap_or(scrubbed)),
+        None => scrub_embedded_emails(s),
+    }
+}
+
 /// Free text that contains an address keeps its words but loses the address.
 fn scrub_embedded_emails(s: &str) -> Option<String> {
     if !s.contains('@') {
@@ -130,7 +141,9 @@ fn scrub_embedded_emails(s: &str) -> Option<String> {
 /// Recognise sensitive values whatever their column is called.
 fn sensitive_value(s: &str) -> Option<&'static str> {
     let t = s.trim();
-    if looks_like_email(t) {
+    if let Some(kind) = secrets::secret_kind(t) {
+        Some(kind)
+    } else if looks_like_email(t) {
         Some("email")
     } else if luhn_card(t) {
         Some("card")
