@@ -58,21 +58,25 @@ impl Masker {
         }
         row.into_iter()
             .map(|(col, value)| {
-                let masked = if self.sensitive_name(&col) {
-                    mask_value(&value, None)
-                } else {
-                    match &value {
-                        Value::String(s) => match sensitive_value(s) {
-                            Some(kind) => mask_value(&value, Some(kind)),
-                            None => scrub_embedded(s).map(Value::String).unwrap_or(value),
-                        },
-                        Value::Number(n) if n.is_u64() && luhn_card(&n.to_string()) => mask_value(&value, Some("card")),
-                        _ => value,
-                    }
-                };
+                let masked = if self.sensitive_name(&col) { mask_value(&value, None) } else { self.mask_by_value(value) };
                 (col, masked)
             })
             .collect()
+    }
+
+    /// A value masked for what it is, whatever its column; JSON arrays and objects (`json_agg`,
+    /// `to_json(row)`) are masked inside, objects by their keys' names too.
+    fn mask_by_value(&self, value: Value) -> Value {
+        match value {
+            Value::String(s) => match sensitive_value(&s) {
+                Some(kind) => mask_value(&Value::String(s), Some(kind)),
+                None => scrub_embedded(&s).map(Value::String).unwrap_or(Value::String(s)),
+            },
+            Value::Number(n) if n.is_u64() && luhn_card(&n.to_string()) => mask_value(&Value::Number(n), Some("card")),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.mask_by_value(v)).collect()),
+            Value::Object(map) => Value::Object(self.mask_row(map)),
+            other => other,
+        }
     }
 
     fn sensitive_name(&self, column: &str) -> bool {
@@ -229,6 +233,16 @@ mod tests {
         assert_eq!(out["user_token"], json!("<masked>"));
         // Free text keeps its words but loses the embedded address.
         assert_eq!(out["note"], json!("reach me at <masked:email>"));
+    }
+
+    #[test]
+    fn json_values_are_masked_inside() {
+        let out = Masker::default().mask_row(row(json!({
+            "arr": ["SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy", "Paris"],
+            "obj": {"password": "hunter2", "city": "Lyon", "nested": ["ann@example.com"]}
+        })));
+        assert_eq!(out["arr"], json!(["<masked:password_hash>", "Paris"]));
+        assert_eq!(out["obj"], json!({"password": "<masked>", "city": "Lyon", "nested": ["<masked:email>"]}));
     }
 
     #[test]

@@ -55,12 +55,15 @@ fn scrub_tokens(text: &str, changed: &mut bool) -> String {
                 Some((i, ',' | ';' | '|')) => (&piece[..i], &piece[i..]),
                 _ => (piece, ""),
             };
-            match mask_piece(body) {
-                Some(m) => {
-                    masked.push_str(&m);
+            // `["a","b"]` as text (a JSON array a database returns as a string): quotes and
+            // brackets around each piece stay, the piece inside is checked.
+            let inner = body.trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | '[' | ']' | '{' | '}' | '`' | '\\'));
+            match mask_piece(inner) {
+                Some(m) if !inner.is_empty() => {
+                    masked.push_str(&body.replacen(inner, &m, 1));
                     *changed = true;
                 }
-                None => masked.push_str(body),
+                _ => masked.push_str(body),
             }
             masked.push_str(separator);
         }
@@ -255,6 +258,8 @@ mod tests {
             Some("postgres:<masked:password_hash>,root:<masked:password_hash>")
         );
         assert_eq!(scrub("key AKIAIOSFODNN7EXAMPLE, then more").as_deref(), Some("key <masked:access_key>, then more"));
+        // A JSON array returned as text (MySQL JSON_ARRAYAGG):
+        assert_eq!(scrub(r#"["*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9","x"]"#).as_deref(), Some(r#"["<masked:password_hash>","x"]"#));
         let pem = "cfg: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY----- end";
         assert_eq!(scrub(pem).as_deref(), Some("cfg: <masked:private_key> end"));
     }
