@@ -163,10 +163,30 @@ pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: 
     let truncated = result.rows.len() > max_rows;
     result.rows.truncate(max_rows);
     let mut masked_columns: Vec<String> = Vec::new();
+    // Columns that carry a sensitive column's values under another name are masked as it is.
+    let lineage = if masker.disabled {
+        Default::default()
+    } else {
+        crate::masking::lineage::sensitive_outputs(sql, driver.dialect(), |c| masker.sensitive_name(c))
+    };
+    let derived: Vec<&String> = result
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| lineage.positions.contains(i) || lineage.names.contains(&c.to_lowercase()))
+        .map(|(_, c)| c)
+        .collect();
     let rows: Vec<Map<String, Value>> = result
         .rows
         .into_iter()
-        .map(|row| {
+        .map(|mut row| {
+            for column in &derived {
+                if let Some(value) = row.get_mut(column.as_str()) {
+                    if !value.is_null() {
+                        *value = Value::String("<masked>".into());
+                    }
+                }
+            }
             let masked = masker.mask_row(row.clone());
             for (column, value) in &masked {
                 if row.get(column) != Some(value) && !masked_columns.contains(column) {
@@ -176,6 +196,11 @@ pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: 
             masked
         })
         .collect();
+    for column in derived {
+        if !masked_columns.contains(column) {
+            masked_columns.push(column.clone());
+        }
+    }
     masked_columns.sort_by_key(|c| result.columns.iter().position(|x| x == c));
     Ok(QueryOutput { columns: result.columns, row_count: rows.len(), rows, truncated, masked_columns })
 }

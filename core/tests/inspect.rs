@@ -27,6 +27,23 @@ async fn run_query_caps_exactly_masks_and_refuses() {
     let customers = run_query(driver.as_ref(), "SELECT email, phone, full_name FROM customers", 10, &masker).await.unwrap();
     assert_eq!(customers.masked_columns, ["email", "phone"]);
     assert!(!serde_json::to_string(&customers.rows).unwrap().contains("@example.com"));
+    // Renamed, transformed, aggregated or passed through a subquery: masked as the source is.
+    for sql in [
+        "SELECT id, email AS contact FROM customers",
+        "SELECT upper(email) AS loud, lower(c.email) FROM customers c",
+        "SELECT group_concat(full_name || ' <' || email || '>', '; ') AS everyone FROM customers",
+        "WITH a AS (SELECT email AS x FROM customers) SELECT * FROM (SELECT x AS y FROM a) s",
+        "SELECT substr(email, 1, 40) AS part FROM customers UNION ALL SELECT full_name FROM customers",
+        "SELECT replace(phone, ' ', '') AS digits FROM customers",
+    ] {
+        let out = run_query(driver.as_ref(), sql, 20, &masker).await.unwrap();
+        let text = serde_json::to_string(&out.rows).unwrap();
+        assert!(!text.contains("@example.com") && !text.contains("+1"), "{sql}: {text}");
+        assert!(!out.masked_columns.is_empty(), "{sql}");
+    }
+    // What carries no value of the source is left alone.
+    let counted = run_query(driver.as_ref(), "SELECT count(email) AS n, max(id) AS top FROM customers", 5, &masker).await.unwrap();
+    assert!(counted.masked_columns.is_empty(), "{:?}", counted.masked_columns);
     let refused = run_query(driver.as_ref(), "ATTACH DATABASE '/tmp/x.db' AS x", 10, &masker).await.unwrap_err();
     assert!(matches!(refused, Error::Refused(_)) && refused.kind() == ErrorKind::InvalidInput, "{refused}");
     let described = describe_table(driver.as_ref(), "order_items").await.unwrap();

@@ -2,6 +2,7 @@
 //! name and by value pattern, credentials by value wherever they stand (secrets.rs), and
 //! replaced before any row leaves the library.
 
+pub mod lineage;
 mod secrets;
 
 use serde_json::{Map, Value};
@@ -79,7 +80,7 @@ impl Masker {
         }
     }
 
-    fn sensitive_name(&self, column: &str) -> bool {
+    pub(crate) fn sensitive_name(&self, column: &str) -> bool {
         let lower = column.to_ascii_lowercase();
         if self.extra_columns.iter().any(|c| c.eq_ignore_ascii_case(column)) {
             return true;
