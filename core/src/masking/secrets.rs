@@ -90,7 +90,7 @@ fn scrub_tokens(text: &str, changed: &mut bool) -> String {
 }
 
 /// One piece of a token: a credential, a URL or key=value with a password, or `name:credential`
-/// as `CONCAT(user, ':', hash)` makes it.
+/// / `name=credential` as `CONCAT(user, ':', hash)` makes it.
 fn mask_piece(piece: &str) -> Option<String> {
     if piece.is_empty() {
         return None;
@@ -101,7 +101,7 @@ fn mask_piece(piece: &str) -> Option<String> {
     if let Some(masked) = url_password(piece).or_else(|| keyword_password(piece)) {
         return Some(masked);
     }
-    piece.match_indices(':').find_map(|(i, _)| token_kind(&piece[i + 1..]).map(|kind| format!("{}<masked:{kind}>", &piece[..=i])))
+    piece.match_indices([':', '=']).find_map(|(i, _)| token_kind(&piece[i + 1..]).map(|kind| format!("{}<masked:{kind}>", &piece[..=i])))
 }
 
 const CRYPT_PREFIXES: &[&str] = &[
@@ -258,6 +258,7 @@ mod tests {
             Some("postgres:<masked:password_hash>,root:<masked:password_hash>")
         );
         assert_eq!(scrub("key AKIAIOSFODNN7EXAMPLE, then more").as_deref(), Some("key <masked:access_key>, then more"));
+        assert_eq!(scrub("aws_key=AKIAIOSFODNN7EXAMPLE").as_deref(), Some("aws_key=<masked:access_key>"));
         // A JSON array returned as text (MySQL JSON_ARRAYAGG):
         assert_eq!(scrub(r#"["*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9","x"]"#).as_deref(), Some(r#"["<masked:password_hash>","x"]"#));
         let pem = "cfg: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY----- end";
