@@ -4,10 +4,8 @@
 use sqlparser::ast::Statement;
 
 use super::{Rule, RuleContext, Violation, ALL_DIALECTS};
-use crate::dialect::Dialect;
 use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
-use crate::sql::grammar::postgres::Tree;
 use crate::sql::ParsedStatement;
 
 pub struct BanUncommittedTransaction;
@@ -32,14 +30,12 @@ impl Rule for BanUncommittedTransaction {
     fn doc(&self) -> &'static FindingDoc {
         &DOC
     }
+    // Whether the statement opens a transaction comes from the script's transaction map, not
+    // from this statement's parse: every statement is checked once, read or not.
     fn check(&self, ctx: &RuleContext, stmt: &ParsedStatement, _: &Statement) -> Vec<Violation> {
-        // PostgreSQL statements are read from PostgreSQL's own tree (check_postgres): once.
-        if ctx.dialect == Dialect::Postgres {
-            return Vec::new();
-        }
         verdict(ctx, stmt)
     }
-    fn check_postgres(&self, ctx: &RuleContext, stmt: &ParsedStatement, _: &Tree) -> Vec<Violation> {
+    fn check_unparsed(&self, ctx: &RuleContext, stmt: &ParsedStatement) -> Vec<Violation> {
         verdict(ctx, stmt)
     }
 }

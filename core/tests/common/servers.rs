@@ -102,28 +102,28 @@ impl TestDb {
     /// A text scalar from the test database (full rights).
     #[allow(dead_code)] // not every test binary reads text
     pub async fn text(&self, sql: &str) -> String {
-        match self.server {
-            Server::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
-            }
-            Server::Mysql => {
-                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
-            }
-        }
+        self.fetch_one(sql).await
     }
 
     /// A scalar from the test database (full rights).
     pub async fn scalar(&self, sql: &str) -> i64 {
+        self.fetch_one(sql).await
+    }
+
+    /// One value of the type asked, from the test database (full rights).
+    async fn fetch_one<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+        T: for<'r> sqlx::Decode<'r, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
+    {
         match self.server {
             Server::Postgres => {
                 let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, T>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
             }
             Server::Mysql => {
                 let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, T>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
             }
         }
     }
