@@ -138,7 +138,7 @@ export interface Finding {
 }
 
 /** The id of a finding: what a static rule, the sandbox or a check found. */
-export type FindingId = 'syntax-error' | 'unanalyzed-statement' | 'psql-meta-command' | 'ban-drop-table' | 'ban-drop-column' | 'ban-drop-schema' | 'ban-truncate' | 'delete-without-where' | 'update-without-where' | 'renaming-table' | 'renaming-column' | 'changing-column-type' | 'adding-not-null-column-without-default' | 'setting-not-null' | 'require-concurrent-index-creation' | 'require-concurrent-index-deletion' | 'constraint-missing-not-valid' | 'disallowed-unique-constraint' | 'adding-volatile-default' | 'concurrently-in-transaction' | 'require-lock-timeout' | 'mysql-alter-copies-table' | 'mysql-foreign-key-large-table' | 'mysql-modify-drops-attributes' | 'mysql-column-position' | 'mysql-implicit-commit' | 'mysql-charset-change' | 'sqlite-unsupported-alter' | 'sqlite-table-rebuild' | 'require-primary-key' | 'prefer-bigint-primary-key' | 'prefer-timestamptz' | 'prefer-decimal-for-money' | 'ban-hard-delete' | 'require-soft-delete-columns' | 'ban-drop-database' | 'ban-truncate-cascade' | 'ban-drop-not-null' | 'ban-char-field' | 'prefer-text-field' | 'prefer-bigint-over-int' | 'prefer-bigint-over-smallint' | 'prefer-identity' | 'adding-serial-primary-key-field' | 'adding-foreign-key-constraint' | 'ban-create-domain-with-constraint' | 'ban-alter-domain-with-add-constraint' | 'transaction-nesting' | 'ban-uncommitted-transaction' | 'require-enum-value-ordering' | 'require-statement-timeout' | 'identifier-too-long' | 'require-concurrent-reindex' | 'require-concurrent-refresh' | 'ban-exclusive-maintenance' | 'prefer-robust-stmts' | 'require-table-schema' | 'migration-fails' | 'new-constraint-violated' | 'constraint-check-error' | 'lock-observed' | 'alter-algorithm' | 'sandbox-note' | 'sandbox-skipped' | 'empty-migration' | 'unused-ignore' | 'migration-checksum-mismatch' | 'migration-out-of-order' | 'migration-history-dirty' | 'integrity-pk' | 'integrity-fk' | 'integrity-unique' | 'integrity-not-null' | 'integrity-check' | 'integrity-rule' | 'integrity-check-error' | 'table-without-primary-key' | 'etl-count-mismatch' | 'etl-missing-rows' | 'etl-extra-rows' | 'etl-changed-rows' | 'etl-within-tolerance' | 'etl-null-key' | 'etl-duplicate-key' | 'etl-column-not-compared' | 'etl-aggregate-mismatch' | 'full-scan-on-large-table' | 'estimate-off-10x' | 'spill-to-disk' | 'function-on-indexed-column' | 'select-star-wide-table' | 'n-plus-one' | (string & {});
+export type FindingId = 'syntax-error' | 'unanalyzed-statement' | 'psql-meta-command' | 'ban-drop-table' | 'ban-drop-column' | 'ban-drop-schema' | 'ban-truncate' | 'delete-without-where' | 'update-without-where' | 'renaming-table' | 'renaming-column' | 'changing-column-type' | 'adding-not-null-column-without-default' | 'setting-not-null' | 'require-concurrent-index-creation' | 'require-concurrent-index-deletion' | 'constraint-missing-not-valid' | 'disallowed-unique-constraint' | 'adding-volatile-default' | 'concurrently-in-transaction' | 'require-lock-timeout' | 'mysql-alter-copies-table' | 'mysql-foreign-key-large-table' | 'mysql-modify-drops-attributes' | 'mysql-column-position' | 'mysql-implicit-commit' | 'mysql-charset-change' | 'sqlite-unsupported-alter' | 'sqlite-table-rebuild' | 'require-primary-key' | 'prefer-bigint-primary-key' | 'prefer-timestamptz' | 'prefer-decimal-for-money' | 'ban-hard-delete' | 'require-soft-delete-columns' | 'ban-drop-database' | 'ban-truncate-cascade' | 'ban-drop-not-null' | 'ban-char-field' | 'prefer-text-field' | 'prefer-bigint-over-int' | 'prefer-bigint-over-smallint' | 'prefer-identity' | 'adding-serial-primary-key-field' | 'adding-foreign-key-constraint' | 'ban-create-domain-with-constraint' | 'ban-alter-domain-with-add-constraint' | 'transaction-nesting' | 'ban-uncommitted-transaction' | 'require-enum-value-ordering' | 'require-statement-timeout' | 'identifier-too-long' | 'require-concurrent-reindex' | 'require-concurrent-refresh' | 'ban-exclusive-maintenance' | 'prefer-robust-stmts' | 'require-table-schema' | 'migration-fails' | 'new-constraint-violated' | 'constraint-check-error' | 'lock-observed' | 'alter-algorithm' | 'sandbox-note' | 'sandbox-skipped' | 'sandbox-on-target' | 'sandbox-timeout' | 'empty-migration' | 'unused-ignore' | 'migration-checksum-mismatch' | 'migration-out-of-order' | 'migration-history-dirty' | 'integrity-pk' | 'integrity-fk' | 'integrity-unique' | 'integrity-not-null' | 'integrity-check' | 'integrity-rule' | 'integrity-check-error' | 'table-without-primary-key' | 'etl-count-mismatch' | 'etl-missing-rows' | 'etl-extra-rows' | 'etl-changed-rows' | 'etl-within-tolerance' | 'etl-null-key' | 'etl-duplicate-key' | 'etl-column-not-compared' | 'etl-aggregate-mismatch' | 'full-scan-on-large-table' | 'estimate-off-10x' | 'spill-to-disk' | 'function-on-indexed-column' | 'select-star-wide-table' | 'n-plus-one' | (string & {});
 
 export interface ForeignKey {
   name?: string | null;
@@ -383,16 +383,36 @@ export interface SandboxOptions {
    */
   sandbox_url?: string | null;
   /**
-   * MySQL/MariaDB: allow a scratch database on the target's server when no sandbox URL is given (DDL
-   * there commits implicitly, so the target itself is never used).
+   * Use the target's server when no sandbox URL is given (`--sandbox-on-target`): MySQL/MariaDB a
+   * scratch database beside the target's; PostgreSQL, when no throwaway local server can be started,
+   * one always-rolled-back transaction on the target itself, which takes the migration's locks there
+   * (with `on_target_lock_timeout_ms`).
    */
   allow_scratch_on_target?: boolean;
-  /** MySQL/MariaDB: rows copied per table into the scratch database. */
+  /** Rows copied per table into the sandbox (PostgreSQL shadow, MySQL scratch database). */
   sample_rows?: number;
-  /** PostgreSQL: how long a sandbox statement may wait for a lock. */
+  /** How long a sandbox statement may wait for a lock (PostgreSQL). */
   lock_timeout_ms?: number;
+  /**
+   * PostgreSQL on the target itself: how long a statement may wait for a lock, kept short so
+   * production traffic never queues behind the validation for longer.
+   */
+  on_target_lock_timeout_ms?: number;
+  /** Refuse a sandbox server of another major version than the target (default: warn). */
+  strict_version?: boolean;
+  /**
+   * PostgreSQL: the directory of the server binaries (`initdb`, `pg_ctl`, `pg_dump`, `pg_restore`)
+   * of the target's major version; only it is searched when given (default:
+   * `$DBCONSULTANT_PG_BINDIR`, then the usual install locations and `PATH`).
+   */
+  pg_bindir?: string | null;
   /** How long one sandbox statement may run. */
   statement_timeout_ms?: number;
+  /**
+   * How long one check of a new constraint against the target's full data may run (server-side
+   * statement timeout); a check that runs out is reported as not checked.
+   */
+  full_data_timeout_ms?: number;
 }
 
 export interface SchemaChange {

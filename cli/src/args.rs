@@ -139,10 +139,12 @@ pub struct McpArgs {
     /// With --http: require `Authorization: Bearer TOKEN` on every request.
     #[arg(long, env = "DBCONSULTANT_MCP_TOKEN", hide_env_values = true)]
     pub http_token: Option<String>,
-    /// Sandbox mode: run migrations on this server instead of the target's (sandbox.sandbox_url).
+    /// Sandbox mode: run migrations in a scratch database on this server (sandbox.sandbox_url).
     #[arg(long)]
     pub sandbox_url: Option<String>,
-    /// Sandbox mode, MySQL: allow a scratch database on the target's server (sandbox.allow_scratch_on_target).
+    /// Sandbox mode: allow the target's server (sandbox.allow_scratch_on_target): MySQL a
+    /// scratch database there; PostgreSQL, when no throwaway local server can be started, a
+    /// rolled-back transaction on the target itself.
     #[arg(long)]
     pub sandbox_on_target: bool,
 }
@@ -383,14 +385,17 @@ pub struct ValidateArgs {
     /// Must match the URL's dialect when given.
     #[arg(long)]
     pub dialect: Option<String>,
-    /// Run the migration there instead of on the target's server: a PostgreSQL shadow
-    /// database, or a MySQL/MariaDB server for the scratch database.
+    /// Run the migration in a scratch database on this server, holding a copy of the
+    /// target's schema and a sample of its rows (default, PostgreSQL: a throwaway local server
+    /// of the target's version).
     #[arg(long, env = "DBCONSULTANT_SANDBOX_URL", hide_env_values = true)]
     pub sandbox_url: Option<String>,
-    /// MySQL/MariaDB: allow a scratch database on the target's server (needs CREATE/DROP).
+    /// Allow the target's server: MySQL/MariaDB a scratch database beside the target's
+    /// (needs CREATE/DROP); PostgreSQL, only when no throwaway local server can be started, one
+    /// rolled-back transaction on the target itself (its locks are taken there; reported).
     #[arg(long)]
     pub sandbox_on_target: bool,
-    /// MySQL/MariaDB: rows copied per table into the scratch database.
+    /// Rows copied per table into the sandbox.
     #[arg(long, value_name = "N")]
     pub sample_rows: Option<u64>,
     #[command(flatten)]

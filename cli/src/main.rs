@@ -47,9 +47,10 @@ fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => None,
         }
     });
+    // Sandbox servers this process started (their templates too) go, whatever the outcome.
+    runtime.block_on(dbconsultant::driver::cleanup_interrupted());
     let Some(outcome) = outcome else {
-        // Interrupted: nothing was stored; drop scratch databases before exiting.
-        runtime.block_on(dbconsultant::driver::cleanup_interrupted());
+        // Interrupted: nothing was stored; the scratch databases were dropped above.
         eprintln!("error: interrupted");
         return ExitCode::from(130);
     };

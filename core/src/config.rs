@@ -15,11 +15,17 @@
 //! columns = ["full_name"]                  # masked in addition to the built-in patterns
 //!
 //! [sandbox]
-//! sandbox_url = "postgres://ci@shadow/app"  # run migrations there instead of the target's server
-//! allow_scratch_on_target = false           # MySQL: scratch database on the target's server
-//! sample_rows = 1000                        # MySQL: rows copied per table
-//! lock_timeout_ms = 2000                    # PostgreSQL
-//! statement_timeout_ms = 60000
+//! sandbox_url = "postgres://ci@shadow/postgres"  # scratch database there (default PostgreSQL:
+//!                                                # a throwaway local server of the target's version)
+//! allow_scratch_on_target = false      # MySQL: scratch database on the target's server;
+//!                                      # PostgreSQL without server binaries: the target itself
+//! sample_rows = 1000                   # rows copied per table into the sandbox
+//! lock_timeout_ms = 2000               # PostgreSQL, in the sandbox
+//! on_target_lock_timeout_ms = 100      # PostgreSQL on the target itself
+//! statement_timeout_ms = 60000         # one sandbox statement
+//! full_data_timeout_ms = 30000         # one check of a new constraint on the target's rows
+//! strict_version = false               # refuse a sandbox server of another major version
+//! pg_bindir = "/usr/lib/postgresql/16/bin"  # or $DBCONSULTANT_PG_BINDIR
 //!
 //! [mcp]                                     # limits of `dbconsultant mcp`
 //! max_rows = 500                            # rows per run_query

@@ -38,7 +38,7 @@ pub fn one_or_many<'de, D: Deserializer<'de>, T: From<String>>(d: D) -> std::res
 /// Schema-only: the `config` of a request.
 #[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::large_enum_variant)] // never built: it only describes the schema
 pub enum ConfigInput {
     /// Path of a `dbconsultant.toml`, read where the library runs.
     Path(String),

@@ -1,4 +1,5 @@
-//! An interrupted run (Ctrl-C in the CLI) drops its MySQL scratch database. In its own test
+//! An interrupted run (Ctrl-C in the CLI) drops its MySQL scratch database and stops its
+//! PostgreSQL shadows. In its own test
 //! binary: the cleanup hook drops every scratch database of the process, which would pull
 //! the floor from under concurrent tests.
 
@@ -8,8 +9,12 @@ use common::servers::{Server, TestDb};
 use dbconsultant::driver::{connect, SandboxOptions};
 use dbconsultant::url::DatabaseUrl;
 
+/// The cleanup hook is process-wide: the tests here take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn interrupted_runs_drop_their_scratch_database() {
+    let _turn = SERIAL.lock().await;
     let Some(db) = TestDb::shop(Server::Mysql).await else { return };
     let driver = connect(&DatabaseUrl::parse(&db.url).unwrap()).await.unwrap();
     let options = SandboxOptions { allow_scratch_on_target: true, ..Default::default() };
@@ -21,4 +26,42 @@ async fn interrupted_runs_drop_their_scratch_database() {
     std::mem::forget(sandbox);
     dbconsultant::driver::cleanup_interrupted().await;
     assert_eq!(db.scalar(&exists).await, 0);
+}
+
+/// Processes whose command line names one of this process's sandbox server directories.
+fn running_shadow_servers() -> usize {
+    let needle = format!("dbconsultant-pgshadow-{}-", std::process::id());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|cmd| String::from_utf8_lossy(cmd).contains(&needle))
+        .count()
+}
+
+#[tokio::test]
+async fn interrupted_runs_stop_their_postgres_shadows() {
+    let _turn = SERIAL.lock().await;
+    let Some(target) = TestDb::shop(Server::Postgres).await else { return };
+    let sandbox_server = TestDb::shop(Server::Postgres).await.unwrap();
+    let driver = connect(&DatabaseUrl::parse(&target.url).unwrap()).await.unwrap();
+    // A throwaway local server, and a scratch database on a sandbox server.
+    let local = driver.open_sandbox(&SandboxOptions::default()).await.unwrap();
+    assert!(running_shadow_servers() > 0, "the throwaway server runs");
+    let remote =
+        driver.open_sandbox(&SandboxOptions { sandbox_url: Some(sandbox_server.url.clone()), ..Default::default() }).await.unwrap();
+    let scratch = "SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'dbconsultant_sandbox_%'";
+    assert!(sandbox_server.scalar(scratch).await >= 1);
+    // Interrupted: neither sandbox is closed; the cleanup hook stops and drops them.
+    std::mem::forget(local);
+    std::mem::forget(remote);
+    dbconsultant::driver::cleanup_interrupted().await;
+    assert_eq!(running_shadow_servers(), 0);
+    assert_eq!(sandbox_server.scalar(scratch).await, 0);
+    let left = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("dbconsultant-pgshadow-{}-", std::process::id())))
+        .count();
+    assert_eq!(left, 0, "the servers' directories are removed");
 }

@@ -246,10 +246,16 @@ mod postgres_only {
         let run = validate(&db, "ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\nCREATE INDEX ix_orders_placed ON orders (placed_at);\nALTER TABLE customers ADD COLUMN nickname text;").await;
         let locks: Vec<_> = run.findings.iter().filter(|f| f.rule == FindingId::LockObserved).collect();
         let rewrite = locks.iter().find(|f| f.statement == Some(1)).expect("statement 1 lock");
-        assert!(rewrite.message.contains("takes AccessExclusiveLock on order_items and rewrites it (6 rows)"), "{}", rewrite.message);
+        // The target's size, and a duration scaled from the time per row in the shadow.
+        assert!(rewrite.message.contains("takes AccessExclusiveLock on order_items and rewrites it (6 rows / "), "{}", rewrite.message);
+        assert!(
+            rewrite.message.contains(" on the target; est. ") && rewrite.message.contains("from 6 rows timed in the sandbox"),
+            "{}",
+            rewrite.message
+        );
         assert_eq!(rewrite.severity, Severity::High);
         let index = locks.iter().find(|f| f.statement == Some(2)).expect("statement 2 lock");
-        assert!(index.message.contains("ShareLock on orders"), "{}", index.message);
+        assert!(index.message.contains("ShareLock on orders for an index build"), "{}", index.message);
         let add = locks.iter().find(|f| f.statement == Some(3)).expect("statement 3 lock");
         assert!(add.message.contains("AccessExclusiveLock on customers") && !add.message.contains("rewrites"), "{}", add.message);
         assert_eq!(add.severity, Severity::Low);
@@ -271,17 +277,87 @@ mod postgres_only {
     }
 
     #[tokio::test]
-    async fn shadow_database_sandbox() {
+    async fn the_default_sandbox_is_a_throwaway_copy_and_never_the_target() {
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        let mut request = req(&db, FK_MIGRATION);
+        request.config.sandbox.allow_scratch_on_target = false;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        let sandbox = run.sandbox.as_deref().unwrap();
+        assert!(sandbox.contains("throwaway PostgreSQL 1") && sandbox.contains("5 tables"), "{sandbox}");
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::SandboxOnTarget), "{:#?}", run.findings);
+        // Without server binaries and without leave to use the target: a clear error naming
+        // the three ways out, and nothing run anywhere.
+        request.config.sandbox.pg_bindir = Some(dir.path().display().to_string());
+        let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Sandbox);
+        let text = err.to_string();
+        for needle in ["no sandbox for this PostgreSQL", "server binaries", "--sandbox-url", "--sandbox-on-target"] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+        assert!(!text.contains(&Server::Postgres.password()), "{text}");
+        // With leave: on the target itself, in a rolled-back transaction, and the report says so.
+        request.config.sandbox.allow_scratch_on_target = true;
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        let warning = finding(&run, FindingId::SandboxOnTarget);
+        assert_eq!(warning.severity, Severity::Medium);
+        assert!(run.sandbox.as_deref().unwrap().contains("on the target"), "{:?}", run.sandbox);
+        finding(&run, FindingId::MigrationFails);
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'fk_orders_customer'").await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_statement_slower_than_the_sandbox_allows_is_reported_not_failed() {
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        let mut request = req(&db, "SELECT pg_sleep(2);\nALTER TABLE customers ADD COLUMN nickname text;");
+        request.config.sandbox.statement_timeout_ms = 300;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        let slow = finding(&run, FindingId::SandboxTimeout);
+        assert_eq!((slow.statement, slow.severity), (Some(1), Severity::High));
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::MigrationFails), "{:#?}", run.findings);
+        // The statements after it still ran.
+        assert!(run.schema_changes.iter().any(|c| c.name == "nickname"), "{:#?}", run.schema_changes);
+    }
+
+    #[tokio::test]
+    async fn server_binaries_of_another_major_version_are_not_used() {
+        // A bindir whose tools report another major is not taken for this target's.
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        let mut request = req(&db, FK_MIGRATION);
+        request.config.sandbox.allow_scratch_on_target = false;
+        let fake = tempfile::tempdir().unwrap();
+        for tool in ["initdb", "pg_ctl", "pg_dump", "pg_restore"] {
+            let path = fake.path().join(tool);
+            std::fs::write(&path, "#!/bin/sh\necho \"$0 (PostgreSQL) 9.6.24\"\n").unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        }
+        request.config.sandbox.pg_bindir = Some(fake.path().display().to_string());
+        let dir = tempfile::tempdir().unwrap();
+        let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
+        assert!(err.to_string().contains("found other versions") && err.to_string().contains("(9)"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn sandbox_server_gets_a_scratch_copy_of_the_target() {
         let Some(target) = TestDb::shop(Server::Postgres).await else { return };
+        // The sandbox server is another database's login on the test server: the scratch
+        // database is created there, holds the target's schema and rows, and is dropped.
         let shadow = TestDb::shop(Server::Postgres).await.unwrap();
-        shadow.exec("DELETE FROM order_items; DELETE FROM orders WHERE customer_id > 7;").await;
+        let before = introspect(&target).await;
         let dir = tempfile::tempdir().unwrap();
         let mut request = req(&target, FK_MIGRATION);
         request.sandbox_url = Some(shadow.url.clone());
         let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
-        // The shadow has no orphans, so the migration passes there.
-        assert!(run.findings.iter().all(|f| f.rule != FindingId::MigrationFails), "{:#?}", run.findings);
+        // The copy carries the target's orphans, so the migration fails there as it would in
+        // production, with the same rows.
+        let f = finding(&run, FindingId::MigrationFails);
+        let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
+        assert_eq!(orphans, [42, 99], "{f:#?}");
+        assert!(run.sandbox.as_deref().unwrap().contains("scratch database"), "{:?}", run.sandbox);
+        assert_eq!(shadow.scalar("SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'dbconsultant_sandbox_%'").await, 0);
         assert_eq!(shadow.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'fk_orders_customer'").await, 0);
+        assert_eq!(introspect(&target).await, before);
     }
 }
 
@@ -394,18 +470,20 @@ mod mysql_only {
     }
 
     #[tokio::test]
-    async fn sampled_tables_do_not_produce_false_orphans() {
+    async fn sampled_tables_are_checked_on_the_targets_full_data() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };
         let dir = tempfile::tempdir().unwrap();
+        // Two rows per table in the scratch database: the orphans are not in the sample, and
+        // the parents of the sampled orders may not be either.
         let mut request = req(&db, FK_MIGRATION);
         request.config.sandbox.sample_rows = 2;
         let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
-        assert!(run.findings.iter().all(|f| f.rule != FindingId::NewConstraintViolated), "{:#?}", run.findings);
-        assert!(
-            run.findings.iter().any(|f| f.rule == FindingId::ConstraintCheckError && f.message.contains("sample of customers")),
-            "{:#?}",
-            run.findings
-        );
-        let _ = IntegrityType::Fk;
+        // The foreign key is checked on the target's rows (read-only): both orphans, found.
+        let f = finding(&run, FindingId::NewConstraintViolated);
+        assert!(f.message.contains("2 offending row(s)") && !f.message.contains("sample"), "{f:#?}");
+        let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
+        assert_eq!(orphans, [42, 99], "{f:#?}");
+        let result = run.integrity_results.iter().find(|r| r.integrity_type == IntegrityType::Fk).unwrap();
+        assert_eq!(result.failure_count, 2);
     }
 }

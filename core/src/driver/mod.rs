@@ -145,15 +145,29 @@ pub struct SandboxOptions {
     /// A separate server or shadow database to run the migration on instead of the target's
     /// own server (PostgreSQL: a shadow database; MySQL: where the scratch database goes).
     pub sandbox_url: Option<String>,
-    /// MySQL/MariaDB: allow a scratch database on the target's server when no sandbox URL is
-    /// given (DDL there commits implicitly, so the target itself is never used).
+    /// Use the target's server when no sandbox URL is given (`--sandbox-on-target`):
+    /// MySQL/MariaDB a scratch database beside the target's; PostgreSQL, when no throwaway
+    /// local server can be started, one always-rolled-back transaction on the target itself,
+    /// which takes the migration's locks there (with `on_target_lock_timeout_ms`).
     pub allow_scratch_on_target: bool,
-    /// MySQL/MariaDB: rows copied per table into the scratch database.
+    /// Rows copied per table into the sandbox (PostgreSQL shadow, MySQL scratch database).
     pub sample_rows: u64,
-    /// PostgreSQL: how long a sandbox statement may wait for a lock.
+    /// How long a sandbox statement may wait for a lock (PostgreSQL).
     pub lock_timeout_ms: u64,
+    /// PostgreSQL on the target itself: how long a statement may wait for a lock, kept short
+    /// so production traffic never queues behind the validation for longer.
+    pub on_target_lock_timeout_ms: u64,
+    /// Refuse a sandbox server of another major version than the target (default: warn).
+    pub strict_version: bool,
+    /// PostgreSQL: the directory of the server binaries (`initdb`, `pg_ctl`, `pg_dump`,
+    /// `pg_restore`) of the target's major version; only it is searched when given
+    /// (default: `$DBCONSULTANT_PG_BINDIR`, then the usual install locations and `PATH`).
+    pub pg_bindir: Option<String>,
     /// How long one sandbox statement may run.
     pub statement_timeout_ms: u64,
+    /// How long one check of a new constraint against the target's full data may run
+    /// (server-side statement timeout); a check that runs out is reported as not checked.
+    pub full_data_timeout_ms: u64,
 }
 
 impl Default for SandboxOptions {
@@ -163,13 +177,17 @@ impl Default for SandboxOptions {
             allow_scratch_on_target: false,
             sample_rows: 1000,
             lock_timeout_ms: 2000,
+            on_target_lock_timeout_ms: 100,
+            strict_version: false,
+            pg_bindir: None,
+            full_data_timeout_ms: 30_000,
             statement_timeout_ms: 60_000,
         }
     }
 }
 
 /// What running one statement in the sandbox showed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Execution {
     /// The statement was deliberately not run (transaction control inside a sandbox that is
     /// itself one transaction, ...); the text says why.
@@ -182,12 +200,20 @@ pub struct Execution {
     pub rewrites: Vec<TableRewrite>,
     /// MySQL/MariaDB: the ALTER algorithm the server could use.
     pub algorithm: Option<AlterAlgorithm>,
+    /// How long the statement took in the sandbox, in milliseconds.
+    pub elapsed_ms: f64,
+    /// The statement ran into the sandbox's statement timeout and was rolled back: it was
+    /// not validated (a slow statement is not a failing one).
+    pub timed_out: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockTaken {
     pub table: String,
     pub mode: LockMode,
+    /// Rows of the table in the sandbox when the statement ran (a shadow's sample), so a
+    /// time per row can be measured.
+    pub sandbox_rows: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,6 +270,16 @@ pub trait Sandbox: Send {
     /// answer depends on every row (a missing FK parent) cannot be trusted on them.
     fn sampled_tables(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// What the report should say about how the sandbox was built (objects it could not
+    /// recreate, a version mismatch, rows not copied).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// True when the migration runs on the target itself (PostgreSQL `--sandbox-on-target`):
+    /// its locks were really taken there.
+    fn on_target(&self) -> bool {
+        false
     }
     /// Discard the sandbox (delete the copy / roll back / drop the scratch database).
     async fn close(self: Box<Self>) -> Result<()>;
@@ -329,10 +365,26 @@ pub(crate) fn connection_error(target: &str, e: impl std::fmt::Display) -> Error
     Error::Connection { url: target.to_string(), reason: crate::url::redact_url(&e.to_string()) }
 }
 
-/// Clean up after an interrupted run: drop scratch databases still open in this process.
+/// Scratch databases (named `<prefix><yyyymmddHHMMSS>_<id>`) older than six hours: they
+/// belong to runs that were killed.
+pub(crate) fn stale_scratch(names: Vec<String>, prefix: &str) -> Vec<String> {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::hours(6)).format("%Y%m%d%H%M%S").to_string();
+    names
+        .into_iter()
+        .filter(|name| {
+            let stamp = name.trim_start_matches(prefix).split('_').next().unwrap_or("");
+            stamp.len() == 14 && stamp < cutoff.as_str()
+        })
+        .collect()
+}
+
+/// Clean up after an interrupted run, or at exit: drop the scratch databases still open in
+/// this process and stop its throwaway sandbox servers.
 pub async fn cleanup_interrupted() {
     #[cfg(feature = "mysql")]
     mysql::sandbox::drop_open_scratch_databases().await;
+    #[cfg(feature = "postgres")]
+    postgres::shadow::discard_all().await;
 }
 
 /// Settings of the read-only sessions a driver opens on the target.

@@ -80,6 +80,8 @@ string_enum!(
         AlterAlgorithm => "alter-algorithm",
         SandboxNote => "sandbox-note",
         SandboxSkipped => "sandbox-skipped",
+        SandboxOnTarget => "sandbox-on-target",
+        SandboxTimeout => "sandbox-timeout",
         EmptyMigration => "empty-migration",
         UnusedIgnore => "unused-ignore",
         MigrationChecksumMismatch => "migration-checksum-mismatch",

@@ -50,6 +50,9 @@ pub struct Table {
     /// The database's row estimate (statistics, not a count), when it has one.
     #[serde(default)]
     pub row_estimate: Option<u64>,
+    /// Bytes on disk, indexes and TOAST included (PostgreSQL, MySQL/MariaDB), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
 }
 
 impl Table {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::schema::verify::{CheckBuilder, ConstraintCheck, Querier};
+use crate::checks::schema::constraint_check::{CheckBuilder, ConstraintCheck, Querier};
 use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::driver::{self, Driver};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::driver::{self, Driver, Sandbox, SandboxOptions};
+use crate::driver::{self, Driver, Sandbox};
 use crate::error::{Error, Result};
 use crate::findings::FindingId;
 use crate::model::{Environment, Finding, PerformanceMetric, Plan, RunKind, RunStatus, Severity, TestRun, Timing, TriggerType};
@@ -106,7 +106,14 @@ async fn verify_in_sandbox(sandbox: &mut dyn Sandbox, sql: &str, recommendation:
     sandbox.execute(statement).await.map_err(|e| Error::Sandbox(e.message))?;
     let after = sandbox.explain(sql).await?;
     let used = after.root.nodes().iter().any(|n| n.index.as_deref() == Some(recommendation.name.as_str()));
-    Ok(Verification { method: "sandbox".into(), cost_before: before.total_cost, cost_after: after.total_cost, used })
+    let method = if sandbox.on_target() { "target-transaction" } else { "sandbox-copy" };
+    Ok(Verification {
+        method: method.into(),
+        sandbox: Some(sandbox.description()),
+        cost_before: before.total_cost,
+        cost_after: after.total_cost,
+        used,
+    })
 }
 
 fn to_finding(hash: &str, f: &PerfFinding) -> Finding {
@@ -152,8 +159,8 @@ pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
     let mut findings = Vec::new();
     let mut metrics = Vec::new();
     let mut sandbox: Option<Result<Box<dyn Sandbox>>> = None;
-    let sandbox_options =
-        SandboxOptions { allow_scratch_on_target: req.config.sandbox.allow_scratch_on_target, ..SandboxOptions::default() };
+    // Never built on the target: hypopg there, else a copy (PostgreSQL: a shadow database).
+    let sandbox_options = req.config.sandbox.clone();
     let mut verified_count = 0usize;
     for hash in &order {
         let (sql, normalized, occurrences, stats) = groups[hash].clone();

@@ -79,6 +79,26 @@ pub(crate) const DOCS: &[(FindingId, FindingDoc)] = &[
         ),
     ),
     (
+        FindingId::SandboxOnTarget,
+        sandbox(
+            Severity::Medium,
+            "The migration was validated on the target itself, in a transaction that was rolled back.",
+            "PostgreSQL validation runs the migration on a copy: a shadow database on the sandbox server, or on a throwaway local server of the target's version. When neither was available and running on the target was explicitly allowed (--sandbox-on-target), the migration ran on the target in one transaction that was rolled back: nothing it did remains, but its locks were taken there for as long as each statement ran (each lock wait bounded by a short lock_timeout), and a rewrite held its lock for the whole copy.",
+            "dbconsultant schema validate --db postgres://prod/app --sandbox-on-target migrations/\n-- no PostgreSQL server binaries on the CI machine",
+            "dbconsultant schema validate --db postgres://prod/app --sandbox-url postgres://ci@shadow/postgres migrations/\n-- or install postgresql-NN so a throwaway server is started",
+        ),
+    ),
+    (
+        FindingId::SandboxTimeout,
+        sandbox(
+            Severity::High,
+            "A statement did not finish within the sandbox's statement timeout, so it was not validated.",
+            "Each statement may run in the sandbox for [sandbox] statement_timeout_ms (60 s by default). One that runs longer is rolled back and reported here instead of as a failure: a slow statement is not a broken one. It was not validated, and since the sandbox holds at most a sample of each table, it will run at least as long in production, holding its locks.",
+            "UPDATE events SET payload = expensive_function(payload);",
+            "-- Backfill in batches that each finish quickly:\nUPDATE events SET payload = expensive_function(payload) WHERE id BETWEEN 1 AND 10000;",
+        ),
+    ),
+    (
         FindingId::EmptyMigration,
         sandbox(
             Severity::Info,

@@ -1,8 +1,11 @@
 //! Schema validation: static rules, sandbox execution, diff, new-constraint
 //! verification, risk and summary.
 
+pub mod constraint_check;
 pub mod diff;
+pub mod estimate;
 pub(crate) mod findings;
+pub mod full_data;
 pub mod ignores;
 pub mod observe;
 pub mod summary;
@@ -243,7 +246,13 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
         }
     }
     let inputs = req.inputs()?;
-    let target = driver::connect(&url).await?;
+    let mut sandbox_options = req.config.sandbox.clone();
+    if req.sandbox_url.is_some() {
+        sandbox_options.sandbox_url = req.sandbox_url.clone();
+    }
+    // Checks of the target's full data are bounded on the server too, not only here.
+    let session = driver::SessionOptions { statement_timeout_ms: sandbox_options.full_data_timeout_ms, ..Default::default() };
+    let target = driver::connect_with(&url, session).await?;
     let target_schema = target.introspect().await?;
     // Only what the migration tool has not applied yet, when it keeps a history on the target.
     let layout = history::refine(inputs.set.layout, &target_schema);
@@ -268,16 +277,19 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     findings.extend(empty);
     findings.extend(rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema)));
 
-    let mut sandbox_options = req.config.sandbox.clone();
-    if req.sandbox_url.is_some() {
-        sandbox_options.sandbox_url = req.sandbox_url.clone();
-    }
     let mut sandbox = target.open_sandbox(&sandbox_options).await?;
     let sandbox_description = sandbox.description();
     tracing::info!(sandbox = %sandbox_description, "sandbox open");
     let masker = req.config.masker();
     // Whatever happens inside, the sandbox is closed (rolled back / deleted / dropped).
-    let outcome = run_in_sandbox(sandbox.as_mut(), &script, &target_schema, &masker, req.config.sample_limit).await;
+    let target_data = verify::TargetData {
+        driver: target.as_ref(),
+        schema: &target_schema,
+        changed: full_data::changed_tables(&script),
+        timeout: std::time::Duration::from_millis(sandbox_options.full_data_timeout_ms),
+    };
+    let notes = sandbox_findings(sandbox.as_ref());
+    let outcome = run_in_sandbox(sandbox.as_mut(), &script, &target_data, &masker, req.config.sample_limit).await;
     let closed = sandbox.close().await;
     let outcome = outcome?;
     closed?;
@@ -290,6 +302,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
         }
     }
     let changes = diff::diff(&outcome.before, &outcome.after);
+    findings.extend(notes);
     findings.extend(outcome.observations);
     findings.extend(outcome.failure.clone());
     findings.extend(outcome.verification.findings);
@@ -315,10 +328,31 @@ struct SandboxOutcome {
     verification: verify::Verification,
 }
 
+/// How the sandbox was built, when the report must say it: the migration ran on the target
+/// itself, objects could not be recreated, rows were not copied.
+fn sandbox_findings(sandbox: &dyn Sandbox) -> Vec<Finding> {
+    let mut out: Vec<Finding> = sandbox
+        .notes()
+        .into_iter()
+        .map(|note| {
+            Finding::with_suggestion(FindingId::SandboxNote, Severity::Info, note, "Nothing to do unless a statement depends on it.")
+        })
+        .collect();
+    if sandbox.on_target() {
+        out.push(Finding::with_suggestion(
+            FindingId::SandboxOnTarget,
+            Severity::Medium,
+            format!("the migration was validated on the target itself ({}): its locks were taken there, each bounded by a short lock_timeout", sandbox.description()),
+            "Give a shadow server (--sandbox-url) or install the PostgreSQL server binaries of the target's version, so the migration runs on a copy.",
+        ));
+    }
+    out
+}
+
 async fn run_in_sandbox(
     sandbox: &mut dyn Sandbox,
     script: &Script,
-    target_schema: &SchemaSnapshot,
+    target: &verify::TargetData<'_>,
     masker: &Masker,
     limit: usize,
 ) -> Result<SandboxOutcome> {
@@ -329,10 +363,10 @@ async fn run_in_sandbox(
     for stmt in &script.statements {
         match sandbox.execute(stmt).await {
             Ok(execution) => {
-                if execution.skipped.is_none() {
+                if execution.skipped.is_none() && !execution.timed_out {
                     executed.push(stmt.index);
                 }
-                observations.extend(observe::findings_for(stmt, &execution, target_schema));
+                observations.extend(observe::findings_for(stmt, &execution, target.schema));
             }
             Err(error) => {
                 let samples = if error.on_existing_data {
@@ -368,7 +402,7 @@ async fn run_in_sandbox(
         }
     }
     let after = sandbox.introspect().await?;
-    let verification = verify::verify_new_constraints(sandbox, &before, &after, masker, limit).await;
+    let verification = verify::verify_new_constraints(sandbox, Some(target), &before, &after, masker, limit).await;
     Ok(SandboxOutcome { before, after, executed, failure, observations, verification })
 }
 

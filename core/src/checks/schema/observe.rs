@@ -6,6 +6,8 @@ use crate::findings::FindingId;
 use crate::model::{Finding, SchemaSnapshot, Severity};
 use crate::sql::ParsedStatement;
 
+use super::estimate;
+
 fn finding(rule: FindingId, severity: Severity, stmt: &ParsedStatement, message: String, suggestion: &str) -> Finding {
     Finding {
         rule,
@@ -42,6 +44,19 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             "Nothing to do; noted so the report is complete.",
         ));
     }
+    if exec.timed_out {
+        out.push(finding(
+            FindingId::SandboxTimeout,
+            Severity::High,
+            stmt,
+            format!(
+                "statement {} did not finish within the sandbox's statement timeout ({}): not validated, and it runs at least that long in production",
+                stmt.index,
+                super::estimate::human_duration(exec.elapsed_ms)
+            ),
+            "Split it into batches that each finish quickly, or raise [sandbox] statement_timeout_ms to validate it.",
+        ));
+    }
     if let Some(note) = &exec.note {
         out.push(finding(
             FindingId::SandboxNote,
@@ -60,13 +75,31 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             continue;
         }
         let rewrite = exec.rewrites.iter().find(|r| r.table.eq_ignore_ascii_case(&lock.table));
-        let rewrite_text = rewrite.map(|r| format!(" and rewrites it ({} rows)", group_digits(r.rows))).unwrap_or_default();
-        let severity = match rewrite {
-            Some(r) if r.rows > 0 => Severity::High,
+        let work = match rewrite {
+            Some(_) => Some("rewrite"),
+            None => estimate::work_of(stmt, &lock.table),
+        };
+        let target_rows = existing.row_estimate.or(rewrite.map(|r| r.rows));
+        let estimate = work.and_then(|_| estimate::duration(exec.elapsed_ms, lock.sandbox_rows, target_rows));
+        let size = estimate::size_text(target_rows, existing.size_bytes);
+        let detail = match (work, rewrite) {
+            (_, Some(_)) => {
+                format!(" and rewrites it ({size}{})", estimate.as_ref().map(|e| format!("; {}", e.text())).unwrap_or_default())
+            }
+            (Some(kind), None) => {
+                format!(" for {kind} ({size}{})", estimate.as_ref().map(|e| format!("; {}", e.text())).unwrap_or_default())
+            }
+            (None, None) => String::new(),
+        };
+        let mut severity = match rewrite {
+            Some(_) if target_rows.unwrap_or(0) > 0 => Severity::High,
             _ if mode.blocks_reads() => Severity::Low,
             _ if mode.blocks_writes() => Severity::Medium,
             _ => Severity::Info,
         };
+        if let Some(e) = &estimate {
+            severity = severity.max(e.severity(mode));
+        }
         let blocks = if mode.blocks_reads() {
             "blocks all reads and writes on it while held"
         } else if mode.blocks_writes() {
@@ -78,7 +111,7 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             FindingId::LockObserved,
             severity,
             stmt,
-            format!("{} takes {} on {}{rewrite_text}: {blocks}", head(&stmt.sql), lock.mode, existing.name),
+            format!("{} takes {} on {}{detail}: {blocks}", head(&stmt.sql), lock.mode, existing.name),
             if rewrite.is_some() {
                 "Avoid the rewrite (add a new column and backfill in batches), or run it in a maintenance window."
             } else {

@@ -7,338 +7,167 @@ use sqlparser::ast::{
     Statement, TableConstraint, TableObject, UniqueConstraint,
 };
 
-use crate::dialect::Dialect;
 use crate::driver::{ConstraintViolation, Sandbox};
 use crate::findings::FindingId;
 use crate::masking::Masker;
 use crate::model::{Finding, IntegrityResult, IntegrityType, SchemaSnapshot, Severity, Table};
 use crate::rules::ast_names::base_name;
 
-/// A single SQL check of existing rows against one constraint.
-pub struct ConstraintCheck {
-    pub table: String,
-    pub integrity_type: IntegrityType,
-    pub constraint: String,
-    /// Counts offending rows (column `offending`). For key checks it also returns the first
-    /// duplicated keys, so one grouping pass gives both the count and what to sample.
-    pub count_sql: String,
-    /// Returns up to N offending rows. For key checks: the ORDER BY of the sample, whose
-    /// WHERE clause is built from the keys found.
-    pub sample_sql: String,
-    /// The referenced table of a foreign-key check.
-    pub parent: Option<String>,
-    /// Key columns of a uniqueness check.
-    pub keys: Vec<String>,
-    dialect: Dialect,
-    limit: usize,
-}
-
-/// Where checks run: a sandbox, or the target's read-only inspection session with a timeout.
-pub enum Querier<'a> {
-    Sandbox(&'a mut dyn Sandbox),
-    Target(&'a dyn crate::driver::Driver, std::time::Duration),
-}
-
-impl Querier<'_> {
-    pub async fn query(&mut self, sql: &str, rows: usize) -> std::result::Result<crate::driver::QueryResult, String> {
-        match self {
-            Querier::Sandbox(s) => s.query(sql, rows).await.map_err(|e| e.to_string()),
-            Querier::Target(d, timeout) => match tokio::time::timeout(*timeout, d.query(sql, rows)).await {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
-            },
-        }
-    }
-}
-
-fn number(v: Option<&serde_json::Value>) -> u64 {
-    match v {
-        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)).unwrap_or(0),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().map(|f| f as u64).unwrap_or(0),
-        _ => 0,
-    }
-}
-
-impl ConstraintCheck {
-    /// Count the offending rows and fetch a bounded, masked sample.
-    pub async fn run(&self, q: &mut Querier<'_>, masker: &Masker) -> std::result::Result<(u64, Rows), String> {
-        if self.keys.is_empty() {
-            let count = q.query(&self.count_sql, 1).await?.scalar_u64().unwrap_or(0);
-            if count == 0 {
-                return Ok((0, Vec::new()));
-            }
-            let rows = q.query(&self.sample_sql, self.limit).await?.rows;
-            return Ok((count, rows.into_iter().map(|r| masker.mask_row(r)).collect()));
-        }
-        // Key checks: the grouping query returns the total and the first duplicated keys;
-        // the sample is then the rows holding those keys, numbered by group.
-        let groups = q.query(&self.count_sql, self.limit).await?.rows;
-        let count = groups.first().map(|g| number(g.get("offending"))).unwrap_or(0);
-        if count == 0 {
-            return Ok((0, Vec::new()));
-        }
-        let key_of = |row: &Row| self.keys.iter().map(|k| row.get(k).cloned().unwrap_or_default()).collect::<Vec<_>>();
-        let wanted: Vec<Vec<serde_json::Value>> = groups.iter().map(key_of).collect();
-        let literal = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => self.dialect.string_literal(s),
-            serde_json::Value::Bool(b) => {
-                if *b {
-                    "1".into()
-                } else {
-                    "0".into()
-                }
-            }
-            other => other.to_string(),
-        };
-        let matches = wanted
-            .iter()
-            .map(|key| {
-                let parts =
-                    self.keys.iter().zip(key).map(|(k, v)| format!("{} = {}", self.dialect.quote_ident(k), literal(v))).collect::<Vec<_>>();
-                format!("({})", parts.join(" AND "))
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        // For key checks `sample_sql` holds the ORDER BY of the sample.
-        let sample = format!(
-            "SELECT * FROM {} WHERE {matches} ORDER BY {} LIMIT {}",
-            self.dialect.quote_ident(&self.table),
-            self.sample_sql,
-            self.limit
-        );
-        let rows = match q.query(&sample, self.limit).await {
-            Ok(r) => r.rows,
-            // Keys whose printed form does not compare equal (floats, exotic types): show the
-            // duplicated keys themselves.
-            Err(_) => groups
-                .into_iter()
-                .map(|mut g| {
-                    g.remove("offending");
-                    g
-                })
-                .collect(),
-        };
-        let numbered = rows
-            .into_iter()
-            .map(|row| {
-                let group = wanted.iter().position(|k| *k == key_of(&row)).map(|i| i + 1);
-                let mut out = Row::new();
-                out.insert("duplicate_group".into(), group.map(serde_json::Value::from).unwrap_or_default());
-                out.extend(row);
-                masker.mask_row(out)
-            })
-            .collect();
-        Ok((count, numbered))
-    }
-}
-
-/// Builds constraint checks as SQL in one dialect.
-pub struct CheckBuilder<'s> {
-    dialect: Dialect,
-    limit: usize,
-    /// Column lists break ties when ordering samples, so the same data always gives the same
-    /// sample rows (determinism) even when a key's rows exceed the limit.
-    schema: &'s SchemaSnapshot,
-}
-
-impl<'s> CheckBuilder<'s> {
-    pub fn new(dialect: Dialect, limit: usize, schema: &'s SchemaSnapshot) -> Self {
-        CheckBuilder { dialect, limit, schema }
-    }
-
-    /// `ORDER BY` for sample rows: the given columns first, then every column of the table.
-    fn sample_order(&self, table: &str, first: &[String]) -> String {
-        let mut cols: Vec<String> = first.to_vec();
-        if let Some(t) = self.schema.table(table) {
-            cols.extend(t.columns.iter().map(|c| c.name.clone()).filter(|c| !first.contains(c)));
-        }
-        cols.iter().map(|c| self.q(c)).collect::<Vec<_>>().join(", ")
-    }
-
-    fn q(&self, ident: &str) -> String {
-        self.dialect.quote_ident(ident)
-    }
-
-    fn list(&self, cols: &[String], prefix: &str) -> String {
-        cols.iter().map(|c| format!("{prefix}{}", self.q(c))).collect::<Vec<_>>().join(", ")
-    }
-
-    /// Rows that share a key with another row (NULLs never clash), numbered by group so
-    /// clashing rows stay recognisable even when masking hides the key itself.
-    pub fn unique(
-        &self,
-        table: &str,
-        cols: &[String],
-        predicate: Option<&str>,
-        integrity_type: IntegrityType,
-        constraint: String,
-    ) -> ConstraintCheck {
-        let t = self.q(table);
-        let list = self.list(cols, "");
-        let mut filter = cols.iter().map(|c| format!("{} IS NOT NULL", self.q(c))).collect::<Vec<_>>().join(" AND ");
-        if let Some(p) = predicate {
-            filter = format!("{filter} AND ({p})");
-        }
-        ConstraintCheck {
-            table: table.to_string(),
-            integrity_type,
-            constraint,
-            // One grouping pass: every duplicated key with its row count and, in each row, the
-            // total over all keys (a window over the grouped rows, not over the table).
-            count_sql: format!(
-                "SELECT {list}, n AS duplicate_rows, SUM(n) OVER () AS offending FROM (SELECT {list}, COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups ORDER BY {list} LIMIT {}",
-                self.limit
-            ),
-            sample_sql: self.sample_order(table, cols),
-            parent: None,
-            keys: cols.to_vec(),
-            dialect: self.dialect,
-            limit: self.limit,
-        }
-    }
-
-    pub fn not_null(&self, table: &str, column: &str) -> ConstraintCheck {
-        let (t, c) = (self.q(table), self.q(column));
-        ConstraintCheck {
-            table: table.to_string(),
-            integrity_type: IntegrityType::NotNull,
-            constraint: format!("{table}.{column} NOT NULL"),
-            count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE {c} IS NULL"),
-            sample_sql: format!("SELECT * FROM {t} WHERE {c} IS NULL ORDER BY {} LIMIT {}", self.sample_order(table, &[]), self.limit),
-            parent: None,
-            keys: Vec::new(),
-            dialect: self.dialect,
-            limit: self.limit,
-        }
-    }
-
-    /// Child rows whose non-NULL key has no parent. `parent_cols` empty means the parent
-    /// table (or its key) does not exist: every reference dangles.
-    pub fn foreign_key(&self, table: &str, cols: &[String], parent: &str, parent_cols: &[String], constraint: String) -> ConstraintCheck {
-        let t = self.q(table);
-        let present = cols.iter().map(|c| format!("c.{} IS NOT NULL", self.q(c))).collect::<Vec<_>>().join(" AND ");
-        let orphan = if parent_cols.len() == cols.len() {
-            let join =
-                cols.iter().zip(parent_cols).map(|(c, p)| format!("p.{} = c.{}", self.q(p), self.q(c))).collect::<Vec<_>>().join(" AND ");
-            format!("{present} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {join})", self.q(parent))
-        } else {
-            present
-        };
-        ConstraintCheck {
-            table: table.to_string(),
-            integrity_type: IntegrityType::Fk,
-            constraint,
-            count_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
-            sample_sql: format!(
-                "SELECT c.* FROM {t} c WHERE {orphan} ORDER BY {} LIMIT {}",
-                self.sample_order(table, cols).split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "),
-                self.limit
-            ),
-            parent: Some(parent.to_string()),
-            keys: Vec::new(),
-            dialect: self.dialect,
-            limit: self.limit,
-        }
-    }
-
-    /// Rows for which the expression is false (NULL passes, as in SQL).
-    pub fn check(&self, table: &str, expression: &str, constraint: String) -> ConstraintCheck {
-        let t = self.q(table);
-        ConstraintCheck {
-            table: table.to_string(),
-            integrity_type: IntegrityType::Check,
-            constraint,
-            count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
-            sample_sql: format!(
-                "SELECT * FROM {t} WHERE NOT ({expression}) ORDER BY {} LIMIT {}",
-                self.sample_order(table, &[]),
-                self.limit
-            ),
-            parent: None,
-            keys: Vec::new(),
-            dialect: self.dialect,
-            limit: self.limit,
-        }
-    }
-}
+use super::constraint_check::{CheckBuilder, ConstraintCheck, Querier};
+use super::full_data;
 
 pub struct Verification {
     pub findings: Vec<Finding>,
     pub integrity_results: Vec<IntegrityResult>,
 }
 
-/// Check every constraint that exists after the migration but not before against the rows in
-/// the sandbox.
+/// The target, for checks that need every row: its read-only session, its schema as it is
+/// now, and the tables the migration changes rows of first (`None`: unknown, any).
+pub struct TargetData<'a> {
+    pub driver: &'a dyn crate::driver::Driver,
+    pub schema: &'a SchemaSnapshot,
+    pub changed: Option<std::collections::BTreeSet<String>>,
+    pub timeout: std::time::Duration,
+}
+
+/// Where a constraint was checked.
+enum Checked {
+    /// Every row: in a sandbox holding all of them, or on the target.
+    FullData,
+    /// Only the sandbox's sample; why the full data could not be asked.
+    Sample(String),
+}
+
+fn check_finding(rule: FindingId, severity: Severity, message: String, suggestion: &str, samples: Rows) -> Finding {
+    Finding { sample_records: samples, ..Finding::with_suggestion(rule, severity, message, suggestion) }
+}
+
+fn is_timeout(error: &str) -> bool {
+    error.contains("timed out") || error.contains("statement timeout")
+}
+
+/// Check every constraint that exists after the migration but not before against the
+/// existing rows: in the sandbox when it holds every row of the tables involved, otherwise
+/// on the target (read-only, time-bounded) when the migration leaves those rows as they are,
+/// otherwise on the sandbox's sample, and the report says so.
 pub async fn verify_new_constraints(
     sandbox: &mut dyn Sandbox,
+    target: Option<&TargetData<'_>>,
     before: &SchemaSnapshot,
     after: &SchemaSnapshot,
     masker: &Masker,
     sample_limit: usize,
 ) -> Verification {
     let builder = CheckBuilder::new(sandbox.dialect(), sample_limit, after);
+    let target_builder = target.map(|t| CheckBuilder::new(sandbox.dialect(), sample_limit, t.schema));
     let sampled = sandbox.sampled_tables();
+    let partial = |t: &str| sampled.iter().any(|s| s.eq_ignore_ascii_case(t));
     let mut out = Verification { findings: Vec::new(), integrity_results: Vec::new() };
     for (name, table) in &after.tables {
         let old = before.tables.get(name);
-        for check in new_constraint_checks(&builder, table, old, after) {
-            if let Some(parent) = check.parent.as_ref().filter(|p| sampled.iter().any(|s| s.eq_ignore_ascii_case(p))) {
-                out.findings.push(Finding {
-                    rule: FindingId::ConstraintCheckError,
-                    severity: Severity::Low,
-                    message: format!(
-                        "foreign key {} on {} not checked: the sandbox holds only a sample of {parent}",
-                        check.constraint, check.table
-                    ),
-                    statement: None,
-                    line: None,
-                    column: None,
-                    suggestion: Some("Raise [sandbox] sample_rows, or check it with `integrity check` on the target.".into()),
-                    file: None,
-                    sample_records: Vec::new(),
-                    suppressed: None,
-                });
-                continue;
+        let on_target_checks = target_builder.as_ref().map(|b| new_constraint_checks(b, table, old, after)).unwrap_or_default();
+        for (i, check) in new_constraint_checks(&builder, table, old, after).into_iter().enumerate() {
+            let parent_partial = check.parent.as_deref().is_some_and(partial);
+            let needs_target = partial(&check.table) || parent_partial;
+            let target_here = target.filter(|t| {
+                needs_target
+                    && full_data::on_target(
+                        t.schema,
+                        t.changed.as_ref(),
+                        &check.table,
+                        &check.columns,
+                        check.parent.as_deref().map(|p| (p, check.parent_columns.as_slice())),
+                    )
+            });
+            let mut checked = Checked::FullData;
+            let mut outcome = None;
+            if let (Some(t), Some(target_check)) = (target_here, on_target_checks.get(i)) {
+                match target_check.run(&mut Querier::Target(t.driver, t.timeout), masker).await {
+                    Ok(r) => outcome = Some(Ok(r)),
+                    Err(e) if is_timeout(&e) => outcome = Some(Err(format!("not checked (timeout) on the target's full data: {e}"))),
+                    // An expression the target's columns cannot evaluate: the sample answers.
+                    Err(e) => checked = Checked::Sample(format!("the target could not evaluate it ({e})")),
+                }
+            } else if needs_target {
+                let table = if partial(&check.table) { &check.table } else { check.parent.as_ref().unwrap_or(&check.table) };
+                let why = if target.is_none() {
+                    format!("the sandbox holds only a sample of {table}")
+                } else {
+                    format!("the sandbox holds only a sample of {table} and the migration changes its rows or columns before, so the target's rows cannot answer")
+                };
+                if parent_partial {
+                    // A missing parent row may just be one the sample left out.
+                    out.findings.push(check_finding(
+                        FindingId::ConstraintCheckError,
+                        Severity::Low,
+                        format!("foreign key {} on {} not checked: {why}", check.constraint, check.table),
+                        "Raise [sandbox] sample_rows, or check it with `integrity check` on the target after the migration.",
+                        Vec::new(),
+                    ));
+                    continue;
+                }
+                checked = Checked::Sample(why);
             }
-            let (count, samples) = match check.run(&mut Querier::Sandbox(&mut *sandbox), masker).await {
+            let outcome = match outcome {
+                Some(o) => o,
+                None => check.run(&mut Querier::Sandbox(&mut *sandbox), masker).await,
+            };
+            let (count, samples) = match outcome {
                 Ok(r) => r,
                 Err(e) => {
-                    out.findings.push(Finding {
-                        rule: FindingId::ConstraintCheckError,
-                        severity: Severity::Low,
-                        message: format!(
+                    let message = if is_timeout(&e) && e.starts_with("not checked") {
+                        format!("{} {} on {}: {e}", check.integrity_type, check.constraint, check.table)
+                    } else {
+                        format!(
                             "could not check {} {} on {} against existing rows: {e}",
                             check.integrity_type, check.constraint, check.table
-                        ),
-                        statement: None,
-                        line: None,
-                        column: None,
-                        suggestion: Some("Verify this constraint against production data by hand.".into()),
-                        file: None,
+                        )
+                    };
+                    out.findings.push(check_finding(
+                        FindingId::ConstraintCheckError,
+                        Severity::Low,
+                        message.clone(),
+                        "Verify this constraint against production data by hand.",
+                        Vec::new(),
+                    ));
+                    out.integrity_results.push(IntegrityResult {
+                        table_name: check.table,
+                        integrity_type: check.integrity_type,
+                        constraint: check.constraint,
+                        failure_count: 0,
                         sample_records: Vec::new(),
-                        suppressed: None,
+                        error: Some(message),
                     });
                     continue;
                 }
             };
             if count > 0 {
-                out.findings.push(Finding {
-                    rule: FindingId::NewConstraintViolated,
-                    severity: Severity::Critical,
-                    message: format!(
-                        "existing data violates the new {} {} on {}: {count} offending row(s)",
+                out.findings.push(check_finding(
+                    FindingId::NewConstraintViolated,
+                    Severity::Critical,
+                    format!(
+                        "existing data violates the new {} {} on {}: {count} offending row(s){}",
+                        label(check.integrity_type),
+                        check.constraint,
+                        check.table,
+                        if matches!(checked, Checked::Sample(_)) { " in the sandbox's sample" } else { "" }
+                    ),
+                    "Clean up or backfill the offending rows in a migration that runs before this one.",
+                    samples.clone(),
+                ));
+            } else if let Checked::Sample(why) = &checked {
+                out.findings.push(check_finding(
+                    FindingId::ConstraintCheckError,
+                    Severity::Low,
+                    format!(
+                        "{} {} on {} holds on the sandbox's sample only: {why}",
                         label(check.integrity_type),
                         check.constraint,
                         check.table
                     ),
-                    statement: None,
-                    line: None,
-                    column: None,
-                    suggestion: Some("Clean up or backfill the offending rows in a migration that runs before this one.".into()),
-                    file: None,
-                    sample_records: samples.clone(),
-                    suppressed: None,
-                });
+                    "Check it against every row with `integrity check` on the target after the backfill, before adding the constraint.",
+                    Vec::new(),
+                ));
             }
             out.integrity_results.push(IntegrityResult {
                 table_name: check.table,

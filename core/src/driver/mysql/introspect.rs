@@ -14,18 +14,18 @@ pub(super) type KeyColumn = (String, String, String, Option<String>, Option<Stri
 pub(super) async fn introspect(conn: &mut MySqlConnection, schema: Option<&str>) -> Result<SchemaSnapshot> {
     let mariadb = is_mariadb(conn).await.map_err(internal)?;
     let mut snapshot = SchemaSnapshot::default();
-    let tables: Vec<(String, String, Option<u64>)> = sqlx::query_as(
-        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME",
+    let tables: Vec<(String, String, Option<u64>, Option<u64>)> = sqlx::query_as(
+        "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS, CAST(DATA_LENGTH + INDEX_LENGTH AS UNSIGNED) FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) ORDER BY TABLE_NAME",
     )
     .bind(schema)
     .fetch_all(&mut *conn)
     .await
     .map_err(internal)?;
-    for (name, kind, rows) in tables {
+    for (name, kind, rows, bytes) in tables {
         if kind == "VIEW" {
             snapshot.views.push(name);
         } else {
-            snapshot.tables.insert(name.clone(), Table { name, row_estimate: rows, ..Default::default() });
+            snapshot.tables.insert(name.clone(), Table { name, row_estimate: rows, size_bytes: bytes, ..Default::default() });
         }
     }
     let columns: Vec<(String, String, String, String, Option<String>, String)> = sqlx::query_as(

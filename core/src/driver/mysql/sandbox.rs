@@ -54,15 +54,11 @@ pub(super) async fn drop_stale_scratch_databases(admin: &mut MySqlConnection) {
     else {
         return;
     };
-    let cutoff = (chrono::Utc::now() - chrono::Duration::hours(6)).format("%Y%m%d%H%M%S").to_string();
-    for name in names {
-        let stamp = name.trim_start_matches(SCRATCH_PREFIX).split('_').next().unwrap_or("");
-        if stamp.len() == 14 && stamp < cutoff.as_str() {
-            tracing::info!(database = %name, "dropping stale scratch database");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))))
-                .execute(&mut *admin)
-                .await;
-        }
+    for name in crate::driver::stale_scratch(names, SCRATCH_PREFIX) {
+        tracing::info!(database = %name, "dropping stale scratch database");
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))))
+            .execute(&mut *admin)
+            .await;
     }
 }
 
@@ -92,6 +88,10 @@ impl MysqlSandbox {
         let sandbox_err = |e: sqlx::Error| Error::Sandbox(db_message(&e));
         let mut conn = server.clone().database(&self.scratch).connect().await.map_err(|e| Error::Sandbox(redact_url(&e.to_string())))?;
         sqlx::query("SET FOREIGN_KEY_CHECKS = 0").execute(&mut conn).await.map_err(sandbox_err)?;
+        // INSERT ... SELECT from the target's tables reads them as a consistent snapshot in
+        // READ COMMITTED; in REPEATABLE READ InnoDB would lock the rows it reads, and a writer
+        // on the target would wait for the copy.
+        sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED").execute(&mut conn).await.map_err(sandbox_err)?;
         let mut databases: Vec<String> =
             sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA").fetch_all(&mut conn).await.map_err(sandbox_err)?;
         databases.push(target_db.to_string());

@@ -12,7 +12,7 @@ use crate::model::{CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, T
 pub(super) async fn introspect(conn: &mut PgConnection, schema: Option<&str>) -> Result<SchemaSnapshot> {
     let mut snapshot = SchemaSnapshot::default();
     let tables = sqlx::query(
-        "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint, c.reltuples >= 0 FROM pg_class c
+        "SELECT c.relname, GREATEST(c.reltuples, 0)::bigint, c.reltuples >= 0, pg_total_relation_size(c.oid) FROM pg_class c
          WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = COALESCE($1, current_schema())) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
          ORDER BY c.relname",
     )
@@ -23,9 +23,15 @@ pub(super) async fn introspect(conn: &mut PgConnection, schema: Option<&str>) ->
     for r in &tables {
         let name: String = r.get(0);
         let analyzed: bool = r.get(2);
-        snapshot
-            .tables
-            .insert(name.clone(), Table { name, row_estimate: analyzed.then(|| r.get::<i64, _>(1) as u64), ..Default::default() });
+        snapshot.tables.insert(
+            name.clone(),
+            Table {
+                name,
+                row_estimate: analyzed.then(|| r.get::<i64, _>(1) as u64),
+                size_bytes: r.get::<Option<i64>, _>(3).map(|b| b as u64),
+                ..Default::default()
+            },
+        );
     }
 
     let columns = sqlx::query(

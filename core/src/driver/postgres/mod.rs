@@ -22,10 +22,14 @@ mod sandbox;
 use sandbox::*;
 pub mod etl_sql;
 pub mod plan;
+pub(crate) mod shadow;
 use plan::*;
 
 pub struct PostgresDriver {
     options: PgConnectOptions,
+    /// The URL as given (with its password): the PostgreSQL tools that copy the schema to
+    /// the sandbox connect with it.
+    raw: String,
     pool: PgPool,
     redacted: String,
 }
@@ -79,7 +83,7 @@ impl PostgresDriver {
             .connect_with(inspection)
             .await
             .map_err(|e| connection_error(&redacted, e))?;
-        Ok(PostgresDriver { options, pool, redacted })
+        Ok(PostgresDriver { options, raw: raw.to_string(), pool, redacted })
     }
 }
 
@@ -237,24 +241,52 @@ impl Driver for PostgresDriver {
     }
 
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
-        // A shadow database given by the user: the transaction runs there instead.
-        if let Some(shadow) = &options.sandbox_url {
-            let url = crate::url::DatabaseUrl::parse(shadow)?;
-            let crate::url::DatabaseUrl::Postgres { url: raw } = &url else {
-                return Err(Error::invalid(format!("the sandbox of a PostgreSQL target must be PostgreSQL, got {}", url.redacted())));
-            };
-            let shadow = PostgresDriver::open(raw, url.redacted(), super::SessionOptions::default()).await?;
-            return shadow.open_sandbox(&SandboxOptions { sandbox_url: None, ..options.clone() }).await;
-        }
-        let lock = format!("{}ms", options.lock_timeout_ms);
+        // The migration runs on a copy: a shadow on the user's sandbox server or on a
+        // throwaway local server. Only with explicit leave, and only when no copy can be made
+        // here, does it run on the target itself.
+        let shadow = match self.open_shadow(options).await {
+            Ok(shadow) => Some(shadow),
+            Err(e) if options.allow_scratch_on_target && options.sandbox_url.is_none() => {
+                tracing::warn!(error = %e, "no shadow database: the sandbox runs on the target (--sandbox-on-target)");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let (connect, lock_ms) = match &shadow {
+            Some(s) => (s.connect.clone(), options.lock_timeout_ms),
+            None => (self.options.clone(), options.on_target_lock_timeout_ms),
+        };
+        let lock = format!("{lock_ms}ms");
         let statement = format!("{}ms", options.statement_timeout_ms);
-        let connect = self.options.clone().options([("lock_timeout", lock.as_str()), ("statement_timeout", statement.as_str())]);
-        let mut conn = connect
-            .connect()
-            .await
-            .map_err(|e| Error::Sandbox(format!("cannot open a sandbox session on {}: {}", self.redacted, redact_url(&e.to_string()))))?;
-        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ").execute(&mut conn).await.map_err(|e| Error::Sandbox(db_message(&e)))?;
-        Ok(Box::new(PgSandbox { conn: Some(conn), description: format!("transaction on {} (always rolled back)", self.redacted) }))
+        let connect = connect.options([("lock_timeout", lock.as_str()), ("statement_timeout", statement.as_str())]);
+        let opened = async {
+            let mut conn = connect
+                .connect()
+                .await
+                .map_err(|e| Error::Sandbox(format!("cannot open a sandbox session: {}", redact_url(&e.to_string()))))?;
+            sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ").execute(&mut conn).await.map_err(|e| Error::Sandbox(db_message(&e)))?;
+            Ok::<_, Error>(conn)
+        }
+        .await;
+        let conn = match opened {
+            Ok(conn) => conn,
+            Err(e) => {
+                if let Some(s) = shadow {
+                    let _ = s.host.discard().await;
+                }
+                return Err(e);
+            }
+        };
+        Ok(Box::new(match shadow {
+            Some(s) => PgSandbox { conn: Some(conn), description: s.description, shadow: Some(s.host), partial: s.partial, notes: s.notes },
+            None => PgSandbox {
+                conn: Some(conn),
+                description: format!("transaction on the target {} itself (always rolled back; --sandbox-on-target)", self.redacted),
+                shadow: None,
+                partial: Vec::new(),
+                notes: Vec::new(),
+            },
+        }))
     }
 }
 

@@ -22,6 +22,12 @@ use crate::sql::ParsedStatement;
 pub struct PgSandbox {
     pub(super) conn: Option<PgConnection>,
     pub(super) description: String,
+    /// The shadow database the transaction runs in; `None` on the target itself
+    /// (`--sandbox-on-target`).
+    pub(super) shadow: Option<super::shadow::ShadowHost>,
+    /// Tables the shadow holds only a sample of.
+    pub(super) partial: Vec<String>,
+    pub(super) notes: Vec<String>,
 }
 
 /// Why a statement is not run in the sandbox transaction, if it is not.
@@ -130,15 +136,24 @@ impl Sandbox for PgSandbox {
             None => stmt.sql.clone(),
         };
         let internal = |e: sqlx::Error| StatementError::refused(format!("sandbox bookkeeping failed: {}", db_message(&e)));
-        let conn = self.conn();
+        let shadow = self.shadow.is_some();
+        let conn = self.conn.as_mut().expect("sandbox connection is open until close");
         let before = relation_state(conn).await.map_err(internal)?;
         sqlx::query("SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;
-        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(&*sql)).persistent(false).execute(&mut *conn).await {
+        let started = std::time::Instant::now();
+        let ran = sqlx::query(sqlx::AssertSqlSafe(&*sql)).persistent(false).execute(&mut *conn).await;
+        execution.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if let Err(e) = ran {
             sqlx::query("ROLLBACK TO SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;
             let code = match &e {
                 sqlx::Error::Database(d) => d.code().map(|c| c.to_string()).unwrap_or_default(),
                 _ => String::new(),
             };
+            // 57014: cancelled by the statement timeout (the sandbox's, as nothing else cancels).
+            if code == "57014" {
+                execution.timed_out = true;
+                return Ok(execution);
+            }
             return Err(StatementError {
                 message: db_message(&e),
                 on_existing_data: code.starts_with("23"),
@@ -155,7 +170,17 @@ impl Sandbox for PgSandbox {
             let entry = strongest.entry(table.clone()).or_insert(mode);
             *entry = (*entry).max(mode);
         }
-        execution.locks = strongest.into_iter().map(|(table, mode)| LockTaken { table, mode }).collect();
+        for (table, mode) in strongest {
+            // The rows the statement worked through, for a time per row (a shadow holds few).
+            let sandbox_rows = match (shadow, mode >= LockMode::ShareUpdateExclusive) {
+                (true, true) => {
+                    let count = format!("SELECT COUNT(*) FROM {}", Dialect::Postgres.quote_ident(&table));
+                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(&*count)).fetch_one(&mut *conn).await.ok().map(|n| n as u64)
+                }
+                _ => None,
+            };
+            execution.locks.push(LockTaken { table, mode, sandbox_rows });
+        }
         for (table, (file, estimate)) in &before.files {
             if let Some((new_file, _)) = after.files.get(table) {
                 if new_file != file {
@@ -189,13 +214,31 @@ impl Sandbox for PgSandbox {
         plan::postgres_plan(raw, false)
     }
 
+    fn sampled_tables(&self) -> Vec<String> {
+        self.partial.clone()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
+    fn on_target(&self) -> bool {
+        self.shadow.is_none()
+    }
+
     async fn close(mut self: Box<Self>) -> Result<()> {
+        let mut rolled_back = Ok(());
         if let Some(mut conn) = self.conn.take() {
-            let rolled_back = sqlx::query("ROLLBACK").execute(&mut conn).await;
+            rolled_back = sqlx::query("ROLLBACK").execute(&mut conn).await.map(|_| ());
             conn.close().await.ok();
-            rolled_back.map_err(|e| Error::Sandbox(format!("rollback failed: {}", db_message(&e))))?;
         }
-        Ok(())
+        // The shadow goes whatever happened to the transaction.
+        let discarded = match self.shadow.take() {
+            Some(host) => host.discard().await,
+            None => Ok(()),
+        };
+        rolled_back.map_err(|e| Error::Sandbox(format!("rollback failed: {}", db_message(&e))))?;
+        discarded
     }
 }
 

@@ -1,0 +1,278 @@
+//! The PostgreSQL sandbox is never the target: the migration runs in a shadow database that
+//! holds the target's schema (`pg_dump --schema-only`) and a bounded sample of its rows, on
+//! a throwaway local server of the target's major version, or in a scratch database on a
+//! server the user names (`--sandbox-url`). The target sees only read-only queries: the
+//! schema dump, the sample (`COPY (SELECT ...) TO STDOUT` in a read-only snapshot), role
+//! names and sequence positions.
+
+mod clone;
+pub(crate) mod ephemeral;
+
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection};
+
+use super::{db_message, PostgresDriver};
+use crate::dialect::Dialect;
+use crate::driver::SandboxOptions;
+use crate::error::{Error, Result};
+use crate::url::redact_url;
+use clone::Libpq;
+use ephemeral::{Binaries, EphemeralServer};
+
+/// Prefix of scratch databases on a user's sandbox server, so stale ones can be dropped.
+const SCRATCH_PREFIX: &str = "dbconsultant_sandbox_";
+
+/// Where the shadow database lives; dropped with it.
+pub(super) enum ShadowHost {
+    /// A throwaway server started for this sandbox (stopped and deleted on drop).
+    Ephemeral(EphemeralServer),
+    /// A scratch database on the user's sandbox server, dropped through `admin`.
+    Scratch { admin: Box<PgConnectOptions>, database: String },
+}
+
+impl ShadowHost {
+    /// Drop what was created (the server stops on drop; the scratch database is dropped).
+    pub async fn discard(self) -> Result<()> {
+        match self {
+            ShadowHost::Ephemeral(server) => {
+                drop(server);
+                Ok(())
+            }
+            ShadowHost::Scratch { admin, database } => {
+                forget_scratch(&database);
+                drop_database(&admin, &database).await
+            }
+        }
+    }
+}
+
+/// A shadow database ready for the sandbox transaction.
+pub(super) struct Shadow {
+    pub host: ShadowHost,
+    pub connect: PgConnectOptions,
+    pub description: String,
+    /// Tables copied only in part.
+    pub partial: Vec<String>,
+    /// What could not be recreated, and other things the report should say.
+    pub notes: Vec<String>,
+}
+
+/// Scratch databases that exist right now, so an interrupted run can drop them.
+static OPEN_SCRATCH: Mutex<Vec<(PgConnectOptions, String)>> = Mutex::new(Vec::new());
+
+fn forget_scratch(name: &str) {
+    if let Ok(mut open) = OPEN_SCRATCH.lock() {
+        open.retain(|(_, n)| n != name);
+    }
+}
+
+async fn drop_database(admin: &PgConnectOptions, database: &str) -> Result<()> {
+    let mut conn = admin
+        .connect()
+        .await
+        .map_err(|e| Error::Sandbox(format!("cannot drop the scratch database {database}: {}", redact_url(&e.to_string()))))?;
+    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", Dialect::Postgres.quote_ident(database));
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
+    conn.close().await.ok();
+    dropped.map(|_| ()).map_err(|e| Error::Sandbox(format!("cannot drop the scratch database {database}: {}", db_message(&e))))
+}
+
+/// Stop the throwaway servers and drop the scratch databases this process still holds (on
+/// interrupt).
+pub(crate) async fn discard_all() {
+    ephemeral::stop_all();
+    let open: Vec<(PgConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
+    for (admin, name) in open {
+        let _ = drop_database(&admin, &name).await;
+    }
+}
+
+/// Scratch databases older than six hours belong to runs that were killed.
+async fn drop_stale_scratch(admin_options: &PgConnectOptions, admin: &mut PgConnection) {
+    let Ok(names) = sqlx::query_scalar::<_, String>("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("{SCRATCH_PREFIX}%"))
+        .fetch_all(&mut *admin)
+        .await
+    else {
+        return;
+    };
+    for name in crate::driver::stale_scratch(names, SCRATCH_PREFIX) {
+        tracing::info!(database = %name, "dropping stale scratch database");
+        let _ = drop_database(admin_options, &name).await;
+    }
+}
+
+async fn server_major(conn: &mut PgConnection, what: &str) -> Result<u32> {
+    let num: String = sqlx::query_scalar("SHOW server_version_num")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| Error::Sandbox(format!("cannot read the {what}'s version: {}", db_message(&e))))?;
+    num.parse::<u32>().map(|n| n / 10_000).map_err(|_| Error::Sandbox(format!("unexpected server_version_num '{num}' from the {what}")))
+}
+
+/// Neither a sandbox server, nor server binaries, nor leave to use the target.
+fn no_sandbox(major: u32, why: &str) -> Error {
+    Error::Sandbox(format!(
+        "no sandbox for this PostgreSQL {major} target: {why}. Choose one: give a shadow server (--sandbox-url postgres://..., \
+         [sandbox] sandbox_url), install the PostgreSQL {major} server binaries (Debian: postgresql-{major}; or set \
+         DBCONSULTANT_PG_BINDIR) so a throwaway local server is started, or explicitly allow running the migration on the target in a \
+         rolled-back transaction (--sandbox-on-target), which takes its locks there"
+    ))
+}
+
+impl PostgresDriver {
+    /// Build the shadow database: on `options.sandbox_url`'s server, else on a throwaway
+    /// local server.
+    pub(super) async fn open_shadow(&self, options: &SandboxOptions) -> Result<Shadow> {
+        let read_only =
+            self.options.clone().options([("default_transaction_read_only", "on"), ("statement_timeout", "60s"), ("lock_timeout", "2s")]);
+        let mut target = read_only.connect().await.map_err(|e| crate::driver::connection_error(&self.redacted, e))?;
+        let built = self.build_shadow(&mut target, options).await;
+        target.close().await.ok();
+        built
+    }
+
+    async fn build_shadow(&self, target: &mut PgConnection, options: &SandboxOptions) -> Result<Shadow> {
+        let major = server_major(target, "target").await?;
+        let bins = ephemeral::find_binaries(major, options.sandbox_url.is_none(), options.pg_bindir.as_deref()).map_err(|why| {
+            match &options.sandbox_url {
+                None => no_sandbox(major, &why),
+                Some(_) => Error::Sandbox(format!(
+                    "cannot copy the target's schema to the sandbox server: {why} (pg_dump and pg_restore are needed)"
+                )),
+            }
+        })?;
+        let mut notes = Vec::new();
+        let (host, connect, libpq, label, throwaway) = match &options.sandbox_url {
+            None => {
+                let server = EphemeralServer::start(&bins)?;
+                let connect = PgConnectOptions::new()
+                    .socket(&server.socket_dir)
+                    .port(server.port)
+                    .username(ephemeral::SUPERUSER)
+                    .database("postgres")
+                    .disable_statement_logging();
+                let libpq = Libpq::socket(&server.socket_dir, server.port, ephemeral::SUPERUSER, "postgres");
+                (ShadowHost::Ephemeral(server), connect, libpq, format!("a throwaway PostgreSQL {major} server"), true)
+            }
+            Some(raw) => {
+                let url = crate::url::DatabaseUrl::parse(raw)?;
+                let crate::url::DatabaseUrl::Postgres { url: shadow_raw } = &url else {
+                    return Err(Error::invalid(format!("the sandbox of a PostgreSQL target must be PostgreSQL, got {}", url.redacted())));
+                };
+                let admin = PgConnectOptions::from_str(shadow_raw)
+                    .map_err(|e| Error::invalid(format!("malformed sandbox URL '{}': {}", url.redacted(), redact_url(&e.to_string()))))?
+                    .application_name("dbconsultant")
+                    .disable_statement_logging();
+                let mut conn = admin.connect().await.map_err(|e| crate::driver::connection_error(&url.redacted(), e))?;
+                let shadow_major = server_major(&mut conn, "sandbox server").await?;
+                if shadow_major != major {
+                    if options.strict_version {
+                        return Err(Error::Sandbox(format!(
+                            "the sandbox server runs PostgreSQL {shadow_major}, the target {major} (strict version match requested)"
+                        )));
+                    }
+                    notes.push(format!(
+                        "the sandbox server runs PostgreSQL {shadow_major} and the target {major}: locks and plans may differ"
+                    ));
+                }
+                drop_stale_scratch(&admin, &mut conn).await;
+                let database = format!(
+                    "{SCRATCH_PREFIX}{}_{}",
+                    chrono::Utc::now().format("%Y%m%d%H%M%S"),
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                );
+                let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {}", Dialect::Postgres.quote_ident(&database))))
+                    .execute(&mut conn)
+                    .await;
+                conn.close().await.ok();
+                created.map_err(|e| {
+                    Error::Sandbox(format!(
+                        "cannot create a scratch database on the sandbox server {}: {} (the sandbox login needs CREATEDB)",
+                        url.redacted(),
+                        db_message(&e)
+                    ))
+                })?;
+                if let Ok(mut open) = OPEN_SCRATCH.lock() {
+                    open.push((admin.clone(), database.clone()));
+                }
+                let mut libpq = Libpq::from_url(shadow_raw)?;
+                let mut parsed = url::Url::parse(&libpq.conninfo).map_err(|e| Error::Internal(e.to_string()))?;
+                parsed.set_path(&database);
+                libpq.conninfo = parsed.to_string();
+                let connect = admin.clone().database(&database);
+                (
+                    ShadowHost::Scratch { admin: Box::new(admin), database },
+                    connect,
+                    libpq,
+                    format!("a scratch database on {}", url.redacted()),
+                    false,
+                )
+            }
+        };
+        // From here on, any failure discards the shadow before returning.
+        match self.fill_shadow(target, &bins, &connect, &libpq, throwaway, options.sample_rows).await {
+            Ok((partial, mut restore_notes, tables, rows)) => {
+                notes.append(&mut restore_notes);
+                Ok(Shadow {
+                    description: format!(
+                        "copy of {}'s schema and up to {} rows per table ({tables} tables, {rows} rows) in {label}, removed afterwards",
+                        self.redacted, options.sample_rows
+                    ),
+                    host,
+                    connect,
+                    partial,
+                    notes,
+                })
+            }
+            Err(e) => {
+                let _ = host.discard().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn fill_shadow(
+        &self,
+        target: &mut PgConnection,
+        bins: &Binaries,
+        connect: &PgConnectOptions,
+        libpq: &Libpq,
+        throwaway: bool,
+        sample_rows: u64,
+    ) -> Result<(Vec<String>, Vec<String>, usize, u64)> {
+        let mut shadow = connect
+            .connect()
+            .await
+            .map_err(|e| Error::Sandbox(format!("cannot connect to the sandbox database: {}", redact_url(&e.to_string()))))?;
+        if throwaway {
+            clone::copy_roles(target, &mut shadow, ephemeral::SUPERUSER).await?;
+        }
+        let dir = tempfile::tempdir().map_err(|e| Error::Sandbox(format!("cannot create a temporary directory: {e}")))?;
+        let dump = dir.path().join("schema.dump");
+        let source = Libpq::from_url(&self.raw)?;
+        let (bins_dump, dump_path) = (bins.clone(), dump.clone());
+        tokio::task::spawn_blocking(move || clone::dump_schema(&bins_dump, &source, &dump_path, 2_000))
+            .await
+            .map_err(|e| Error::Internal(format!("pg_dump task: {e}")))??;
+        let (bins_restore, shadow_libpq) = (bins.clone(), Libpq { conninfo: libpq.conninfo.clone(), password: libpq.password.clone() });
+        let restore_errors = tokio::task::spawn_blocking(move || clone::restore_schema(&bins_restore, &shadow_libpq, &dump, throwaway))
+            .await
+            .map_err(|e| Error::Internal(format!("pg_restore task: {e}")))??;
+        let mut notes: Vec<String> =
+            restore_errors.into_iter().map(|e| format!("the sandbox could not recreate an object of the target: {e}")).collect();
+        let (sample, note) = clone::copy_sample(target, &mut shadow, sample_rows).await?;
+        notes.extend(note);
+        clone::copy_sequences(target, &mut shadow).await?;
+        // The planner then knows the sample's sizes and distributions.
+        sqlx::query("ANALYZE")
+            .execute(&mut shadow)
+            .await
+            .map_err(|e| Error::Sandbox(format!("ANALYZE in the sandbox failed: {}", db_message(&e))))?;
+        shadow.close().await.ok();
+        Ok((sample.partial, notes, sample.tables, sample.rows))
+    }
+}
