@@ -25,6 +25,16 @@ for (const dialect of ['sqlite', 'postgres', 'mysql']) {
     assert.deepEqual(failure.sampleRecords.map((r) => r.id), [1, 4, 3, 7]);
     assert.ok(failure.sampleRecords.every((r) => r.email === '<masked>' && 'duplicate_group' in r), 'rows keep their column names');
     assert.deepEqual(await dbConsultant.getReport(unsafe.testRunId), unsafe);
+    if (dialect === 'postgres') {
+      // Never the target: a copy on a throwaway server of the target's version.
+      assert.match(unsafe.sandbox, /throwaway PostgreSQL/);
+      // Without server binaries, sandbox server or leave to use the target: a clear error.
+      const noBinaries = { sandbox: { pg_bindir: tempDir() } };
+      await assert.rejects(
+        dbConsultant.validateSchema({ databaseUrl: url, migrationScript: path.join(MIGRATIONS, '001_index_order_status.sql'), config: noBinaries }),
+        (e) => e.code === 'SANDBOX' && /--sandbox-url/.test(e.message) && /--sandbox-on-target/.test(e.message),
+      );
+    }
   });
 }
 

@@ -7,7 +7,11 @@ import json
 import pytest
 
 import dbconsultant
-from conftest import MIGRATIONS, validate_kwargs
+from conftest import MIGRATIONS, _fresh_database, server_url, validate_kwargs
+
+
+def _postgres_shop() -> str:
+    return _fresh_database(server_url("DBCONSULTANT_TEST_POSTGRES_URL"), "postgres")
 
 
 def test_safe_migration_passes(agent, shop):
@@ -27,6 +31,23 @@ def test_unique_email_on_duplicates_fails_with_masked_rows(agent, shop):
     assert [r["id"] for r in failure.sample_records] == [1, 4, 3, 7]
     assert all(r["email"] == "<masked>" for r in failure.sample_records)
     assert "@example.com" not in run.to_json()
+    if shop.startswith("postgres"):
+        # Never the target: a copy on a throwaway server of the target's version.
+        assert run.sandbox is not None and "throwaway PostgreSQL" in run.sandbox, run.sandbox
+        assert all(f.rule != "sandbox-on-target" for f in run.findings)
+
+
+def test_postgres_without_any_sandbox_is_a_clear_error_and_on_target_needs_leave(agent, tmp_path):
+    url = _postgres_shop()
+    # No server binaries (an empty bindir), no sandbox server, no leave to use the target.
+    no_binaries = {"sandbox": {"pg_bindir": str(tmp_path)}}
+    with pytest.raises(dbconsultant.SandboxError, match="--sandbox-on-target") as err:
+        agent.validate_schema(url, MIGRATIONS / "001_index_order_status.sql", config=no_binaries)
+    assert "--sandbox-url" in str(err.value) and "server binaries" in str(err.value)
+    leave = {"sandbox": {"pg_bindir": str(tmp_path), "allow_scratch_on_target": True}}
+    run = agent.validate_schema(url, MIGRATIONS / "001_index_order_status.sql", config=leave)
+    warning = next(f for f in run.findings if f.rule == "sandbox-on-target")
+    assert warning.severity == "medium"
 
 
 def test_result_is_the_run_document(agent, sqlite_shop):

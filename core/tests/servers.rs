@@ -339,6 +339,42 @@ mod postgres_only {
     }
 
     #[tokio::test]
+    async fn sandbox_server_logins_without_rights_are_clear() {
+        let Some(target) = TestDb::shop(Server::Postgres).await else { return };
+        let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let (plain, creator) = (format!("dbc_plain_{suffix}"), format!("dbc_creator_{suffix}"));
+        target
+            .exec(&format!(
+                "CREATE ROLE {plain} LOGIN PASSWORD 'sandbox-secret' NOCREATEDB; CREATE ROLE {creator} LOGIN PASSWORD 'sandbox-secret' CREATEDB;"
+            ))
+            .await;
+        let login = |role: &str| {
+            let mut u = url::Url::parse(&target.url).unwrap();
+            u.set_username(role).unwrap();
+            u.set_password(Some("sandbox-secret")).unwrap();
+            u.set_path("/postgres");
+            u.to_string()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // No CREATEDB: a clear error, the password nowhere.
+        let mut request = req(&target, FK_MIGRATION);
+        request.sandbox_url = Some(login(&plain));
+        let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Sandbox);
+        assert!(err.to_string().contains("needs CREATEDB") && !err.to_string().contains("sandbox-secret"), "{err}");
+        // CREATEDB but no superuser: the schema is copied, rows are not, and the report says
+        // so; the new foreign key is then checked on the target's rows.
+        request.sandbox_url = Some(login(&creator));
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        let note = run.findings.iter().find(|f| f.rule == FindingId::SandboxNote && f.message.contains("no rows were copied"));
+        assert!(note.is_some(), "{:#?}", run.findings);
+        let violated = finding(&run, FindingId::NewConstraintViolated);
+        assert!(violated.message.contains("2 offending row(s)"), "{}", violated.message);
+        assert_eq!(target.scalar(&scratch_databases(&run)).await, 0);
+        target.exec(&format!("DROP ROLE {plain}; DROP ROLE {creator};")).await;
+    }
+
+    #[tokio::test]
     async fn sandbox_server_gets_a_scratch_copy_of_the_target() {
         let Some(target) = TestDb::shop(Server::Postgres).await else { return };
         // The sandbox server is another database's login on the test server: the scratch
@@ -354,11 +390,17 @@ mod postgres_only {
         let f = finding(&run, FindingId::MigrationFails);
         let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
         assert_eq!(orphans, [42, 99], "{f:#?}");
-        assert!(run.sandbox.as_deref().unwrap().contains("scratch database"), "{:?}", run.sandbox);
-        assert_eq!(shadow.scalar("SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'dbconsultant_sandbox_%'").await, 0);
+        assert!(run.sandbox.as_deref().unwrap().contains("scratch database dbconsultant_sandbox_"), "{:?}", run.sandbox);
+        assert_eq!(shadow.scalar(&scratch_databases(&run)).await, 0);
         assert_eq!(shadow.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'fk_orders_customer'").await, 0);
         assert_eq!(introspect(&target).await, before);
     }
+}
+
+/// Counts the scratch database a run names in its sandbox description (0 once dropped).
+fn scratch_databases(run: &TestRun) -> String {
+    let name = run.sandbox.as_deref().unwrap().split_whitespace().find(|w| w.starts_with("dbconsultant_sandbox_")).unwrap().to_string();
+    format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'")
 }
 
 mod mysql_only {

@@ -205,10 +205,10 @@ impl PostgresDriver {
                 libpq.conninfo = parsed.to_string();
                 let connect = admin.clone().database(&database);
                 (
-                    ShadowHost::Scratch { admin: Box::new(admin), database },
+                    ShadowHost::Scratch { admin: Box::new(admin), database: database.clone() },
                     connect,
                     libpq,
-                    format!("a scratch database on {}", url.redacted()),
+                    format!("a scratch database {database} on {}", url.redacted()),
                     false,
                 )
             }

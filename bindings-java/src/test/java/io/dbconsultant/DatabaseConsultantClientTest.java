@@ -10,6 +10,7 @@ import io.dbconsultant.DatabaseConsultantException.ConnectionException;
 import io.dbconsultant.DatabaseConsultantException.InternalException;
 import io.dbconsultant.DatabaseConsultantException.InvalidInputException;
 import io.dbconsultant.DatabaseConsultantException.NotFoundException;
+import io.dbconsultant.DatabaseConsultantException.SandboxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,6 +63,14 @@ class DatabaseConsultantClientTest {
             assertEquals(List.of(1, 4, 3, 7), ids);
             assertTrue(failure.sampleRecords().stream().allMatch(r -> "<masked>".equals(r.get("email"))));
             assertEquals(run, client.getTestRun(run.getTestRunId()));
+            if (dialect.equals("postgres")) {
+                // Never the target: a copy on a throwaway server of the target's version.
+                assertTrue(run.getSandbox().contains("throwaway PostgreSQL"), run.getSandbox());
+                SchemaValidationRequest.Builder none = migration(url, "001_index_order_status.sql");
+                none.config(Map.of("sandbox", Map.of("pg_bindir", dir.toString())));
+                SandboxException e = assertThrows(SandboxException.class, () -> client.validateSchema(none.build()));
+                assertTrue(e.getMessage().contains("--sandbox-url") && e.getMessage().contains("--sandbox-on-target"), e.getMessage());
+            }
         }
     }
 
