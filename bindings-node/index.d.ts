@@ -401,11 +401,12 @@ export interface SandboxOptions {
   /** Refuse a sandbox server of another major version than the target (default: warn). */
   strict_version?: boolean;
   /**
-   * PostgreSQL: the directory of the server binaries (`initdb`, `pg_ctl`, `pg_dump`, `pg_restore`)
-   * of the target's major version; only it is searched when given (default:
-   * `$DBCONSULTANT_PG_BINDIR`, then the usual install locations and `PATH`).
+   * The directory of the server binaries for a throwaway sandbox server of the target's version
+   * (PostgreSQL: `initdb`, `pg_ctl`, `pg_dump`, `pg_restore`; MariaDB: `mariadbd`,
+   * `mariadb-install-db`); only it is searched when given (default: `$DBCONSULTANT_SERVER_BINDIR`,
+   * then the usual install locations and `PATH`).
    */
-  pg_bindir?: string | null;
+  server_bindir?: string | null;
   /** How long one sandbox statement may run. */
   statement_timeout_ms?: number;
   /**

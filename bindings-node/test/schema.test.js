@@ -29,7 +29,7 @@ for (const dialect of ['sqlite', 'postgres', 'mysql']) {
       // Never the target: a copy on a throwaway server of the target's version.
       assert.match(unsafe.sandbox, /throwaway PostgreSQL/);
       // Without server binaries, sandbox server or leave to use the target: a clear error.
-      const noBinaries = { sandbox: { pg_bindir: tempDir() } };
+      const noBinaries = { sandbox: { server_bindir: tempDir() } };
       await assert.rejects(
         dbConsultant.validateSchema({ databaseUrl: url, migrationScript: path.join(MIGRATIONS, '001_index_order_status.sql'), config: noBinaries }),
         (e) => e.code === 'SANDBOX' && /--sandbox-url/.test(e.message) && /--sandbox-on-target/.test(e.message),

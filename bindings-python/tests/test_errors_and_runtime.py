@@ -30,7 +30,8 @@ def test_every_error_kind_has_its_class(agent, sqlite_shop, tmp_path):
         url = os.environ.get("DBCONSULTANT_TEST_MYSQL_URL")
         if not url:
             pytest.skip("no MySQL server") if os.environ.get("DBCONSULTANT_SKIP_SERVER_TESTS") else pytest.fail("DBCONSULTANT_TEST_MYSQL_URL unset")
-        agent.validate_schema(url, migration_sql="CREATE TABLE t (id INT PRIMARY KEY);")
+        # No sandbox server, no leave to use the target's, no server binaries (an empty bindir).
+        agent.validate_schema(url, migration_sql="CREATE TABLE t (id INT PRIMARY KEY);", config={"sandbox": {"server_bindir": str(tmp_path)}})
     with pytest.raises(dbconsultant.NotFoundError):
         agent.get_test_report("00000000-0000-0000-0000-000000000000")
     for cls in (dbconsultant.InvalidInputError, dbconsultant.NotFoundError, dbconsultant.SandboxError):

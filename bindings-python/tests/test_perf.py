@@ -27,7 +27,7 @@ def test_recommendation_verified_in_the_sandbox(agent, events, tmp_path):
     by_query = {m.fingerprint: m for m in run.performance_metrics}
     scan = by_query["SELECT * FROM events WHERE user_id = ?"]
     assert scan.recommendation == 'CREATE INDEX "idx_events_user_id" ON "events" ("user_id")'
-    assert scan.recommendations[0]["verification"]["method"] == "sandbox" and scan.recommendations[0]["verification"]["used"] is True
+    assert scan.recommendations[0]["verification"]["method"] == "sandbox-copy" and scan.recommendations[0]["verification"]["used"] is True
     assert not scan.index_used and isinstance(scan.timing, dbconsultant.Timing) and scan.timing.runs == 2
     assert by_query["SELECT count(*) FROM events WHERE kind = ?"].index_used
     repeated = by_query["SELECT * FROM events WHERE id = ?"]

@@ -40,11 +40,11 @@ def test_unique_email_on_duplicates_fails_with_masked_rows(agent, shop):
 def test_postgres_without_any_sandbox_is_a_clear_error_and_on_target_needs_leave(agent, tmp_path):
     url = _postgres_shop()
     # No server binaries (an empty bindir), no sandbox server, no leave to use the target.
-    no_binaries = {"sandbox": {"pg_bindir": str(tmp_path)}}
+    no_binaries = {"sandbox": {"server_bindir": str(tmp_path)}}
     with pytest.raises(dbconsultant.SandboxError, match="--sandbox-on-target") as err:
         agent.validate_schema(url, MIGRATIONS / "001_index_order_status.sql", config=no_binaries)
     assert "--sandbox-url" in str(err.value) and "server binaries" in str(err.value)
-    leave = {"sandbox": {"pg_bindir": str(tmp_path), "allow_scratch_on_target": True}}
+    leave = {"sandbox": {"server_bindir": str(tmp_path), "allow_scratch_on_target": True}}
     run = agent.validate_schema(url, MIGRATIONS / "001_index_order_status.sql", config=leave)
     warning = next(f for f in run.findings if f.rule == "sandbox-on-target")
     assert warning.severity == "medium"

@@ -25,7 +25,8 @@
 //! statement_timeout_ms = 60000         # one sandbox statement
 //! full_data_timeout_ms = 30000         # one check of a new constraint on the target's rows
 //! strict_version = false               # refuse a sandbox server of another major version
-//! pg_bindir = "/usr/lib/postgresql/16/bin"  # or $DBCONSULTANT_PG_BINDIR
+//! server_bindir = "/usr/lib/postgresql/16/bin"  # throwaway server's binaries (PostgreSQL or
+//!                                                 # MariaDB); or $DBCONSULTANT_SERVER_BINDIR
 //!
 //! [mcp]                                     # limits of `dbconsultant mcp`
 //! max_rows = 500                            # rows per run_query

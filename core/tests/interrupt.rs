@@ -1,5 +1,5 @@
 //! An interrupted run (Ctrl-C in the CLI) drops its MySQL scratch database and stops its
-//! PostgreSQL shadows. In its own test
+//! throwaway PostgreSQL and MariaDB servers. In its own test
 //! binary: the cleanup hook drops every scratch database of the process, which would pull
 //! the floor from under concurrent tests.
 
@@ -30,7 +30,7 @@ async fn interrupted_runs_drop_their_scratch_database() {
 
 /// Processes whose command line names one of this process's sandbox server directories.
 fn running_shadow_servers() -> usize {
-    let needle = format!("dbconsultant-pgshadow-{}-", std::process::id());
+    let needle = format!("dbconsultant-shadow-{}-", std::process::id());
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -40,7 +40,7 @@ fn running_shadow_servers() -> usize {
 }
 
 #[tokio::test]
-async fn interrupted_runs_stop_their_postgres_shadows() {
+async fn interrupted_runs_stop_their_throwaway_servers() {
     let _turn = SERIAL.lock().await;
     let Some(target) = TestDb::shop(Server::Postgres).await else { return };
     let sandbox_server = TestDb::shop(Server::Postgres).await.unwrap();
@@ -52,16 +52,22 @@ async fn interrupted_runs_stop_their_postgres_shadows() {
         driver.open_sandbox(&SandboxOptions { sandbox_url: Some(sandbox_server.url.clone()), ..Default::default() }).await.unwrap();
     let scratch = "SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'dbconsultant_sandbox_%'";
     assert!(sandbox_server.scalar(scratch).await >= 1);
-    // Interrupted: neither sandbox is closed; the cleanup hook stops and drops them.
+    // And a throwaway MariaDB server for a MariaDB target.
+    let maria = TestDb::shop(Server::Mysql).await.unwrap();
+    let maria_driver = connect(&DatabaseUrl::parse(&maria.url).unwrap()).await.unwrap();
+    let maria_local = maria_driver.open_sandbox(&SandboxOptions::default()).await.unwrap();
+    assert!(maria_local.description().contains("throwaway MariaDB"), "{}", maria_local.description());
+    // Interrupted: no sandbox is closed; the cleanup hook stops and drops them.
     std::mem::forget(local);
     std::mem::forget(remote);
+    std::mem::forget(maria_local);
     dbconsultant::driver::cleanup_interrupted().await;
     assert_eq!(running_shadow_servers(), 0);
     assert_eq!(sandbox_server.scalar(scratch).await, 0);
     let left = std::fs::read_dir(std::env::temp_dir())
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("dbconsultant-pgshadow-{}-", std::process::id())))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("dbconsultant-shadow-{}-", std::process::id())))
         .count();
     assert_eq!(left, 0, "the servers' directories are removed");
 }

@@ -288,7 +288,7 @@ mod postgres_only {
         assert!(run.findings.iter().all(|f| f.rule != FindingId::SandboxOnTarget), "{:#?}", run.findings);
         // Without server binaries and without leave to use the target: a clear error naming
         // the three ways out, and nothing run anywhere.
-        request.config.sandbox.pg_bindir = Some(dir.path().display().to_string());
+        request.config.sandbox.server_bindir = Some(dir.path().display().to_string());
         let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Sandbox);
         let text = err.to_string();
@@ -332,7 +332,7 @@ mod postgres_only {
             std::fs::write(&path, "#!/bin/sh\necho \"$0 (PostgreSQL) 9.6.24\"\n").unwrap();
             std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         }
-        request.config.sandbox.pg_bindir = Some(fake.path().display().to_string());
+        request.config.sandbox.server_bindir = Some(fake.path().display().to_string());
         let dir = tempfile::tempdir().unwrap();
         let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
         assert!(err.to_string().contains("found other versions") && err.to_string().contains("(9)"), "{err}");
@@ -474,10 +474,11 @@ mod mysql_only {
         assert_eq!(leftover, 0);
         let dir = tempfile::tempdir().unwrap();
         let mut request = req(&db, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(50);");
-        request.config.sandbox = SandboxOptions::default();
+        // Neither a sandbox server, nor leave to use the target's, nor server binaries.
+        request.config.sandbox = SandboxOptions { server_bindir: Some(dir.path().display().to_string()), ..Default::default() };
         let err = consultant(dir.path()).await.validate_schema(&request).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Sandbox);
-        assert!(err.to_string().contains("--sandbox-url"), "{err}");
+        assert!(err.to_string().contains("--sandbox-url") && err.to_string().contains("--sandbox-on-target"), "{err}");
         // Statements naming another database never run in the scratch copy.
         for escape in [
             format!("DROP TABLE {}.legacy_coupons;", db.name),
@@ -509,6 +510,21 @@ mod mysql_only {
         assert_eq!(err.kind(), ErrorKind::Sandbox);
         let text = err.to_string();
         assert!(text.contains("needs CREATE and DROP rights") && !text.contains("ro-secret"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_default_sandbox_is_a_throwaway_mariadb_server() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let mut request = req(&db, FK_MIGRATION);
+        request.config.sandbox.allow_scratch_on_target = false;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        assert!(run.sandbox.as_deref().unwrap().contains("on a throwaway MariaDB server"), "{:?}", run.sandbox);
+        // The copy carries the orphans: the same failure, the same rows, as on the target.
+        let f = finding(&run, FindingId::MigrationFails);
+        let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
+        assert_eq!(orphans, [42, 99], "{f:#?}");
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'fk_orders_customer'").await, 0);
     }
 
     #[tokio::test]

@@ -28,6 +28,7 @@ use crate::url::DatabaseUrl;
 
 pub mod etl_sql;
 pub mod explain;
+pub(crate) mod local_server;
 mod lock;
 #[cfg(feature = "mysql")]
 pub mod mysql;
@@ -159,10 +160,11 @@ pub struct SandboxOptions {
     pub on_target_lock_timeout_ms: u64,
     /// Refuse a sandbox server of another major version than the target (default: warn).
     pub strict_version: bool,
-    /// PostgreSQL: the directory of the server binaries (`initdb`, `pg_ctl`, `pg_dump`,
-    /// `pg_restore`) of the target's major version; only it is searched when given
-    /// (default: `$DBCONSULTANT_PG_BINDIR`, then the usual install locations and `PATH`).
-    pub pg_bindir: Option<String>,
+    /// The directory of the server binaries for a throwaway sandbox server of the target's
+    /// version (PostgreSQL: `initdb`, `pg_ctl`, `pg_dump`, `pg_restore`; MariaDB: `mariadbd`,
+    /// `mariadb-install-db`); only it is searched when given (default:
+    /// `$DBCONSULTANT_SERVER_BINDIR`, then the usual install locations and `PATH`).
+    pub server_bindir: Option<String>,
     /// How long one sandbox statement may run.
     pub statement_timeout_ms: u64,
     /// How long one check of a new constraint against the target's full data may run
@@ -179,7 +181,7 @@ impl Default for SandboxOptions {
             lock_timeout_ms: 2000,
             on_target_lock_timeout_ms: 100,
             strict_version: false,
-            pg_bindir: None,
+            server_bindir: None,
             full_data_timeout_ms: 30_000,
             statement_timeout_ms: 60_000,
         }
@@ -381,6 +383,7 @@ pub(crate) fn stale_scratch(names: Vec<String>, prefix: &str) -> Vec<String> {
 /// Clean up after an interrupted run, or at exit: drop the scratch databases still open in
 /// this process and stop its throwaway sandbox servers.
 pub async fn cleanup_interrupted() {
+    local_server::stop_all();
     #[cfg(feature = "mysql")]
     mysql::sandbox::drop_open_scratch_databases().await;
     #[cfg(feature = "postgres")]

@@ -18,6 +18,7 @@ use crate::url::redact_url;
 
 mod introspect;
 use introspect::*;
+mod ephemeral;
 pub(crate) mod sandbox;
 use sandbox::*;
 pub mod etl_sql;
@@ -85,6 +86,32 @@ impl MysqlDriver {
             .await
             .map_err(|e| connection_error(&redacted, e))?;
         Ok(MysqlDriver { options, database, pool, redacted })
+    }
+
+    /// A throwaway server of the target's version (MariaDB only), when neither a sandbox
+    /// server nor the target's own server may be used.
+    async fn local_sandbox_server(&self, bindir: Option<&str>) -> Result<ephemeral::EphemeralMariadb> {
+        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let version: String =
+            sqlx::query_scalar("SELECT VERSION()").fetch_one(&mut *conn).await.map_err(|e| Error::Sandbox(db_message(&e)))?;
+        let why = if version.to_ascii_lowercase().contains("mariadb") {
+            let major_minor: String = version.split(|c: char| !c.is_ascii_digit()).take(2).collect::<Vec<_>>().join(".");
+            match ephemeral::find_binaries(&major_minor, bindir) {
+                Ok(bins) => {
+                    return tokio::task::spawn_blocking(move || ephemeral::EphemeralMariadb::start(&bins))
+                        .await
+                        .map_err(|e| Error::Internal(format!("sandbox server task: {e}")))?
+                }
+                Err(why) => why,
+            }
+        } else {
+            "no throwaway server is started for MySQL targets".to_string()
+        };
+        Err(Error::Sandbox(format!(
+            "no sandbox for this target: {why}. MySQL/MariaDB commit DDL implicitly, so the migration cannot run in a rolled-back \
+             transaction: give a sandbox server (--sandbox-url mysql://...), install the MariaDB server of the target's version so a \
+             throwaway local server is started, or allow a scratch database on the target's server (--sandbox-on-target)"
+        )))
     }
 
     async fn server_connection(&self, options: &MySqlConnectOptions, target: &str) -> Result<MySqlConnection> {
@@ -248,19 +275,20 @@ impl Driver for MysqlDriver {
     }
 
     async fn open_sandbox(&self, options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
+        let mut local = None;
         let (server, server_label, same_server) = match &options.sandbox_url {
             Some(url) => {
-                let o = MySqlConnectOptions::from_str(url).map_err(|e| Error::invalid(format!("malformed sandbox URL '{}': {e}", redact_url(url))))?;
+                let o = MySqlConnectOptions::from_str(url)
+                    .map_err(|e| Error::invalid(format!("malformed sandbox URL '{}': {e}", redact_url(url))))?;
                 let same = o.get_host() == self.options.get_host() && o.get_port() == self.options.get_port();
                 (o, redact_url(url), same)
             }
             None if options.allow_scratch_on_target => (self.options.clone(), self.redacted.clone(), true),
             None => {
-                return Err(Error::Sandbox(
-                    "MySQL/MariaDB commit DDL implicitly, so the migration cannot run in a rolled-back transaction: \
-                     give a sandbox server (--sandbox-url mysql://...) or allow a scratch database on the target's server (--sandbox-on-target)"
-                        .into(),
-                ))
+                let started = self.local_sandbox_server(options.server_bindir.as_deref()).await?;
+                let options = started.connect_options();
+                local = Some(started);
+                (options, "a throwaway MariaDB server".to_string(), false)
             }
         };
         let scratch =
@@ -294,6 +322,7 @@ impl Driver for MysqlDriver {
             description: format!("scratch database {scratch} on {server_label} (dropped afterwards)"),
             sampled: Vec::new(),
             other_databases: Vec::new(),
+            local,
         };
         // From here on, any failure drops the scratch database before returning.
         match sandbox.populate(&server, &mut target, &self.database, same_server, options.sample_rows).await {

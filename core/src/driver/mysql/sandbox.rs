@@ -72,6 +72,8 @@ pub struct MysqlSandbox {
     /// Every other database on the sandbox server (lower case): a statement that names one
     /// of them is refused, since it would leave the scratch database.
     pub(super) other_databases: Vec<String>,
+    /// The throwaway server the scratch database lives on, if any (stopped at close).
+    pub(super) local: Option<super::ephemeral::EphemeralMariadb>,
 }
 
 impl MysqlSandbox {
@@ -323,7 +325,10 @@ impl Sandbox for MysqlSandbox {
             if dropped.is_ok() {
                 forget_scratch(&self.scratch);
             }
-            dropped.map_err(|e| Error::Sandbox(format!("cannot drop scratch database {}: {}", self.scratch, db_message(&e))))?;
+            // A throwaway server goes whole, whether the drop worked or not.
+            if self.local.take().is_none() {
+                dropped.map_err(|e| Error::Sandbox(format!("cannot drop scratch database {}: {}", self.scratch, db_message(&e))))?;
+            }
         }
         Ok(())
     }

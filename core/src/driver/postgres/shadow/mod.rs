@@ -83,7 +83,6 @@ async fn drop_database(admin: &PgConnectOptions, database: &str) -> Result<()> {
 /// Stop the throwaway servers and drop the scratch databases this process still holds (on
 /// interrupt).
 pub(crate) async fn discard_all() {
-    ephemeral::stop_all();
     let open: Vec<(PgConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
     for (admin, name) in open {
         let _ = drop_database(&admin, &name).await;
@@ -118,7 +117,7 @@ fn no_sandbox(major: u32, why: &str) -> Error {
     Error::Sandbox(format!(
         "no sandbox for this PostgreSQL {major} target: {why}. Choose one: give a shadow server (--sandbox-url postgres://..., \
          [sandbox] sandbox_url), install the PostgreSQL {major} server binaries (Debian: postgresql-{major}; or set \
-         DBCONSULTANT_PG_BINDIR) so a throwaway local server is started, or explicitly allow running the migration on the target in a \
+         DBCONSULTANT_SERVER_BINDIR) so a throwaway local server is started, or explicitly allow running the migration on the target in a \
          rolled-back transaction (--sandbox-on-target), which takes its locks there"
     ))
 }
@@ -137,14 +136,15 @@ impl PostgresDriver {
 
     async fn build_shadow(&self, target: &mut PgConnection, options: &SandboxOptions) -> Result<Shadow> {
         let major = server_major(target, "target").await?;
-        let bins = ephemeral::find_binaries(major, options.sandbox_url.is_none(), options.pg_bindir.as_deref()).map_err(|why| {
-            match &options.sandbox_url {
-                None => no_sandbox(major, &why),
-                Some(_) => Error::Sandbox(format!(
-                    "cannot copy the target's schema to the sandbox server: {why} (pg_dump and pg_restore are needed)"
-                )),
-            }
-        })?;
+        let bins =
+            ephemeral::find_binaries(major, options.sandbox_url.is_none(), options.server_bindir.as_deref()).map_err(
+                |why| match &options.sandbox_url {
+                    None => no_sandbox(major, &why),
+                    Some(_) => Error::Sandbox(format!(
+                        "cannot copy the target's schema to the sandbox server: {why} (pg_dump and pg_restore are needed)"
+                    )),
+                },
+            )?;
         let mut notes = Vec::new();
         let (host, connect, libpq, label, throwaway) = match &options.sandbox_url {
             None => {

@@ -67,7 +67,7 @@ class DatabaseConsultantClientTest {
                 // Never the target: a copy on a throwaway server of the target's version.
                 assertTrue(run.getSandbox().contains("throwaway PostgreSQL"), run.getSandbox());
                 SchemaValidationRequest.Builder none = migration(url, "001_index_order_status.sql");
-                none.config(Map.of("sandbox", Map.of("pg_bindir", dir.toString())));
+                none.config(Map.of("sandbox", Map.of("server_bindir", dir.toString())));
                 SandboxException e = assertThrows(SandboxException.class, () -> client.validateSchema(none.build()));
                 assertTrue(e.getMessage().contains("--sandbox-url") && e.getMessage().contains("--sandbox-on-target"), e.getMessage());
             }

@@ -1,0 +1,222 @@
+//! Throwaway database servers for sandboxes: the installed server binaries, a data
+//! directory in a temporary directory only its owner can enter, a Unix socket inside it and
+//! no TCP port (no other local user can reach the target's schema and sample rows), stopped
+//! and deleted when the sandbox closes.
+//!
+//! Initialising a data directory costs seconds; it runs once per process and kind into a
+//! template that each sandbox copies. Servers still running when the process is interrupted
+//! are stopped by [`stop_all`]; directories of killed processes are removed by the next run.
+//! PostgreSQL and MariaDB refuse or dislike running as root: as root, a server runs as the
+//! `postgres` user (or `nobody`) when the kind asks for it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// Prefix of every directory this module creates, so stale ones can be found.
+const DIR_PREFIX: &str = "dbconsultant-shadow-";
+
+/// The user a server runs as.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunAs {
+    uid: u32,
+    gid: u32,
+}
+
+/// `None`: the current user. As root, the `postgres` user (or `nobody`).
+pub(crate) fn unprivileged_user() -> std::result::Result<Option<RunAs>, String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    for name in [c"postgres", c"nobody"] {
+        // SAFETY: getpwnam takes a NUL-terminated name and returns a pointer into static
+        // storage (or null), read at once.
+        let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+        if !entry.is_null() {
+            // SAFETY: non-null pointer from getpwnam.
+            let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
+            return Ok(Some(RunAs { uid, gid }));
+        }
+    }
+    Err("the sandbox server cannot run as root and there is no 'postgres' or 'nobody' user to run it as".into())
+}
+
+pub(crate) fn command(tool: impl Into<PathBuf>, user: Option<RunAs>) -> Command {
+    let mut cmd = Command::new(tool.into());
+    if let Some(u) = user {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(u.uid).gid(u.gid);
+    }
+    cmd.stdin(Stdio::null()).env("LC_ALL", "C");
+    cmd
+}
+
+/// Run a command to its end; its error output becomes the error.
+pub(crate) fn run(mut cmd: Command, what: &str) -> Result<()> {
+    let out = cmd.output().map_err(|e| Error::Sandbox(format!("cannot run {what}: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    let text = if text.trim().is_empty() { String::from_utf8_lossy(&out.stdout) } else { text };
+    Err(Error::Sandbox(format!("{what} failed: {}", text.trim())))
+}
+
+/// The major version a server tool reports (`initdb (PostgreSQL) 15.18`, `mariadbd  Ver
+/// 10.11.19-MariaDB`): its first number, or first two with `parts` 2.
+pub(crate) fn version_of(tool: &Path, parts: usize) -> Option<String> {
+    let out = Command::new(tool).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.split_whitespace().find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))?;
+    let numbers: Vec<&str> = version.split(|c: char| !c.is_ascii_digit()).take(parts).collect();
+    (numbers.len() == parts).then(|| numbers.join("."))
+}
+
+fn new_dir(user: Option<RunAs>) -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| Error::Sandbox(format!("cannot create a directory for the sandbox server: {e}")))?;
+    // 0700 (tempfile's default): only the server's user (and root) may enter, so only they
+    // reach the socket inside.
+    if let Some(u) = user {
+        std::os::unix::fs::chown(dir.path(), Some(u.uid), Some(u.gid))
+            .map_err(|e| Error::Sandbox(format!("cannot hand {} to the sandbox server's user: {e}", dir.path().display())))?;
+    }
+    Ok(dir)
+}
+
+/// Template data directories, one per kind and version, initialised once per process.
+static TEMPLATES: Mutex<Vec<(String, tempfile::TempDir)>> = Mutex::new(Vec::new());
+
+/// The template for `key`, made by `init(data_dir)` the first time.
+pub(crate) fn template(key: &str, user: Option<RunAs>, init: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
+    let mut templates = TEMPLATES.lock().map_err(|_| Error::Internal("sandbox template lock poisoned".into()))?;
+    if let Some((_, dir)) = templates.iter().find(|(k, _)| k == key) {
+        return Ok(dir.path().join("data"));
+    }
+    remove_stale_dirs();
+    let dir = new_dir(user)?;
+    let data = dir.path().join("data");
+    init(&data)?;
+    templates.push((key.to_string(), dir));
+    Ok(data)
+}
+
+/// The server's process id, from the first line of its pid file.
+fn read_pid(pidfile: &Path) -> Option<i32> {
+    std::fs::read_to_string(pidfile).ok()?.lines().next()?.trim().parse().ok()
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks whether the process exists.
+    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
+}
+
+/// Stop the server whose pid file this is, and wait (up to 10 s) until it is gone.
+fn stop(pidfile: &Path, signal: i32) {
+    let Some(pid) = read_pid(pidfile) else { return };
+    // SAFETY: the pid comes from the pid file of a server this module started, in our own
+    // directory.
+    unsafe { libc::kill(pid, signal) };
+    let started = Instant::now();
+    while alive(pid) && started.elapsed() < Duration::from_secs(10) {
+        // A server this process spawned itself stays a zombie until reaped; for any other
+        // process this does nothing.
+        // SAFETY: waitpid with WNOHANG and a null status pointer only reaps, never blocks.
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Directories of processes that no longer exist: their servers were never stopped.
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(owner) = name.strip_prefix(DIR_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if alive(owner) {
+            continue;
+        }
+        if let Ok(signal) = std::fs::read_to_string(entry.path().join("stop-signal")) {
+            stop(&entry.path().join("server.pid"), signal.trim().parse().unwrap_or(libc::SIGKILL));
+        }
+        tracing::info!(dir = %entry.path().display(), "removing the sandbox server of a process that is gone");
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
+}
+
+/// Servers running now (their directory's pid file and stop signal), so an interrupted run
+/// can stop them.
+static RUNNING: Mutex<Vec<(PathBuf, PathBuf, i32)>> = Mutex::new(Vec::new());
+
+/// A running throwaway server; stopped and its directory deleted on drop.
+pub(crate) struct LocalServer {
+    dir: Option<tempfile::TempDir>,
+    pidfile: PathBuf,
+    signal: i32,
+}
+
+/// How a kind of server is started from a copy of its template.
+pub(crate) struct Launch<'a> {
+    pub user: Option<RunAs>,
+    /// The template's data directory.
+    pub template: &'a Path,
+    /// Where the server writes its process id, relative to the directory (the first line
+    /// must be the pid).
+    pub pidfile: &'a str,
+    /// The signal that stops it at once (PostgreSQL: SIGQUIT, immediate shutdown).
+    pub signal: i32,
+}
+
+impl LocalServer {
+    /// Copy the template into a new private directory and run `start(dir, data)`, which
+    /// starts the server and returns once it accepts connections.
+    pub fn start(launch: Launch<'_>, start: impl FnOnce(&Path, &Path) -> Result<()>) -> Result<(LocalServer, PathBuf)> {
+        let dir = new_dir(launch.user)?;
+        let data = dir.path().join("data");
+        let mut copy = command("cp", launch.user);
+        copy.arg("-a").arg(launch.template).arg(&data);
+        run(copy, "copying the sandbox server's template")?;
+        let _ = std::fs::write(dir.path().join("stop-signal"), launch.signal.to_string());
+        let pidfile = dir.path().join(launch.pidfile);
+        let path = dir.path().to_path_buf();
+        let server = LocalServer { dir: Some(dir), pidfile: pidfile.clone(), signal: launch.signal };
+        // A failed start drops `server`, which stops whatever did start.
+        start(&path, &data)?;
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push((path.clone(), pidfile, launch.signal));
+        }
+        Ok((server, path))
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        stop(&self.pidfile, self.signal);
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|(_, p, _)| *p != self.pidfile);
+        }
+        // The TempDir removes itself.
+        self.dir.take();
+    }
+}
+
+/// Stop every sandbox server this process still runs (on interrupt or exit) and delete the
+/// templates.
+pub(crate) fn stop_all() {
+    let running: Vec<(PathBuf, PathBuf, i32)> = RUNNING.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+    for (dir, pidfile, signal) in running {
+        stop(&pidfile, signal);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Ok(mut templates) = TEMPLATES.lock() {
+        templates.clear();
+    }
+}
