@@ -1,4 +1,5 @@
-//! SPEC §2: the target sees only read-only queries and never waits on us. A validation of a
+//! Guarantee 1 of docs/guarantees.md: the target sees only read-only queries and never waits
+//! on us. A validation of a
 //! rewriting migration and a performance profile whose recommendation needs verifying run
 //! against a PostgreSQL target with a 1,000,000-row table while a writer keeps inserting and
 //! updating it. The writer's lock waits are capped at 50 ms (a longer one fails its statement

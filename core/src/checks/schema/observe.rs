@@ -82,13 +82,10 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
         let target_rows = existing.row_estimate.or(rewrite.map(|r| r.rows));
         let estimate = work.and_then(|_| estimate::duration(exec.elapsed_ms, lock.sandbox_rows, target_rows));
         let size = estimate::size_text(target_rows, existing.size_bytes);
+        let timing = estimate.as_ref().map(|e| format!("; {}", e.text())).unwrap_or_default();
         let detail = match (work, rewrite) {
-            (_, Some(_)) => {
-                format!(" and rewrites it ({size}{})", estimate.as_ref().map(|e| format!("; {}", e.text())).unwrap_or_default())
-            }
-            (Some(kind), None) => {
-                format!(" for {kind} ({size}{})", estimate.as_ref().map(|e| format!("; {}", e.text())).unwrap_or_default())
-            }
+            (_, Some(_)) => format!(" and rewrites it ({size}{timing})"),
+            (Some(kind), None) => format!(" for {kind} ({size}{timing})"),
             (None, None) => String::new(),
         };
         let mut severity = match rewrite {
