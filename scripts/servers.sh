@@ -3,6 +3,7 @@
 # each server on a free loopback port in a temporary directory, and exports
 #   DBCONSULTANT_TEST_POSTGRES_URL  postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres
 #   DBCONSULTANT_TEST_MYSQL_URL     mysql://dbc:PASSWORD@127.0.0.1:PORT/mysql
+#   DBCONSULTANT_TEST_POSTGRES_BIN, DBCONSULTANT_TEST_POSTGRES_DATA  (pg_ctl's directory, the data directory)
 # Nothing is left running or on disk afterwards.
 
 _dbc_server_dirs=()
@@ -71,6 +72,8 @@ start_postgres() {
   _dbc_pg_ctl="$bin/pg_ctl"
   _dbc_pg_data="$dir/data"
   export DBCONSULTANT_TEST_POSTGRES_URL="postgres://postgres:$pw@127.0.0.1:$port/postgres"
+  # The fault-injection suite restarts the server mid-run.
+  export DBCONSULTANT_TEST_POSTGRES_BIN="$bin" DBCONSULTANT_TEST_POSTGRES_DATA="$dir/data"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 

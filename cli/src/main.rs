@@ -43,16 +43,21 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         tokio::select! {
-            outcome = run(cli) => Some(outcome),
-            _ = tokio::signal::ctrl_c() => None,
+            outcome = run(cli) => Ok(outcome),
+            signal = interrupted() => Err(signal),
         }
     });
     // Sandbox servers this process started (their templates too) go, whatever the outcome.
     runtime.block_on(dbconsultant::driver::cleanup_interrupted());
-    let Some(outcome) = outcome else {
-        // Interrupted: nothing was stored; the scratch databases were dropped above.
-        eprintln!("error: interrupted");
-        return ExitCode::from(130);
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err((name, number)) => {
+            // A run is saved in one transaction at its end, so it is either stored whole or
+            // not at all; the scratch databases were dropped above. The shell's code for
+            // death by signal.
+            eprintln!("error: interrupted by {name}");
+            return ExitCode::from(128 + number);
+        }
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -63,6 +68,22 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM (what CI runners and `timeout` send): its name and number.
+async fn interrupted() -> (&'static str, u8) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => ("SIGINT", 2),
+                _ = term.recv() => ("SIGTERM", 15),
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    ("SIGINT", 2)
 }
 
 /// glibc grows each thread's heap a few pages at a time, one `mprotect` per step; parsing a

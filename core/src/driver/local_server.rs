@@ -16,8 +16,11 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// Prefix of every directory this module creates, so stale ones can be found.
-const DIR_PREFIX: &str = "dbconsultant-shadow-";
+/// Every temporary directory a sandbox makes is named `dbconsultant-<kind>-<pid>-<random>`,
+/// so the next run can find those of processes that are gone (killed, even with `kill -9`)
+/// and remove them: throwaway servers (`shadow`), SQLite copies (`sandbox`), schema dumps
+/// (`dump`).
+const DIR_KINDS: &[&str] = &["shadow", "sandbox", "dump"];
 
 /// The user a server runs as.
 #[derive(Debug, Clone, Copy)]
@@ -76,11 +79,16 @@ pub(crate) fn version_of(tool: &Path, parts: usize) -> Option<String> {
     (numbers.len() == parts).then(|| numbers.join("."))
 }
 
+/// A new private temporary directory of this process, of one of the [`DIR_KINDS`]; the
+/// directories of processes that are gone are removed first.
+pub(crate) fn owned_temp_dir(kind: &str) -> std::io::Result<tempfile::TempDir> {
+    debug_assert!(DIR_KINDS.contains(&kind));
+    remove_stale_dirs();
+    tempfile::Builder::new().prefix(&format!("dbconsultant-{kind}-{}-", std::process::id())).tempdir()
+}
+
 fn new_dir(user: Option<RunAs>) -> Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
-        .tempdir()
-        .map_err(|e| Error::Sandbox(format!("cannot create a directory for the sandbox server: {e}")))?;
+    let dir = owned_temp_dir("shadow").map_err(|e| Error::Sandbox(format!("cannot create a directory for the sandbox server: {e}")))?;
     // 0700 (tempfile's default): only the server's user (and root) may enter, so only they
     // reach the socket inside.
     if let Some(u) = user {
@@ -99,7 +107,6 @@ pub(crate) fn template(key: &str, user: Option<RunAs>, init: impl FnOnce(&Path) 
     if let Some((_, dir)) = templates.iter().find(|(k, _)| k == key) {
         return Ok(dir.path().join("data"));
     }
-    remove_stale_dirs();
     let dir = new_dir(user)?;
     let data = dir.path().join("data");
     init(&data)?;
@@ -133,21 +140,30 @@ fn stop(pidfile: &Path, signal: i32) {
     }
 }
 
-/// Directories of processes that no longer exist: their servers were never stopped.
+/// The process that made a directory named by [`owned_temp_dir`].
+fn owner_pid(name: &str) -> Option<i32> {
+    let (kind, rest) = name.strip_prefix("dbconsultant-")?.split_once('-')?;
+    DIR_KINDS.contains(&kind).then_some(())?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Directories of processes that no longer exist: their servers were never stopped, their
+/// copies never deleted. A server is stopped first (its `stop` file names the signal and
+/// the pid file).
 fn remove_stale_dirs() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(owner) = name.strip_prefix(DIR_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
+        let Some(owner) = owner_pid(&name) else { continue };
         if alive(owner) {
             continue;
         }
-        if let Ok(signal) = std::fs::read_to_string(entry.path().join("stop-signal")) {
-            stop(&entry.path().join("server.pid"), signal.trim().parse().unwrap_or(libc::SIGKILL));
+        if let Ok(stop_file) = std::fs::read_to_string(entry.path().join("stop")) {
+            if let Some((signal, pidfile)) = stop_file.trim().split_once(' ') {
+                stop(&entry.path().join(pidfile), signal.parse().unwrap_or(libc::SIGKILL));
+            }
         }
-        tracing::info!(dir = %entry.path().display(), "removing the sandbox server of a process that is gone");
+        tracing::info!(dir = %entry.path().display(), "removing the sandbox directory of a process that is gone");
         let _ = std::fs::remove_dir_all(entry.path());
     }
 }
@@ -184,7 +200,7 @@ impl LocalServer {
         let mut copy = command("cp", launch.user);
         copy.arg("-a").arg(launch.template).arg(&data);
         run(copy, "copying the sandbox server's template")?;
-        let _ = std::fs::write(dir.path().join("stop-signal"), launch.signal.to_string());
+        let _ = std::fs::write(dir.path().join("stop"), format!("{} {}", launch.signal, launch.pidfile));
         let pidfile = dir.path().join(launch.pidfile);
         let path = dir.path().to_path_buf();
         let server = LocalServer { dir: Some(dir), pidfile: pidfile.clone(), signal: launch.signal };

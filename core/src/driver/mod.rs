@@ -367,19 +367,6 @@ pub(crate) fn connection_error(target: &str, e: impl std::fmt::Display) -> Error
     Error::Connection { url: target.to_string(), reason: crate::url::redact_url(&e.to_string()) }
 }
 
-/// Scratch databases (named `<prefix><yyyymmddHHMMSS>_<id>`) older than six hours: they
-/// belong to runs that were killed.
-pub(crate) fn stale_scratch(names: Vec<String>, prefix: &str) -> Vec<String> {
-    let cutoff = (chrono::Utc::now() - chrono::Duration::hours(6)).format("%Y%m%d%H%M%S").to_string();
-    names
-        .into_iter()
-        .filter(|name| {
-            let stamp = name.trim_start_matches(prefix).split('_').next().unwrap_or("");
-            stamp.len() == 14 && stamp < cutoff.as_str()
-        })
-        .collect()
-}
-
 /// Clean up after an interrupted run, or at exit: drop the scratch databases still open in
 /// this process and stop its throwaway sandbox servers.
 pub async fn cleanup_interrupted() {

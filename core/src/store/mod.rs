@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 use crate::model::{RunKind, RunStatus, TestRun, TestRunSummary};
 use migrations::{for_postgres, MIGRATIONS};
 
+/// The store's schema version (0 when it has no migration yet).
+const VERSION_QUERY: &str = "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM store_migrations";
+
 /// Environment variable naming the store file.
 pub const STORE_ENV: &str = "DBCONSULTANT_STORE";
 
@@ -130,9 +133,10 @@ impl Store {
                         // WAL: readers do not wait for writers (CLI and SDKs share the file), and a
                         // commit is not an fsync (synchronous=NORMAL keeps it crash-safe; only
                         // a power loss may drop the last commits). Every MCP call writes one.
+                        // The wait first: switching a new file to WAL needs its lock too.
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
@@ -155,69 +159,84 @@ impl Store {
         &self.label
     }
 
+    /// Bring the store's schema to the newest version. Any number of processes may open a new
+    /// or old store at once: the check and every migration run under one exclusive lock
+    /// (SQLite's `BEGIN EXCLUSIVE`, a PostgreSQL transaction-scoped advisory lock) in one
+    /// transaction, so exactly one opener upgrades and the others then find it done.
     async fn upgrade(&self) -> Result<()> {
         let err = |e: sqlx::Error| store_error(&self.label, e);
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS store_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(|e| store_error(&self.label, format!("not a dbconsultant store ({e})")))?;
-        let current: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM store_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(err)?;
         let newest = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
-        if current > newest {
-            return Err(Error::Store(format!(
-                "{}: store schema version {current} is newer than this dbconsultant understands ({newest}); upgrade dbconsultant",
-                self.label
-            )));
-        }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-            let sql = match (self.backend, m.postgres) {
-                (Backend::Sqlite, _) => m.sql.to_string(),
-                (Backend::Postgres, Some(own)) => own.to_string(),
-                (Backend::Postgres, None) => for_postgres(m.sql),
-            };
-            let mut conn = self.pool.acquire().await.map_err(err)?;
-            let foreign_keys_off = self.backend == Backend::Sqlite && m.rebuilds_tables;
-            if foreign_keys_off {
-                // Only outside a transaction does SQLite take this pragma.
-                sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await.map_err(err)?;
+        // The common case takes no write lock: an up-to-date store is only read.
+        if let Ok(current) = sqlx::query_scalar::<_, i64>(VERSION_QUERY).fetch_one(&self.pool).await {
+            if current == newest {
+                return Ok(());
             }
-            let applied = async {
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(&*sql)).execute(&mut *tx).await?;
-                if foreign_keys_off {
-                    let broken: Vec<sqlx::any::AnyRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *tx).await?;
-                    if !broken.is_empty() {
-                        return Err(sqlx::Error::Protocol(format!("{} rows break a foreign key after the upgrade", broken.len())));
-                    }
-                }
+        }
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        let sqlite = self.backend == Backend::Sqlite;
+        if sqlite {
+            // SQLite takes this pragma only outside a transaction; tables others refer to are
+            // rebuilt with it off and checked before commit, the procedure SQLite documents.
+            sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await.map_err(err)?;
+        }
+        let (begin, lock) = match self.backend {
+            Backend::Sqlite => ("BEGIN EXCLUSIVE", None),
+            Backend::Postgres => ("BEGIN", Some("SELECT pg_advisory_xact_lock(7205759403792793) :: TEXT")),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(begin)).execute(&mut *conn).await.map_err(err)?;
+        let applied = async {
+            if let Some(lock) = lock {
+                sqlx::query(sqlx::AssertSqlSafe(lock)).execute(&mut *conn).await.map_err(err)?;
+            }
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS store_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| store_error(&self.label, format!("not a dbconsultant store ({e})")))?;
+            let current: i64 = sqlx::query_scalar(VERSION_QUERY).fetch_one(&mut *conn).await.map_err(err)?;
+            if current > newest {
+                return Err(Error::Store(format!(
+                    "{}: store schema version {current} is newer than this dbconsultant understands ({newest}); upgrade dbconsultant",
+                    self.label
+                )));
+            }
+            for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+                let sql = match (self.backend, m.postgres) {
+                    (Backend::Sqlite, _) => m.sql.to_string(),
+                    (Backend::Postgres, Some(own)) => own.to_string(),
+                    (Backend::Postgres, None) => for_postgres(m.sql),
+                };
+                sqlx::raw_sql(sqlx::AssertSqlSafe(&*sql)).execute(&mut *conn).await.map_err(err)?;
                 sqlx::query("INSERT INTO store_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
                     .bind(m.version)
                     .bind(m.description)
                     .bind(now())
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(err)?;
+                tracing::info!(version = m.version, "artifact store upgraded");
             }
-            .await;
-            if foreign_keys_off {
-                sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await.map_err(err)?;
+            if sqlite {
+                let broken: Vec<sqlx::any::AnyRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *conn).await.map_err(err)?;
+                if !broken.is_empty() {
+                    return Err(store_error(&self.label, format!("{} rows break a foreign key after the upgrade", broken.len())));
+                }
             }
-            applied.map_err(err)?;
-            tracing::info!(version = m.version, "artifact store upgraded");
+            Ok(())
         }
-        Ok(())
+        .await;
+        let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = sqlx::query(sqlx::AssertSqlSafe(end)).execute(&mut *conn).await.map_err(err);
+        if sqlite {
+            sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await.map_err(err)?;
+        }
+        applied?;
+        ended.map(|_| ())
     }
 
     pub async fn schema_version(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM store_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| store_error(&self.label, e))
+        sqlx::query_scalar(VERSION_QUERY).fetch_one(&self.pool).await.map_err(|e| store_error(&self.label, e))
     }
 
     /// Store a new run with all its result rows and a `created` audit event, atomically.

@@ -303,18 +303,22 @@ impl Driver for MysqlDriver {
         .await
         .map_err(|e| Error::Sandbox(db_message(&e)))?;
         let q = |s: &str| Dialect::Mysql.quote_ident(s);
+        sandbox::take_lease(&mut admin, &scratch).await?;
+        // Known before it exists: an interrupt during CREATE DATABASE must still drop it (the
+        // drop waits on the schema's metadata lock until the creation has finished).
+        if let Ok(mut open) = OPEN_SCRATCH.lock() {
+            open.push((server.clone(), scratch.clone()));
+        }
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}", q(&scratch))))
             .execute(&mut admin)
             .await
             .map_err(|e| {
+                sandbox::forget_scratch(&scratch);
                 Error::Sandbox(format!(
                     "cannot create the scratch database on {server_label}: {} (the sandbox needs CREATE and DROP rights there)",
                     db_message(&e)
                 ))
             })?;
-        if let Ok(mut open) = OPEN_SCRATCH.lock() {
-            open.push((server.clone(), scratch.clone()));
-        }
         let mut sandbox = MysqlSandbox {
             admin: Some(admin),
             conn: None,

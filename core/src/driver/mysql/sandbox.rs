@@ -44,7 +44,24 @@ pub async fn drop_open_scratch_databases() {
     }
 }
 
-/// Scratch databases older than six hours belong to runs that were killed: drop them.
+/// Take the lease on a scratch database's name: a named lock held by the admin connection
+/// for the sandbox's lifetime. The server frees it when the connection ends, so a run that
+/// was killed (even `kill -9`, even on another machine) leaves a scratch database whose lease
+/// is free.
+pub(super) async fn take_lease(admin: &mut MySqlConnection, scratch: &str) -> Result<()> {
+    let held: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+        .bind(scratch)
+        .fetch_one(&mut *admin)
+        .await
+        .map_err(|e| Error::Sandbox(format!("cannot take the lease on scratch database {scratch}: {}", db_message(&e))))?;
+    if held == Some(1) {
+        Ok(())
+    } else {
+        Err(Error::Sandbox(format!("the lease on scratch database {scratch} is held by another session")))
+    }
+}
+
+/// Scratch databases whose lease is free belong to runs that died: drop them.
 pub(super) async fn drop_stale_scratch_databases(admin: &mut MySqlConnection) {
     let pattern = format!("{SCRATCH_PREFIX}%");
     let Ok(names) = sqlx::query_scalar::<_, String>("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?")
@@ -54,11 +71,16 @@ pub(super) async fn drop_stale_scratch_databases(admin: &mut MySqlConnection) {
     else {
         return;
     };
-    for name in crate::driver::stale_scratch(names, SCRATCH_PREFIX) {
-        tracing::info!(database = %name, "dropping stale scratch database");
+    for name in names {
+        // Taking the lease ourselves both proves the owner gone and keeps a second cleaner out.
+        if take_lease(admin, &name).await.is_err() {
+            continue;
+        }
+        tracing::info!(database = %name, "dropping the scratch database of a run that died");
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))))
             .execute(&mut *admin)
             .await;
+        let _ = sqlx::query("DO RELEASE_LOCK(?)").bind(&name).execute(&mut *admin).await;
     }
 }
 

@@ -162,9 +162,7 @@ impl Driver for SqliteDriver {
     }
 
     async fn open_sandbox(&self, _options: &SandboxOptions) -> Result<Box<dyn Sandbox>> {
-        let dir = tempfile::Builder::new()
-            .prefix("dbconsultant-sandbox-")
-            .tempdir()
+        let dir = crate::driver::local_server::owned_temp_dir("sandbox")
             .map_err(|e| Error::Sandbox(format!("cannot create a temporary directory: {e}")))?;
         let copy = dir.path().join("sandbox.db");
         // VACUUM INTO reads through a read-only connection and writes a consistent snapshot

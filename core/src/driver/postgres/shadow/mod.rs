@@ -29,8 +29,9 @@ const SCRATCH_PREFIX: &str = "dbconsultant_sandbox_";
 pub(super) enum ShadowHost {
     /// A throwaway server started for this sandbox (stopped and deleted on drop).
     Ephemeral(EphemeralServer),
-    /// A scratch database on the user's sandbox server, dropped through `admin`.
-    Scratch { admin: Box<PgConnectOptions>, database: String },
+    /// A scratch database on the user's sandbox server, dropped through `admin`; `lease`
+    /// holds its advisory lock while this run lives.
+    Scratch { admin: Box<PgConnectOptions>, database: String, lease: PgConnection },
 }
 
 impl ShadowHost {
@@ -41,9 +42,11 @@ impl ShadowHost {
                 drop(server);
                 Ok(())
             }
-            ShadowHost::Scratch { admin, database } => {
+            ShadowHost::Scratch { admin, database, lease } => {
                 forget_scratch(&database);
-                drop_database(&admin, &database).await
+                let dropped = drop_database(&admin, &database, true).await;
+                lease.close().await.ok();
+                dropped
             }
         }
     }
@@ -69,15 +72,20 @@ fn forget_scratch(name: &str) {
     }
 }
 
-async fn drop_database(admin: &PgConnectOptions, database: &str) -> Result<()> {
+/// Drop a scratch database; `force` ends its sessions first (our own, at the end of a run).
+async fn drop_database(admin: &PgConnectOptions, database: &str, force: bool) -> Result<()> {
     let mut conn = admin
         .connect()
         .await
         .map_err(|e| Error::Sandbox(format!("cannot drop the scratch database {database}: {}", redact_url(&e.to_string()))))?;
-    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", Dialect::Postgres.quote_ident(database));
+    let drop = format!("DROP DATABASE IF EXISTS {}{}", Dialect::Postgres.quote_ident(database), if force { " WITH (FORCE)" } else { "" });
     let dropped = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
     conn.close().await.ok();
     dropped.map(|_| ()).map_err(|e| Error::Sandbox(format!("cannot drop the scratch database {database}: {}", db_message(&e))))
+}
+
+fn create_statement(database: &str) -> String {
+    format!("CREATE DATABASE {}", Dialect::Postgres.quote_ident(database))
 }
 
 /// Stop the throwaway servers and drop the scratch databases this process still holds (on
@@ -85,11 +93,44 @@ async fn drop_database(admin: &PgConnectOptions, database: &str) -> Result<()> {
 pub(crate) async fn discard_all() {
     let open: Vec<(PgConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
     for (admin, name) in open {
-        let _ = drop_database(&admin, &name).await;
+        wait_for_creation(&admin, &name).await;
+        let _ = drop_database(&admin, &name, true).await;
     }
 }
 
-/// Scratch databases older than six hours belong to runs that were killed.
+/// An interrupt can land while CREATE DATABASE runs: the server finishes it after our client
+/// is gone, and a drop before that commits finds nothing to drop. Wait (up to 10 s) until no
+/// session is still creating it.
+async fn wait_for_creation(admin: &PgConnectOptions, database: &str) {
+    let Ok(mut conn) = admin.connect().await else { return };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let creating = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' AND query = $1",
+        )
+        .bind(create_statement(database))
+        .fetch_one(&mut conn)
+        .await;
+        if !matches!(creating, Ok(n) if n > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    conn.close().await.ok();
+}
+
+/// The advisory lock that leases a scratch database to the run using it, taken on a session
+/// of the sandbox server's admin database. The server frees it when that session ends, so a
+/// run that was killed (even `kill -9`, even on another machine) leaves a free lease behind.
+const LEASE_LOCK: &str = "SELECT pg_try_advisory_lock(1684235008, hashtext($1))";
+
+async fn take_lease(conn: &mut PgConnection, database: &str) -> std::result::Result<bool, sqlx::Error> {
+    sqlx::query_scalar::<_, bool>(LEASE_LOCK).bind(database).fetch_one(&mut *conn).await
+}
+
+/// Scratch databases whose lease is free belong to runs that died: drop them. Without
+/// `FORCE`, so a database someone is still connected to (a run of a version without leases)
+/// stays.
 async fn drop_stale_scratch(admin_options: &PgConnectOptions, admin: &mut PgConnection) {
     let Ok(names) = sqlx::query_scalar::<_, String>("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
         .bind(format!("{SCRATCH_PREFIX}%"))
@@ -98,9 +139,14 @@ async fn drop_stale_scratch(admin_options: &PgConnectOptions, admin: &mut PgConn
     else {
         return;
     };
-    for name in crate::driver::stale_scratch(names, SCRATCH_PREFIX) {
-        tracing::info!(database = %name, "dropping stale scratch database");
-        let _ = drop_database(admin_options, &name).await;
+    for name in names {
+        // Holding the lease while dropping keeps a second cleaner (and a rerun) out.
+        if !take_lease(admin, &name).await.unwrap_or(false) {
+            continue;
+        }
+        tracing::info!(database = %name, "dropping the scratch database of a run that died");
+        let _ = drop_database(admin_options, &name, false).await;
+        let _ = sqlx::query("SELECT pg_advisory_unlock(1684235008, hashtext($1))").bind(&name).execute(&mut *admin).await;
     }
 }
 
@@ -185,27 +231,33 @@ impl PostgresDriver {
                     chrono::Utc::now().format("%Y%m%d%H%M%S"),
                     &uuid::Uuid::new_v4().simple().to_string()[..8]
                 );
-                let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {}", Dialect::Postgres.quote_ident(&database))))
-                    .execute(&mut conn)
-                    .await;
-                conn.close().await.ok();
+                // The lease first, so no cleaner sees the new database without its owner.
+                if !take_lease(&mut conn, &database)
+                    .await
+                    .map_err(|e| Error::Sandbox(format!("cannot lease the scratch database: {}", db_message(&e))))?
+                {
+                    return Err(Error::Sandbox(format!("the lease on scratch database {database} is held by another session")));
+                }
+                // Known before it exists: an interrupt during CREATE DATABASE must still drop it.
+                if let Ok(mut open) = OPEN_SCRATCH.lock() {
+                    open.push((admin.clone(), database.clone()));
+                }
+                let created = sqlx::query(sqlx::AssertSqlSafe(create_statement(&database))).execute(&mut conn).await;
                 created.map_err(|e| {
+                    forget_scratch(&database);
                     Error::Sandbox(format!(
                         "cannot create a scratch database on the sandbox server {}: {} (the sandbox login needs CREATEDB)",
                         url.redacted(),
                         db_message(&e)
                     ))
                 })?;
-                if let Ok(mut open) = OPEN_SCRATCH.lock() {
-                    open.push((admin.clone(), database.clone()));
-                }
                 let mut libpq = Libpq::from_url(shadow_raw)?;
                 let mut parsed = url::Url::parse(&libpq.conninfo).map_err(|e| Error::Internal(e.to_string()))?;
                 parsed.set_path(&database);
                 libpq.conninfo = parsed.to_string();
                 let connect = admin.clone().database(&database);
                 (
-                    ShadowHost::Scratch { admin: Box::new(admin), database: database.clone() },
+                    ShadowHost::Scratch { admin: Box::new(admin), database: database.clone(), lease: conn },
                     connect,
                     libpq,
                     format!("a scratch database {database} on {}", url.redacted()),
@@ -251,7 +303,8 @@ impl PostgresDriver {
         if throwaway {
             clone::copy_roles(target, &mut shadow, ephemeral::SUPERUSER).await?;
         }
-        let dir = tempfile::tempdir().map_err(|e| Error::Sandbox(format!("cannot create a temporary directory: {e}")))?;
+        let dir = crate::driver::local_server::owned_temp_dir("dump")
+            .map_err(|e| Error::Sandbox(format!("cannot create a temporary directory: {e}")))?;
         let dump = dir.path().join("schema.dump");
         let source = Libpq::from_url(&self.raw)?;
         let (bins_dump, dump_path) = (bins.clone(), dump.clone());
