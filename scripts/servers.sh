@@ -4,6 +4,11 @@
 #   DBCONSULTANT_TEST_POSTGRES_URL  postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres
 #   DBCONSULTANT_TEST_MYSQL_URL     mysql://dbc:PASSWORD@127.0.0.1:PORT/mysql
 #   DBCONSULTANT_TEST_POSTGRES_BIN, DBCONSULTANT_TEST_POSTGRES_DATA  (pg_ctl's directory, the data directory)
+#   DBCONSULTANT_TEST_TLS_DIR  a throwaway CA (ca.crt), an unrelated one (other-ca.crt) and a
+#     client certificate (client.crt, client.key; CN dbc_cert). Both servers have TLS on with a
+#     certificate for the name localhost only; logins over TCP:
+#   DBCONSULTANT_TEST_POSTGRES_TLS_ONLY_URL / _MYSQL_TLS_ONLY_URL  a login refused without TLS
+#   DBCONSULTANT_TEST_POSTGRES_CERT_URL / _MYSQL_CERT_URL  a login by client certificate, no password
 # Nothing is left running or on disk afterwards.
 
 _dbc_server_dirs=()
@@ -19,6 +24,30 @@ random_password() {
   python3 -c 'import secrets; print(secrets.token_hex(12))'
 }
 
+# A CA, a server certificate for "localhost" (not 127.0.0.1, so verify-full has a wrong name
+# to refuse), an unrelated CA and a client certificate, with the openssl command line tool.
+make_test_certs() {
+  local dir=$1 subj
+  mkdir -p "$dir"
+  (
+    cd "$dir" || exit 1
+    for ca in ca other-ca; do
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -keyout "$ca.key" -out "$ca.crt" -subj "/CN=dbconsultant test $ca" 2>/dev/null || exit 1
+    done
+    for leaf in server client; do
+      subj="/CN=localhost"; [ "$leaf" = client ] && subj="/CN=dbc_cert"
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$leaf.key" -out "$leaf.csr" \
+        -subj "$subj" 2>/dev/null || exit 1
+      printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$leaf.ext"
+      [ "$leaf" = client ] && printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > "$leaf.ext"
+      openssl x509 -req -in "$leaf.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+        -extfile "$leaf.ext" -out "$leaf.crt" 2>/dev/null || exit 1
+    done
+    chmod 600 ./*.key
+  ) || { echo "cannot make test certificates with openssl"; return 1; }
+}
+
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -30,6 +59,8 @@ install_server_packages() {
   # The clients: the MCP tests check tables and objects with them, independently of our drivers.
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
   command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
+  # The test CA and certificates (TLS tests).
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if ((${#missing[@]})); then
     echo "installing ${missing[*]} from Debian packages"
     # Keep the packages' init scripts from starting system services.
@@ -65,13 +96,25 @@ start_postgres() {
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log"; return 1; }
   rm -f "$dir/pwfile"
+  make_test_certs "$dir/tls" || return 1
+  [ "$(id -u)" = 0 ] && chown -R postgres "$dir/tls"
+  # Certificate logins and TLS-only logins first; initdb's lines after them.
+  { printf 'hostssl all dbc_cert 127.0.0.1/32 cert\nhostnossl all dbc_tls_only 127.0.0.1/32 reject\n'; cat "$dir/data/pg_hba.conf"; } > "$dir/hba"
+  cat "$dir/hba" > "$dir/data/pg_hba.conf" && rm -f "$dir/hba"
   port=$(free_port)
   as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key -c ssl_ca_file=$dir/tls/ca.crt" \
     start >/dev/null || { cat "$dir/server.log"; return 1; }
   _dbc_pg_ctl="$bin/pg_ctl"
   _dbc_pg_data="$dir/data"
+  local tls_pw
+  tls_pw=$(random_password)
+  as_postgres "$bin/psql" -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "CREATE ROLE dbc_tls_only LOGIN SUPERUSER PASSWORD '$tls_pw'; CREATE ROLE dbc_cert LOGIN SUPERUSER;" >/dev/null || return 1
   export DBCONSULTANT_TEST_POSTGRES_URL="postgres://postgres:$pw@127.0.0.1:$port/postgres"
+  export DBCONSULTANT_TEST_POSTGRES_TLS_ONLY_URL="postgres://dbc_tls_only:$tls_pw@127.0.0.1:$port/postgres"
+  export DBCONSULTANT_TEST_POSTGRES_CERT_URL="postgres://dbc_cert@127.0.0.1:$port/postgres"
+  export DBCONSULTANT_TEST_TLS_DIR="$dir/tls"
   # The fault-injection suite restarts the server mid-run.
   export DBCONSULTANT_TEST_POSTGRES_BIN="$bin" DBCONSULTANT_TEST_POSTGRES_DATA="$dir/data"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
@@ -88,7 +131,9 @@ start_mariadb() {
   mariadbd --no-defaults --datadir="$dir/data" --user=root --port="$port" --bind-address=127.0.0.1 \
     --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
     --skip-log-bin --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
-    --max-connections=300 --performance-schema=ON 2>/dev/null &
+    --max-connections=300 --performance-schema=ON \
+    --ssl-ca="$DBCONSULTANT_TEST_TLS_DIR/ca.crt" --ssl-cert="$DBCONSULTANT_TEST_TLS_DIR/server.crt" \
+    --ssl-key="$DBCONSULTANT_TEST_TLS_DIR/server.key" 2>/dev/null &
   _dbc_my_pid=$!
   for _ in $(seq 1 120); do
     mariadb-admin --no-defaults --socket="$dir/mysqld.sock" -uroot ping >/dev/null 2>&1 && break
@@ -98,7 +143,14 @@ start_mariadb() {
   pw=$(random_password)
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
     "CREATE USER 'dbc'@'127.0.0.1' IDENTIFIED BY '$pw'; GRANT ALL PRIVILEGES ON *.* TO 'dbc'@'127.0.0.1' WITH GRANT OPTION;"
+  local tls_pw
+  tls_pw=$(random_password)
+  mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
+    "CREATE USER 'dbc_tls_only'@'127.0.0.1' IDENTIFIED BY '$tls_pw' REQUIRE SSL; GRANT ALL PRIVILEGES ON *.* TO 'dbc_tls_only'@'127.0.0.1';
+     CREATE USER 'dbc_cert'@'127.0.0.1' REQUIRE SUBJECT '/CN=dbc_cert'; GRANT ALL PRIVILEGES ON *.* TO 'dbc_cert'@'127.0.0.1';"
   export DBCONSULTANT_TEST_MYSQL_URL="mysql://dbc:$pw@127.0.0.1:$port/mysql"
+  export DBCONSULTANT_TEST_MYSQL_TLS_ONLY_URL="mysql://dbc_tls_only:$tls_pw@127.0.0.1:$port/mysql"
+  export DBCONSULTANT_TEST_MYSQL_CERT_URL="mysql://dbc_cert@127.0.0.1:$port/mysql"
   echo "MariaDB $(mariadbd --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 

@@ -86,7 +86,10 @@ async fn watch_locks(url: String, writer_app: &'static str, stop: Arc<AtomicBool
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT l.mode, COALESCE(a.application_name, '') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND l.pid <> pg_backend_pid() AND a.application_name <> $1",
+               AND l.pid <> pg_backend_pid() AND a.application_name <> $1
+               -- Autovacuum on the writer's rows takes SHARE UPDATE EXCLUSIVE too; it is the
+               -- server's own, not ours (anything we run is a client backend).
+               AND a.backend_type = 'client backend'",
         )
         .bind(writer_app)
         .fetch_all(&mut conn)

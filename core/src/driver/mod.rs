@@ -36,6 +36,7 @@ pub mod mysql;
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub(crate) mod tls;
 
 pub use lock::LockMode;
 
@@ -364,7 +365,11 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 
 /// A connection failure, with any password in the URL or the message redacted.
 pub(crate) fn connection_error(target: &str, e: impl std::fmt::Display) -> Error {
-    Error::Connection { url: target.to_string(), reason: crate::url::redact_url(&e.to_string()) }
+    let mut reason = crate::url::redact_url(&e.to_string());
+    if let Some(hint) = tls::explain(&reason) {
+        reason = format!("{reason} ({hint})");
+    }
+    Error::Connection { url: target.to_string(), reason }
 }
 
 /// Clean up after an interrupted run, or at exit: drop the scratch databases still open in

@@ -104,6 +104,10 @@ impl EphemeralMariadb {
     }
 
     pub fn connect_options(&self) -> MySqlConnectOptions {
-        MySqlConnectOptions::new().socket(&self.socket).username("root").disable_statement_logging()
+        MySqlConnectOptions::new()
+            .ssl_mode(sqlx::mysql::MySqlSslMode::Disabled)
+            .socket(&self.socket)
+            .username("root")
+            .disable_statement_logging()
     }
 }

@@ -67,7 +67,7 @@ fn on_existing_data(number: u16) -> bool {
 
 impl MysqlDriver {
     pub async fn open(raw: &str, redacted: String, session: super::SessionOptions) -> Result<Self> {
-        let options = MySqlConnectOptions::from_str(raw)
+        let options = MySqlConnectOptions::from_str(&crate::driver::tls::mysql_url(raw))
             .map_err(|e| Error::invalid(format!("malformed database URL '{redacted}': {}", redact_url(&e.to_string()))))?
             .disable_statement_logging();
         let database = options
@@ -77,7 +77,13 @@ impl MysqlDriver {
             .to_string();
         // One direct connection first: a pool would hide "connection refused" or "access
         // denied" behind its own timeout.
-        options.connect().await.map_err(|e| connection_error(&redacted, e))?.close().await.ok();
+        options
+            .connect()
+            .await
+            .map_err(|e| connection_error(&redacted, crate::driver::tls::mysql_refusal(raw, e.to_string())))?
+            .close()
+            .await
+            .ok();
         let pool = MySqlPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(15))
@@ -278,7 +284,7 @@ impl Driver for MysqlDriver {
         let mut local = None;
         let (server, server_label, same_server) = match &options.sandbox_url {
             Some(url) => {
-                let o = MySqlConnectOptions::from_str(url)
+                let o = MySqlConnectOptions::from_str(&crate::driver::tls::mysql_url(url))
                     .map_err(|e| Error::invalid(format!("malformed sandbox URL '{}': {e}", redact_url(url))))?;
                 let same = o.get_host() == self.options.get_host() && o.get_port() == self.options.get_port();
                 (o, redact_url(url), same)

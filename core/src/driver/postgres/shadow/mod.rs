@@ -195,7 +195,10 @@ impl PostgresDriver {
         let (host, connect, libpq, label, throwaway) = match &options.sandbox_url {
             None => {
                 let server = EphemeralServer::start(&bins)?;
+                // A Unix socket has no TLS (libpq ignores sslmode there); PGSSLMODE=require in
+                // the environment must not make the private server unreachable.
                 let connect = PgConnectOptions::new()
+                    .ssl_mode(sqlx::postgres::PgSslMode::Disable)
                     .socket(&server.socket_dir)
                     .port(server.port)
                     .username(ephemeral::SUPERUSER)

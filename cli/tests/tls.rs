@@ -1,0 +1,126 @@
+//! TLS and credentials from the environment users already set, through the CLI against the
+//! real test servers (TLS on, certificate for `localhost` only): libpq's `PGSSLMODE`,
+//! `PGSSLROOTCERT`, `PGPASSWORD` and `PGPASSFILE`; URLs from `DBCONSULTANT_*_URL` instead of
+//! the command line; the PostgreSQL artifact store over verify-full; an ETL run between two
+//! TLS servers.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn exported(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => None,
+        _ => panic!("{name} is not set: run through scripts/test.sh, which starts the servers with TLS"),
+    }
+}
+
+fn cert(file: &str) -> String {
+    format!("{}/{file}", exported("DBCONSULTANT_TEST_TLS_DIR").unwrap())
+}
+
+/// The admin URL of a server, on `host`, with or without its password.
+fn url_on(var: &str, host: &str, keep_password: bool) -> Option<(String, String)> {
+    let mut u = url::Url::parse(&exported(var)?).unwrap();
+    let password = u.password().unwrap_or("").to_string();
+    u.set_host(Some(host)).unwrap();
+    if !keep_password {
+        u.set_password(None).unwrap();
+    }
+    Some((u.to_string(), password))
+}
+
+const PG_TLS_VERSION: &str = "SELECT version AS tls FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+#[test]
+fn libpq_environment_sets_tls_mode_and_ca() {
+    let env = Env::new();
+    let Some((url, password)) = url_on("DBCONSULTANT_TEST_POSTGRES_URL", "localhost", true) else { return };
+    let query = ["inspect", "query", PG_TLS_VERSION, "--format", "json"];
+    let wrong_ca = cert("other-ca.crt");
+    let out = env.cmd_with_env(&query, &[("DBCONSULTANT_DB_URL", &url), ("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &wrong_ca)]);
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(stderr(&out).contains("not signed by a trusted CA"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains(&password), "{}", stderr(&out));
+    let right_ca = cert("ca.crt");
+    let out = env.cmd_with_env(&query, &[("DBCONSULTANT_DB_URL", &url), ("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &right_ca)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("TLSv1"), "{}", stdout(&out));
+}
+
+#[test]
+fn password_from_pgpassword_or_pgpass_not_the_url() {
+    let env = Env::new();
+    let Some((url, password)) = url_on("DBCONSULTANT_TEST_POSTGRES_URL", "127.0.0.1", false) else { return };
+    let query = ["inspect", "query", "SELECT current_user AS who", "--db", &url, "--format", "json"];
+    let out = env.cmd_with_env(&query, &[("PGPASSWORD", &password)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let pgpass = env.dir.path().join("pgpass");
+    let port = url::Url::parse(&url).unwrap().port().unwrap();
+    std::fs::write(&pgpass, format!("127.0.0.1:{port}:*:postgres:{password}\n")).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let out = env.cmd_with_env(&query, &[("PGPASSFILE", pgpass.to_str().unwrap())]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Neither: a clear authentication error, not a hang or a panic.
+    let out = env.cmd_with_env(&query, &[("PGPASSFILE", "/nonexistent")]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).to_lowercase().contains("password"), "{}", stderr(&out));
+}
+
+/// The PostgreSQL artifact store over verify-full, and an ETL comparison between the two
+/// servers with both connections verified.
+#[test]
+fn store_and_etl_over_verified_tls() {
+    let env = Env::new();
+    let Some((pg, _)) = url_on("DBCONSULTANT_TEST_POSTGRES_URL", "localhost", true) else { return };
+    let Some((my, _)) = url_on("DBCONSULTANT_TEST_MYSQL_URL", "localhost", true) else { return };
+    let name = format!("dbc_cli_tls_{}", std::process::id());
+    let psql = |url: &str, sql: &str| {
+        let out = Command::new("psql").args([url, "-qtAc", sql]).output().expect("psql is installed by scripts/test.sh");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let mariadb = |sql: &str| {
+        let u = url::Url::parse(&my).unwrap();
+        let out = Command::new("mariadb")
+            .args(["--no-defaults", "-h", "127.0.0.1", "-P", &u.port().unwrap().to_string(), "-u", u.username()])
+            .arg(format!("-p{}", u.password().unwrap()))
+            .args(["-e", sql])
+            .output()
+            .expect("mariadb is installed by scripts/test.sh");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    psql(&pg, &format!("DROP DATABASE IF EXISTS {name}"));
+    psql(&pg, &format!("CREATE DATABASE {name}"));
+    let with_db = |base: &str, params: &str| format!("{}/{name}?{params}", base.rsplit_once('/').unwrap().0);
+    let verify_pg = format!("sslmode=verify-full&sslrootcert={}", cert("ca.crt"));
+    let verify_my = format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", cert("ca.crt"));
+    psql(
+        &with_db(&pg, ""),
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 500) g;",
+    );
+    mariadb(&format!(
+        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}; USE {name}; CREATE TABLE t (id int PRIMARY KEY, v text); \
+         INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_500;"
+    ));
+    let store = with_db(&pg, &verify_pg);
+    let out = env.cmd_with_env(
+        &["etl", "validate", "--source-table", "t", "--format", "json"],
+        &[
+            ("DBCONSULTANT_STORE", &store),
+            ("DBCONSULTANT_SOURCE_URL", &with_db(&pg, &verify_pg)),
+            ("DBCONSULTANT_TARGET_URL", &with_db(&my, &verify_my)),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let run = json(&out);
+    let id = run["test_run_id"].as_str().unwrap();
+    let shown = env.cmd_with_env(&["runs", "show", id, "--format", "json"], &[("DBCONSULTANT_STORE", &store)]);
+    assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+    assert_eq!(json(&shown)["test_run_id"], id);
+    psql(&pg, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    mariadb(&format!("DROP DATABASE IF EXISTS {name}"));
+}
