@@ -132,11 +132,7 @@ fn etl_validate_exit_codes_and_formats() {
 /// running on the database after the process is gone).
 #[test]
 fn etl_interrupt_stops_the_server_query() {
-    let admin = match std::env::var("DBCONSULTANT_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => return,
-        _ => panic!("DBCONSULTANT_TEST_POSTGRES_URL is not set: run through scripts/test.sh"),
-    };
+    let Some(admin) = server_url("DBCONSULTANT_TEST_POSTGRES_URL") else { return };
     let psql = |url: &str, sql: &str| -> String {
         let out = Command::new("psql").args([url, "-qtAc", sql]).output().expect("psql is installed by scripts/test.sh");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

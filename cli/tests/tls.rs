@@ -10,21 +10,13 @@ use std::process::Command;
 
 use common::*;
 
-fn exported(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => None,
-        _ => panic!("{name} is not set: run through scripts/test.sh, which starts the servers with TLS"),
-    }
-}
-
 fn cert(file: &str) -> String {
-    format!("{}/{file}", exported("DBCONSULTANT_TEST_TLS_DIR").unwrap())
+    format!("{}/{file}", server_url("DBCONSULTANT_TEST_TLS_DIR").unwrap())
 }
 
 /// The admin URL of a server, on `host`, with or without its password.
 fn url_on(var: &str, host: &str, keep_password: bool) -> Option<(String, String)> {
-    let mut u = url::Url::parse(&exported(var)?).unwrap();
+    let mut u = url::Url::parse(&server_url(var)?).unwrap();
     let password = u.password().unwrap_or("").to_string();
     u.set_host(Some(host)).unwrap();
     if !keep_password {

@@ -6,21 +6,12 @@
 
 mod common;
 
-use common::servers::Server;
+use common::servers::{exported, Server};
 use dbconsultant::driver::{connect_with, SessionOptions};
 use dbconsultant::inspect::run_query;
 use dbconsultant::masking::Masker;
 use dbconsultant::url::DatabaseUrl;
 use dbconsultant::{Error, ErrorKind};
-
-/// A variable scripts/servers.sh exports; `None` only when a developer skips server tests.
-fn exported(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => None,
-        _ => panic!("{name} is not set: run the tests through scripts/test.sh, which starts the servers with TLS"),
-    }
-}
 
 fn cert(file: &str) -> String {
     format!("{}/{file}", exported("DBCONSULTANT_TEST_TLS_DIR").unwrap())

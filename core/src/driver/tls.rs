@@ -69,10 +69,9 @@ pub(crate) fn explain(reason: &str) -> Option<&'static str> {
 }
 
 /// MariaDB and MySQL refuse a login that `REQUIRE`s SSL with a plain "Access denied" when the
-/// connection is not encrypted; say so when the URL turned TLS off.
+/// connection is not encrypted; say so when the URL (as [`mysql_url`] returns it) turned TLS off.
 pub(crate) fn mysql_refusal(url: &str, reason: String) -> String {
-    let lower = url.to_ascii_lowercase();
-    if reason.contains("Access denied") && (lower.contains("ssl-mode=disabled") || lower.contains("sslmode=disable")) {
+    if reason.contains("Access denied") && url.to_ascii_lowercase().contains("ssl-mode=disabled") {
         format!("{reason} (TLS is off in this URL: a login that requires SSL or X509 is refused this way; try sslmode=require)")
     } else {
         reason

@@ -9,9 +9,6 @@ pub struct StoreMigration {
     /// PostgreSQL's own text, where it differs by more than type names (`ALTER ... CONSTRAINT`
     /// where SQLite must rebuild the table).
     pub postgres: Option<&'static str>,
-    /// SQLite rebuilds tables others refer to: run with foreign keys off (checked before
-    /// commit), the procedure SQLite documents for schema changes ALTER TABLE cannot make.
-    pub rebuilds_tables: bool,
 }
 
 /// The same schema in PostgreSQL's types: 64-bit keys and counters, doubles.
@@ -123,7 +120,6 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_run ON audit_events (test_run_id);
 "#,
     postgres: None,
-    rebuilds_tables: false,
 };
 
 /// Escalation: a run may be `escalated`, and a run has one approvals row per decision.
@@ -175,5 +171,4 @@ ALTER TABLE approvals ADD CONSTRAINT approvals_decision_check CHECK (decision IN
 CREATE INDEX approvals_run ON approvals (test_run_id);
 "#,
     ),
-    rebuilds_tables: true,
 };

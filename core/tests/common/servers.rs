@@ -21,14 +21,7 @@ impl Server {
     }
 
     pub fn admin_url(self) -> Option<String> {
-        match std::env::var(self.env()) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => {
-                eprintln!("skipping {self:?} test: {} unset and DBCONSULTANT_SKIP_SERVER_TESTS set", self.env());
-                None
-            }
-            _ => panic!("{} is not set: run the tests through scripts/test.sh, which starts the servers (or set DBCONSULTANT_SKIP_SERVER_TESTS=1 locally)", self.env()),
-        }
+        exported(self.env())
     }
 
     pub fn shop_sql(self) -> String {
@@ -41,6 +34,19 @@ impl Server {
 
     pub fn password(self) -> String {
         url::Url::parse(&self.admin_url().unwrap()).unwrap().password().unwrap().to_string()
+    }
+}
+
+/// A variable scripts/servers.sh exports (server URLs, the TLS test files). Without it a test
+/// fails, unless DBCONSULTANT_SKIP_SERVER_TESTS is set (developers only).
+pub fn exported(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("DBCONSULTANT_SKIP_SERVER_TESTS").is_some() => {
+            eprintln!("skipping: {name} unset and DBCONSULTANT_SKIP_SERVER_TESTS set");
+            None
+        }
+        _ => panic!("{name} is not set: run the tests through scripts/test.sh, which starts the servers (or set DBCONSULTANT_SKIP_SERVER_TESTS=1 locally)"),
     }
 }
 

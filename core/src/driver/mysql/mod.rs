@@ -67,7 +67,8 @@ fn on_existing_data(number: u16) -> bool {
 
 impl MysqlDriver {
     pub async fn open(raw: &str, redacted: String, session: super::SessionOptions) -> Result<Self> {
-        let options = MySqlConnectOptions::from_str(&crate::driver::tls::mysql_url(raw))
+        let url = crate::driver::tls::mysql_url(raw);
+        let options = MySqlConnectOptions::from_str(&url)
             .map_err(|e| Error::invalid(format!("malformed database URL '{redacted}': {}", redact_url(&e.to_string()))))?
             .disable_statement_logging();
         let database = options
@@ -80,7 +81,7 @@ impl MysqlDriver {
         options
             .connect()
             .await
-            .map_err(|e| connection_error(&redacted, crate::driver::tls::mysql_refusal(raw, e.to_string())))?
+            .map_err(|e| connection_error(&redacted, crate::driver::tls::mysql_refusal(&url, e.to_string())))?
             .close()
             .await
             .ok();

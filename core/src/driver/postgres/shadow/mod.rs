@@ -123,6 +123,7 @@ async fn wait_for_creation(admin: &PgConnectOptions, database: &str) {
 /// of the sandbox server's admin database. The server frees it when that session ends, so a
 /// run that was killed (even `kill -9`, even on another machine) leaves a free lease behind.
 const LEASE_LOCK: &str = "SELECT pg_try_advisory_lock(1684235008, hashtext($1))";
+const LEASE_UNLOCK: &str = "SELECT pg_advisory_unlock(1684235008, hashtext($1))";
 
 async fn take_lease(conn: &mut PgConnection, database: &str) -> std::result::Result<bool, sqlx::Error> {
     sqlx::query_scalar::<_, bool>(LEASE_LOCK).bind(database).fetch_one(&mut *conn).await
@@ -146,7 +147,7 @@ async fn drop_stale_scratch(admin_options: &PgConnectOptions, admin: &mut PgConn
         }
         tracing::info!(database = %name, "dropping the scratch database of a run that died");
         let _ = drop_database(admin_options, &name, false).await;
-        let _ = sqlx::query("SELECT pg_advisory_unlock(1684235008, hashtext($1))").bind(&name).execute(&mut *admin).await;
+        let _ = sqlx::query(LEASE_UNLOCK).bind(&name).execute(&mut *admin).await;
     }
 }
 
