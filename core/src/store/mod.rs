@@ -3,6 +3,7 @@
 //! nothing half-written.
 
 pub mod migrations;
+mod sqlite_file;
 
 use std::path::{Path, PathBuf};
 
@@ -104,8 +105,14 @@ pub fn default_store_path() -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// `label` is the SQLite file's path or the PostgreSQL store's redacted URL.
 fn store_error(label: &str, e: impl std::fmt::Display) -> Error {
-    Error::Store(crate::url::redact_url(&format!("{label}: {e}")))
+    let hint = if label.contains("://") { None } else { sqlite_file::full_disk_hint(label) };
+    let message = match hint {
+        Some(hint) => format!("{label}: {hint} ({e})"),
+        None => format!("{label}: {e}"),
+    };
+    Error::Store(crate::url::redact_url(&message))
 }
 
 impl Store {
@@ -124,19 +131,16 @@ impl Store {
             (Backend::Sqlite, format!("sqlite://{path}?mode=rwc"), path.to_string())
         };
         let sqlite = backend == Backend::Sqlite;
+        if sqlite {
+            sqlite_file::probe(&url).await.map_err(|e| store_error(&label, e))?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 1 } else { 4 })
             .acquire_timeout(std::time::Duration::from_secs(15))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
-                        // WAL: readers do not wait for writers (CLI and SDKs share the file), and a
-                        // commit is not an fsync (synchronous=NORMAL keeps it crash-safe; only
-                        // a power loss may drop the last commits). Every MCP call writes one.
-                        // The wait first: switching a new file to WAL needs its lock too.
-                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        sqlite_file::configure(conn).await?;
                     }
                     Ok(())
                 })

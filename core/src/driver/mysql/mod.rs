@@ -312,7 +312,7 @@ impl Driver for MysqlDriver {
         let q = |s: &str| Dialect::Mysql.quote_ident(s);
         sandbox::take_lease(&mut admin, &scratch).await?;
         // Known before it exists: an interrupt during CREATE DATABASE must still drop it (the
-        // drop waits on the schema's metadata lock until the creation has finished).
+        // drop waits for this session's lease to come free, so for the creation to finish).
         if let Ok(mut open) = OPEN_SCRATCH.lock() {
             open.push((server.clone(), scratch.clone()));
         }

@@ -36,6 +36,11 @@ pub async fn drop_open_scratch_databases() {
     let open: Vec<(MySqlConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
     for (options, name) in open {
         if let Ok(mut conn) = options.connect().await {
+            // An interrupt can land while CREATE DATABASE is on its way: the server may still
+            // read it after our client is gone and run it after any drop we send now. The
+            // session that sends it holds the lease, which comes free only once that session
+            // has ended, and with it the creation: wait for it (up to 10 s).
+            let _ = sqlx::query("DO GET_LOCK(?, 10)").bind(&name).execute(&mut conn).await;
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", Dialect::Mysql.quote_ident(&name))))
                 .execute(&mut conn)
                 .await;

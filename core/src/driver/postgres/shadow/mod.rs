@@ -43,8 +43,12 @@ impl ShadowHost {
                 Ok(())
             }
             ShadowHost::Scratch { admin, database, lease } => {
-                forget_scratch(&database);
+                // Forgotten only once dropped: an interrupt during the drop (this future
+                // dropped half-way) leaves it to the interrupt's cleanup.
                 let dropped = drop_database(&admin, &database, true).await;
+                if dropped.is_ok() {
+                    forget_scratch(&database);
+                }
                 lease.close().await.ok();
                 dropped
             }
@@ -88,41 +92,30 @@ fn create_statement(database: &str) -> String {
     format!("CREATE DATABASE {}", Dialect::Postgres.quote_ident(database))
 }
 
-/// Stop the throwaway servers and drop the scratch databases this process still holds (on
-/// interrupt).
+/// Drop the scratch databases this process still holds (on interrupt).
 pub(crate) async fn discard_all() {
     let open: Vec<(PgConnectOptions, String)> = OPEN_SCRATCH.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
     for (admin, name) in open {
-        wait_for_creation(&admin, &name).await;
-        let _ = drop_database(&admin, &name, true).await;
-    }
-}
-
-/// An interrupt can land while CREATE DATABASE runs: the server finishes it after our client
-/// is gone, and a drop before that commits finds nothing to drop. Wait (up to 10 s) until no
-/// session is still creating it.
-async fn wait_for_creation(admin: &PgConnectOptions, database: &str) {
-    let Ok(mut conn) = admin.connect().await else { return };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        let creating = sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' AND query = $1",
-        )
-        .bind(create_statement(database))
-        .fetch_one(&mut conn)
-        .await;
-        if !matches!(creating, Ok(n) if n > 0) {
-            break;
+        tracing::debug!(database = %name, "dropping the scratch database of an interrupted run");
+        let Ok(mut conn) = admin.connect().await else { continue };
+        // An interrupt can land while CREATE DATABASE is on its way: the server may still
+        // read it after our client is gone and commit it after any drop we send now. The
+        // session that sends it holds the lease, so the lease comes free only once that
+        // session has ended, and with it the creation (committed or not): wait for it.
+        let _ = sqlx::query("SET statement_timeout = '10s'").execute(&mut conn).await;
+        let _ = sqlx::query(LEASE_WAIT).bind(&name).execute(&mut conn).await;
+        if let Err(e) = drop_database(&admin, &name, true).await {
+            tracing::warn!(database = %name, error = %e, "cannot drop the scratch database of an interrupted run");
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        conn.close().await.ok();
     }
-    conn.close().await.ok();
 }
 
 /// The advisory lock that leases a scratch database to the run using it, taken on a session
 /// of the sandbox server's admin database. The server frees it when that session ends, so a
 /// run that was killed (even `kill -9`, even on another machine) leaves a free lease behind.
 const LEASE_LOCK: &str = "SELECT pg_try_advisory_lock(1684235008, hashtext($1))";
+const LEASE_WAIT: &str = "SELECT pg_advisory_lock(1684235008, hashtext($1))";
 const LEASE_UNLOCK: &str = "SELECT pg_advisory_unlock(1684235008, hashtext($1))";
 
 async fn take_lease(conn: &mut PgConnection, database: &str) -> std::result::Result<bool, sqlx::Error> {
