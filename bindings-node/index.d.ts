@@ -556,6 +556,11 @@ export interface ValidateSchemaOptions {
    */
   databaseUrl: string;
   /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
+  /**
    * Migration files, or directories of `*.sql` files, applied in order (read where the library
    * runs).
    */
@@ -618,6 +623,11 @@ export interface LintSchemaOptions {
 export interface CheckIntegrityOptions {
   /** The database to check (read-only): `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /** Tables to check; empty means every table. */
   tables?: string[];
   /**
@@ -641,9 +651,19 @@ export interface CheckIntegrityOptions {
 export interface ValidateEtlOptions {
   /** The source database (read-only): `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   sourceUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  sourcePassword?: string;
   sourceTable: string;
   /** The target database (read-only); may be another server and dialect. */
   targetUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  targetPassword?: string;
   /** Defaults to `source_table`. */
   targetTable?: string;
   /**
@@ -704,6 +724,11 @@ export interface ValidateEtlOptions {
 export interface ProfilePerformanceOptions {
   /** The database the queries run on (read-only queries only are executed). */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /** The workload, one statement per entry. */
   queries?: string[];
   /** A workload file (statements separated by `;`), read after `queries`. */
@@ -779,6 +804,11 @@ export interface AuditLogOptions {
 export interface ListSchemasOptions {
   /** The database: `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /** Statement timeout of the inspection session, in ms. */
   timeoutMs?: number;
 }
@@ -787,6 +817,11 @@ export interface ListSchemasOptions {
 export interface ListTablesOptions {
   /** The database: `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /** Which schema (default: the connection's default schema). */
   schema?: string;
   /** Statement timeout of the inspection session, in ms. */
@@ -797,6 +832,11 @@ export interface ListTablesOptions {
 export interface DescribeTableOptions {
   /** The database: `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /** Table name as list_tables gives it (`schema.table` outside the default schema). */
   table: string;
   /** Statement timeout of the inspection session, in ms. */
@@ -807,6 +847,11 @@ export interface DescribeTableOptions {
 export interface RunQueryOptions {
   /** The database: `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /**
    * Exactly one statement: SELECT, WITH (no data-modifying CTEs), EXPLAIN without ANALYZE, or SHOW.
    * Anything else, row locks (FOR UPDATE), INTO, and file / network / sleep / lock functions are
@@ -825,6 +870,11 @@ export interface RunQueryOptions {
 export interface ExplainQueryOptions {
   /** The database: `sqlite://PATH`, `postgres://...`, `mysql://...`. */
   databaseUrl: string;
+  /**
+   * The password of the URL's user, when the URL holds none (else PostgreSQL's `PGPASSWORD` /
+   * `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored or echoed.
+   */
+  databasePassword?: string;
   /** One SELECT / WITH query, or one INSERT / UPDATE / DELETE to plan (never run). */
   sql: string;
   /** Run a read-only query to measure it (EXPLAIN ANALYZE, in a transaction rolled back). */

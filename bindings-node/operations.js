@@ -13,6 +13,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       migrationScript: { wire: "migration_script", accepts: ["string", "string[]"], required: false },
       migrationSql: { wire: "migration_sql", accepts: ["string"], required: false },
       migrationName: { wire: "migration_name", accepts: ["string"], required: false },
@@ -53,6 +54,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       tables: { wire: "tables", accepts: ["string[]"], required: false },
       rules: { wire: "rules", accepts: ["string", "object[]"], required: false },
       environment: { wire: "environment", accepts: ["string"], required: false },
@@ -71,8 +73,10 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       sourceUrl: { wire: "source_url", accepts: ["string"], required: true },
+      sourcePassword: { wire: "source_password", accepts: ["string"], required: false },
       sourceTable: { wire: "source_table", accepts: ["string"], required: true },
       targetUrl: { wire: "target_url", accepts: ["string"], required: true },
+      targetPassword: { wire: "target_password", accepts: ["string"], required: false },
       targetTable: { wire: "target_table", accepts: ["string"], required: false },
       key: { wire: "key", accepts: ["string", "string[]"], required: false },
       columns: { wire: "columns", accepts: ["string[]"], required: false },
@@ -107,6 +111,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       queries: { wire: "queries", accepts: ["string[]"], required: false },
       queryFile: { wire: "query_file", accepts: ["string"], required: false },
       fromStats: { wire: "from_stats", accepts: ["boolean"], required: false },
@@ -209,6 +214,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },
     },
   },
@@ -220,6 +226,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       schema: { wire: "schema", accepts: ["string"], required: false },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },
     },
@@ -232,6 +239,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       table: { wire: "table", accepts: ["string"], required: true },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },
     },
@@ -244,6 +252,7 @@ exports.OPERATIONS = [
     raw: false,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       sql: { wire: "sql", accepts: ["string"], required: true },
       maxRows: { wire: "max_rows", accepts: ["number"], required: false },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },
@@ -258,6 +267,7 @@ exports.OPERATIONS = [
     raw: true,
     fields: {
       databaseUrl: { wire: "database_url", accepts: ["string"], required: true },
+      databasePassword: { wire: "database_password", accepts: ["string"], required: false },
       sql: { wire: "sql", accepts: ["string"], required: true },
       analyze: { wire: "analyze", accepts: ["boolean"], required: false },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },

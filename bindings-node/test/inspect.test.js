@@ -49,3 +49,25 @@ test('auditLog lists run events newest first', async () => {
   assert.equal((await dbConsultant.auditLog({ event: 'created', limit: 5 })).length, 1);
   await assert.rejects(dbConsultant.auditLog({ evnt: 'x' }), TypeError);
 });
+
+for (const dialect of ['postgres', 'mysql']) {
+  test(`a password apart from the URL on ${dialect}, never stored`, async (t) => {
+    const shop = serverShop(t, dialect);
+    if (!shop) return;
+    const url = new URL(shop);
+    const databasePassword = decodeURIComponent(url.password);
+    url.password = '';
+    const databaseUrl = url.toString();
+    const storePath = path.join(tempDir(), 'store.db');
+    const dbConsultant = await DatabaseConsultant.open({ store: storePath });
+    const tables = await dbConsultant.listTables({ databaseUrl, databasePassword });
+    assert.ok(tables.some((x) => x.name === 'orders'));
+    const run = await dbConsultant.checkIntegrity({ databaseUrl, databasePassword, tables: ['orders'] });
+    assert.ok(!JSON.stringify(await dbConsultant.getTestRun(run.testRunId)).includes(databasePassword));
+    assert.ok(!require('node:fs').readFileSync(storePath).includes(databasePassword), 'the store holds the password');
+    await assert.rejects(
+      dbConsultant.listTables({ databaseUrl: shop, databasePassword: `not-${databasePassword}` }),
+      (e) => e instanceof InvalidInputError && /two passwords/.test(e.message) && !e.message.includes(databasePassword),
+    );
+  });
+}

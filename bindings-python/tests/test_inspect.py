@@ -3,6 +3,9 @@ guarded read-only query with an exact truncation flag and masking, plans; the au
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+
 import pytest
 
 import dbconsultant
@@ -64,3 +67,22 @@ def test_async_inspection(tmp_path, sqlite_shop):
     agent = dbconsultant.AsyncDatabaseConsultant(store=tmp_path / "s.db")
     result = asyncio.run(agent.run_query(sqlite_shop, "SELECT 1 AS one"))
     assert result.rows == [{"one": 1}]
+
+
+def test_password_apart_from_the_url(agent, shop, tmp_path):
+    """`database_password` instead of a password in the URL: the calls work, and neither the
+    run document nor the store holds it; a second, different password is refused."""
+    if shop.startswith("sqlite"):
+        with pytest.raises(dbconsultant.InvalidInputError, match="SQLite databases have none"):
+            agent.list_tables(shop, database_password="x")
+        return
+    parts = urllib.parse.urlsplit(shop)
+    password = urllib.parse.unquote(parts.password or "")
+    bare = parts._replace(netloc=f"{parts.username}@{parts.hostname}:{parts.port}").geturl()
+    assert {t.name for t in agent.list_tables(bare, database_password=password)} >= {"orders", "customers"}
+    run = agent.check_integrity(bare, ["orders"], database_password=password)
+    assert run.test_run_id and password not in json.dumps(agent.get_test_run(run.test_run_id).to_dict())
+    assert password.encode() not in (tmp_path / "store.db").read_bytes()
+    with pytest.raises(dbconsultant.InvalidInputError, match="two passwords") as refused:
+        agent.list_tables(shop, database_password="not-" + password)
+    assert password not in str(refused.value)

@@ -98,9 +98,8 @@ pub enum InspectCommand {
 
 #[derive(Args)]
 pub struct InspectTarget {
-    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
-    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
-    pub db: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// text or json.
     #[arg(long, default_value = "text")]
     pub format: String,
@@ -173,9 +172,8 @@ pub enum PerfCommand {
 
 #[derive(Args)]
 pub struct PerfArgs {
-    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
-    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
-    pub db: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// A query to profile (repeatable).
     #[arg(long = "query", value_name = "SQL")]
     pub queries: Vec<String>,
@@ -234,6 +232,12 @@ pub struct EtlArgs {
     /// default: $DBCONSULTANT_TARGET_URL).
     #[arg(long, env = "DBCONSULTANT_TARGET_URL", hide_env_values = true)]
     pub target: String,
+    /// A file whose first line is the password of --source's user.
+    #[arg(long, env = "DBCONSULTANT_SOURCE_PASSWORD_FILE", value_name = "PATH")]
+    pub source_password_file: Option<PathBuf>,
+    /// A file whose first line is the password of --target's user.
+    #[arg(long, env = "DBCONSULTANT_TARGET_PASSWORD_FILE", value_name = "PATH")]
+    pub target_password_file: Option<PathBuf>,
     /// Defaults to --source-table.
     #[arg(long)]
     pub target_table: Option<String>,
@@ -316,9 +320,8 @@ pub enum IntegrityCommand {
 
 #[derive(Args)]
 pub struct IntegrityArgs {
-    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
-    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
-    pub db: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Check only this table (repeatable).
     #[arg(long = "table", value_name = "TABLE")]
     pub tables: Vec<String>,
@@ -358,9 +361,8 @@ pub enum SchemaCommand {
 
 #[derive(Args)]
 pub struct ValidateArgs {
-    /// Target database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL)
-    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
-    pub db: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// The migration tool whose layout the directories follow: flyway, golang-migrate, sqlx,
     /// diesel, prisma, dbmate, goose, plain (default: detected from the files).
     #[arg(long, value_name = "TOOL")]
@@ -501,4 +503,17 @@ pub struct DecisionArgs {
     pub by: String,
     #[arg(long)]
     pub comment: Option<String>,
+}
+
+/// The database a command reads, and where its password comes from when the URL has none.
+#[derive(Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH, postgres://..., mysql://... (default: $DBCONSULTANT_DB_URL).
+    /// Leave the password out and give it with --password-file, PGPASSWORD / ~/.pgpass
+    /// (PostgreSQL) or ~/.my.cnf / MYSQL_PWD (MySQL).
+    #[arg(long, env = "DBCONSULTANT_DB_URL", hide_env_values = true)]
+    pub db: String,
+    /// A file whose first line is the password of --db's user (a mounted secret, chmod 600).
+    #[arg(long, env = "DBCONSULTANT_PASSWORD_FILE", value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use dbconsultant::driver::credentials::{read_password_file, Password};
 use dbconsultant::Config;
 
 use dbconsultant_cli::args::RuleArgs;
@@ -53,8 +54,10 @@ fn pairs<'a>(flag: &str, values: &'a [String]) -> anyhow::Result<Vec<(&'a str, &
 pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyhow::Result<dbconsultant::EtlRequest> {
     let mut request = dbconsultant::EtlRequest {
         source_url: a.source.clone(),
+        source_password: password(&a.source_password_file)?,
         source_table: a.source_table.clone(),
         target_url: a.target.clone(),
+        target_password: password(&a.target_password_file)?,
         target_table: a.target_table.clone(),
         key: a.key.clone(),
         columns: a.columns.clone(),
@@ -96,4 +99,9 @@ pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyho
     }
     request.aggregates = a.aggregates.iter().map(|s| s.parse()).collect::<dbconsultant::Result<_>>()?;
     Ok(request)
+}
+
+/// The password in a `--*password-file`, if one was given.
+pub fn password(file: &Option<std::path::PathBuf>) -> anyhow::Result<Option<Password>> {
+    Ok(file.as_deref().map(read_password_file).transpose()?.map(Password::new))
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use dbconsultant::driver::credentials::url_with_password;
 use dbconsultant::driver::{connect_with, SessionOptions};
 use dbconsultant::url::DatabaseUrl;
 use dbconsultant::{inspect, Config};
@@ -19,7 +20,14 @@ pub async fn run(command: InspectCommand) -> anyhow::Result<u8> {
         anyhow::bail!("unknown format '{}' for inspect (expected text or json)", target.format);
     }
     let session = SessionOptions { statement_timeout_ms: target.timeout_ms, ..SessionOptions::default() };
-    let driver = connect_with(&DatabaseUrl::parse(&target.db)?, session).await?;
+    let driver = connect_with(
+        &DatabaseUrl::parse(&url_with_password(
+            &target.database.db,
+            crate::inputs::password(&target.database.password_file)?.as_ref().map(|p| p.expose()),
+        )?)?,
+        session,
+    )
+    .await?;
     let driver = driver.as_ref();
     let (value, text) = match &command {
         InspectCommand::Schemas { .. } => {

@@ -151,7 +151,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 config.sandbox.sample_rows = n;
             }
             let request = SchemaValidationRequest {
-                database_url: a.db.clone(),
+                database_url: a.database.db.clone(),
+                database_password: inputs::password(&a.database.password_file)?,
                 migration_script: a.files.clone(),
                 layout: a.layout.as_deref().map(str::parse).transpose()?,
                 pending: if a.pending {
@@ -206,7 +207,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             config.validate()?;
             let request = dbconsultant::IntegrityRequest {
-                database_url: a.db.clone(),
+                database_url: a.database.db.clone(),
+                database_password: inputs::password(&a.database.password_file)?,
                 tables: a.tables.clone(),
                 rules: match &a.rules {
                     Some(path) => dbconsultant::RulesFile::load(path)?.rules,
@@ -241,7 +243,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Perf(PerfCommand::Profile(a)) => {
             let format: Format = a.output.format.parse()?;
             let request = dbconsultant::PerfRequest {
-                database_url: a.db.clone(),
+                database_url: a.database.db.clone(),
+                database_password: inputs::password(&a.database.password_file)?,
                 queries: a.queries.clone(),
                 query_file: a.file.clone(),
                 from_stats: a.from_stats,

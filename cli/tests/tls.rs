@@ -63,6 +63,78 @@ fn password_from_pgpassword_or_pgpass_not_the_url() {
     assert!(stderr(&out).to_lowercase().contains("password"), "{}", stderr(&out));
 }
 
+/// `--password-file` (a mounted secret) for a URL without a password; a second, different
+/// password is refused; neither the password nor the file's content is ever printed.
+#[test]
+fn password_from_a_file() {
+    let env = Env::new();
+    let Some((url, password)) = url_on("DBCONSULTANT_TEST_POSTGRES_URL", "127.0.0.1", false) else { return };
+    let file = env.dir.path().join("db-password");
+    std::fs::write(&file, format!("{password}\n")).unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let file = file.to_str().unwrap();
+    let no_pgpass = [("PGPASSFILE", "/nonexistent"), ("PGPASSWORD", "")];
+    let query = |extra: &[&str]| {
+        let mut args = vec!["inspect", "query", "SELECT current_user AS who", "--db", &url, "--format", "json"];
+        args.extend_from_slice(extra);
+        env.cmd_with_env(&args, &no_pgpass)
+    };
+    let out = query(&["--password-file", file]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("postgres"), "{}", stdout(&out));
+    let out = query(&["--password-file", "/nonexistent/db-password"]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("cannot read the password file /nonexistent/db-password"), "{}", stderr(&out));
+    // A run stores nothing of it either.
+    let migration = env.dir.path().join("V1__t.sql");
+    std::fs::write(&migration, "CREATE TABLE dbc_pwfile_probe (id int);").unwrap();
+    let out = env.cmd_with_env(
+        &[
+            "schema",
+            "validate",
+            "--db",
+            &url,
+            "--password-file",
+            file,
+            migration.to_str().unwrap(),
+            "--sandbox-on-target",
+            "--format",
+            "json",
+        ],
+        &no_pgpass,
+    );
+    assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    let store = std::fs::read(env.dir.path().join("store.db")).unwrap();
+    assert!(!String::from_utf8_lossy(&store).contains(&password), "the store holds the password");
+    assert!(!stdout(&out).contains(&password) && !stderr(&out).contains(&password));
+    let (with_password, _) = url_on("DBCONSULTANT_TEST_POSTGRES_URL", "127.0.0.1", true).unwrap();
+    std::fs::write(env.dir.path().join("other"), "not-the-same\n").unwrap();
+    let out = env.cmd(&["inspect", "schemas", "--db", &with_password, "--password-file", env.dir.path().join("other").to_str().unwrap()]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("two passwords"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not-the-same") && !stderr(&out).contains(&password), "{}", stderr(&out));
+}
+
+/// MySQL's own places for a password: the `[client]` group of `~/.my.cnf`, then `MYSQL_PWD`.
+#[test]
+fn mysql_password_from_option_file_or_mysql_pwd() {
+    let env = Env::new();
+    let Some((url, password)) = url_on("DBCONSULTANT_TEST_MYSQL_URL", "127.0.0.1", false) else { return };
+    let home = env.dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let home = home.to_str().unwrap();
+    let query = ["inspect", "query", "SELECT CURRENT_USER() AS who", "--db", &url, "--format", "json"];
+    let out = env.cmd_with_env(&query, &[("HOME", home)]);
+    assert_eq!(code(&out), 3, "no password anywhere must fail: {}", stdout(&out));
+    assert!(stderr(&out).contains("Access denied"), "{}", stderr(&out));
+    let out = env.cmd_with_env(&query, &[("HOME", home), ("MYSQL_PWD", &password)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    std::fs::write(format!("{home}/.my.cnf"), format!("[mysqld]\npassword=wrong\n[client]\npassword = \"{password}\"\n")).unwrap();
+    let out = env.cmd_with_env(&query, &[("HOME", home), ("MYSQL_PWD", "wrong")]);
+    assert_eq!(code(&out), 0, "the option file comes before MYSQL_PWD: {}", stderr(&out));
+    assert!(!stdout(&out).contains(&password) && !stderr(&out).contains(&password));
+}
+
 /// The PostgreSQL artifact store over verify-full, and an ETL comparison between the two
 /// servers with both connections verified.
 #[test]

@@ -147,29 +147,59 @@ impl Consultant {
 
     /// Schemas of a database with their table and view counts (read-only; nothing stored).
     pub async fn list_schemas(&self, request: &ListSchemasRequest) -> Result<Vec<SchemaSummary>> {
-        inspect::list_schemas(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref()).await
+        inspect::list_schemas(
+            self.sessions
+                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
+                .await?
+                .as_ref(),
+        )
+        .await
     }
 
     /// Tables and views of a schema (read-only; nothing stored).
     pub async fn list_tables(&self, request: &ListTablesRequest) -> Result<Vec<TableSummary>> {
-        inspect::list_tables(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref(), request.schema.as_deref()).await
+        inspect::list_tables(
+            self.sessions
+                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
+                .await?
+                .as_ref(),
+            request.schema.as_deref(),
+        )
+        .await
     }
 
     /// One table in full (read-only; nothing stored).
     pub async fn describe_table(&self, request: &DescribeTableRequest) -> Result<TableDescription> {
-        inspect::describe_table(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref(), &request.table).await
+        inspect::describe_table(
+            self.sessions
+                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
+                .await?
+                .as_ref(),
+            &request.table,
+        )
+        .await
     }
 
     /// One guarded read-only statement; rows capped, sensitive values masked.
     pub async fn run_query(&self, request: &RunQueryRequest) -> Result<QueryOutput> {
-        let driver = self.sessions.get(&request.database_url, request.timeout_ms).await?;
+        let driver = self
+            .sessions
+            .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
+            .await?;
         let max_rows = request.max_rows.unwrap_or(request.config.mcp.max_rows);
         inspect::run_query(driver.as_ref(), &request.sql, max_rows, &request.config.masker()).await
     }
 
     /// The plan of one statement; writes are planned, never run.
     pub async fn explain_query(&self, request: &ExplainQueryRequest) -> Result<Plan> {
-        inspect::explain_query(self.sessions.get(&request.database_url, request.timeout_ms).await?.as_ref(), &request.sql, request.analyze)
-            .await
+        inspect::explain_query(
+            self.sessions
+                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
+                .await?
+                .as_ref(),
+            &request.sql,
+            request.analyze,
+        )
+        .await
     }
 }

@@ -171,6 +171,7 @@ impl ServerHandler for McpServer {
         for db in &self.options.databases {
             let request = dbconsultant::ops::requests::ListTablesRequest {
                 database_url: db.url().to_string(),
+                database_password: None,
                 schema: None,
                 timeout_ms: self.options.config.mcp.timeout_ms,
             };

@@ -3,10 +3,12 @@ non-empty `failures` list fails the suite."""
 
 import os
 import random
+import shlex
 import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import faultlib as F
@@ -289,6 +291,56 @@ def server_restart(env):
     return row
 
 
+def server_down_at_start(env):
+    """PostgreSQL stopped when a run starts and back 1.5 s later: the connection is retried
+    (backoff with jitter) and the run completes; a wrong password is not retried."""
+    row = F.Row("PostgreSQL down when a run connects, back 1.5 s later (x2)", 0)
+    bindir, data = os.environ.get("DBCONSULTANT_TEST_POSTGRES_BIN"), os.environ.get("DBCONSULTANT_TEST_POSTGRES_DATA")
+    if not bindir or not data:
+        row.failures.append("DBCONSULTANT_TEST_POSTGRES_BIN / _DATA not set (scripts/servers.sh exports them)")
+        return row
+    user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def pg_ctl(*args):
+        subprocess.run(user + [f"{bindir}/pg_ctl", "-D", data, "-w", "-t", "60", *args],
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    # `pg_ctl start` does not reuse the options the server was started with (`restart`
+    # does): pass the running server's own (its port, socket directory, TLS files) again.
+    with open(os.path.join(data, "postmaster.opts")) as f:
+        words = shlex.split(f.read())[1:]
+    at = words.index("-D")
+    options = shlex.join(words[:at] + words[at + 2:])
+    store = env.new_store()
+    args = ["integrity", "check", "--db", env.pg, "--format", "json"]
+    finished = []
+    for _ in range(2):
+        pg_ctl("-m", "fast", "stop")
+        try:
+            p = F.spawn(store, args)
+            time.sleep(1.5)
+        finally:
+            pg_ctl("-o", options, "start")
+        out, err = p.communicate(timeout=120)
+        row.runs += 1
+        if p.returncode not in (EXIT_PASSED, EXIT_FAILED):
+            row.failures.append(f"exit {p.returncode} although the server came back within the retry time: {err.strip()[-300:]}")
+        else:
+            finished.append(F.run_id(out))
+    stored = {r[0] for r in F.store_runs(store)}
+    row.lost = len(set(finished) - stored)
+    wrong = urllib.parse.urlsplit(env.pg)
+    wrong = wrong._replace(netloc=f"{wrong.username}:not-the-password@{wrong.hostname}:{wrong.port}").geturl()
+    t0 = time.time()
+    denied = F.run(store, ["integrity", "check", "--db", wrong, "--format", "json"])
+    row.runs += 1
+    if denied.returncode != EXIT_ERROR or "password authentication failed" not in denied.stderr or "attempts" in denied.stderr:
+        row.failures.append(f"a wrong password: exit {denied.returncode}, expected 3 at the first attempt: {denied.stderr.strip()[-300:]}")
+    elif time.time() - t0 > 5:
+        row.failures.append(f"a wrong password took {time.time() - t0:.1f} s: it was retried")
+    return row
+
+
 # ---------------------------------------------------------------- disk full
 
 def disk_full(env):
@@ -346,5 +398,6 @@ ALL = [
     decisions_one_winner,
     *kill_scenarios(),
     server_restart,
+    server_down_at_start,
     disk_full,
 ]

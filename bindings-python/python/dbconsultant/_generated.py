@@ -460,6 +460,7 @@ class _Operations(_Client):
         database_url: str,
         migration_script: Optional[Union[PathLike, Sequence[PathLike]]] = None,
         *,
+        database_password: Optional[str] = None,
         migration_sql: Optional[str] = None,
         migration_name: Optional[str] = None,
         migrations: Optional[Sequence[Mapping[str, Any]]] = None,
@@ -479,6 +480,9 @@ class _Operations(_Client):
         Args:
             database_url: The target database: `sqlite://PATH`, `postgres://...`, `mysql://...`. It
                 is only read; the migration runs in a sandbox.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             migration_script: Migration files, or directories of `*.sql` files, applied in order
                 (read where the library runs).
             migration_sql: A migration given as SQL text (applied after `migration_script`).
@@ -533,6 +537,7 @@ class _Operations(_Client):
         database_url: str,
         tables: Optional[Sequence[str]] = None,
         *,
+        database_password: Optional[str] = None,
         rules: Optional[Union[PathLike, Sequence[Mapping[str, Any]]]] = None,
         environment: Environment = "qa",
         trigger_type: TriggerType = "manual",
@@ -547,6 +552,9 @@ class _Operations(_Client):
         Args:
             database_url: The database to check (read-only): `sqlite://PATH`, `postgres://...`,
                 `mysql://...`.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             tables: Tables to check; empty means every table.
             rules: User rules: a list of rule objects (`table`, `column`, `type` and its
                 parameters), or the path of a rules TOML file.
@@ -566,6 +574,8 @@ class _Operations(_Client):
         target_url: str,
         target_table: Optional[str] = None,
         *,
+        source_password: Optional[str] = None,
+        target_password: Optional[str] = None,
         key: Optional[Union[str, Sequence[str]]] = None,
         columns: Optional[Sequence[str]] = None,
         exclude_columns: Optional[Sequence[str]] = None,
@@ -596,7 +606,13 @@ class _Operations(_Client):
         Args:
             source_url: The source database (read-only): `sqlite://PATH`, `postgres://...`,
                 `mysql://...`.
+            source_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             target_url: The target database (read-only); may be another server and dialect.
+            target_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             target_table: Defaults to `source_table`.
             key: Key column(s) (source names) identifying a row on both sides; default: the source
                 table's primary key.
@@ -631,6 +647,7 @@ class _Operations(_Client):
         database_url: str,
         queries: Optional[Sequence[str]] = None,
         *,
+        database_password: Optional[str] = None,
         query_file: Optional[PathLike] = None,
         from_stats: bool = False,
         stats_limit: int = 20,
@@ -648,6 +665,9 @@ class _Operations(_Client):
 
         Args:
             database_url: The database the queries run on (read-only queries only are executed).
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             queries: The workload, one statement per entry.
             query_file: A workload file (statements separated by `;`), read after `queries`.
             from_stats: Also profile the top statements of pg_stat_statements / performance_schema.
@@ -766,12 +786,16 @@ class _Operations(_Client):
         self,
         database_url: str,
         *,
+        database_password: Optional[str] = None,
         timeout_ms: int = 30_000,
     ) -> List[SchemaSummary]:
         """Schemas with their table and view counts.
 
         Args:
             database_url: The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             timeout_ms: Statement timeout of the inspection session, in ms.
         """
         return self._op("list_schemas", locals())  # type: ignore[no-any-return]
@@ -781,12 +805,16 @@ class _Operations(_Client):
         database_url: str,
         schema: Optional[str] = None,
         *,
+        database_password: Optional[str] = None,
         timeout_ms: int = 30_000,
     ) -> List[TableSummary]:
         """Tables and views, of the default schema or another, with column counts and row estimates.
 
         Args:
             database_url: The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             schema: Which schema (default: the connection's default schema).
             timeout_ms: Statement timeout of the inspection session, in ms.
         """
@@ -797,6 +825,7 @@ class _Operations(_Client):
         database_url: str,
         table: str,
         *,
+        database_password: Optional[str] = None,
         timeout_ms: int = 30_000,
     ) -> TableDescription:
         """Columns, keys, constraints, indexes and row estimate of one table (a not-found error names the
@@ -804,6 +833,9 @@ class _Operations(_Client):
 
         Args:
             database_url: The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             table: Table name as list_tables gives it (`schema.table` outside the default schema).
             timeout_ms: Statement timeout of the inspection session, in ms.
         """
@@ -815,6 +847,7 @@ class _Operations(_Client):
         sql: str,
         max_rows: Optional[int] = None,
         *,
+        database_password: Optional[str] = None,
         timeout_ms: int = 30_000,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> QueryOutput:
@@ -823,6 +856,9 @@ class _Operations(_Client):
 
         Args:
             database_url: The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             sql: Exactly one statement: SELECT, WITH (no data-modifying CTEs), EXPLAIN without
                 ANALYZE, or SHOW. Anything else, row locks (FOR UPDATE), INTO, and file / network /
                 sleep / lock functions are refused.
@@ -838,6 +874,7 @@ class _Operations(_Client):
         sql: str,
         analyze: bool = False,
         *,
+        database_password: Optional[str] = None,
         timeout_ms: int = 30_000,
     ) -> Plan:
         """The plan tree of one statement; writes are planned, never run, and analyze runs only read-only
@@ -845,6 +882,9 @@ class _Operations(_Client):
 
         Args:
             database_url: The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
+            database_password: The password of the URL's user, when the URL holds none (else
+                PostgreSQL's `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used).
+                Never stored or echoed.
             sql: One SELECT / WITH query, or one INSERT / UPDATE / DELETE to plan (never run).
             analyze: Run a read-only query to measure it (EXPLAIN ANALYZE, in a transaction rolled
                 back).
@@ -884,6 +924,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=TestRun,
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "migration_script": _FieldSpec(types=(str, os.PathLike, list, tuple,), expected="a path or a list of paths", local=True),
             "migration_sql": _FieldSpec(types=(str,), expected="str", local=False),
             "migration_name": _FieldSpec(types=(str,), expected="str", local=False),
@@ -916,6 +957,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=TestRun,
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "tables": _FieldSpec(types=(list, tuple,), expected="a list of strings", local=False),
             "rules": _FieldSpec(types=(str, os.PathLike, list, tuple,), expected="a path or a list of dicts", local=True),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
@@ -930,8 +972,10 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=TestRun,
         fields={
             "source_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "source_password": _FieldSpec(types=(str,), expected="str", local=False),
             "source_table": _FieldSpec(types=(str,), expected="str", local=False),
             "target_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "target_password": _FieldSpec(types=(str,), expected="str", local=False),
             "target_table": _FieldSpec(types=(str,), expected="str", local=False),
             "key": _FieldSpec(types=(str, list, tuple,), expected="str or a list of strings", local=False),
             "columns": _FieldSpec(types=(list, tuple,), expected="a list of strings", local=False),
@@ -962,6 +1006,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=TestRun,
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "queries": _FieldSpec(types=(list, tuple,), expected="a list of strings", local=False),
             "query_file": _FieldSpec(types=(str, os.PathLike,), expected="a path", local=True),
             "from_stats": _FieldSpec(types=(bool,), expected="bool", local=False),
@@ -1032,6 +1077,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=List[SchemaSummary],
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
         },
     ),
@@ -1039,6 +1085,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=List[TableSummary],
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "schema": _FieldSpec(types=(str,), expected="str", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
         },
@@ -1047,6 +1094,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=TableDescription,
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "table": _FieldSpec(types=(str,), expected="str", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
         },
@@ -1055,6 +1103,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=QueryOutput,
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "sql": _FieldSpec(types=(str,), expected="str", local=False),
             "max_rows": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
@@ -1065,6 +1114,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         result=Plan,
         fields={
             "database_url": _FieldSpec(types=(str,), expected="str", local=False),
+            "database_password": _FieldSpec(types=(str,), expected="str", local=False),
             "sql": _FieldSpec(types=(str,), expected="str", local=False),
             "analyze": _FieldSpec(types=(bool,), expected="bool", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),

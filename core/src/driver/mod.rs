@@ -26,6 +26,7 @@ use crate::model::SchemaSnapshot;
 use crate::sql::ParsedStatement;
 use crate::url::DatabaseUrl;
 
+pub mod credentials;
 pub mod etl_sql;
 pub mod explain;
 pub(crate) mod local_server;
@@ -34,6 +35,7 @@ mod lock;
 pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod retry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub(crate) mod tls;

@@ -86,13 +86,19 @@ const INSPECT_TIMEOUT_MS: u64 = 30_000;
 pub struct ListSchemasRequest {
     /// The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// Statement timeout of the inspection session, in ms.
     pub timeout_ms: u64,
 }
 
 impl Default for ListSchemasRequest {
     fn default() -> Self {
-        ListSchemasRequest { database_url: String::new(), timeout_ms: INSPECT_TIMEOUT_MS }
+        ListSchemasRequest { database_url: String::new(), database_password: None, timeout_ms: INSPECT_TIMEOUT_MS }
     }
 }
 
@@ -103,6 +109,12 @@ impl Default for ListSchemasRequest {
 pub struct ListTablesRequest {
     /// The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// Which schema (default: the connection's default schema).
     pub schema: Option<String>,
     /// Statement timeout of the inspection session, in ms.
@@ -111,7 +123,7 @@ pub struct ListTablesRequest {
 
 impl Default for ListTablesRequest {
     fn default() -> Self {
-        ListTablesRequest { database_url: String::new(), schema: None, timeout_ms: INSPECT_TIMEOUT_MS }
+        ListTablesRequest { database_url: String::new(), database_password: None, schema: None, timeout_ms: INSPECT_TIMEOUT_MS }
     }
 }
 
@@ -122,6 +134,12 @@ impl Default for ListTablesRequest {
 pub struct DescribeTableRequest {
     /// The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// Table name as list_tables gives it (`schema.table` outside the default schema).
     pub table: String,
     /// Statement timeout of the inspection session, in ms.
@@ -130,7 +148,7 @@ pub struct DescribeTableRequest {
 
 impl Default for DescribeTableRequest {
     fn default() -> Self {
-        DescribeTableRequest { database_url: String::new(), table: String::new(), timeout_ms: INSPECT_TIMEOUT_MS }
+        DescribeTableRequest { database_url: String::new(), database_password: None, table: String::new(), timeout_ms: INSPECT_TIMEOUT_MS }
     }
 }
 
@@ -141,6 +159,12 @@ impl Default for DescribeTableRequest {
 pub struct RunQueryRequest {
     /// The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// Exactly one statement: SELECT, WITH (no data-modifying CTEs), EXPLAIN without ANALYZE, or
     /// SHOW. Anything else, row locks (FOR UPDATE), INTO, and file / network / sleep / lock
     /// functions are refused.
@@ -160,6 +184,7 @@ impl Default for RunQueryRequest {
     fn default() -> Self {
         RunQueryRequest {
             database_url: String::new(),
+            database_password: None,
             sql: String::new(),
             max_rows: None,
             timeout_ms: INSPECT_TIMEOUT_MS,
@@ -175,6 +200,12 @@ impl Default for RunQueryRequest {
 pub struct ExplainQueryRequest {
     /// The database: `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// One SELECT / WITH query, or one INSERT / UPDATE / DELETE to plan (never run).
     pub sql: String,
     /// Run a read-only query to measure it (EXPLAIN ANALYZE, in a transaction rolled back).
@@ -185,6 +216,12 @@ pub struct ExplainQueryRequest {
 
 impl Default for ExplainQueryRequest {
     fn default() -> Self {
-        ExplainQueryRequest { database_url: String::new(), sql: String::new(), analyze: false, timeout_ms: INSPECT_TIMEOUT_MS }
+        ExplainQueryRequest {
+            database_url: String::new(),
+            database_password: None,
+            sql: String::new(),
+            analyze: false,
+            timeout_ms: INSPECT_TIMEOUT_MS,
+        }
     }
 }

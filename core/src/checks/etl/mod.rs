@@ -54,9 +54,11 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
             "sample_limit {n} is over {MAX_LISTED_KEYS}: the run document lists samples; write every key to a file with keys_out"
         )));
     }
-    let source_url = DatabaseUrl::parse(&req.source_url)?;
-    let target_url = DatabaseUrl::parse(&req.target_url)?;
-    let same_database = req.source_url.trim() == req.target_url.trim();
+    let source_raw = crate::driver::credentials::request_url(&req.source_url, &req.source_password)?;
+    let target_raw = crate::driver::credentials::request_url(&req.target_url, &req.target_password)?;
+    let source_url = DatabaseUrl::parse(&source_raw)?;
+    let target_url = DatabaseUrl::parse(&target_raw)?;
+    let same_database = source_raw.trim() == target_raw.trim();
     let session = SessionOptions { statement_timeout_ms: req.statement_timeout_ms.max(1), utc: true, bulk_scans: true };
     let source_driver = driver::connect_with(&source_url, session).await?;
     let target_driver: Option<Box<dyn Driver>> = if same_database { None } else { Some(driver::connect_with(&target_url, session).await?) };

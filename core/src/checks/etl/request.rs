@@ -124,9 +124,21 @@ impl std::str::FromStr for AggregateSpec {
 pub struct EtlRequest {
     /// The source database (read-only): `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub source_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub source_password: Option<crate::driver::credentials::Password>,
     pub source_table: String,
     /// The target database (read-only); may be another server and dialect.
     pub target_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub target_password: Option<crate::driver::credentials::Password>,
     /// Defaults to `source_table`.
     pub target_table: Option<String>,
     /// Key column(s) (source names) identifying a row on both sides; default: the source
@@ -190,8 +202,10 @@ impl Default for EtlRequest {
     fn default() -> Self {
         EtlRequest {
             source_url: String::new(),
+            source_password: None,
             source_table: String::new(),
             target_url: String::new(),
+            target_password: None,
             target_table: None,
             key: Vec::new(),
             columns: Vec::new(),

@@ -33,6 +33,12 @@ use user_rules::{parse_age, Bound, RuleCheck, UserRule};
 pub struct IntegrityRequest {
     /// The database to check (read-only): `sqlite://PATH`, `postgres://...`, `mysql://...`.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// Tables to check; empty means every table.
     pub tables: Vec<String>,
     /// User rules: a list of rule objects (`table`, `column`, `type` and its parameters), or
@@ -60,6 +66,7 @@ impl Default for IntegrityRequest {
     fn default() -> Self {
         IntegrityRequest {
             database_url: String::new(),
+            database_password: None,
             tables: Vec::new(),
             rules: Vec::new(),
             environment: Environment::Qa,
@@ -120,7 +127,7 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
     if let Some(t) = req.fail_above.filter(|t| *t > 100) {
         return Err(Error::invalid(format!("fail-above must be between 0 and 100, got {t}")));
     }
-    let url = DatabaseUrl::parse(&req.database_url)?;
+    let url = DatabaseUrl::parse(&crate::driver::credentials::request_url(&req.database_url, &req.database_password)?)?;
     let dialect = url.dialect();
     let target = driver::connect(&url).await?;
     let schema = target.introspect().await?;

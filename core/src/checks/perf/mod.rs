@@ -32,6 +32,12 @@ use verify::Verification;
 pub struct PerfRequest {
     /// The database the queries run on (read-only queries only are executed).
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// The workload, one statement per entry.
     pub queries: Vec<String>,
     /// A workload file (statements separated by `;`), read after `queries`.
@@ -64,6 +70,7 @@ impl Default for PerfRequest {
     fn default() -> Self {
         PerfRequest {
             database_url: String::new(),
+            database_password: None,
             queries: Vec::new(),
             query_file: None,
             from_stats: false,
@@ -123,7 +130,7 @@ fn to_finding(hash: &str, f: &PerfFinding) -> Finding {
 /// Profile the workload and build the run.
 pub async fn profile(req: &PerfRequest) -> Result<TestRun> {
     req.config.validate()?;
-    let url = DatabaseUrl::parse(&req.database_url)?;
+    let url = DatabaseUrl::parse(&crate::driver::credentials::request_url(&req.database_url, &req.database_password)?)?;
     let dialect = url.dialect();
     let target = driver::connect(&url).await?;
     let mut schema = target.introspect().await?;

@@ -36,6 +36,12 @@ pub struct SchemaValidationRequest {
     /// The target database: `sqlite://PATH`, `postgres://...`, `mysql://...`. It is only read;
     /// the migration runs in a sandbox.
     pub database_url: String,
+    /// The password of the URL's user, when the URL holds none (else PostgreSQL's
+    /// `PGPASSWORD` / `~/.pgpass`, MySQL's option files / `MYSQL_PWD` are used). Never stored
+    /// or echoed.
+    #[serde(skip_serializing)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "format" = "password"))]
+    pub database_password: Option<crate::driver::credentials::Password>,
     /// Migration files, or directories of `*.sql` files, applied in order (read where the
     /// library runs).
     #[serde(deserialize_with = "crate::inputs::one_or_many")]
@@ -76,6 +82,7 @@ impl Default for SchemaValidationRequest {
     fn default() -> Self {
         SchemaValidationRequest {
             database_url: String::new(),
+            database_password: None,
             migration_script: Vec::new(),
             migration_sql: None,
             migration_name: None,
@@ -238,7 +245,7 @@ pub fn lint(req: &LintRequest) -> Result<TestRun> {
 pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     req.config.validate()?;
     check_threshold(req.fail_above)?;
-    let url = DatabaseUrl::parse(&req.database_url)?;
+    let url = DatabaseUrl::parse(&crate::driver::credentials::request_url(&req.database_url, &req.database_password)?)?;
     let dialect = url.dialect();
     if let Some(d) = req.dialect {
         if d != dialect {

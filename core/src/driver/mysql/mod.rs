@@ -71,6 +71,7 @@ impl MysqlDriver {
         let options = MySqlConnectOptions::from_str(&url)
             .map_err(|e| Error::invalid(format!("malformed database URL '{redacted}': {}", redact_url(&e.to_string()))))?
             .disable_statement_logging();
+        let options = crate::driver::credentials::mysql_defaults(options, &url);
         let database = options
             .get_database()
             .filter(|d| !d.is_empty())
@@ -78,10 +79,10 @@ impl MysqlDriver {
             .to_string();
         // One direct connection first: a pool would hide "connection refused" or "access
         // denied" behind its own timeout.
-        options
-            .connect()
+        // Retried through a restart or failover (transient failures only).
+        crate::driver::retry::connect_retrying(crate::driver::retry::retry_budget(), || options.connect())
             .await
-            .map_err(|e| connection_error(&redacted, crate::driver::tls::mysql_refusal(&url, e.to_string())))?
+            .map_err(|gave_up| connection_error(&redacted, crate::driver::tls::mysql_refusal(&url, gave_up.reason())))?
             .close()
             .await
             .ok();
@@ -285,10 +286,12 @@ impl Driver for MysqlDriver {
         let mut local = None;
         let (server, server_label, same_server) = match &options.sandbox_url {
             Some(url) => {
-                let o = MySqlConnectOptions::from_str(&crate::driver::tls::mysql_url(url))
-                    .map_err(|e| Error::invalid(format!("malformed sandbox URL '{}': {e}", redact_url(url))))?;
+                let url = crate::driver::tls::mysql_url(url);
+                let o = MySqlConnectOptions::from_str(&url)
+                    .map_err(|e| Error::invalid(format!("malformed sandbox URL '{}': {e}", redact_url(&url))))?;
+                let o = crate::driver::credentials::mysql_defaults(o, &url);
                 let same = o.get_host() == self.options.get_host() && o.get_port() == self.options.get_port();
-                (o, redact_url(url), same)
+                (o, redact_url(&url), same)
             }
             None if options.allow_scratch_on_target => (self.options.clone(), self.redacted.clone(), true),
             None => {

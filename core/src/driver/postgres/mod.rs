@@ -64,7 +64,13 @@ impl PostgresDriver {
         let inspection = options.clone().options(settings);
         // One direct connection first: a pool would hide "connection refused" or "password
         // authentication failed" behind its own timeout.
-        inspection.connect().await.map_err(|e| connection_error(&redacted, e))?.close().await.ok();
+        // Retried through a restart or failover (transient failures only).
+        super::retry::connect_retrying(super::retry::retry_budget(), || inspection.connect())
+            .await
+            .map_err(|gave_up| connection_error(&redacted, gave_up.reason()))?
+            .close()
+            .await
+            .ok();
         let bulk = session.bulk_scans;
         let pool = PgPoolOptions::new()
             .max_connections(2)

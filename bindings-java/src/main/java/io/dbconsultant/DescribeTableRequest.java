@@ -35,6 +35,15 @@ public final class DescribeTableRequest {
             return this;
         }
 
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
         /** Table name as list_tables gives it ({@code schema.table} outside the default schema). */
         public Builder table(String value) {
             json.put("table", Objects.requireNonNull(value, "table"));

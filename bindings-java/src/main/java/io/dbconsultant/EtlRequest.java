@@ -38,6 +38,15 @@ public final class EtlRequest {
             return this;
         }
 
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder sourcePassword(String value) {
+            json.put("source_password", Objects.requireNonNull(value, "sourcePassword"));
+            return this;
+        }
+
         public Builder sourceTable(String value) {
             json.put("source_table", Objects.requireNonNull(value, "sourceTable"));
             return this;
@@ -46,6 +55,15 @@ public final class EtlRequest {
         /** The target database (read-only); may be another server and dialect. */
         public Builder targetUrl(String value) {
             json.put("target_url", Objects.requireNonNull(value, "targetUrl"));
+            return this;
+        }
+
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder targetPassword(String value) {
+            json.put("target_password", Objects.requireNonNull(value, "targetPassword"));
             return this;
         }
 

@@ -35,6 +35,15 @@ public final class ExplainQueryRequest {
             return this;
         }
 
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
         /** One SELECT / WITH query, or one INSERT / UPDATE / DELETE to plan (never run). */
         public Builder sql(String value) {
             json.put("sql", Objects.requireNonNull(value, "sql"));

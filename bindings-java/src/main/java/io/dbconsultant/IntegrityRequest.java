@@ -41,6 +41,15 @@ public final class IntegrityRequest {
             return this;
         }
 
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
         /** Tables to check; empty means every table. */
         public Builder tables(String... values) {
             json.put("tables", List.of(values));

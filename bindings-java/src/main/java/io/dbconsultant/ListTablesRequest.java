@@ -35,6 +35,15 @@ public final class ListTablesRequest {
             return this;
         }
 
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
         /** Which schema (default: the connection's default schema). */
         public Builder schema(String value) {
             json.put("schema", Objects.requireNonNull(value, "schema"));

@@ -38,6 +38,15 @@ public final class PerfRequest {
             return this;
         }
 
+        /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
         /** The workload, one statement per entry. */
         public Builder queries(String... values) {
             json.put("queries", List.of(values));

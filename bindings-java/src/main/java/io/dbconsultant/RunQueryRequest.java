@@ -36,6 +36,15 @@ public final class RunQueryRequest {
         }
 
         /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
+        /**
          * Exactly one statement: SELECT, WITH (no data-modifying CTEs), EXPLAIN without ANALYZE, or SHOW.
          * Anything else, row locks (FOR UPDATE), INTO, and file / network / sleep / lock functions are
          * refused.

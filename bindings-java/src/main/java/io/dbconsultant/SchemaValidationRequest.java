@@ -42,6 +42,15 @@ public final class SchemaValidationRequest {
         }
 
         /**
+         * The password of the URL's user, when the URL holds none (else PostgreSQL's {@code PGPASSWORD} /
+         * {@code ~/.pgpass}, MySQL's option files / {@code MYSQL_PWD} are used). Never stored or echoed.
+         */
+        public Builder databasePassword(String value) {
+            json.put("database_password", Objects.requireNonNull(value, "databasePassword"));
+            return this;
+        }
+
+        /**
          * Migration files, or directories of {@code *.sql} files, applied in order (read where the library
          * runs).
          */

@@ -289,4 +289,26 @@ class DatabaseConsultantClientTest {
             assertEquals(RunStatus.PASSED, client.validateSchemaAsync(migration(url, "001_index_order_status.sql").build()).get().getStatus());
         }
     }
+
+    /** A password apart from the URL: the calls work, nothing stores or echoes it, a second one is refused. */
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "mysql"})
+    void passwordApartFromTheUrl(String dialect) throws Exception {
+        String shop = Databases.shop(dialect, dir);
+        java.net.URI u = java.net.URI.create(shop);
+        String[] userInfo = u.getRawUserInfo().split(":", 2);
+        String password = java.net.URLDecoder.decode(userInfo[1], java.nio.charset.StandardCharsets.UTF_8);
+        String bare = shop.replace(u.getRawUserInfo() + "@", userInfo[0] + "@");
+        try (DatabaseConsultantClient client = client()) {
+            List<TableSummary> tables = client.listTables(ListTablesRequest.builder().databaseUrl(bare).databasePassword(password).build());
+            assertTrue(tables.stream().anyMatch(t -> t.name().equals("orders")));
+            TestRun run = client.checkIntegrity(IntegrityRequest.builder().databaseUrl(bare).databasePassword(password).tables("orders").build());
+            assertFalse(client.getTestRun(run.testRunId()).toString().contains(password));
+            assertFalse(new String(Files.readAllBytes(dir.resolve("store.db")), java.nio.charset.StandardCharsets.ISO_8859_1).contains(password),
+                    "the store holds the password");
+            InvalidInputException two = assertThrows(InvalidInputException.class,
+                    () -> client.listTables(ListTablesRequest.builder().databaseUrl(shop).databasePassword("not-" + password).build()));
+            assertTrue(two.getMessage().contains("two passwords") && !two.getMessage().contains(password), two.getMessage());
+        }
+    }
 }
