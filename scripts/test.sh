@@ -10,6 +10,9 @@ mkdir -p "$deps"
 export CARGO_INCREMENTAL=0
 start=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+# Everything the run prints is also kept, to be searched for secrets at the end.
+log=$deps/test-run.log
+exec > >(tee "$log") 2>&1
 
 step "system packages"
 missing=()
@@ -95,5 +98,8 @@ python3 examples/make_shop_db.py "$deps/java-shop.db" >/dev/null
 (cd bindings-java && mvn -B -q -ntp install)
 (cd examples/java && mvn -B -q -ntp test -Dshop.db="$deps/java-shop.db")
 cat bindings-java/target/surefire-reports/*.txt examples/java/target/surefire-reports/*.txt | grep "Tests run"
+
+step "no password or private key in the run's output, its files or the stores it left (tests/secrets_scan.py)"
+python3 tests/secrets_scan.py "$log" "$deps" "$root/bindings-java/target/surefire-reports" "$root/examples/java/target"
 
 step "done in $(( $(date +%s) - start ))s"

@@ -50,8 +50,13 @@ test('auditLog lists run events newest first', async () => {
   await assert.rejects(dbConsultant.auditLog({ evnt: 'x' }), TypeError);
 });
 
+const TLS_IN_USE = {
+  postgres: 'SELECT ssl AS tls FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+  mysql: "SELECT VARIABLE_VALUE <> '' AS tls FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER'",
+};
+
 for (const dialect of ['postgres', 'mysql']) {
-  test(`a password apart from the URL on ${dialect}, never stored`, async (t) => {
+  test(`a password apart from the URL on ${dialect} (once over verify-full), never stored`, async (t) => {
     const shop = serverShop(t, dialect);
     if (!shop) return;
     const url = new URL(shop);
@@ -65,6 +70,12 @@ for (const dialect of ['postgres', 'mysql']) {
     const run = await dbConsultant.checkIntegrity({ databaseUrl, databasePassword, tables: ['orders'] });
     assert.ok(!JSON.stringify(await dbConsultant.getTestRun(run.testRunId)).includes(databasePassword));
     assert.ok(!require('node:fs').readFileSync(storePath).includes(databasePassword), 'the store holds the password');
+    // Once over verify-full: the test CA, and the host name its certificate lists.
+    const verified = new URL(databaseUrl);
+    verified.hostname = 'localhost';
+    verified.search = `?sslmode=verify-full&sslrootcert=${path.join(process.env.DBCONSULTANT_TEST_TLS_DIR, 'ca.crt')}`;
+    const tls = await dbConsultant.runQuery({ databaseUrl: verified.toString(), databasePassword, sql: TLS_IN_USE[dialect] });
+    assert.ok(tls.rows[0].tls, 'not encrypted');
     await assert.rejects(
       dbConsultant.listTables({ databaseUrl: shop, databasePassword: `not-${databasePassword}` }),
       (e) => e instanceof InvalidInputError && /two passwords/.test(e.message) && !e.message.includes(databasePassword),

@@ -4,6 +4,7 @@ guarded read-only query with an exact truncation flag and masking, plans; the au
 from __future__ import annotations
 
 import json
+import os
 import urllib.parse
 
 import pytest
@@ -69,9 +70,16 @@ def test_async_inspection(tmp_path, sqlite_shop):
     assert result.rows == [{"one": 1}]
 
 
+TLS_IN_USE = {
+    "postgres": "SELECT ssl AS tls FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    "mysql": "SELECT VARIABLE_VALUE <> '' AS tls FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER'",
+}
+
+
 def test_password_apart_from_the_url(agent, shop, tmp_path):
-    """`database_password` instead of a password in the URL: the calls work, and neither the
-    run document nor the store holds it; a second, different password is refused."""
+    """`database_password` instead of a password in the URL: the calls work (once over
+    verify-full), and neither the run document nor the store holds it; a second, different
+    password is refused."""
     if shop.startswith("sqlite"):
         with pytest.raises(dbconsultant.InvalidInputError, match="SQLite databases have none"):
             agent.list_tables(shop, database_password="x")
@@ -83,6 +91,11 @@ def test_password_apart_from_the_url(agent, shop, tmp_path):
     run = agent.check_integrity(bare, ["orders"], database_password=password)
     assert run.test_run_id and password not in json.dumps(agent.get_test_run(run.test_run_id).to_dict())
     assert password.encode() not in (tmp_path / "store.db").read_bytes()
+    # Once over verify-full: the test CA, and the host name its certificate lists.
+    ca = os.path.join(os.environ["DBCONSULTANT_TEST_TLS_DIR"], "ca.crt")
+    verified = parts._replace(netloc=f"{parts.username}@localhost:{parts.port}", query=f"sslmode=verify-full&sslrootcert={ca}").geturl()
+    tls = TLS_IN_USE[shop.split(":")[0]]
+    assert agent.run_query(verified, tls, database_password=password).rows[0]["tls"], "not encrypted"
     with pytest.raises(dbconsultant.InvalidInputError, match="two passwords") as refused:
         agent.list_tables(shop, database_password="not-" + password)
     assert password not in str(refused.value)

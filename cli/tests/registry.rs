@@ -24,6 +24,10 @@ const RENAMES: &[(&str, &str)] = &[
     ("query_file", "file"),
     ("test_run_id", "id"),
     ("approver", "by"),
+    // A password never goes on a command line (other users see it in `ps`): a file names it.
+    ("database_password", "password_file"),
+    ("source_password", "source_password_file"),
+    ("target_password", "target_password_file"),
 ];
 
 /// Flags that switch a default-on field off: (field, clap argument id).

@@ -11,10 +11,11 @@ import subprocess
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
-from conftest import ROOT, Db, binary, call, run, server, session
+from conftest import ROOT, Db, binary, call, run, server, server_url, session
 from mcp import ClientSession
 from mcp.client.stdio import stdio_client
 
@@ -313,6 +314,28 @@ def test_urls_and_passwords_never_reach_the_model(databases: list[Db], store: pa
 
     run(go())
     assert "S3cretPw" not in json.dumps(audit_events(store))
+
+
+def test_a_database_over_verified_tls_with_the_password_in_the_environment(databases: list[Db], store: pathlib.Path) -> None:
+    """The MCP server reaches PostgreSQL over verify-full (the test CA, the host name the
+    certificate lists) with the password from PGPASSWORD, not its configuration."""
+    pg = urlparse(databases[1].url)
+    password = pg.password or ""
+    ca = pathlib.Path(server_url("DBCONSULTANT_TEST_TLS_DIR") or "") / "ca.crt"
+    url = f"postgres://{pg.username}@localhost:{pg.port}{pg.path}?sslmode=verify-full&sslrootcert={ca}"
+    params = server([], store, "--db", f"tls={url}")
+    params.env = {**(params.env or {}), "PGPASSWORD": password}
+
+    async def go() -> None:
+        async with session(params) as s:
+            err, result = await call(s, "run_query", {"database": "tls", "sql": "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"})
+            assert not err, result
+            assert result["rows"][0]["ssl"] is True and result["rows"][0]["version"].startswith("TLS"), result
+            err, tables = await call(s, "list_tables", {"database": "tls"})
+            assert not err and any(t["name"] == "orders" for t in tables["tables"]), tables
+
+    run(go())
+    assert password not in json.dumps(audit_events(store))
 
 
 def test_streamable_http_on_loopback_with_a_token(databases: list[Db], store: pathlib.Path) -> None:

@@ -81,7 +81,7 @@ fn jitter() -> f64 {
 }
 
 /// Failures that a moment later may not recur: the server unreachable (restarting, failing
-/// over, a DNS hiccup), the connection cut, the server starting up or shutting down, its
+/// over, a temporary DNS failure), the connection cut, the server starting up or shutting down, its
 /// connection slots full. Authentication, authorisation, TLS and configuration errors are
 /// final.
 pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
@@ -98,7 +98,7 @@ pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
                     | TimedOut
                     | UnexpectedEof
                     | Interrupted
-            ) || io.to_string().contains("failed to lookup address")
+            ) || is_temporary_lookup_failure(&io.to_string())
         }
         sqlx::Error::PoolTimedOut => true,
         sqlx::Error::Database(db) => {
@@ -110,6 +110,12 @@ pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// getaddrinfo's EAI_AGAIN ("Temporary failure in name resolution") may pass; EAI_NONAME
+/// ("Name or service not known": a mistyped host) will not, so it fails at once.
+fn is_temporary_lookup_failure(message: &str) -> bool {
+    message.contains("failed to lookup address") && (message.contains("Temporary failure") || message.contains("try again"))
 }
 
 fn is_mysql_transient(db: &dyn sqlx::error::DatabaseError) -> bool {
@@ -134,6 +140,9 @@ mod tests {
         assert!(is_transient(&io(std::io::ErrorKind::ConnectionRefused)));
         assert!(is_transient(&io(std::io::ErrorKind::ConnectionReset)));
         assert!(!is_transient(&io(std::io::ErrorKind::PermissionDenied)));
+        let lookup = |m: &str| sqlx::Error::Io(std::io::Error::other(format!("failed to lookup address information: {m}")));
+        assert!(is_transient(&lookup("Temporary failure in name resolution")));
+        assert!(!is_transient(&lookup("Name or service not known")));
         assert!(!is_transient(&sqlx::Error::Tls("bad certificate".into())));
         assert!(!is_transient(&sqlx::Error::Configuration("bad url".into())));
     }

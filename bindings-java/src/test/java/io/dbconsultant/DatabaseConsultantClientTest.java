@@ -306,6 +306,14 @@ class DatabaseConsultantClientTest {
             assertFalse(client.getTestRun(run.testRunId()).toString().contains(password));
             assertFalse(new String(Files.readAllBytes(dir.resolve("store.db")), java.nio.charset.StandardCharsets.ISO_8859_1).contains(password),
                     "the store holds the password");
+            // Once over verify-full: the test CA, and the host name its certificate lists.
+            String verified = bare.replace("@127.0.0.1:", "@localhost:");
+            verified += "?sslmode=verify-full&sslrootcert=" + Path.of(System.getenv("DBCONSULTANT_TEST_TLS_DIR"), "ca.crt");
+            String tlsInUse = "postgres".equals(dialect)
+                    ? "SELECT ssl AS tls FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+                    : "SELECT VARIABLE_VALUE <> '' AS tls FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER'";
+            Object tls = client.runQuery(RunQueryRequest.builder().databaseUrl(verified).databasePassword(password).sql(tlsInUse).build()).rows().get(0).get("tls");
+            assertTrue(Boolean.TRUE.equals(tls) || (tls instanceof Number n && n.intValue() == 1), "not encrypted: " + tls);
             InvalidInputException two = assertThrows(InvalidInputException.class,
                     () -> client.listTables(ListTablesRequest.builder().databaseUrl(shop).databasePassword("not-" + password).build()));
             assertTrue(two.getMessage().contains("two passwords") && !two.getMessage().contains(password), two.getMessage());
