@@ -198,7 +198,14 @@ export interface KeysFile {
 export type Layout = 'flyway' | 'golang-migrate' | 'sqlx' | 'diesel' | 'prisma' | 'dbmate' | 'goose' | 'plain';
 
 export interface MaskingSection {
+  /** More column names whose values are masked (besides the built-in PII names). */
   columns?: string[];
+  /**
+   * Tables whose rows never leave through `run_query` (MCP, inspect, SDKs): refused like the
+   * databases' own credentials catalogs, also through views. `tokens` names that table in any
+   * schema, `auth.tokens` the one in `auth`.
+   */
+  secret_tables?: string[];
 }
 
 /** Limits of the MCP server, per tool call. */

@@ -13,6 +13,7 @@
 //!
 //! [masking]
 //! columns = ["full_name"]                  # masked in addition to the built-in patterns
+//! secret_tables = ["api_tokens"]   # refused by run_query, also through views
 //!
 //! [sandbox]
 //! sandbox_url = "postgres://ci@shadow/postgres"  # scratch database there (default PostgreSQL:
@@ -109,7 +110,12 @@ pub struct PolicySection {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaskingSection {
+    /// More column names whose values are masked (besides the built-in PII names).
     pub columns: Vec<String>,
+    /// Tables whose rows never leave through `run_query` (MCP, inspect, SDKs): refused like
+    /// the databases' own credentials catalogs, also through views. `tokens` names that
+    /// table in any schema, `auth.tokens` the one in `auth`.
+    pub secret_tables: Vec<String>,
 }
 
 /// A TOML error as `origin:line:column: message`.
@@ -169,7 +175,7 @@ impl Config {
     }
 
     pub fn masker(&self) -> Masker {
-        Masker { extra_columns: self.masking.columns.clone(), disabled: false }
+        Masker { extra_columns: self.masking.columns.clone(), secret_tables: self.masking.secret_tables.clone(), disabled: false }
     }
 }
 

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::dialect::Dialect;
 use crate::driver::Driver;
 use crate::error::{Error, Result};
 use crate::guard;
@@ -157,7 +158,8 @@ pub async fn describe_table(driver: &dyn Driver, table: &str) -> Result<TableDes
 /// SELECT / WITH / EXPLAIN (without ANALYZE) / SHOW with no dangerous function; at most
 /// `max_rows` rows, `truncated` when there were more; sensitive values masked.
 pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: &Masker) -> Result<QueryOutput> {
-    guard::check_read_only(sql, driver.dialect()).map_err(|r| Error::Refused(r.0))?;
+    let relations = guard::check_read_only_declaring(sql, driver.dialect(), &masker.secret_tables).map_err(|r| Error::Refused(r.0))?;
+    refuse_secrets_behind_views(driver, relations, &masker.secret_tables).await?;
     // One row more than asked tells whether the cap cut anything off.
     let mut result = driver.query(sql, max_rows.saturating_add(1)).await?;
     let truncated = result.rows.len() > max_rows;
@@ -203,6 +205,78 @@ pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: 
     }
     masked_columns.sort_by_key(|c| result.columns.iter().position(|x| x == c));
     Ok(QueryOutput { columns: result.columns, row_count: rows.len(), rows, truncated, masked_columns })
+}
+
+/// Deepest chain of views looked into; a deeper one is refused rather than left unchecked.
+const MAX_VIEW_DEPTH: usize = 8;
+
+/// A view is read with its owner's rights: one over a credentials catalog or a declared secret
+/// table would pass the guard by name. Look into the views a query reads (and the views they
+/// read) through the database's own definitions.
+async fn refuse_secrets_behind_views(driver: &dyn Driver, mut pending: Vec<String>, secret_tables: &[String]) -> Result<()> {
+    let dialect = driver.dialect();
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..MAX_VIEW_DEPTH {
+        pending.retain(|r| !seen.contains(r));
+        pending.sort();
+        pending.dedup();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let names = std::mem::take(&mut pending);
+        for (view, definition) in view_definitions(driver, &names).await? {
+            pending.extend(guard::check_view(&view, &definition, dialect, secret_tables).map_err(|r| Error::Refused(r.0))?);
+        }
+        seen.extend(names);
+    }
+    if pending.iter().any(|r| !seen.contains(r)) {
+        return Err(Error::Refused(format!("views nested more than {MAX_VIEW_DEPTH} deep cannot be checked for secrets")));
+    }
+    Ok(())
+}
+
+/// (view name, definition) of the views among `relations` (lowercase, dotted as a query wrote
+/// them; an unqualified name is looked up where the session would find it).
+async fn view_definitions(driver: &dyn Driver, relations: &[String]) -> Result<Vec<(String, String)>> {
+    let dialect = driver.dialect();
+    let literal = |n: &str| {
+        // Backslashes escape in MySQL string literals only.
+        let n = if dialect == Dialect::Mysql { n.replace('\\', "\\\\") } else { n.to_string() };
+        format!("'{}'", n.replace('\'', "''"))
+    };
+    let conditions: Vec<String> = relations
+        .iter()
+        .map(|relation| {
+            let mut parts = relation.rsplit('.');
+            let name = literal(parts.next().unwrap_or(relation));
+            let schema = parts.next().map(literal);
+            match (dialect, schema) {
+                (Dialect::Postgres, Some(schema)) => format!("(lower(c.relname) = {name} AND lower(n.nspname) = {schema})"),
+                (Dialect::Postgres, None) => format!("(lower(c.relname) = {name} AND pg_catalog.pg_table_is_visible(c.oid))"),
+                (Dialect::Mysql, Some(schema)) => format!("(LOWER(TABLE_NAME) = {name} AND LOWER(TABLE_SCHEMA) = {schema})"),
+                (Dialect::Mysql, None) => format!("(LOWER(TABLE_NAME) = {name} AND TABLE_SCHEMA = DATABASE())"),
+                (Dialect::Sqlite, _) => format!("lower(name) = {name}"),
+            }
+        })
+        .collect();
+    let any = conditions.join(" OR ");
+    let sql = match dialect {
+        Dialect::Postgres => format!(
+            "SELECT c.relname::text AS name, pg_catalog.pg_get_viewdef(c.oid) AS definition FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND ({any})"
+        ),
+        Dialect::Mysql => format!("SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition FROM information_schema.VIEWS WHERE {any}"),
+        Dialect::Sqlite => format!("SELECT name, sql AS definition FROM sqlite_schema WHERE type = 'view' AND ({any})"),
+    };
+    let found = driver.query(&sql, 10_000).await?;
+    Ok(found
+        .rows
+        .into_iter()
+        .filter_map(|row| {
+            let text = |k: &str| row.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            Some((text("name")?, text("definition")?))
+        })
+        .collect())
 }
 
 /// The plan of one statement. `analyze` runs it (in a READ ONLY transaction rolled back),

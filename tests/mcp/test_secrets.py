@@ -47,6 +47,9 @@ PG_REFUSED = [
     "SELECT * FROM pg_user_mappings",
     "SELECT subconninfo FROM pg_subscription",
     "SELECT length(x) FROM (SELECT rolpassword AS x FROM pg_authid) s",
+    # A view is looked into (its definition, from the database), and so is a view of it.
+    "SELECT who, x FROM account_view",
+    "SELECT count(*) AS n FROM nested_view",
 ]
 PG_MASKED = [
     "SELECT who, x FROM accounts",
@@ -64,6 +67,8 @@ MY_REFUSED = [
     "SELECT * FROM (SELECT authentication_string AS a FROM mysql.user) t",
     "SELECT GROUP_CONCAT(authentication_string) FROM mysql.user",
     "SELECT Password FROM mysql.servers",
+    "SELECT who, x FROM account_view",
+    "SELECT COUNT(*) AS n FROM nested_view",
 ]
 MY_MASKED = [
     "SELECT who, x FROM accounts",
@@ -138,7 +143,10 @@ def test_credentials_planted_in_ordinary_columns_are_masked(tmp_path: pathlib.Pa
 
 def test_postgres_password_verifiers_never_reach_the_model(store: pathlib.Path) -> None:
     db = postgres_db()
-    db.sql("CREATE VIEW accounts AS SELECT rolname AS who, rolpassword AS x FROM pg_authid")
+    # A copy in an ordinary table hides where the values came from: masking by value catches them.
+    db.sql("CREATE TABLE accounts AS SELECT rolname AS who, rolpassword AS x FROM pg_authid")
+    db.sql("CREATE VIEW account_view AS SELECT rolname AS who, rolpassword AS x FROM pg_authid")
+    db.sql("CREATE VIEW nested_view AS SELECT who FROM account_view")
     verifier = db.sql("SELECT rolpassword FROM pg_authid WHERE rolname = current_user")
     assert verifier.startswith("SCRAM-SHA-256$")
     parts = verifier.replace(":", "$").split("$")[2:]
@@ -148,7 +156,9 @@ def test_postgres_password_verifiers_never_reach_the_model(store: pathlib.Path) 
 
 def test_mariadb_password_hashes_never_reach_the_model(store: pathlib.Path) -> None:
     db = mariadb_db()
-    db.sql("CREATE VIEW accounts AS SELECT User AS who, authentication_string AS x FROM mysql.user WHERE authentication_string <> ''")
+    db.sql("CREATE TABLE accounts AS SELECT User AS who, authentication_string AS x FROM mysql.user WHERE authentication_string <> ''")
+    db.sql("CREATE VIEW account_view AS SELECT User AS who, authentication_string AS x FROM mysql.user")
+    db.sql("CREATE VIEW nested_view AS SELECT who FROM account_view")
     hashes = [h for h in db.sql("SELECT authentication_string FROM mysql.user WHERE authentication_string LIKE '*%'").split() if h]
     assert hashes, "the test server has native password hashes"
     seen = exercise(db, store, MY_REFUSED, MY_MASKED)

@@ -101,6 +101,8 @@ pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
             ) || is_temporary_lookup_failure(&io.to_string())
         }
         sqlx::Error::PoolTimedOut => true,
+        // A server that is shutting down accepts the connection and closes it at once.
+        sqlx::Error::Protocol(message) => message.contains("at EOF"),
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // PostgreSQL: 57P03 cannot_connect_now (starting up, shutting down, recovery),
@@ -145,6 +147,8 @@ mod tests {
         assert!(!is_transient(&lookup("Name or service not known")));
         assert!(!is_transient(&sqlx::Error::Tls("bad certificate".into())));
         assert!(!is_transient(&sqlx::Error::Configuration("bad url".into())));
+        assert!(is_transient(&sqlx::Error::Protocol("expected to read 5 bytes, got 0 bytes at EOF".into())));
+        assert!(!is_transient(&sqlx::Error::Protocol("unknown message type".into())));
     }
 
     #[tokio::test]

@@ -207,9 +207,33 @@ fn parse_one(sql: &str, dialect: Dialect) -> Result<Statement, Refusal> {
 
 /// Is this text exactly one read-only statement of an allowed kind?
 pub fn check_read_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
+    check_read_only_declaring(sql, dialect, &[]).map(|_| ())
+}
+
+/// [`check_read_only`], refusing also the tables the user declared secret; returns the
+/// relations the statement reads (views among them may need looking into: [`check_view`]).
+pub fn check_read_only_declaring(sql: &str, dialect: Dialect, secret_tables: &[String]) -> Result<Vec<String>, Refusal> {
     let statement = parse_one(sql, dialect)?;
     read_only_statement(&statement)?;
-    secret_catalogs::refuse_secret_catalogs(&statement, dialect)
+    secret_catalogs::refuse_secret_catalogs(&statement, dialect, secret_tables)?;
+    Ok(secret_catalogs::relations(&statement))
+}
+
+/// A view's definition, as the database keeps it: it must not read a credentials catalog or a
+/// declared secret table either. Returns the relations it reads (views again, maybe). A
+/// definition that does not parse is refused only if it names such a table.
+pub fn check_view(view: &str, definition: &str, dialect: Dialect, secret_tables: &[String]) -> Result<Vec<String>, Refusal> {
+    let inside = |r: Refusal| Refusal(format!("view {view} reads a table that cannot be read: {r}"));
+    match parse_one(definition, dialect) {
+        Ok(statement) => {
+            secret_catalogs::refuse_secret_catalogs(&statement, dialect, secret_tables).map_err(inside)?;
+            Ok(secret_catalogs::relations(&statement))
+        }
+        Err(_) => match secret_catalogs::mentions_secret(definition, dialect, secret_tables) {
+            Some(name) => Err(Refusal(format!("view {view} reads {name}, which cannot be read through dbconsultant"))),
+            None => Ok(Vec::new()),
+        },
+    }
 }
 
 /// SELECT / WITH / EXPLAIN of a query without ANALYZE / SHOW, with no denied function.
@@ -275,7 +299,7 @@ pub fn check_explain_only(sql: &str, dialect: Dialect) -> Result<(), Refusal> {
         Statement::Insert(_) | Statement::Update { .. } | Statement::Delete(_) => no_denied_function(&statement, "")?,
         _ => read_only_statement(&statement)?,
     }
-    secret_catalogs::refuse_secret_catalogs(&statement, dialect)
+    secret_catalogs::refuse_secret_catalogs(&statement, dialect, &[])
 }
 
 /// The query itself, its CTEs and every subquery: no writes, locks or INTO.

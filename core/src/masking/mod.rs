@@ -48,6 +48,8 @@ const SENSITIVE_NAME_PARTS: &[&str] = &[
 pub struct Masker {
     /// Extra column names declared sensitive (e.g. `full_name`), matched case-insensitively.
     pub extra_columns: Vec<String>,
+    /// Tables refused outright by the query guard (`[masking] secret_tables`).
+    pub secret_tables: Vec<String>,
     /// Turn masking off entirely (for local debugging only).
     pub disabled: bool,
 }
@@ -80,7 +82,8 @@ impl Masker {
         }
     }
 
-    pub(crate) fn sensitive_name(&self, column: &str) -> bool {
+    /// Whether a column of this name holds sensitive values (built-in PII names, or declared).
+    pub fn sensitive_name(&self, column: &str) -> bool {
         let lower = column.to_ascii_lowercase();
         if self.extra_columns.iter().any(|c| c.eq_ignore_ascii_case(column)) {
             return true;

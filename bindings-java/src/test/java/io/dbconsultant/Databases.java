@@ -51,13 +51,24 @@ final class Databases {
         return "sqlite://" + db;
     }
 
+    /** Run SQL on a test database with the test login (a privileged one); its output, trimmed. */
+    static String admin(String url, String sql) throws IOException, InterruptedException {
+        if (url.startsWith("postgres")) {
+            return run(List.of("psql", url, "-qtAc", sql), null);
+        }
+        URI u = URI.create(url);
+        String[] userInfo = u.getUserInfo().split(":", 2);
+        return run(List.of("mariadb", "--no-defaults", "-N", "-B", "-h", u.getHost(), "-P", String.valueOf(u.getPort()), "-u", userInfo[0],
+                "-p" + userInfo[1], u.getPath().substring(1), "-e", sql), null);
+    }
+
     private static List<String> concat(List<String> a, List<String> b) {
         var out = new java.util.ArrayList<>(a);
         out.addAll(b);
         return out;
     }
 
-    private static void run(List<String> command, String input) throws IOException, InterruptedException {
+    private static String run(List<String> command, String input) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         if (input != null) {
             p.getOutputStream().write(input.getBytes());
@@ -67,5 +78,6 @@ final class Databases {
         if (p.waitFor() != 0) {
             throw new IllegalStateException(command.get(0) + " failed: " + output);
         }
+        return output.trim();
     }
 }
