@@ -110,8 +110,17 @@ pub struct InspectTarget {
 
 #[derive(Args)]
 pub struct McpArgs {
-    /// A database the assistant may use: URL, or NAME=URL (repeatable; names are what tools use).
-    #[arg(long = "db", value_name = "[NAME=]URL", required = true)]
+    /// A database the assistant may use: URL, or NAME=URL (repeatable; names are what tools use;
+    /// default: $DBCONSULTANT_MCP_DB, space-separated, so no URL need be in the MCP client's
+    /// command line).
+    #[arg(
+        long = "db",
+        value_name = "[NAME=]URL",
+        required = true,
+        env = "DBCONSULTANT_MCP_DB",
+        value_delimiter = ' ',
+        hide_env_values = true
+    )]
     pub databases: Vec<String>,
     /// read-only: reads only; sandbox: also validate_migration (run in a sandbox, never on the database).
     #[arg(long, default_value = "read-only")]

@@ -55,7 +55,9 @@ fn mcp_serves_over_stdio_and_audits_every_call() {
     use std::io::{BufRead, BufReader, Write};
     let env = Env::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbconsultant"))
-        .args(["mcp", "--db", &format!("shop={}", env.db_url())])
+        // The database from the environment, as an MCP client's configuration can give it.
+        .args(["mcp"])
+        .env("DBCONSULTANT_MCP_DB", format!("shop={}", env.db_url()))
         .env("DBCONSULTANT_STORE", env.dir.path().join("store.db"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
