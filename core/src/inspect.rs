@@ -159,7 +159,7 @@ pub async fn describe_table(driver: &dyn Driver, table: &str) -> Result<TableDes
 /// `max_rows` rows, `truncated` when there were more; sensitive values masked.
 pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: &Masker) -> Result<QueryOutput> {
     let relations = guard::check_read_only_declaring(sql, driver.dialect(), &masker.secret_tables).map_err(|r| Error::Refused(r.0))?;
-    refuse_secrets_behind_views(driver, relations, &masker.secret_tables).await?;
+    let views = refuse_secrets_behind_views(driver, relations, &masker.secret_tables).await?;
     // One row more than asked tells whether the cap cut anything off.
     let mut result = driver.query(sql, max_rows.saturating_add(1)).await?;
     let truncated = result.rows.len() > max_rows;
@@ -169,7 +169,23 @@ pub async fn run_query(driver: &dyn Driver, sql: &str, max_rows: usize, masker: 
     let lineage = if masker.disabled {
         Default::default()
     } else {
-        crate::masking::lineage::sensitive_outputs(sql, driver.dialect(), |c| masker.sensitive_name(c))
+        // A view's columns that carry sensitive values under other names are sensitive names
+        // to the query that reads the view (views of views: repeated until nothing changes).
+        let dialect = driver.dialect();
+        let mut through_views: std::collections::HashSet<String> = std::collections::HashSet::new();
+        loop {
+            let before = through_views.len();
+            for definition in &views {
+                let found = crate::masking::lineage::sensitive_outputs(definition, dialect, |c| {
+                    masker.sensitive_name(c) || through_views.contains(c)
+                });
+                through_views.extend(found.names);
+            }
+            if through_views.len() == before {
+                break;
+            }
+        }
+        crate::masking::lineage::sensitive_outputs(sql, dialect, |c| masker.sensitive_name(c) || through_views.contains(&c.to_lowercase()))
     };
     let derived: Vec<&String> = result
         .columns
@@ -213,26 +229,29 @@ const MAX_VIEW_DEPTH: usize = 8;
 /// A view is read with its owner's rights: one over a credentials catalog or a declared secret
 /// table would pass the guard by name. Look into the views a query reads (and the views they
 /// read) through the database's own definitions.
-async fn refuse_secrets_behind_views(driver: &dyn Driver, mut pending: Vec<String>, secret_tables: &[String]) -> Result<()> {
+/// Returns the definitions of the views looked into (for masking by lineage through them).
+async fn refuse_secrets_behind_views(driver: &dyn Driver, mut pending: Vec<String>, secret_tables: &[String]) -> Result<Vec<String>> {
     let dialect = driver.dialect();
     let mut seen: Vec<String> = Vec::new();
+    let mut definitions = Vec::new();
     for _ in 0..MAX_VIEW_DEPTH {
         pending.retain(|r| !seen.contains(r));
         pending.sort();
         pending.dedup();
         if pending.is_empty() {
-            return Ok(());
+            return Ok(definitions);
         }
         let names = std::mem::take(&mut pending);
         for (view, definition) in view_definitions(driver, &names).await? {
             pending.extend(guard::check_view(&view, &definition, dialect, secret_tables).map_err(|r| Error::Refused(r.0))?);
+            definitions.push(definition);
         }
         seen.extend(names);
     }
     if pending.iter().any(|r| !seen.contains(r)) {
         return Err(Error::Refused(format!("views nested more than {MAX_VIEW_DEPTH} deep cannot be checked for secrets")));
     }
-    Ok(())
+    Ok(definitions)
 }
 
 /// (view name, definition) of the views among `relations` (lowercase, dotted as a query wrote

@@ -72,3 +72,37 @@ async fn a_runaway_sqlite_query_is_interrupted_and_frees_its_connection() {
     assert_eq!(one.scalar_u64(), Some(1));
     assert!(started.elapsed() < Duration::from_secs(2), "both pool connections are free again");
 }
+
+/// A view that renames a sensitive column hands its values on under the new name: the view's
+/// definition is read from the database and the query that reads the view is masked by it,
+/// through a view of the view too.
+#[tokio::test]
+async fn lineage_follows_views() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let db = shop_db(dir.path()).await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE VIEW people AS SELECT id, full_name AS who, upper(full_name) AS loud FROM customers; \
+         CREATE VIEW people_again AS SELECT who AS person, id FROM people;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let driver =
+        connect_with(&DatabaseUrl::parse(&format!("sqlite://{}", db.display())).unwrap(), SessionOptions::default()).await.unwrap();
+    let masker = Masker { extra_columns: vec!["full_name".into()], ..Default::default() };
+    for (sql, masked) in [
+        ("SELECT who, loud FROM people ORDER BY id", vec!["who", "loud"]),
+        ("SELECT person FROM people_again", vec!["person"]),
+        ("SELECT p.person || '!' AS shout FROM people_again p", vec!["shout"]),
+    ] {
+        let out = run_query(driver.as_ref(), sql, 20, &masker).await.unwrap();
+        assert_eq!(out.masked_columns, masked, "{sql}");
+        assert!(!serde_json::to_string(&out.rows).unwrap().to_lowercase().contains("lovelace"), "{sql}");
+    }
+    // The view's other columns are left alone.
+    let ids = run_query(driver.as_ref(), "SELECT id FROM people_again ORDER BY id", 20, &masker).await.unwrap();
+    assert!(ids.masked_columns.is_empty() && ids.row_count > 0);
+}

@@ -29,7 +29,12 @@ pub fn sensitive_outputs(sql: &str, dialect: Dialect, is_sensitive: impl Fn(&str
     let Ok(statements) = sqlparser::parser::Parser::parse_sql(&*dialect.parser_dialect(), sql) else {
         return SensitiveOutputs::default();
     };
-    let Some(Statement::Query(query)) = statements.first() else { return SensitiveOutputs::default() };
+    // A view's definition as SQLite keeps it is the whole CREATE VIEW statement.
+    let query = match statements.first() {
+        Some(Statement::Query(query)) => query,
+        Some(Statement::CreateView(view)) => &view.query,
+        _ => return SensitiveOutputs::default(),
+    };
     let mut selects: Vec<Vec<Item>> = Vec::new();
     collect_query(query, &mut selects);
     // A name is tainted when an item giving it is made of a sensitive or tainted name; names
