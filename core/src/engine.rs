@@ -40,7 +40,15 @@ type Session = (String, u64, std::sync::Arc<dyn crate::driver::Driver>);
 const KEPT_SESSIONS: usize = 16;
 
 impl InspectionSessions {
-    async fn get(&self, database_url: &str, timeout_ms: u64) -> Result<std::sync::Arc<dyn crate::driver::Driver>> {
+    /// The session for a request's URL and separately given password (kept under the URL
+    /// they make together).
+    async fn get(
+        &self,
+        database_url: &str,
+        password: &Option<crate::driver::credentials::Password>,
+        timeout_ms: u64,
+    ) -> Result<std::sync::Arc<dyn crate::driver::Driver>> {
+        let database_url = &crate::driver::credentials::request_url(database_url, password)?;
         if let Some((_, _, driver)) = self.open.lock().await.iter().find(|(u, t, _)| u == database_url && *t == timeout_ms) {
             return Ok(driver.clone());
         }
@@ -147,22 +155,14 @@ impl Consultant {
 
     /// Schemas of a database with their table and view counts (read-only; nothing stored).
     pub async fn list_schemas(&self, request: &ListSchemasRequest) -> Result<Vec<SchemaSummary>> {
-        inspect::list_schemas(
-            self.sessions
-                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
-                .await?
-                .as_ref(),
-        )
-        .await
+        inspect::list_schemas(self.sessions.get(&request.database_url, &request.database_password, request.timeout_ms).await?.as_ref())
+            .await
     }
 
     /// Tables and views of a schema (read-only; nothing stored).
     pub async fn list_tables(&self, request: &ListTablesRequest) -> Result<Vec<TableSummary>> {
         inspect::list_tables(
-            self.sessions
-                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
-                .await?
-                .as_ref(),
+            self.sessions.get(&request.database_url, &request.database_password, request.timeout_ms).await?.as_ref(),
             request.schema.as_deref(),
         )
         .await
@@ -171,10 +171,7 @@ impl Consultant {
     /// One table in full (read-only; nothing stored).
     pub async fn describe_table(&self, request: &DescribeTableRequest) -> Result<TableDescription> {
         inspect::describe_table(
-            self.sessions
-                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
-                .await?
-                .as_ref(),
+            self.sessions.get(&request.database_url, &request.database_password, request.timeout_ms).await?.as_ref(),
             &request.table,
         )
         .await
@@ -182,10 +179,7 @@ impl Consultant {
 
     /// One guarded read-only statement; rows capped, sensitive values masked.
     pub async fn run_query(&self, request: &RunQueryRequest) -> Result<QueryOutput> {
-        let driver = self
-            .sessions
-            .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
-            .await?;
+        let driver = self.sessions.get(&request.database_url, &request.database_password, request.timeout_ms).await?;
         let max_rows = request.max_rows.unwrap_or(request.config.mcp.max_rows);
         inspect::run_query(driver.as_ref(), &request.sql, max_rows, &request.config.masker()).await
     }
@@ -193,10 +187,7 @@ impl Consultant {
     /// The plan of one statement; writes are planned, never run.
     pub async fn explain_query(&self, request: &ExplainQueryRequest) -> Result<Plan> {
         inspect::explain_query(
-            self.sessions
-                .get(&crate::driver::credentials::request_url(&request.database_url, &request.database_password)?, request.timeout_ms)
-                .await?
-                .as_ref(),
+            self.sessions.get(&request.database_url, &request.database_password, request.timeout_ms).await?.as_ref(),
             &request.sql,
             request.analyze,
         )
