@@ -648,6 +648,11 @@ export interface CheckIntegrityOptions {
   failAbove?: number;
   /** How long one check may run before it is reported as not run, in ms. */
   timeoutMs?: number;
+  /**
+   * Queries run at once against the database, 1-16 (default: the cores of a server on this machine,
+   * else 4).
+   */
+  jobs?: number;
   /** Hold a passing run for a human decision (approve, reject or escalate) instead of passing it. */
   requireHumanApproval?: boolean;
   /** `dbconsultant.toml` inline, or its path. */

@@ -61,6 +61,7 @@ exports.OPERATIONS = [
       triggerType: { wire: "trigger_type", accepts: ["string"], required: false },
       failAbove: { wire: "fail_above", accepts: ["number"], required: false },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },
+      jobs: { wire: "jobs", accepts: ["number"], required: false },
       requireHumanApproval: { wire: "require_human_approval", accepts: ["boolean"], required: false },
       config: { wire: "config", accepts: ["string", "object"], required: false },
     },

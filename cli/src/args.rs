@@ -346,6 +346,10 @@ pub struct IntegrityArgs {
     /// Milliseconds one check may run before it is reported as an error.
     #[arg(long, default_value_t = 30_000)]
     pub timeout_ms: u64,
+    /// Queries run at once against the database, 1-16 (default: the cores of a server on
+    /// this machine, else 4).
+    #[arg(long)]
+    pub jobs: Option<u32>,
     /// Sample rows per failed check (masked).
     #[arg(long)]
     pub sample_limit: Option<usize>,

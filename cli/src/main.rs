@@ -218,6 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 trigger_type: a.trigger.parse()?,
                 fail_above: a.rule_args.fail_above,
                 check_timeout_ms: a.timeout_ms,
+                jobs: a.jobs,
                 require_human_approval: a.require_approval,
                 config,
             };

@@ -54,6 +54,24 @@ impl DatabaseUrl {
         }
     }
 
+    /// True when the database runs on this machine (a SQLite file, a server on a loopback
+    /// address or a Unix socket): its cores are then this machine's.
+    pub fn on_this_machine(&self) -> bool {
+        match self {
+            DatabaseUrl::Sqlite { .. } => true,
+            DatabaseUrl::Postgres { url } | DatabaseUrl::Mysql { url } => url::Url::parse(url).is_ok_and(|u| {
+                let socket = u.query_pairs().any(|(k, v)| (k == "host" || k == "socket") && v.starts_with('/'));
+                socket
+                    || match u.host() {
+                        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                        None => false,
+                    }
+            }),
+        }
+    }
+
     /// The URL with any password replaced, safe for logs, errors, reports and the store.
     pub fn redacted(&self) -> String {
         match self {

@@ -543,6 +543,7 @@ class _Operations(_Client):
         trigger_type: TriggerType = "manual",
         fail_above: Optional[int] = None,
         timeout_ms: int = 30_000,
+        jobs: Optional[int] = None,
         require_human_approval: bool = False,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> TestRun:
@@ -561,6 +562,8 @@ class _Operations(_Client):
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
             timeout_ms: How long one check may run before it is reported as not run, in ms.
+            jobs: Queries run at once against the database, 1-16 (default: the cores of a server on
+                this machine, else 4).
             require_human_approval: Hold a passing run for a human decision (approve, reject or
                 escalate) instead of passing it.
             config: `dbconsultant.toml` inline, or its path.
@@ -964,6 +967,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
+            "jobs": _FieldSpec(types=(int,), expected="int", local=False),
             "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
         },

@@ -396,11 +396,28 @@ pub struct SessionOptions {
     /// PostgreSQL then skips JIT (compiling a 2,000-branch CASE costs seconds) and prefers
     /// hash aggregation to sorting a million rows by segment.
     pub bulk_scans: bool,
+    /// Connections the driver may hold open at once (queries that run concurrently).
+    pub max_connections: u32,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { statement_timeout_ms: 30_000, utc: false, bulk_scans: false }
+        SessionOptions { statement_timeout_ms: 30_000, utc: false, bulk_scans: false, max_connections: 2 }
+    }
+}
+
+/// Most queries a run sends to one database at once, whatever `--jobs` asks.
+pub const MAX_JOBS: usize = 16;
+
+/// How many queries to run at once against a database when the user does not say: a server
+/// does not tell a client how many cores it has, so for one on this machine (a SQLite file, a
+/// loopback address, a socket) this machine's cores, and 4 otherwise, a count every server a
+/// team validates against has.
+pub fn default_jobs(url: &DatabaseUrl) -> usize {
+    if url.on_this_machine() {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+    } else {
+        4
     }
 }
 
@@ -413,7 +430,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>> {
 pub async fn connect_with(url: &DatabaseUrl, session: SessionOptions) -> Result<Box<dyn Driver>> {
     match url {
         #[cfg(feature = "sqlite")]
-        DatabaseUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteDriver::open_with(path, session.statement_timeout_ms).await?)),
+        DatabaseUrl::Sqlite { path } => Ok(Box::new(sqlite::SqliteDriver::open_with(path, session).await?)),
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres { url: raw } => Ok(Box::new(postgres::PostgresDriver::open(raw, url.redacted(), session).await?)),
         #[cfg(feature = "mysql")]

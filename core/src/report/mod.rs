@@ -2,6 +2,7 @@
 //! SARIF 2.1.0, GitHub Actions annotations and GitLab code quality JSON. Pure functions of the
 //! run, so every surface renders identically.
 
+mod fit;
 mod github;
 mod gitlab;
 mod junit;
@@ -12,6 +13,8 @@ mod text;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub use fit::COMMENT_LIMIT;
 
 use crate::error::Error;
 use crate::model::TestRun;

@@ -3,6 +3,7 @@
 //! nothing half-written.
 
 pub mod migrations;
+mod save;
 mod sqlite_file;
 
 use std::path::{Path, PathBuf};
@@ -248,88 +249,7 @@ impl Store {
         let err = |e: sqlx::Error| store_error(&self.label, e);
         let document = serde_json::to_string(run).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(err)?;
-        sqlx::query("INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, target, created_at, approved_by, decided_at, document) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)")
-            .bind(&run.test_run_id)
-            .bind(run.kind.as_str())
-            .bind(run.environment.as_str())
-            .bind(run.trigger_type.as_str())
-            .bind(run.status.as_str())
-            .bind(run.risk_score as i64)
-            .bind(&run.summary)
-            .bind(&run.target)
-            .bind(&run.created_at)
-            .bind(&run.approved_by)
-            .bind(&run.decided_at)
-            .bind(&document)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        for f in &run.findings {
-            sqlx::query("INSERT INTO findings (test_run_id, rule, severity, message, statement, line, col, file, suggestion) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
-                .bind(&run.test_run_id)
-                .bind(f.rule.as_str())
-                .bind(f.severity.as_str())
-                .bind(&f.message)
-                .bind(f.statement.map(|s| s as i64))
-                .bind(f.line.map(|s| s as i64))
-                .bind(f.column.map(|s| s as i64))
-                .bind(&f.file)
-                .bind(&f.suggestion)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        for c in &run.schema_changes {
-            sqlx::query("INSERT INTO schema_validation_results (test_run_id, object_type, table_name, name, change_type, compatibility_status, details) VALUES ($1,$2,$3,$4,$5,$6,$7)")
-                .bind(&run.test_run_id)
-                .bind(c.object_type.as_str())
-                .bind(&c.table_name)
-                .bind(&c.name)
-                .bind(c.change_type.as_str())
-                .bind(c.compatibility_status.as_str())
-                .bind(&c.details)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        for r in &run.integrity_results {
-            sqlx::query("INSERT INTO data_integrity_results (test_run_id, table_name, integrity_type, constraint_name, failure_count, sample_records) VALUES ($1,$2,$3,$4,$5,$6)")
-                .bind(&run.test_run_id)
-                .bind(&r.table_name)
-                .bind(r.integrity_type.as_str())
-                .bind(&r.constraint)
-                .bind(r.failure_count as i64)
-                .bind(serde_json::to_string(&r.sample_records).unwrap_or_default())
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        for m in &run.performance_metrics {
-            sqlx::query("INSERT INTO performance_metrics (test_run_id, query_hash, query, execution_time_ms, index_used, plan, recommendation) VALUES ($1,$2,$3,$4,$5,$6,$7)")
-                .bind(&run.test_run_id)
-                .bind(&m.query_hash)
-                .bind(&m.query)
-                .bind(m.execution_time_ms)
-                .bind(m.index_used)
-                .bind(m.plan.to_string())
-                .bind(&m.recommendation)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        for e in &run.etl_results {
-            sqlx::query("INSERT INTO etl_validation_results (test_run_id, source_table, target_table, source_count, target_count, checksum_match, details) VALUES ($1,$2,$3,$4,$5,$6,$7)")
-                .bind(&run.test_run_id)
-                .bind(&e.source_table)
-                .bind(&e.target_table)
-                .bind(e.source_count as i64)
-                .bind(e.target_count as i64)
-                .bind(e.checksum_match)
-                .bind(serde_json::to_string(e).unwrap_or_default())
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
+        save::insert_run(&mut tx, run, &document).await.map_err(err)?;
         insert_audit(
             &mut tx,
             Some(&run.test_run_id),

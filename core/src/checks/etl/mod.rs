@@ -59,7 +59,8 @@ pub async fn validate(req: &EtlRequest, progress: Option<Progress<'_>>) -> Resul
     let source_url = DatabaseUrl::parse(&source_raw)?;
     let target_url = DatabaseUrl::parse(&target_raw)?;
     let same_database = source_raw.trim() == target_raw.trim();
-    let session = SessionOptions { statement_timeout_ms: req.statement_timeout_ms.max(1), utc: true, bulk_scans: true };
+    let session =
+        SessionOptions { statement_timeout_ms: req.statement_timeout_ms.max(1), utc: true, bulk_scans: true, ..Default::default() };
     let source_driver = driver::connect_with(&source_url, session).await?;
     let target_driver: Option<Box<dyn Driver>> = if same_database { None } else { Some(driver::connect_with(&target_url, session).await?) };
     let target_driver: &dyn Driver = target_driver.as_deref().unwrap_or(source_driver.as_ref());

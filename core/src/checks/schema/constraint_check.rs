@@ -18,6 +18,9 @@ pub struct ConstraintCheck {
     /// Counts offending rows (column `offending`). For key checks it also returns the first
     /// duplicated keys, so one grouping pass gives both the count and what to sample.
     pub count_sql: String,
+    /// One row, one column: the number of offending rows and nothing else (for key checks the
+    /// rows in duplicated groups), so many checks can be answered by one query.
+    pub tally_sql: String,
     /// Returns up to N offending rows. For key checks: the ORDER BY of the sample, whose
     /// WHERE clause is built from the keys found.
     pub sample_sql: String,
@@ -188,6 +191,9 @@ impl<'s> CheckBuilder<'s> {
                 "SELECT {list}, n AS duplicate_rows, SUM(n) OVER () AS offending FROM (SELECT {list}, COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups ORDER BY {list} LIMIT {}",
                 self.limit
             ),
+            tally_sql: format!(
+                "SELECT COALESCE(SUM(n), 0) AS offending FROM (SELECT COUNT(*) AS n FROM {t} WHERE {filter} GROUP BY {list} HAVING COUNT(*) > 1) dups"
+            ),
             sample_sql: self.sample_order(table, cols),
             parent: None,
             keys: cols.to_vec(),
@@ -205,6 +211,7 @@ impl<'s> CheckBuilder<'s> {
             integrity_type: IntegrityType::NotNull,
             constraint: format!("{table}.{column} NOT NULL"),
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE {c} IS NULL"),
+            tally_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE {c} IS NULL"),
             sample_sql: format!("SELECT * FROM {t} WHERE {c} IS NULL ORDER BY {} LIMIT {}", self.sample_order(table, &[]), self.limit),
             parent: None,
             keys: Vec::new(),
@@ -232,6 +239,7 @@ impl<'s> CheckBuilder<'s> {
             integrity_type: IntegrityType::Fk,
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
+            tally_sql: format!("SELECT COUNT(*) AS offending FROM {t} c WHERE {orphan}"),
             sample_sql: format!(
                 "SELECT c.* FROM {t} c WHERE {orphan} ORDER BY {} LIMIT {}",
                 self.sample_order(table, cols).split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "),
@@ -254,6 +262,7 @@ impl<'s> CheckBuilder<'s> {
             integrity_type: IntegrityType::Check,
             constraint,
             count_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
+            tally_sql: format!("SELECT COUNT(*) AS offending FROM {t} WHERE NOT ({expression})"),
             sample_sql: format!(
                 "SELECT * FROM {t} WHERE NOT ({expression}) ORDER BY {} LIMIT {}",
                 self.sample_order(table, &[]),

@@ -87,7 +87,7 @@ impl MysqlDriver {
             .await
             .ok();
         let pool = MySqlPoolOptions::new()
-            .max_connections(2)
+            .max_connections(session.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(15))
             .after_connect(move |conn, _| Box::pin(async move { read_only_session(conn, session).await }))
             .connect_with(options.clone())

@@ -73,7 +73,7 @@ impl PostgresDriver {
             .ok();
         let bulk = session.bulk_scans;
         let pool = PgPoolOptions::new()
-            .max_connections(2)
+            .max_connections(session.max_connections.max(1))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if bulk {

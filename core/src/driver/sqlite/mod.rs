@@ -31,10 +31,10 @@ pub struct SqliteDriver {
 
 impl SqliteDriver {
     pub async fn open(path: &Path) -> Result<Self> {
-        Self::open_with(path, super::SessionOptions::default().statement_timeout_ms).await
+        Self::open_with(path, super::SessionOptions::default()).await
     }
 
-    pub async fn open_with(path: &Path, statement_timeout_ms: u64) -> Result<Self> {
+    pub async fn open_with(path: &Path, session: super::SessionOptions) -> Result<Self> {
         let target = format!("sqlite://{}", path.display());
         let fail = |reason: String| Error::Connection { url: target.clone(), reason };
         match std::fs::metadata(path) {
@@ -44,7 +44,7 @@ impl SqliteDriver {
         }
         let options = read_only_options(path).pragma("query_only", "ON");
         let pool = SqlitePoolOptions::new()
-            .max_connections(2)
+            .max_connections(session.max_connections.max(1))
             .after_connect(|conn, _| Box::pin(async move { register_functions(conn).await }))
             .connect_with(options)
             .await
@@ -54,7 +54,11 @@ impl SqliteDriver {
             .fetch_one(&pool)
             .await
             .map_err(|e| fail(format!("not a readable SQLite database ({})", db_message(&e))))?;
-        Ok(SqliteDriver { path: path.to_path_buf(), pool, statement_timeout: std::time::Duration::from_millis(statement_timeout_ms) })
+        Ok(SqliteDriver {
+            path: path.to_path_buf(),
+            pool,
+            statement_timeout: std::time::Duration::from_millis(session.statement_timeout_ms),
+        })
     }
 }
 

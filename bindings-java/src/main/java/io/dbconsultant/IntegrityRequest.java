@@ -100,6 +100,15 @@ public final class IntegrityRequest {
             return this;
         }
 
+        /**
+         * Queries run at once against the database, 1-16 (default: the cores of a server on this machine,
+         * else 4).
+         */
+        public Builder jobs(int value) {
+            json.put("jobs", value);
+            return this;
+        }
+
         /** Hold a passing run for a human decision (approve, reject or escalate) instead of passing it. */
         public Builder requireHumanApproval(boolean value) {
             json.put("require_human_approval", value);
