@@ -124,12 +124,15 @@ start_mariadb() {
   local dir port pw
   dir=$(mktemp -d /tmp/dbconsultant-mariadb.XXXXXX)
   _dbc_server_dirs+=("$dir")
-  mariadb-install-db --no-defaults --datadir="$dir/data" --user=root \
+  # Its own tmpdir: a MariaDB server deletes every #sql* file in its tmpdir when it starts, so
+  # servers sharing /tmp (the sandbox servers the tests start) would delete each other's.
+  mkdir -p "$dir/tmp"
+  mariadb-install-db --no-defaults --datadir="$dir/data" --user=root --tmpdir="$dir/tmp" \
     --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
     || { cat "$dir/install.log"; return 1; }
   port=$(free_port)
   mariadbd --no-defaults --datadir="$dir/data" --user=root --port="$port" --bind-address=127.0.0.1 \
-    --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
+    --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" --tmpdir="$dir/tmp" \
     --skip-log-bin --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
     --max-connections=300 --performance-schema=ON \
     --ssl-ca="$DBCONSULTANT_TEST_TLS_DIR/ca.crt" --ssl-cert="$DBCONSULTANT_TEST_TLS_DIR/server.crt" \

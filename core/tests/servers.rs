@@ -527,6 +527,24 @@ mod mysql_only {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'fk_orders_customer'").await, 0);
     }
 
+    /// A MariaDB server deletes every `#sql*` file in its tmpdir when it starts. The throwaway
+    /// sandbox server has a tmpdir of its own, so the temporary tables another server on this
+    /// machine is using in /tmp (the user's own server) survive it.
+    #[tokio::test]
+    async fn the_throwaway_mariadb_server_leaves_other_servers_temporary_files_alone() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        let canary = std::env::temp_dir().join(format!("#sql-temptable-dbc-{}.MAI", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&canary, b"another server's temporary table").unwrap();
+        let mut request = req(&db, FK_MIGRATION);
+        request.config.sandbox.allow_scratch_on_target = false;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        assert!(run.sandbox.as_deref().unwrap().contains("on a throwaway MariaDB server"), "{:?}", run.sandbox);
+        let survived = canary.exists();
+        std::fs::remove_file(&canary).ok();
+        assert!(survived, "the sandbox server deleted {}", canary.display());
+    }
+
     #[tokio::test]
     async fn sampled_tables_are_checked_on_the_targets_full_data() {
         let Some(db) = TestDb::shop(Server::Mysql).await else { return };

@@ -60,6 +60,16 @@ fn as_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// A temporary directory of the sandbox server's own, beside its data directory. A MariaDB
+/// server deletes every `#sql*` file in its tmpdir when it starts: sharing `/tmp` with another
+/// server on this machine (the user's own, or a test server) would delete that server's
+/// in-flight temporary tables ("Error on delete of '/tmp/#sql-temptable-...'").
+fn own_tmpdir(data: &std::path::Path) -> Result<PathBuf> {
+    let tmp = data.parent().unwrap_or(data).join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::Sandbox(format!("cannot create {}: {e}", tmp.display())))?;
+    Ok(tmp)
+}
+
 impl EphemeralMariadb {
     pub fn start(bins: &MariadbBinaries) -> Result<EphemeralMariadb> {
         // mariadbd runs as root only when told so; it needs no other user.
@@ -67,6 +77,7 @@ impl EphemeralMariadb {
         let template = local_server::template(&format!("mariadb-{}", bins.version), None, |data| {
             let mut install = command(&bins.install, None);
             install.arg("--no-defaults").arg(format!("--datadir={}", data.display()));
+            install.arg(format!("--tmpdir={}", own_tmpdir(data)?.display()));
             install.args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
             if root {
                 install.arg("--user=root");
@@ -78,6 +89,7 @@ impl EphemeralMariadb {
             let socket = dir.join("mysqld.sock");
             let mut start = command(&bins.server, None);
             start.arg("--no-defaults").arg(format!("--datadir={}", data.display())).arg(format!("--socket={}", socket.display()));
+            start.arg(format!("--tmpdir={}", own_tmpdir(data)?.display()));
             start
                 .arg(format!("--pid-file={}", dir.join("server.pid").display()))
                 .arg(format!("--log-error={}", dir.join("server.log").display()));
