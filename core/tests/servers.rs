@@ -276,6 +276,27 @@ mod postgres_only {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
     }
 
+    /// A NOT VALID check that the target's old rows break (added that way so they could stay)
+    /// does not stop the copy: the sample loads with those rows, the check is back NOT VALID,
+    /// and validating it in the sandbox fails on them, as it would on the target.
+    #[tokio::test]
+    async fn a_not_valid_check_broken_by_old_rows_does_not_stop_the_copy() {
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        db.exec(
+            "ALTER TABLE products DROP CONSTRAINT products_price_cents_check;
+             INSERT INTO products VALUES (9, 'OLD-09', 'Legacy credit', -100, NULL);
+             ALTER TABLE products ADD CONSTRAINT products_price_not_negative CHECK (price_cents >= 0) NOT VALID;",
+        )
+        .await;
+        let mut request = req(&db, "ALTER TABLE products VALIDATE CONSTRAINT products_price_not_negative;");
+        request.config.sandbox.allow_scratch_on_target = false;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        assert!(run.sandbox.as_deref().unwrap().contains("throwaway PostgreSQL"), "{:?}", run.sandbox);
+        let f = finding(&run, FindingId::MigrationFails);
+        assert!(f.message.contains("products_price_not_negative"), "{f:#?}");
+    }
+
     #[tokio::test]
     async fn the_default_sandbox_is_a_throwaway_copy_and_never_the_target() {
         let Some(db) = TestDb::shop(Server::Postgres).await else { return };

@@ -165,6 +165,19 @@ async fn read_only_session(conn: &mut MySqlConnection, session: super::SessionOp
     Ok(())
 }
 
+impl MysqlDriver {
+    /// Introspection on two of the pool's connections at once, when a second one comes
+    /// quickly; on one otherwise (concurrent callers each holding one never wait on each other
+    /// for long).
+    async fn introspect_pooled(&self, schema: Option<&str>) -> Result<SchemaSnapshot> {
+        let mut first = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        match tokio::time::timeout(Duration::from_secs(1), self.pool.acquire()).await {
+            Ok(Ok(mut second)) => introspect_on_two(&mut first, &mut second, schema).await,
+            _ => introspect(&mut first, schema).await,
+        }
+    }
+}
+
 #[async_trait]
 impl Driver for MysqlDriver {
     fn dialect(&self) -> Dialect {
@@ -179,8 +192,7 @@ impl Driver for MysqlDriver {
     }
 
     async fn introspect(&self) -> Result<SchemaSnapshot> {
-        let mut conn = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
-        introspect(&mut conn, None).await
+        self.introspect_pooled(None).await
     }
 
     async fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult> {
@@ -220,7 +232,8 @@ impl Driver for MysqlDriver {
         if exists.is_none() {
             return Err(Error::NotFound(format!("no schema named '{schema}'")));
         }
-        introspect(&mut conn, Some(schema)).await
+        drop(conn);
+        self.introspect_pooled(Some(schema)).await
     }
 
     async fn default_schema(&self) -> Result<String> {

@@ -143,9 +143,36 @@ pub(super) async fn copy_sample(target: &mut PgConnection, shadow: &mut PgConnec
             )),
         ),
     };
+    // A NOT VALID check admits the target's old rows that break it; the sample carries them,
+    // so such checks are set aside while it loads and put back NOT VALID, as they were.
+    let unvalidated: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT format('%I.%I', n.nspname, c.relname), quote_ident(con.conname), pg_get_constraintdef(con.oid)
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE con.contype = 'c' AND NOT con.convalidated",
+    )
+    .fetch_all(&mut *shadow)
+    .await
+    .map_err(&write)?;
+    if limit > 0 {
+        for (table, name, _) in &unvalidated {
+            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} DROP CONSTRAINT {name}")))
+                .execute(&mut *shadow)
+                .await
+                .map_err(&write)?;
+        }
+    }
     sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *target).await.map_err(read)?;
-    let result = copy_tables(target, shadow, limit, read, write).await;
+    let result = copy_tables(target, shadow, limit, read, &write).await;
     let _ = sqlx::query("ROLLBACK").execute(&mut *target).await;
+    if limit > 0 {
+        for (table, name, definition) in &unvalidated {
+            // The definition reads "CHECK (...) NOT VALID".
+            sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")))
+                .execute(&mut *shadow)
+                .await
+                .map_err(&write)?;
+        }
+    }
     if note.is_none() {
         sqlx::query("SET session_replication_role = DEFAULT").execute(&mut *shadow).await.map_err(write)?;
     }
@@ -157,7 +184,7 @@ async fn copy_tables(
     shadow: &mut PgConnection,
     limit: u64,
     read: impl Fn(sqlx::Error) -> Error,
-    write: impl Fn(sqlx::Error) -> Error,
+    write: &impl Fn(sqlx::Error) -> Error,
 ) -> Result<Sample> {
     // Ordinary tables and partitions (partitioned parents hold no rows of their own),
     // outside the system schemas and not owned by an extension (its script fills them).
@@ -181,11 +208,11 @@ async fn copy_tables(
         let name = format!("{}.{}", q(&schema), q(&table));
         let out = format!("COPY (SELECT {columns} FROM ONLY {name} LIMIT {limit}) TO STDOUT");
         let chunks: Vec<_> = target.copy_out_raw(&out).await.map_err(&read)?.try_collect().await.map_err(&read)?;
-        let mut copy = shadow.copy_in_raw(&format!("COPY {name} ({columns}) FROM STDIN")).await.map_err(&write)?;
+        let mut copy = shadow.copy_in_raw(&format!("COPY {name} ({columns}) FROM STDIN")).await.map_err(write)?;
         for chunk in chunks {
-            copy.send(chunk).await.map_err(&write)?;
+            copy.send(chunk).await.map_err(write)?;
         }
-        let rows = copy.finish().await.map_err(&write)?;
+        let rows = copy.finish().await.map_err(write)?;
         sample.tables += 1;
         sample.rows += rows;
         if rows >= limit {
