@@ -276,6 +276,51 @@ mod postgres_only {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
     }
 
+    /// Copying the sample never holds locks on every table at once: each table read in one
+    /// transaction stays locked (with its indexes) in the server's shared lock table until the
+    /// transaction ends, and at 10,000 tables one transaction ran the target out of shared
+    /// memory, failing other sessions' queries. Watched from outside through `pg_locks`.
+    #[tokio::test]
+    async fn the_sample_copy_holds_few_locks_on_the_target_at_a_time() {
+        let tables = 150;
+        let sql: String = (0..tables)
+            .map(|i| format!("CREATE TABLE w{i} (id int PRIMARY KEY, code text UNIQUE); INSERT INTO w{i} VALUES (1, 'a');\n"))
+            .collect();
+        let Some(db) = TestDb::new(Server::Postgres, &sql).await else { return };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watcher = {
+            let (url, name, stop) = (Server::Postgres.admin_url().unwrap(), db.name.clone(), stop.clone());
+            tokio::spawn(async move {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+                let mut most = 0i64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let held: Option<i64> = sqlx::query_scalar(
+                        "SELECT max(n) FROM (SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                         WHERE a.datname = $1 AND a.application_name = 'dbconsultant' AND l.locktype = 'relation' GROUP BY l.pid) per_session",
+                    )
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                    most = most.max(held.unwrap_or(0));
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+                most
+            })
+        };
+        let mut request = req(&db, "ALTER TABLE w1 ADD COLUMN note text;");
+        request.config.sandbox.allow_scratch_on_target = false;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let most = watcher.await.unwrap();
+        assert!(run.sandbox.as_deref().unwrap().contains("150 tables"), "{:?}", run.sandbox);
+        // Reading all 150 tables in one transaction holds ~450 (tables, keys, uniques); the
+        // schema dump holds one per table.
+        assert!(most > 0 && most < 300, "one session held {most} relation locks on the target");
+    }
+
     /// A NOT VALID check that the target's old rows break (added that way so they could stay)
     /// does not stop the copy: the sample loads with those rows, the check is back NOT VALID,
     /// and validating it in the sandbox fails on them, as it would on the target.

@@ -246,6 +246,7 @@ impl Store {
 
     /// Store a new run with all its result rows and a `created` audit event, atomically.
     pub async fn save(&self, run: &TestRun) -> Result<()> {
+        let started = std::time::Instant::now();
         let err = |e: sqlx::Error| store_error(&self.label, e);
         let document = serde_json::to_string(run).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(err)?;
@@ -259,7 +260,9 @@ impl Store {
         )
         .await
         .map_err(err)?;
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, results = run.integrity_results.len() + run.findings.len(), "run stored");
+        Ok(())
     }
 
     pub async fn get(&self, id: &str) -> Result<TestRun> {

@@ -104,7 +104,9 @@ pub async fn check(req: &IntegrityRequest, progress: Option<Progress<'_>>) -> Re
     let jobs = req.jobs.map(|j| j as usize).unwrap_or_else(|| driver::default_jobs(&url));
     let session = driver::SessionOptions { max_connections: jobs as u32, ..Default::default() };
     let target = driver::connect_with(&url, session).await?;
+    let started = std::time::Instant::now();
     let schema = target.introspect().await?;
+    tracing::info!(tables = schema.tables.len(), ms = started.elapsed().as_millis() as u64, "introspected");
     for name in &req.tables {
         if schema.table(name).is_none() {
             return Err(Error::invalid(format!(

@@ -102,6 +102,16 @@ pub(super) async fn run_all(
     progress: Option<Progress<'_>>,
 ) -> Vec<Vec<Outcome>> {
     let units = units(tables, plans);
+    let started = std::time::Instant::now();
+    let combined = units.iter().filter(|u| matches!(u, Unit::Together(_))).count();
+    tracing::info!(
+        tables = tables.len(),
+        checks = plans.iter().map(Vec::len).sum::<usize>(),
+        combined_queries = combined,
+        single_units = units.len() - combined,
+        jobs,
+        "integrity checks planned"
+    );
     let mut pending: Vec<usize> = vec![0; tables.len()];
     for unit in &units {
         for t in unit.tables() {
@@ -133,6 +143,7 @@ pub(super) async fn run_all(
             }
         }
     }
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "integrity checks run");
     outcomes.into_iter().map(|checks| checks.into_iter().map(|o| o.unwrap_or_else(|| Err("not run".into()))).collect()).collect()
 }
 

@@ -260,7 +260,9 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     // Checks of the target's full data are bounded on the server too, not only here.
     let session = driver::SessionOptions { statement_timeout_ms: sandbox_options.full_data_timeout_ms, ..Default::default() };
     let target = driver::connect_with(&url, session).await?;
+    let started = std::time::Instant::now();
     let target_schema = target.introspect().await?;
+    tracing::info!(tables = target_schema.tables.len(), ms = started.elapsed().as_millis() as u64, "target introspected");
     // Only what the migration tool has not applied yet, when it keeps a history on the target.
     let layout = history::refine(inputs.set.layout, &target_schema);
     let found = match req.pending {
@@ -284,9 +286,10 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     findings.extend(empty);
     findings.extend(rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema)));
 
+    let started = std::time::Instant::now();
     let mut sandbox = target.open_sandbox(&sandbox_options).await?;
     let sandbox_description = sandbox.description();
-    tracing::info!(sandbox = %sandbox_description, "sandbox open");
+    tracing::info!(sandbox = %sandbox_description, ms = started.elapsed().as_millis() as u64, "sandbox open");
     let masker = req.config.masker();
     // Whatever happens inside, the sandbox is closed (rolled back / deleted / dropped).
     let target_data = verify::TargetData {

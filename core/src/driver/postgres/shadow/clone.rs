@@ -126,11 +126,24 @@ pub(super) struct Sample {
     pub partial: Vec<String>,
 }
 
-/// Copy up to `limit` rows of every table, in one read-only snapshot of the target, with
+/// Tables whose rows are copied under one transaction's locks. Every table a transaction reads
+/// stays locked (ACCESS SHARE, with its indexes) until it ends, in the server's shared lock
+/// table: one transaction over 10,000 tables took 30,000 slots and ran the target out of
+/// shared memory, which fails other sessions' queries too.
+const TABLES_PER_TRANSACTION: usize = 50;
+
+/// Copy up to `limit` rows of every table, as of one read-only snapshot of the target, with
 /// triggers and foreign keys off on the shadow (a sample of a child table may point at
 /// parent rows left out). Turning them off needs a superuser on the shadow; without one no
-/// rows are copied (every table then counts as partial) and the note says why.
-pub(super) async fn copy_sample(target: &mut PgConnection, shadow: &mut PgConnection, limit: u64) -> Result<(Sample, Option<String>)> {
+/// rows are copied (every table then counts as partial) and the note says why. The snapshot
+/// is exported by `holder`'s transaction (which locks nothing) and imported by short
+/// transactions of [`TABLES_PER_TRANSACTION`] tables each on `target`.
+pub(super) async fn copy_sample(
+    target: &mut PgConnection,
+    holder: &mut PgConnection,
+    shadow: &mut PgConnection,
+    limit: u64,
+) -> Result<(Sample, Option<String>)> {
     let read = |e: sqlx::Error| Error::Sandbox(format!("cannot read the target's rows for the sandbox: {}", super::super::db_message(&e)));
     let write = |e: sqlx::Error| Error::Sandbox(format!("cannot load the sample into the sandbox: {}", super::super::db_message(&e)));
     let (limit, note) = match sqlx::query("SET session_replication_role = replica").execute(&mut *shadow).await {
@@ -161,9 +174,11 @@ pub(super) async fn copy_sample(target: &mut PgConnection, shadow: &mut PgConnec
                 .map_err(&write)?;
         }
     }
-    sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *target).await.map_err(read)?;
-    let result = copy_tables(target, shadow, limit, read, &write).await;
-    let _ = sqlx::query("ROLLBACK").execute(&mut *target).await;
+    sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *holder).await.map_err(read)?;
+    let snapshot: std::result::Result<String, sqlx::Error> =
+        sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(&mut *holder).await;
+    let result = copy_tables(target, snapshot.ok().as_deref(), shadow, limit, read, &write).await;
+    let _ = sqlx::query("ROLLBACK").execute(&mut *holder).await;
     if limit > 0 {
         for (table, name, definition) in &unvalidated {
             // The definition reads "CHECK (...) NOT VALID".
@@ -181,6 +196,7 @@ pub(super) async fn copy_sample(target: &mut PgConnection, shadow: &mut PgConnec
 
 async fn copy_tables(
     target: &mut PgConnection,
+    snapshot: Option<&str>,
     shadow: &mut PgConnection,
     limit: u64,
     read: impl Fn(sqlx::Error) -> Error,
@@ -203,21 +219,36 @@ async fn copy_tables(
     .map_err(&read)?;
     let mut sample = Sample::default();
     let q = |s: &str| Dialect::Postgres.quote_ident(s);
-    for row in tables {
-        let (schema, table, columns): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-        let name = format!("{}.{}", q(&schema), q(&table));
-        let out = format!("COPY (SELECT {columns} FROM ONLY {name} LIMIT {limit}) TO STDOUT");
-        let chunks: Vec<_> = target.copy_out_raw(&out).await.map_err(&read)?.try_collect().await.map_err(&read)?;
-        let mut copy = shadow.copy_in_raw(&format!("COPY {name} ({columns}) FROM STDIN")).await.map_err(write)?;
-        for chunk in chunks {
-            copy.send(chunk).await.map_err(write)?;
+    for chunk in tables.chunks(TABLES_PER_TRANSACTION) {
+        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *target).await.map_err(&read)?;
+        let copied = async {
+            if let Some(id) = snapshot {
+                sqlx::query(sqlx::AssertSqlSafe(format!("SET TRANSACTION SNAPSHOT {}", Dialect::Postgres.string_literal(id))))
+                    .execute(&mut *target)
+                    .await
+                    .map_err(&read)?;
+            }
+            for row in chunk {
+                let (schema, table, columns): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+                let name = format!("{}.{}", q(&schema), q(&table));
+                let out = format!("COPY (SELECT {columns} FROM ONLY {name} LIMIT {limit}) TO STDOUT");
+                let chunks: Vec<_> = target.copy_out_raw(&out).await.map_err(&read)?.try_collect().await.map_err(&read)?;
+                let mut copy = shadow.copy_in_raw(&format!("COPY {name} ({columns}) FROM STDIN")).await.map_err(write)?;
+                for chunk in chunks {
+                    copy.send(chunk).await.map_err(write)?;
+                }
+                let rows = copy.finish().await.map_err(write)?;
+                sample.tables += 1;
+                sample.rows += rows;
+                if rows >= limit {
+                    sample.partial.push(if schema == "public" { table } else { format!("{schema}.{table}") });
+                }
+            }
+            Ok::<(), Error>(())
         }
-        let rows = copy.finish().await.map_err(write)?;
-        sample.tables += 1;
-        sample.rows += rows;
-        if rows >= limit {
-            sample.partial.push(if schema == "public" { table } else { format!("{schema}.{table}") });
-        }
+        .await;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *target).await;
+        copied?;
     }
     Ok(sample)
 }

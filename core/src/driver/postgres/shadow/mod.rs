@@ -305,18 +305,35 @@ impl PostgresDriver {
         let dump = dir.path().join("schema.dump");
         let source = Libpq::from_url(&self.raw)?;
         let (bins_dump, dump_path) = (bins.clone(), dump.clone());
+        let started = std::time::Instant::now();
         tokio::task::spawn_blocking(move || clone::dump_schema(&bins_dump, &source, &dump_path, 2_000))
             .await
             .map_err(|e| Error::Internal(format!("pg_dump task: {e}")))??;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "pg_dump --schema-only of the target");
+        let started = std::time::Instant::now();
         let (bins_restore, shadow_libpq) = (bins.clone(), Libpq { conninfo: libpq.conninfo.clone(), password: libpq.password.clone() });
         let restore_errors = tokio::task::spawn_blocking(move || clone::restore_schema(&bins_restore, &shadow_libpq, &dump, throwaway))
             .await
             .map_err(|e| Error::Internal(format!("pg_restore task: {e}")))??;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "pg_restore into the shadow");
+        let started = std::time::Instant::now();
         let mut notes: Vec<String> =
             restore_errors.into_iter().map(|e| format!("the sandbox could not recreate an object of the target: {e}")).collect();
-        let (sample, note) = clone::copy_sample(target, &mut shadow, sample_rows).await?;
+        // Holds the snapshot the sample is read in (its transaction reads nothing, so locks
+        // nothing) while short transactions on `target` import it.
+        let mut holder = self
+            .options
+            .clone()
+            .options([("default_transaction_read_only", "on"), ("idle_in_transaction_session_timeout", "0")])
+            .connect()
+            .await
+            .map_err(|e| crate::driver::connection_error(&self.redacted, e))?;
+        let copied = clone::copy_sample(target, &mut holder, &mut shadow, sample_rows).await;
+        holder.close().await.ok();
+        let (sample, note) = copied?;
         notes.extend(note);
         clone::copy_sequences(target, &mut shadow).await?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, tables = sample.tables, rows = sample.rows, "sample copied");
         // The planner then knows the sample's sizes and distributions.
         sqlx::query("ANALYZE")
             .execute(&mut shadow)
