@@ -276,6 +276,49 @@ mod postgres_only {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM legacy_coupons").await, 2);
     }
 
+    /// On a large schema (over 1,000 tables) the shadow holds what the migration names and
+    /// what that depends on, not every table; a table with a trigger (whose function may
+    /// touch anything) or dynamic SQL in the migration brings back the whole copy.
+    #[tokio::test]
+    async fn a_large_schema_is_copied_only_where_the_migration_reaches() {
+        let mut sql: String = (0..1_050).map(|i| format!("CREATE TABLE filler_{i} (id int);\n")).collect();
+        sql.push_str(
+            "CREATE TABLE parent (id int PRIMARY KEY);
+             CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
+             CREATE TABLE grandchild (id int PRIMARY KEY, child_id int REFERENCES child (id));
+             CREATE VIEW child_view AS SELECT id FROM child;
+             CREATE TABLE unrelated (id int PRIMARY KEY);
+             CREATE TABLE audited (id int PRIMARY KEY);
+             CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+             CREATE TRIGGER audited_noop BEFORE INSERT ON audited FOR EACH ROW EXECUTE FUNCTION noop();
+             INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);",
+        );
+        let Some(db) = TestDb::new(Server::Postgres, &sql).await else { return };
+        let validate = |migration: &'static str| {
+            let mut request = req(&db, migration);
+            request.config.sandbox.allow_scratch_on_target = false;
+            async move {
+                let dir = tempfile::tempdir().unwrap();
+                consultant(dir.path()).await.validate_schema(&request).await.unwrap()
+            }
+        };
+        let note = |run: &TestRun| run.findings.iter().find(|f| f.message.contains("the sandbox holds")).map(|f| f.message.clone());
+        let run = validate("ALTER TABLE child ADD COLUMN note text;").await;
+        // child, its parent, its child and the view over it.
+        let said = note(&run).unwrap_or_else(|| panic!("{:#?}", run.findings));
+        assert!(said.contains("holds 4 of the target's 1055 tables"), "{said}");
+        assert!(run.sandbox.as_deref().unwrap().contains("(3 tables, 2 rows)"), "{:?}", run.sandbox);
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::MigrationFails), "{:#?}", run.findings);
+        assert_eq!(run.schema_changes.len(), 1, "{:#?}", run.schema_changes);
+        // A trigger's function may touch any table: everything is copied.
+        let run = validate("ALTER TABLE audited ADD COLUMN note text;").await;
+        assert_eq!(note(&run), None);
+        assert!(run.sandbox.as_deref().unwrap().contains("1055 tables"), "{:?}", run.sandbox);
+        // So does SQL the text does not show.
+        let run = validate("DO $$ BEGIN EXECUTE 'ALTER TABLE unrelated ADD COLUMN note text'; END $$;").await;
+        assert_eq!(note(&run), None);
+    }
+
     /// Copying the sample never holds locks on every table at once: each table read in one
     /// transaction stays locked (with its indexes) in the server's shared lock table until the
     /// transaction ends, and at 10,000 tables one transaction ran the target out of shared
@@ -591,6 +634,25 @@ mod mysql_only {
         let orphans: Vec<i64> = f.sample_records.iter().map(|r| r["customer_id"].as_i64().unwrap()).collect();
         assert_eq!(orphans, [42, 99], "{f:#?}");
         assert_eq!(db.scalar("SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'fk_orders_customer'").await, 0);
+    }
+
+    /// Rows loaded past a CHECK (MariaDB's check_constraint_checks off) do not stop the copy:
+    /// the sample carries them and the check holds again while the migration runs.
+    #[tokio::test]
+    async fn rows_that_break_a_check_do_not_stop_the_copy() {
+        let Some(db) = TestDb::shop(Server::Mysql).await else { return };
+        db.exec(
+            "SET SESSION check_constraint_checks = 0;
+             ALTER TABLE products ADD CONSTRAINT products_price_not_negative CHECK (price_cents >= 0);
+             INSERT INTO products VALUES (9, 'OLD-09', 'Legacy credit', -100, NULL);",
+        )
+        .await;
+        let mut request = req(&db, "ALTER TABLE products ADD COLUMN note varchar(20);");
+        request.config.sandbox.allow_scratch_on_target = false;
+        let dir = tempfile::tempdir().unwrap();
+        let run = consultant(dir.path()).await.validate_schema(&request).await.unwrap();
+        assert!(run.sandbox.as_deref().unwrap().contains("on a throwaway MariaDB server"), "{:?}", run.sandbox);
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::MigrationFails), "{:#?}", run.findings);
     }
 
     /// A MariaDB server deletes every `#sql*` file in its tmpdir when it starts. The throwaway

@@ -173,6 +173,12 @@ pub struct SandboxOptions {
     /// How long one check of a new constraint against the target's full data may run
     /// (server-side statement timeout); a check that runs out is reported as not checked.
     pub full_data_timeout_ms: u64,
+    /// The words of the migration that may name tables (lowercased), when it names every
+    /// table it touches; on a large PostgreSQL schema the shadow then holds only those tables
+    /// and what they depend on. Set by schema validation, not configured.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub focus: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for SandboxOptions {
@@ -187,6 +193,7 @@ impl Default for SandboxOptions {
             server_bindir: None,
             full_data_timeout_ms: 30_000,
             statement_timeout_ms: 60_000,
+            focus: None,
         }
     }
 }

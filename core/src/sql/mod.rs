@@ -1,6 +1,7 @@
 //! SQL text handling: splitting and parsing migration scripts with positions.
 
 pub mod grammar;
+pub mod mentions;
 pub mod script;
 
 pub use grammar::Grammar;

@@ -287,6 +287,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     findings.extend(rules::lint(&script, dialect, &req.config.rule_config(), Some(&target_schema)));
 
     let started = std::time::Instant::now();
+    sandbox_options.focus = crate::sql::mentions::mentioned_names(&migrations.iter().map(|m| m.sql.as_str()).collect::<Vec<_>>());
     let mut sandbox = target.open_sandbox(&sandbox_options).await?;
     let sandbox_description = sandbox.description();
     tracing::info!(sandbox = %sandbox_description, ms = started.elapsed().as_millis() as u64, "sandbox open");

@@ -117,6 +117,9 @@ impl MysqlSandbox {
         let sandbox_err = |e: sqlx::Error| Error::Sandbox(db_message(&e));
         let mut conn = server.clone().database(&self.scratch).connect().await.map_err(|e| Error::Sandbox(redact_url(&e.to_string())))?;
         sqlx::query("SET FOREIGN_KEY_CHECKS = 0").execute(&mut conn).await.map_err(sandbox_err)?;
+        // MariaDB keeps rows loaded with check_constraint_checks off that break a CHECK; the
+        // sample carries them. (MySQL has no such rows and no such setting.)
+        let checks_off = sqlx::query("SET SESSION check_constraint_checks = 0").execute(&mut conn).await.is_ok();
         // INSERT ... SELECT from the target's tables reads them as a consistent snapshot in
         // READ COMMITTED; in REPEATABLE READ InnoDB would lock the rows it reads, and a writer
         // on the target would wait for the copy.
@@ -199,6 +202,10 @@ impl MysqlSandbox {
                 .execute(&mut conn)
                 .await
                 .map_err(|e| Error::Sandbox(format!("cannot recreate view {name}: {}", db_message(&e))))?;
+        }
+        // Checks hold while the migration runs, as in production.
+        if checks_off {
+            sqlx::query("SET SESSION check_constraint_checks = 1").execute(&mut conn).await.map_err(sandbox_err)?;
         }
         // Foreign keys are checked while the migration runs, as in production, unless the
         // sample cut some tables short (a missing parent would then be an artefact).

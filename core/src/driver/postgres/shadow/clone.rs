@@ -20,6 +20,7 @@ use crate::url::redact_url;
 /// A libpq connection for the PostgreSQL tools: the URL without its password (which goes
 /// in `PGPASSWORD`, never on a command line other users can read) and without parameters
 /// only sqlx knows.
+#[derive(Clone)]
 pub(super) struct Libpq {
     pub conninfo: String,
     pub password: Option<String>,
@@ -60,10 +61,12 @@ impl Libpq {
 
 /// Dump the target's schema (read-only; ACCESS SHARE locks, never waited for more than
 /// `lock_wait_ms`) into `file`.
-pub(super) fn dump_schema(bins: &Binaries, target: &Libpq, file: &Path, lock_wait_ms: u64) -> Result<()> {
+/// `selection` narrows the dump (`-t` / `--exclude-table` arguments).
+pub(super) fn dump_schema(bins: &Binaries, target: &Libpq, file: &Path, lock_wait_ms: u64, selection: &[String]) -> Result<()> {
     let mut cmd = Command::new(bins.tool("pg_dump"));
     cmd.args(["--schema-only", "--format=custom", "--no-subscriptions", "--no-publications", "--no-tablespaces", "--no-security-labels"])
         .arg(format!("--lock-wait-timeout={lock_wait_ms}"))
+        .args(selection)
         .arg("--file")
         .arg(file)
         .arg("--dbname")
@@ -143,6 +146,7 @@ pub(super) async fn copy_sample(
     holder: &mut PgConnection,
     shadow: &mut PgConnection,
     limit: u64,
+    only: Option<&std::collections::BTreeSet<(String, String)>>,
 ) -> Result<(Sample, Option<String>)> {
     let read = |e: sqlx::Error| Error::Sandbox(format!("cannot read the target's rows for the sandbox: {}", super::super::db_message(&e)));
     let write = |e: sqlx::Error| Error::Sandbox(format!("cannot load the sample into the sandbox: {}", super::super::db_message(&e)));
@@ -177,7 +181,7 @@ pub(super) async fn copy_sample(
     sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *holder).await.map_err(read)?;
     let snapshot: std::result::Result<String, sqlx::Error> =
         sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(&mut *holder).await;
-    let result = copy_tables(target, snapshot.ok().as_deref(), shadow, limit, read, &write).await;
+    let result = copy_tables(target, snapshot.ok().as_deref(), shadow, limit, only, read, &write).await;
     let _ = sqlx::query("ROLLBACK").execute(&mut *holder).await;
     if limit > 0 {
         for (table, name, definition) in &unvalidated {
@@ -199,6 +203,7 @@ async fn copy_tables(
     snapshot: Option<&str>,
     shadow: &mut PgConnection,
     limit: u64,
+    only: Option<&std::collections::BTreeSet<(String, String)>>,
     read: impl Fn(sqlx::Error) -> Error,
     write: &impl Fn(sqlx::Error) -> Error,
 ) -> Result<Sample> {
@@ -217,6 +222,8 @@ async fn copy_tables(
     .fetch_all(&mut *target)
     .await
     .map_err(&read)?;
+    let tables: Vec<_> =
+        tables.into_iter().filter(|r| only.is_none_or(|o| o.contains(&(r.get::<String, _>(0), r.get::<String, _>(1))))).collect();
     let mut sample = Sample::default();
     let q = |s: &str| Dialect::Postgres.quote_ident(s);
     for chunk in tables.chunks(TABLES_PER_TRANSACTION) {
@@ -260,8 +267,19 @@ pub(super) async fn copy_sequences(target: &mut PgConnection, shadow: &mut PgCon
         .await
         // Sequences the login may not read: the shadow's start where they were created.
         .unwrap_or_default();
+    // Only the shadow's own (a subset has fewer), each a round trip.
+    let present: std::collections::HashSet<(String, String)> =
+        sqlx::query_as("SELECT schemaname::text, sequencename::text FROM pg_sequences")
+            .fetch_all(&mut *shadow)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
     for row in rows {
         let (schema, name, value): (String, String, i64) = (row.get(0), row.get(1), row.get(2));
+        if !present.contains(&(schema.clone(), name.clone())) {
+            continue;
+        }
         let _ = sqlx::query("SELECT setval(format('%I.%I', $1::text, $2::text)::regclass, $3)")
             .bind(schema)
             .bind(name)

@@ -7,6 +7,7 @@
 
 mod clone;
 pub(crate) mod ephemeral;
+mod subset;
 
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -162,6 +163,14 @@ fn no_sandbox(major: u32, why: &str) -> Error {
     ))
 }
 
+/// What goes into a shadow: owners and grants kept (a throwaway server has the target's
+/// roles), rows per table, and the subset of a large schema.
+struct What<'a> {
+    throwaway: bool,
+    sample_rows: u64,
+    selection: Option<&'a subset::Selection>,
+}
+
 impl PostgresDriver {
     /// Build the shadow database: on `options.sandbox_url`'s server, else on a throwaway
     /// local server.
@@ -185,7 +194,11 @@ impl PostgresDriver {
                     )),
                 },
             )?;
-        let mut notes = Vec::new();
+        let selection = match &options.focus {
+            Some(names) => subset::select(target, names).await?,
+            None => None,
+        };
+        let mut notes: Vec<String> = selection.iter().map(subset::Selection::note).collect();
         let (host, connect, libpq, label, throwaway) = match &options.sandbox_url {
             None => {
                 let server = EphemeralServer::start(&bins)?;
@@ -263,7 +276,16 @@ impl PostgresDriver {
             }
         };
         // From here on, any failure discards the shadow before returning.
-        match self.fill_shadow(target, &bins, &connect, &libpq, throwaway, options.sample_rows).await {
+        match self
+            .fill_shadow(
+                target,
+                &bins,
+                &connect,
+                &libpq,
+                What { throwaway, sample_rows: options.sample_rows, selection: selection.as_ref() },
+            )
+            .await
+        {
             Ok((partial, mut restore_notes, tables, rows)) => {
                 notes.append(&mut restore_notes);
                 Ok(Shadow {
@@ -290,9 +312,9 @@ impl PostgresDriver {
         bins: &Binaries,
         connect: &PgConnectOptions,
         libpq: &Libpq,
-        throwaway: bool,
-        sample_rows: u64,
+        what: What<'_>,
     ) -> Result<(Vec<String>, Vec<String>, usize, u64)> {
+        let What { throwaway, sample_rows, selection } = what;
         let mut shadow = connect
             .connect()
             .await
@@ -302,19 +324,38 @@ impl PostgresDriver {
         }
         let dir = crate::driver::local_server::owned_temp_dir("dump")
             .map_err(|e| Error::Sandbox(format!("cannot create a temporary directory: {e}")))?;
-        let dump = dir.path().join("schema.dump");
         let source = Libpq::from_url(&self.raw)?;
-        let (bins_dump, dump_path) = (bins.clone(), dump.clone());
+        // The whole schema in one dump; or, for a subset, everything but tables in one and the
+        // selected tables in another, taken at once and restored in that order.
+        let dumps: Vec<(std::path::PathBuf, Vec<String>)> = match selection {
+            None => vec![(dir.path().join("schema.dump"), Vec::new())],
+            Some(s) => vec![
+                (dir.path().join("objects.dump"), vec!["--exclude-table=*.*".to_string()]),
+                (dir.path().join("tables.dump"), s.dump_args()),
+            ],
+        };
         let started = std::time::Instant::now();
-        tokio::task::spawn_blocking(move || clone::dump_schema(&bins_dump, &source, &dump_path, 2_000))
-            .await
-            .map_err(|e| Error::Internal(format!("pg_dump task: {e}")))??;
-        tracing::info!(ms = started.elapsed().as_millis() as u64, "pg_dump --schema-only of the target");
+        let tasks: Vec<_> = dumps
+            .iter()
+            .map(|(path, args)| {
+                let (bins, source, path, args) = (bins.clone(), source.clone(), path.clone(), args.clone());
+                tokio::task::spawn_blocking(move || clone::dump_schema(&bins, &source, &path, 2_000, &args))
+            })
+            .collect();
+        for task in tasks {
+            task.await.map_err(|e| Error::Internal(format!("pg_dump task: {e}")))??;
+        }
+        tracing::info!(ms = started.elapsed().as_millis() as u64, subset = selection.is_some(), "pg_dump --schema-only of the target");
         let started = std::time::Instant::now();
-        let (bins_restore, shadow_libpq) = (bins.clone(), Libpq { conninfo: libpq.conninfo.clone(), password: libpq.password.clone() });
-        let restore_errors = tokio::task::spawn_blocking(move || clone::restore_schema(&bins_restore, &shadow_libpq, &dump, throwaway))
-            .await
-            .map_err(|e| Error::Internal(format!("pg_restore task: {e}")))??;
+        let mut restore_errors = Vec::new();
+        for (path, _) in dumps {
+            let (bins_restore, shadow_libpq) = (bins.clone(), libpq.clone());
+            restore_errors.extend(
+                tokio::task::spawn_blocking(move || clone::restore_schema(&bins_restore, &shadow_libpq, &path, throwaway))
+                    .await
+                    .map_err(|e| Error::Internal(format!("pg_restore task: {e}")))??,
+            );
+        }
         tracing::info!(ms = started.elapsed().as_millis() as u64, "pg_restore into the shadow");
         let started = std::time::Instant::now();
         let mut notes: Vec<String> =
@@ -328,7 +369,8 @@ impl PostgresDriver {
             .connect()
             .await
             .map_err(|e| crate::driver::connection_error(&self.redacted, e))?;
-        let copied = clone::copy_sample(target, &mut holder, &mut shadow, sample_rows).await;
+        let only = selection.map(|s| &s.relations);
+        let copied = clone::copy_sample(target, &mut holder, &mut shadow, sample_rows, only).await;
         holder.close().await.ok();
         let (sample, note) = copied?;
         notes.extend(note);
