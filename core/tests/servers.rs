@@ -636,6 +636,40 @@ mod mysql_only {
         assert_eq!(db.scalar("SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'fk_orders_customer'").await, 0);
     }
 
+    /// On a large database (over 1,000 tables) the scratch copy holds what the migration
+    /// names and its foreign-key and view neighbours; a table with a trigger copies all.
+    #[tokio::test]
+    async fn a_large_database_is_copied_only_where_the_migration_reaches() {
+        let mut sql: String = (0..1_050).map(|i| format!("CREATE TABLE filler_{i} (id int);\n")).collect();
+        sql.push_str(
+            "CREATE TABLE parent (id int PRIMARY KEY);
+             CREATE TABLE child (id int PRIMARY KEY, parent_id int, FOREIGN KEY (parent_id) REFERENCES parent (id));
+             CREATE TABLE grandchild (id int PRIMARY KEY, child_id int, FOREIGN KEY (child_id) REFERENCES child (id));
+             CREATE VIEW child_view AS SELECT id FROM child;
+             CREATE TABLE unrelated (id int PRIMARY KEY);
+             CREATE TABLE audited (id int PRIMARY KEY);
+             CREATE TRIGGER audited_noop BEFORE INSERT ON audited FOR EACH ROW SET NEW.id = NEW.id;
+             INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);",
+        );
+        let Some(db) = TestDb::new(Server::Mysql, &sql).await else { return };
+        let validate = |migration: &'static str| {
+            let mut request = req(&db, migration);
+            request.config.sandbox.allow_scratch_on_target = false;
+            async move {
+                let dir = tempfile::tempdir().unwrap();
+                consultant(dir.path()).await.validate_schema(&request).await.unwrap()
+            }
+        };
+        let note = |run: &TestRun| run.findings.iter().find(|f| f.message.contains("the sandbox holds")).map(|f| f.message.clone());
+        let run = validate("ALTER TABLE child ADD COLUMN note varchar(20);").await;
+        let said = note(&run).unwrap_or_else(|| panic!("{:#?}", run.findings));
+        assert!(said.contains("holds 4 of the target's tables and views"), "{said}");
+        assert!(run.findings.iter().all(|f| f.rule != FindingId::MigrationFails), "{:#?}", run.findings);
+        assert_eq!(run.schema_changes.len(), 1, "{:#?}", run.schema_changes);
+        let run = validate("ALTER TABLE audited ADD COLUMN note varchar(20);").await;
+        assert_eq!(note(&run), None, "a trigger copies everything");
+    }
+
     /// Rows loaded past a CHECK (MariaDB's check_constraint_checks off) do not stop the copy:
     /// the sample carries them and the check holds again while the migration runs.
     #[tokio::test]

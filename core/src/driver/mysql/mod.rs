@@ -20,6 +20,7 @@ mod introspect;
 use introspect::*;
 mod ephemeral;
 pub(crate) mod sandbox;
+mod subset;
 use sandbox::*;
 pub mod etl_sql;
 pub mod plan;
@@ -319,6 +320,10 @@ impl Driver for MysqlDriver {
         let mut admin = self.server_connection(&server, &server_label).await?;
         drop_stale_scratch_databases(&mut admin).await;
         let mut target = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let only = match &options.focus {
+            Some(names) => subset::select(&mut target, names).await?,
+            None => None,
+        };
         let (charset, collation): (String, String) = sqlx::query_as(
             "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
         )
@@ -350,6 +355,7 @@ impl Driver for MysqlDriver {
             sampled: Vec::new(),
             other_databases: Vec::new(),
             local,
+            only,
         };
         // From here on, any failure drops the scratch database before returning.
         match sandbox.populate(&server, &mut target, &self.database, same_server, options.sample_rows).await {

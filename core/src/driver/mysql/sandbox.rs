@@ -101,6 +101,8 @@ pub struct MysqlSandbox {
     pub(super) other_databases: Vec<String>,
     /// The throwaway server the scratch database lives on, if any (stopped at close).
     pub(super) local: Option<super::ephemeral::EphemeralMariadb>,
+    /// On a large database, the tables and views copied (lower case); `None`: all of them.
+    pub(super) only: Option<std::collections::HashSet<String>>,
 }
 
 impl MysqlSandbox {
@@ -136,6 +138,8 @@ impl MysqlSandbox {
         .fetch_all(&mut *target)
         .await
         .map_err(sandbox_err)?;
+        let copied = |name: &String| self.only.as_ref().is_none_or(|o| o.contains(&name.to_lowercase()));
+        let objects: Vec<(String, String, Option<u64>)> = objects.into_iter().filter(|(name, _, _)| copied(name)).collect();
         for (name, _, _) in objects.iter().filter(|(_, k, _)| k == "BASE TABLE") {
             let (_, ddl): (String, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SHOW CREATE TABLE {}", q(name))))
                 .fetch_one(&mut *target)
@@ -344,6 +348,13 @@ impl Sandbox for MysqlSandbox {
 
     fn sampled_tables(&self) -> Vec<String> {
         self.sampled.clone()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.only
+            .iter()
+            .map(|o| format!("the sandbox holds {} of the target's tables and views: those the migration names and their foreign-key and view neighbours", o.len()))
+            .collect()
     }
 
     async fn close(mut self: Box<Self>) -> Result<()> {
