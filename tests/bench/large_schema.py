@@ -40,9 +40,11 @@ def measure(argv):
     rss = usage.ru_maxrss / 1024
     logs = {}
     for line in ANSI.sub("", err).splitlines():
-        m = re.search(r"INFO (?:\S+: )?(.*?)((?: \w+=\S+)*)$", line)
+        m = re.search(r" INFO (.*)$", line)
         if m:
-            logs[m.group(1).strip()] = dict(kv.split("=", 1) for kv in m.group(2).split())
+            text = m.group(1)
+            message = re.split(r" \w+=", text, maxsplit=1)[0].strip()
+            logs[message] = dict(re.findall(r"(\w+)=(\S+)", text))
     if child.returncode not in (0, 1, 2):
         sys.exit(f"{' '.join(argv[:3])} failed ({child.returncode}): {err.strip()[-2000:]}")
     return wall, rss, out, logs
