@@ -63,7 +63,11 @@ impl DatabaseUrl {
                 let socket = u.query_pairs().any(|(k, v)| (k == "host" || k == "socket") && v.starts_with('/'));
                 socket
                     || match u.host() {
-                        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                        // Hosts of non-special schemes (postgres://) stay text, addresses too.
+                        Some(url::Host::Domain(d)) => {
+                            d.eq_ignore_ascii_case("localhost")
+                                || d.trim_matches(|c| c == '[' || c == ']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+                        }
                         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
                         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
                         None => false,
@@ -133,6 +137,22 @@ fn redact_password_params(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn knows_a_database_on_this_machine() {
+        for local in [
+            "sqlite://a.db",
+            "postgres://u:p@127.0.0.1:5432/db",
+            "mysql://u@localhost/db",
+            "postgres://u@[::1]:5432/db",
+            "postgres://u@%2Ftmp/db?host=/tmp",
+        ] {
+            assert!(DatabaseUrl::parse(local).unwrap().on_this_machine(), "{local}");
+        }
+        for remote in ["postgres://u:p@db.internal:5432/db", "mysql://u@10.0.0.5/db"] {
+            assert!(!DatabaseUrl::parse(remote).unwrap().on_this_machine(), "{remote}");
+        }
+    }
     use super::*;
 
     #[test]
