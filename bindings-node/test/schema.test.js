@@ -2,7 +2,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { DatabaseConsultant, ApprovalStateError } = require('..');
+const { DatabaseConsultant, ApprovalStateError, InvalidInputError } = require('..');
 const { MIGRATIONS, tempDir, sqliteShop, serverShop } = require('./helpers');
 
 async function open() {
@@ -67,6 +67,16 @@ test('approval flow: approve once, then APPROVAL_STATE', async () => {
   assert.equal(approved.approvedBy, 'alice');
   await assert.rejects(dbConsultant.rejectTestRun(run.testRunId, { approver: 'bob' }), (e) => e instanceof ApprovalStateError && e.code === 'APPROVAL_STATE' && /is approved by alice/.test(e.message));
   assert.deepEqual((await dbConsultant.auditTrail(run.testRunId)).map((e) => e.event), ['created', 'approved']);
+});
+
+test('checkIntegrity: jobs change how many queries run at once, not the answers', async () => {
+  const dbConsultant = await open();
+  const counts = (run) => JSON.stringify(run.integrityResults.map((r) => [r.tableName, r.constraint, r.failureCount, r.error ?? null]));
+  const one = await dbConsultant.checkIntegrity({ databaseUrl: sqliteShop(), jobs: 1 });
+  const four = await dbConsultant.checkIntegrity({ databaseUrl: sqliteShop(), jobs: 4 });
+  assert.equal(counts(one), counts(four));
+  assert.ok(one.integrityResults.length > 10);
+  await assert.rejects(dbConsultant.checkIntegrity({ databaseUrl: sqliteShop(), jobs: 17 }), (e) => e instanceof InvalidInputError && /jobs must be between 1 and 16, got 17/.test(e.message));
 });
 
 test('validateIntegrity with rule objects', async () => {

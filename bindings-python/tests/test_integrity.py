@@ -37,3 +37,13 @@ def test_bad_rules_are_invalid_input(agent, sqlite_shop):
         agent.check_integrity(sqlite_shop, rules=[{"table": "orders", "column": "stat", "type": "regex", "pattern": "x"}])
     with pytest.raises(dbconsultant.InvalidInputError, match="invalid regex"):
         agent.check_integrity(sqlite_shop, rules=[{"table": "orders", "column": "status", "type": "regex", "pattern": "("}])
+
+
+def test_jobs_change_how_many_queries_run_at_once_not_the_answers(agent, shop):
+    rules = ROOT / "tests" / "fixtures" / "shop_rules.toml"
+    counts = lambda run: {(r.table_name, r.constraint): (r.failure_count, r.error) for r in run.integrity_results}
+    one = agent.check_integrity(shop, rules=rules, jobs=1)
+    four = agent.check_integrity(shop, rules=rules, jobs=4)
+    assert counts(one) == counts(four) and len(counts(one)) > 10
+    with pytest.raises(dbconsultant.InvalidInputError, match="jobs must be between 1 and 16, got 0"):
+        agent.check_integrity(shop, jobs=0)

@@ -75,6 +75,22 @@ class DatabaseConsultantClientTest {
     }
 
     @Test
+    void jobsChangeHowManyQueriesRunAtOnceNotTheAnswers() throws Exception {
+        String url = Databases.shop("sqlite", dir);
+        try (DatabaseConsultantClient client = client()) {
+            TestRun one = client.checkIntegrity(IntegrityRequest.builder().databaseUrl(url).jobs(1).build());
+            TestRun four = client.checkIntegrity(IntegrityRequest.builder().databaseUrl(url).jobs(4).build());
+            java.util.function.Function<TestRun, List<String>> counts = run -> run.getIntegrityResults().stream()
+                    .map(r -> r.tableName() + "|" + r.constraint() + "|" + r.failureCount()).toList();
+            assertEquals(counts.apply(one), counts.apply(four));
+            assertTrue(one.getIntegrityResults().size() > 10);
+            InvalidInputException tooMany = assertThrows(InvalidInputException.class,
+                    () -> client.checkIntegrity(IntegrityRequest.builder().databaseUrl(url).jobs(17).build()));
+            assertTrue(tooMany.getMessage().contains("jobs must be between 1 and 16, got 17"), tooMany.getMessage());
+        }
+    }
+
+    @Test
     void integrityWithARuleAndApprovalFlow() throws Exception {
         String url = Databases.shop("sqlite", dir);
         try (DatabaseConsultantClient client = client()) {
