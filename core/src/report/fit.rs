@@ -69,6 +69,21 @@ fn floor_line(text: &str, at: usize) -> usize {
     text[..at].rfind('\n').map(|i| i + 1).unwrap_or(at)
 }
 
+/// A run's schema changes in the order a report lists them: as they are, or, past
+/// [`LISTED`], the breaking and destructive ones first; and what the listing leaves out, as
+/// "N more (by compatibility; by change)".
+pub(crate) fn changes_to_list(run: &crate::model::TestRun) -> (Vec<&crate::model::SchemaChange>, Option<String>) {
+    let mut changes: Vec<&crate::model::SchemaChange> = run.schema_changes.iter().collect();
+    if changes.len() <= LISTED {
+        return (changes, None);
+    }
+    changes.sort_by_key(|c| c.compatibility_status == crate::model::Compatibility::Compatible);
+    let rest = changes.split_off(LISTED);
+    let kinds = tally(rest.iter().map(|c| c.compatibility_status.as_str()));
+    let more = format!("{} more ({kinds}; by change: {})", rest.len(), tally(rest.iter().map(|c| c.change_type.as_str())));
+    (changes, Some(more))
+}
+
 /// "12 pk, 3 not_null": how many of each kind, most frequent first.
 pub(crate) fn tally<'a>(kinds: impl Iterator<Item = &'a str>) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -101,6 +116,48 @@ mod tests {
         let head = "é line\n".repeat(20_000);
         let out = Doc::new(head).finish("r", false);
         assert!(out.len() <= COMMENT_LIMIT && out.ends_with('\n'));
+    }
+
+    /// A run of 20,000 checks (3 failing, 1 not run) and 3,000 schema changes (2 breaking, at
+    /// the end) renders under the limit in text and Markdown, failures and breaking changes
+    /// shown, passes counted.
+    #[test]
+    fn a_huge_run_leads_with_what_failed_and_fits_a_comment() {
+        use crate::model::*;
+        let mut run = crate::report::fixtures::sample_run();
+        run.integrity_results = (0..20_000)
+            .map(|i| IntegrityResult {
+                table_name: format!("t{:05}", i / 4),
+                integrity_type: if i % 2 == 0 { IntegrityType::Pk } else { IntegrityType::Fk },
+                constraint: format!("c{i}"),
+                failure_count: if [7, 9_001, 19_999].contains(&i) { 5 } else { 0 },
+                sample_records: vec![],
+                error: (i == 12_345).then(|| "timed out after 30000 ms".to_string()),
+            })
+            .collect();
+        let change = |i: usize, compatibility| SchemaChange {
+            object_type: ObjectType::Column,
+            table_name: format!("t{i:05}"),
+            name: "note".into(),
+            change_type: ChangeType::Added,
+            compatibility_status: compatibility,
+            details: "new text column (nullable)".into(),
+        };
+        run.schema_changes = (0..3_000).map(|i| change(i, Compatibility::Compatible)).collect();
+        run.schema_changes.push(change(3_000, Compatibility::Breaking));
+        run.schema_changes.push(change(3_001, Compatibility::Destructive));
+        for (format, out) in [("text", crate::report::text::render(&run, false)), ("markdown", crate::report::markdown::render(&run))] {
+            assert!(out.len() <= COMMENT_LIMIT, "{format}: {} bytes", out.len());
+            assert!(out.contains("t03000") && out.contains("t03001"), "{format}: the breaking changes are listed");
+            assert!(out.contains("2902 more (2902 compatible; by change: 2902 added)"), "{format}");
+            if format == "text" {
+                for failing in ["c7:", "c9001:", "c19999:", "c12345: timed out"] {
+                    assert!(out.contains(failing), "{failing}");
+                }
+                assert!(out.contains("19996 checks passed on 5000 tables (10000 pk, 9996 fk)"), "{out}");
+                assert!(!out.contains(" c8:"), "passes are counted, not listed");
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt::Write;
 /// Keys of each kind a PR comment shows.
 const COMMENT_KEYS: usize = 20;
 
-use super::fit::{tally, LISTED};
+use super::fit::{changes_to_list, LISTED};
 use super::location;
 use crate::model::{Compatibility, RunStatus, Severity, TestRun};
 
@@ -85,11 +85,9 @@ pub fn render(run: &TestRun) -> String {
         if !run.schema_changes.is_empty() {
             let _ = writeln!(out, "\n<details><summary>Schema changes ({})</summary>\n", run.schema_changes.len());
             let _ = writeln!(out, "| Change | Object | Name | Compatibility | Details |\n|---|---|---|---|---|");
-            let mut changes: Vec<&crate::model::SchemaChange> = run.schema_changes.iter().collect();
-            if changes.len() > LISTED {
-                changes.sort_by_key(|c| c.compatibility_status == Compatibility::Compatible);
-            }
-            for c in changes.iter().take(LISTED) {
+            // At scale the breaking and destructive changes lead; the compatible ones are counted.
+            let (changes, more) = changes_to_list(run);
+            for c in &changes {
                 let compat = match c.compatibility_status {
                     Compatibility::Compatible => "compatible".to_string(),
                     other => format!("**{other}**"),
@@ -97,15 +95,8 @@ pub fn render(run: &TestRun) -> String {
                 let name = if c.name == c.table_name { c.name.clone() } else { format!("{}.{}", c.table_name, c.name) };
                 let _ = writeln!(out, "| {} | {} | `{}` | {compat} | {} |", c.change_type, c.object_type, cell(&name), cell(&c.details));
             }
-            if changes.len() > LISTED {
-                let rest = &changes[LISTED..];
-                let kinds = tally(rest.iter().map(|c| c.compatibility_status.as_str()));
-                let _ = writeln!(
-                    out,
-                    "\n…and {} more ({kinds}; by change: {}).",
-                    rest.len(),
-                    tally(rest.iter().map(|c| c.change_type.as_str()))
-                );
+            if let Some(more) = more {
+                let _ = writeln!(out, "\n…and {more}.");
             }
             let _ = writeln!(out, "\n</details>");
         }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 /// Keys of each kind a terminal report shows.
 const TEXT_KEYS: usize = 10;
 
-use super::fit::{tally, LISTED, LIST_EVERY};
+use super::fit::{changes_to_list, tally, LISTED, LIST_EVERY};
 use super::location;
 use crate::model::{Compatibility, RunStatus, Severity, TestRun};
 
@@ -98,11 +98,8 @@ pub fn render(run: &TestRun, color: bool) -> String {
         if !run.schema_changes.is_empty() {
             let _ = writeln!(out, "\n{}", p.bold(&format!("Schema changes ({})", run.schema_changes.len())));
             // At scale the breaking and destructive changes lead; the compatible ones are counted.
-            let mut changes: Vec<&crate::model::SchemaChange> = run.schema_changes.iter().collect();
-            if changes.len() > LISTED {
-                changes.sort_by_key(|c| c.compatibility_status == Compatibility::Compatible);
-            }
-            for c in changes.iter().take(LISTED) {
+            let (changes, more) = changes_to_list(run);
+            for c in &changes {
                 let status = match c.compatibility_status {
                     Compatibility::Compatible => p.wrap("32", "compatible "),
                     Compatibility::Breaking => p.wrap("33", "breaking   "),
@@ -117,15 +114,8 @@ pub fn render(run: &TestRun, color: bool) -> String {
                     p.dim(&c.details)
                 );
             }
-            if changes.len() > LISTED {
-                let rest = &changes[LISTED..];
-                let kinds = tally(rest.iter().map(|c| c.compatibility_status.as_str()));
-                let _ = writeln!(
-                    out,
-                    "  … and {} more ({kinds}; by change: {})",
-                    rest.len(),
-                    tally(rest.iter().map(|c| c.change_type.as_str()))
-                );
+            if let Some(more) = more {
+                let _ = writeln!(out, "  … and {more}");
             }
         }
         doc.section("schema changes", out);
