@@ -3,8 +3,9 @@
 //! no TCP port (no other local user can reach the target's schema and sample rows), stopped
 //! and deleted when the sandbox closes.
 //!
-//! Initialising a data directory costs seconds; it runs once per process and kind into a
-//! template that each sandbox copies. Servers still running when the process is interrupted
+//! Initialising a data directory costs seconds (`initdb` ~1 s, `mariadb-install-db` ~5 s);
+//! it runs once per kind and server build into a template that each sandbox copies, kept in
+//! the template cache between runs (see `template_cache.rs`). Servers still running when the process is interrupted
 //! are stopped by [`stop_all`]; directories of killed processes are removed by the next run.
 //! PostgreSQL and MariaDB refuse or dislike running as root: as root, a server runs as the
 //! `postgres` user (or `nobody`) when the kind asks for it.
@@ -14,6 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::template_cache;
 use crate::error::{Error, Result};
 
 /// Every temporary directory a sandbox makes is named `dbconsultant-<kind>-<pid>-<random>`,
@@ -25,8 +27,8 @@ const DIR_KINDS: &[&str] = &["shadow", "sandbox", "dump"];
 /// The user a server runs as.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RunAs {
-    uid: u32,
-    gid: u32,
+    pub(super) uid: u32,
+    pub(super) gid: u32,
 }
 
 /// `None`: the current user. As root, the `postgres` user (or `nobody`).
@@ -98,20 +100,45 @@ fn new_dir(user: Option<RunAs>) -> Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// Template data directories, one per kind and version, initialised once per process.
-static TEMPLATES: Mutex<Vec<(String, tempfile::TempDir)>> = Mutex::new(Vec::new());
+/// Template data directories, one per kind and version: kept between runs in the template
+/// cache when there is one, else initialised once per process (the `TempDir` then lives
+/// here).
+static TEMPLATES: Mutex<Vec<(String, PathBuf, Option<tempfile::TempDir>)>> = Mutex::new(Vec::new());
 
-/// The template for `key`, made by `init(data_dir)` the first time.
+/// The template for `key` (which names the server binary's version and build), made by
+/// `init(data_dir)` when neither this process nor the template cache has it.
 pub(crate) fn template(key: &str, user: Option<RunAs>, init: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
     let mut templates = TEMPLATES.lock().map_err(|_| Error::Internal("sandbox template lock poisoned".into()))?;
-    if let Some((_, dir)) = templates.iter().find(|(k, _)| k == key) {
-        return Ok(dir.path().join("data"));
+    if let Some((_, data, _)) = templates.iter().find(|(k, _, _)| k == key) {
+        return Ok(data.clone());
+    }
+    let cached = template_cache::lookup(key);
+    if let Some(data) = cached.as_ref().and_then(|c| c.ready()) {
+        templates.push((key.to_string(), data.clone(), None));
+        return Ok(data);
     }
     let dir = new_dir(user)?;
     let data = dir.path().join("data");
     init(&data)?;
-    templates.push((key.to_string(), dir));
-    Ok(data)
+    // Kept for the next runs when the cache takes it; this process uses it either way.
+    match cached.and_then(|c| c.publish(&data, user)) {
+        Some(published) => templates.push((key.to_string(), published.clone(), None)),
+        None => templates.push((key.to_string(), data.clone(), Some(dir))),
+    }
+    Ok(templates.last().map(|(_, d, _)| d.clone()).unwrap_or(data))
+}
+
+/// Which build of a server binary this is (its path, size and modification time), for the
+/// name of its kept template: an upgraded server gets a new one.
+pub(crate) fn build_of(binary: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    binary.hash(&mut hasher);
+    if let Ok(meta) = std::fs::metadata(binary) {
+        meta.len().hash(&mut hasher);
+        meta.modified().ok().hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
 }
 
 /// The server's process id, from the first line of its pid file.
@@ -119,7 +146,7 @@ fn read_pid(pidfile: &Path) -> Option<i32> {
     std::fs::read_to_string(pidfile).ok()?.lines().next()?.trim().parse().ok()
 }
 
-fn alive(pid: i32) -> bool {
+pub(super) fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks whether the process exists.
     unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
 }

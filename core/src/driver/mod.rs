@@ -38,6 +38,7 @@ pub mod postgres;
 pub mod retry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod template_cache;
 pub(crate) mod tls;
 
 pub use lock::LockMode;

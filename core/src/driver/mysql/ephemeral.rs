@@ -1,6 +1,6 @@
 //! A throwaway MariaDB server for the sandbox of a MariaDB target (see
 //! [`crate::driver::local_server`]): the installed `mariadbd` of the target's major.minor
-//! version, initialised once per process with `mariadb-install-db` (about 5 s) and copied per
+//! version, initialised once per server build with `mariadb-install-db` (about 5 s; the template is kept between runs) and copied per
 //! sandbox; Unix socket only (`--skip-networking`), root without a password on that socket.
 
 use std::path::PathBuf;
@@ -74,16 +74,17 @@ impl EphemeralMariadb {
     pub fn start(bins: &MariadbBinaries) -> Result<EphemeralMariadb> {
         // mariadbd runs as root only when told so; it needs no other user.
         let root = as_root();
-        let template = local_server::template(&format!("mariadb-{}", bins.version), None, |data| {
-            let mut install = command(&bins.install, None);
-            install.arg("--no-defaults").arg(format!("--datadir={}", data.display()));
-            install.arg(format!("--tmpdir={}", own_tmpdir(data)?.display()));
-            install.args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
-            if root {
-                install.arg("--user=root");
-            }
-            run(install, "mariadb-install-db (the sandbox server)")
-        })?;
+        let template =
+            local_server::template(&format!("mariadb-{}-{}", bins.version, local_server::build_of(&bins.server)), None, |data| {
+                let mut install = command(&bins.install, None);
+                install.arg("--no-defaults").arg(format!("--datadir={}", data.display()));
+                install.arg(format!("--tmpdir={}", own_tmpdir(data)?.display()));
+                install.args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+                if root {
+                    install.arg("--user=root");
+                }
+                run(install, "mariadb-install-db (the sandbox server)")
+            })?;
         let launch = Launch { user: None, template: &template, pidfile: "server.pid", signal: libc::SIGKILL };
         let (server, dir) = LocalServer::start(launch, |dir, data| {
             let socket = dir.join("mysqld.sock");
