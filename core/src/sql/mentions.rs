@@ -5,24 +5,28 @@
 
 use std::collections::BTreeSet;
 
+/// Every word of `text` lowercased, and every double-quoted identifier as one name.
+pub fn words(text: &str) -> BTreeSet<String> {
+    let mut words = BTreeSet::new();
+    // A quoted identifier is one name, spaces and all.
+    for quoted in text.split('"').skip(1).step_by(2) {
+        words.insert(quoted.to_lowercase());
+    }
+    let mut word = String::new();
+    for ch in text.chars().chain(std::iter::once(' ')) {
+        if ch.is_alphanumeric() || ch == '_' || ch == '$' {
+            word.push(ch);
+        } else if !word.is_empty() {
+            words.insert(std::mem::take(&mut word).to_lowercase());
+        }
+    }
+    words
+}
+
 /// Words of the migration that may name a relation, lowercased; `None` when the migration
 /// runs SQL whose targets cannot be read from its text (`DO`, `EXECUTE`, `CALL`).
 pub fn mentioned_names(scripts: &[&str]) -> Option<BTreeSet<String>> {
-    let mut words = BTreeSet::new();
-    for script in scripts {
-        // A quoted identifier is one name, spaces and all.
-        for quoted in script.split('"').skip(1).step_by(2) {
-            words.insert(quoted.to_lowercase());
-        }
-        let mut word = String::new();
-        for ch in script.chars().chain(std::iter::once(' ')) {
-            if ch.is_alphanumeric() || ch == '_' || ch == '$' {
-                word.push(ch);
-            } else if !word.is_empty() {
-                words.insert(std::mem::take(&mut word).to_lowercase());
-            }
-        }
-    }
+    let words: BTreeSet<String> = scripts.iter().flat_map(|script| words(script)).collect();
     (!["do", "execute", "call"].iter().any(|w| words.contains(*w))).then_some(words)
 }
 

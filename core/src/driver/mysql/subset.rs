@@ -17,16 +17,6 @@ const SUBSET_ABOVE: usize = 1_000;
 /// A larger selection is copied whole.
 const MOST_SELECTED: usize = 2_000;
 
-fn words(text: &str) -> HashSet<String> {
-    crate::sql::mentions::mentioned_names(&[text])
-        .unwrap_or_else(|| {
-            // Dynamic-SQL words do not matter for a view's definition: split it anyway.
-            text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-        })
-        .into_iter()
-        .collect()
-}
-
 /// The tables and views (by name, as the server spells them) to copy for a migration that
 /// mentions `names`, or `None` to copy every one.
 pub(super) async fn select(target: &mut MySqlConnection, names: &BTreeSet<String>) -> Result<Option<HashSet<String>>> {
@@ -55,14 +45,14 @@ pub(super) async fn select(target: &mut MySqlConnection, names: &BTreeSet<String
     .into_iter()
     .map(|t| t.to_lowercase())
     .collect();
-    let views: Vec<(String, HashSet<String>)> = sqlx::query_as::<_, (String, String)>(
+    let views: Vec<(String, BTreeSet<String>)> = sqlx::query_as::<_, (String, String)>(
         "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
     )
     .fetch_all(&mut *target)
     .await
     .map_err(err)?
     .into_iter()
-    .map(|(name, definition)| (name.to_lowercase(), words(&definition)))
+    .map(|(name, definition)| (name.to_lowercase(), crate::sql::mentions::words(&definition)))
     .collect();
     let known: HashSet<String> = objects.iter().map(|(name, _)| name.to_lowercase()).collect();
     let fks: Vec<(String, String)> = fks.into_iter().map(|(c, p)| (c.to_lowercase(), p.to_lowercase())).collect();
