@@ -2,6 +2,7 @@
 //! plain-words reason when the file system under the store is full.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Connection};
 
@@ -10,15 +11,51 @@ use sqlx::{AnyConnection, Connection};
 /// WAL index (`-shm`) file.
 const NEARLY_FULL_BYTES: u64 = 1 << 20;
 
+/// How long a connection waits for another one's lock before giving up.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
 /// Per-connection settings. WAL: readers do not wait for writers (CLI and SDKs share the
 /// file), and a commit is not an fsync (synchronous=NORMAL keeps it crash-safe; only a power
-/// loss may drop the last commits). Every MCP call writes one. The wait first: switching a
-/// new file to WAL needs its lock too.
+/// loss may drop the last commits). Every MCP call writes one.
 pub(super) async fn configure(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA busy_timeout = {}", BUSY_WAIT.as_millis()))).execute(&mut *conn).await?;
+    use_wal(conn).await?;
     sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
     Ok(())
+}
+
+/// WAL is a property of the file, set once by whoever opens it first. Switching needs an
+/// exclusive lock, and SQLite answers `database is locked` at once, without calling the busy
+/// handler, while another connection is opening or closing the same new file; so the mode is
+/// read first (already WAL: nothing to do) and the switch is retried until [`BUSY_WAIT`].
+async fn use_wal(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let deadline = Instant::now() + BUSY_WAIT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let attempt = async {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        };
+        match attempt.await {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            done => return done,
+        }
+    }
+}
+
+/// SQLITE_BUSY (5) and its extended codes (BUSY_RECOVERY 261, BUSY_SNAPSHOT 517, ...).
+fn is_busy(e: &sqlx::Error) -> bool {
+    let code = match e {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i64>().ok()),
+        _ => None,
+    };
+    code.is_some_and(|c| c & 0xff == 5)
 }
 
 /// Open one connection outside the pool first: the pool retries a failing connection until
