@@ -147,8 +147,22 @@ fn read_pid(pidfile: &Path) -> Option<i32> {
 }
 
 pub(super) fn alive(pid: i32) -> bool {
+    // A zombie has exited and freed everything but its process id; it lingers until its parent
+    // reaps it. A server started through pg_ctl is re-parented to PID 1, and some PID 1s (in
+    // containers and micro-VMs) reap only now and then: 1.2 s after PostgreSQL's immediate
+    // shutdown here, on every run.
+    if zombie(pid) {
+        return false;
+    }
     // SAFETY: signal 0 only checks whether the process exists.
     unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
+}
+
+/// The process's state in /proc is `Z` (false where there is no /proc).
+fn zombie(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    // "pid (command) state ...": the command may itself hold parentheses and spaces.
+    stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
 }
 
 /// Stop the server whose pid file this is, and wait (up to 10 s) until it is gone.
@@ -261,5 +275,28 @@ pub(crate) fn stop_all() {
     }
     if let Ok(mut templates) = TEMPLATES.lock() {
         templates.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alive;
+
+    #[test]
+    fn a_zombie_is_not_alive_and_a_running_process_is() {
+        let mut running = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let exited = std::process::Command::new("true").spawn().unwrap();
+        // `true` has exited but is not reaped (no wait): a zombie until the child is waited for.
+        let pid = exited.id() as i32;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !super::zombie(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(super::zombie(pid), "the unreaped child should be a zombie");
+        assert!(!alive(pid), "a zombie has exited");
+        assert!(alive(running.id() as i32));
+        running.kill().unwrap();
+        running.wait().unwrap();
+        drop(exited);
     }
 }

@@ -180,6 +180,32 @@ pub struct SandboxOptions {
     #[serde(skip)]
     #[schemars(skip)]
     pub focus: Option<std::collections::BTreeSet<String>>,
+    /// The target's tables, views and foreign keys as the caller already read them, so a
+    /// large schema's subset is chosen without reading the catalog again (MySQL/MariaDB: two
+    /// `information_schema` scans of ~0.5 s each at 10,000 tables).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub known: Option<std::sync::Arc<KnownCatalog>>,
+}
+
+/// Table names with the tables their foreign keys reference, and view names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KnownCatalog {
+    pub tables: std::collections::BTreeMap<String, Vec<String>>,
+    pub views: Vec<String>,
+}
+
+impl KnownCatalog {
+    pub fn of(schema: &crate::model::SchemaSnapshot) -> KnownCatalog {
+        KnownCatalog {
+            tables: schema
+                .tables
+                .values()
+                .map(|t| (t.name.clone(), t.foreign_keys.iter().map(|f| f.referenced_table.clone()).collect()))
+                .collect(),
+            views: schema.views.clone(),
+        }
+    }
 }
 
 impl Default for SandboxOptions {
@@ -195,6 +221,7 @@ impl Default for SandboxOptions {
             full_data_timeout_ms: 30_000,
             statement_timeout_ms: 60_000,
             focus: None,
+            known: None,
         }
     }
 }

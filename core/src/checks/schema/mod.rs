@@ -288,6 +288,7 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
 
     let started = std::time::Instant::now();
     sandbox_options.focus = crate::sql::mentions::mentioned_names(&migrations.iter().map(|m| m.sql.as_str()).collect::<Vec<_>>());
+    sandbox_options.known = Some(std::sync::Arc::new(crate::driver::KnownCatalog::of(&target_schema)));
     let mut sandbox = target.open_sandbox(&sandbox_options).await?;
     let sandbox_description = sandbox.description();
     tracing::info!(sandbox = %sandbox_description, ms = started.elapsed().as_millis() as u64, "sandbox open");
@@ -301,7 +302,9 @@ pub async fn validate(req: &SchemaValidationRequest) -> Result<TestRun> {
     };
     let notes = sandbox_findings(sandbox.as_ref());
     let outcome = run_in_sandbox(sandbox.as_mut(), &script, &target_data, &masker, req.config.sample_limit).await;
+    let started = std::time::Instant::now();
     let closed = sandbox.close().await;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "sandbox closed");
     let outcome = outcome?;
     closed?;
 
@@ -367,7 +370,10 @@ async fn run_in_sandbox(
     masker: &Masker,
     limit: usize,
 ) -> Result<SandboxOutcome> {
+    let started = std::time::Instant::now();
     let before = sandbox.introspect().await?;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, tables = before.tables.len(), "sandbox introspected before");
+    let started = std::time::Instant::now();
     let mut executed = Vec::new();
     let mut observations = Vec::new();
     let mut failure = None;
@@ -412,8 +418,13 @@ async fn run_in_sandbox(
             }
         }
     }
+    tracing::info!(ms = started.elapsed().as_millis() as u64, statements = script.statements.len(), "migration ran in the sandbox");
+    let started = std::time::Instant::now();
     let after = sandbox.introspect().await?;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "sandbox introspected after");
+    let started = std::time::Instant::now();
     let verification = verify::verify_new_constraints(sandbox, Some(target), &before, &after, masker, limit).await;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "new constraints verified");
     Ok(SandboxOutcome { before, after, executed, failure, observations, verification })
 }
 

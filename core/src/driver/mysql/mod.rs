@@ -309,7 +309,9 @@ impl Driver for MysqlDriver {
             }
             None if options.allow_scratch_on_target => (self.options.clone(), self.redacted.clone(), true),
             None => {
+                let clock = std::time::Instant::now();
                 let started = self.local_sandbox_server(options.server_bindir.as_deref()).await?;
+                tracing::info!(ms = clock.elapsed().as_millis() as u64, "throwaway MariaDB server started");
                 let options = started.connect_options();
                 local = Some(started);
                 (options, "a throwaway MariaDB server".to_string(), false)
@@ -320,10 +322,12 @@ impl Driver for MysqlDriver {
         let mut admin = self.server_connection(&server, &server_label).await?;
         drop_stale_scratch_databases(&mut admin).await;
         let mut target = self.pool.acquire().await.map_err(|e| connection_error(&self.redacted, e))?;
+        let clock = std::time::Instant::now();
         let only = match &options.focus {
-            Some(names) => subset::select(&mut target, names).await?,
+            Some(names) => subset::select(&mut target, names, options.known.as_deref()).await?,
             None => None,
         };
+        tracing::info!(ms = clock.elapsed().as_millis() as u64, tables = only.as_ref().map(|o| o.len()), "sandbox subset selected");
         let (charset, collation): (String, String) = sqlx::query_as(
             "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
         )
@@ -358,8 +362,12 @@ impl Driver for MysqlDriver {
             only,
         };
         // From here on, any failure drops the scratch database before returning.
+        let clock = std::time::Instant::now();
         match sandbox.populate(&server, &mut target, &self.database, same_server, options.sample_rows).await {
-            Ok(()) => Ok(Box::new(sandbox)),
+            Ok(()) => {
+                tracing::info!(ms = clock.elapsed().as_millis() as u64, "scratch database populated");
+                Ok(Box::new(sandbox))
+            }
             Err(e) => {
                 Box::new(sandbox).close().await.ok();
                 Err(e)
