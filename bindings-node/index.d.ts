@@ -974,6 +974,9 @@ export declare class DatabaseConsultant {
 /** The operation registry with its JSON Schemas (what this SDK is generated from). */
 export declare function registry(): Record<string, unknown>;
 
+/** The version of the Rust core inside the addon; equal to the package's version. */
+export declare function version(): string;
+
 /** Base of every error the SDK throws; `code` tells which kind it is. */
 export declare class DatabaseConsultantError extends Error {
   readonly code: ErrorCode;

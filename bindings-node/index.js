@@ -3,11 +3,10 @@
 // from the operation registry (operations.js, generated) and returns a Promise; the work runs
 // off the JS thread in the Rust core.
 
-const path = require('node:path');
 const errors = require('./errors');
 const { OPERATIONS, DATA_KEYS } = require('./operations');
 
-const native = require(path.join(__dirname, 'dbconsultant.node'));
+const native = require('./native').load();
 
 const dataKeys = new Set(DATA_KEYS);
 
@@ -124,4 +123,9 @@ function registry() {
 }
 
 const { fromNative: _internal, ...errorClasses } = errors;
-module.exports = { DatabaseConsultant, registry, ...errorClasses };
+/** The version of the Rust core inside the addon (the package's version). */
+function version() {
+  return native.version();
+}
+
+module.exports = { DatabaseConsultant, registry, version, ...errorClasses };

@@ -60,14 +60,25 @@ step "fault injection: parallel first use and runs, kill -9 / SIGTERM / Ctrl-C m
 cargo build --locked -p dbconsultant-cli
 DBCONSULTANT_BIN=$root/target/debug/dbconsultant python3 tests/faults/run.py
 
-step "Python SDK: pip install ./bindings-python (maturin), pytest, mypy"
+step "release artifacts: cargo xtask dist (CLI tarball, wheel and sdist, npm packages, jar, core crate via cargo publish --dry-run)"
 venv=$deps/py-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet pytest mypy
-# pip builds in an isolated copy of the sources; pointing cargo at the shared target dir lets
-# the Node and Java builds below reuse the release build of the core instead of redoing it.
-CARGO_TARGET_DIR="$root/target" "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
+"$venv/bin/python" -m pip install --quiet pytest mypy "maturin>=1.5,<2"
+MATURIN=$venv/bin/maturin cargo xtask dist
+
+step "clean-room install of every artifact, no Rust on the PATH (tests/install/run.sh); cargo install --path cli"
+tests/install/run.sh "$root/dist"
+rm -rf "$deps/cargo-install"
+# --debug: the debug build of the CLI above is reused (a release build of the CLI alone would
+# resolve other features than dist's and rebuild everything for minutes).
+CARGO_TARGET_DIR=$root/target cargo install --quiet --debug --locked --path cli --root "$deps/cargo-install"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+installed=$("$deps/cargo-install/bin/dbconsultant" --version)
+[ "$installed" = "dbconsultant $version" ] || { echo "cargo install --path cli: '$installed', expected 'dbconsultant $version'"; exit 1; }
+
+step "Python SDK: the wheel from dist/, pytest, mypy"
+"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps dist/python/dbconsultant-*.whl
 (cd bindings-python && "$venv/bin/python" -m pytest -q tests)
 "$venv/bin/python" -m mypy --strict --no-error-summary examples/python
 (cd bindings-python/python && "$venv/bin/python" -m mypy --strict --no-error-summary dbconsultant)
@@ -98,6 +109,12 @@ python3 examples/make_shop_db.py "$deps/java-shop.db" >/dev/null
 (cd bindings-java && mvn -B -q -ntp install)
 (cd examples/java && mvn -B -q -ntp test -Dshop.db="$deps/java-shop.db")
 cat bindings-java/target/surefire-reports/*.txt examples/java/target/surefire-reports/*.txt | grep "Tests run"
+
+step "Python sdist: builds from source (pip wheel, maturin, cargo)"
+# The shared target directory lets the build reuse compiled crates.io dependencies.
+rm -rf "$deps/sdist-wheel"
+CARGO_TARGET_DIR="$root/target" "$venv/bin/python" -m pip wheel --quiet --no-deps dist/python/dbconsultant-*.tar.gz -w "$deps/sdist-wheel"
+ls "$deps"/sdist-wheel/dbconsultant-*-abi3-*.whl
 
 step "no password or private key in the run's output, its files or the stores it left (tests/secrets_scan.py)"
 python3 tests/secrets_scan.py "$log" "$deps" "$root/bindings-java/target/surefire-reports" "$root/examples/java/target"

@@ -122,3 +122,9 @@ impl NativeConsultant {
 pub fn registry() -> String {
     dbconsultant::ops::describe(dbconsultant::ops::registry()).to_string()
 }
+
+/// The version of the Rust core inside this addon.
+#[napi]
+pub fn version() -> String {
+    dbconsultant::VERSION.to_string()
+}

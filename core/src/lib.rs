@@ -17,6 +17,9 @@ pub mod sql;
 pub mod sqltypes;
 pub mod url;
 
+/// This library's version; every SDK and the CLI report it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use dialect::Dialect;
 pub use error::{Error, ErrorKind, Result};
 pub mod api;

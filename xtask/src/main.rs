@@ -1,11 +1,14 @@
 //! `cargo xtask codegen [--check]`: writes every file generated from the operation registry
 //! and the core's types; with `--check`, writes nothing and fails when a committed file
-//! differs from what would be generated.
+//! differs from what would be generated, or pins another version than the workspace's.
+//! `cargo xtask dist`: every release artifact for this platform (dist/mod.rs).
 
 mod api;
+mod dist;
 mod docs;
 mod java;
 mod node;
+mod platforms;
 mod python;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,12 @@ pub fn outputs(api: &api::Api, root: &Path) -> Vec<(PathBuf, String)> {
         (PathBuf::from("bindings-node/index.d.ts"), node::declarations(api)),
     ]
     .into_iter()
+    .chain(
+        platforms::PLATFORMS
+            .iter()
+            .map(|p| (PathBuf::from(format!("bindings-node/npm/{}/package.json", p.node)), platforms::npm_package_json(p, dist::VERSION))),
+    )
+    .chain([(PathBuf::from("docs/reference/platforms.md"), platforms::matrix_doc())])
     .chain(java::generate(api))
     .chain(docs::generate(api, &readme))
     .collect()
@@ -40,7 +49,32 @@ pub fn stale(root: &Path, files: &[(PathBuf, String)]) -> Vec<PathBuf> {
         .map(|(p, _)| p.clone())
         .collect();
     out.extend(orphans(root, files));
+    out.extend(version_pins(root));
     out
+}
+
+/// Hand-written files that state the release version, and differ from the workspace's.
+pub fn version_pins(root: &Path) -> Vec<PathBuf> {
+    let json_version = |path: &str, pointers: &[&str]| {
+        let doc: serde_json::Value =
+            std::fs::read_to_string(root.join(path)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        pointers.iter().all(|p| doc.pointer(p).and_then(|v| v.as_str()) == Some(dist::VERSION))
+    };
+    // The version right after `<artifactId>dbconsultant</artifactId>` (the project's own in
+    // its pom, the dependency's in the example's).
+    let pom_version = |path: &str| {
+        let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+        let after = text.split_once("<artifactId>dbconsultant</artifactId>").map(|(_, rest)| rest).unwrap_or("");
+        let version = after.split_once("<version>").and_then(|(_, rest)| rest.split_once("</version>")).map(|(v, _)| v.trim());
+        version == Some(dist::VERSION)
+    };
+    let checks = [
+        ("bindings-node/package.json", json_version("bindings-node/package.json", &["/version"])),
+        ("bindings-node/package-lock.json", json_version("bindings-node/package-lock.json", &["/version", "/packages//version"])),
+        ("bindings-java/pom.xml", pom_version("bindings-java/pom.xml")),
+        ("examples/java/pom.xml", pom_version("examples/java/pom.xml")),
+    ];
+    checks.into_iter().filter(|(_, ok)| !ok).map(|(path, _)| PathBuf::from(path)).collect()
 }
 
 /// Generated files that are no longer generated: Java files with the generated header, and
@@ -91,8 +125,12 @@ fn run() -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some("dist") => {
+            dist::run(&repo_root(), &args[1..])?;
+            Ok(ExitCode::SUCCESS)
+        }
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
+            eprintln!("usage: cargo xtask codegen [--check] | cargo xtask dist [--out DIR]");
             Ok(ExitCode::from(2))
         }
     }

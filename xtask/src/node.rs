@@ -200,6 +200,7 @@ pub fn declarations(api: &Api) -> String {
     }
     out.push_str("}\n\n");
     out.push_str("/** The operation registry with its JSON Schemas (what this SDK is generated from). */\nexport declare function registry(): Record<string, unknown>;\n\n");
+    out.push_str("/** The version of the Rust core inside the addon; equal to the package's version. */\nexport declare function version(): string;\n\n");
     out.push_str(
         "/** Base of every error the SDK throws; `code` tells which kind it is. */\n\
          export declare class DatabaseConsultantError extends Error {\n  readonly code: ErrorCode;\n  readonly kind: string;\n}\n",

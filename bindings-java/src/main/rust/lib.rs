@@ -136,3 +136,12 @@ pub extern "system" fn Java_io_dbconsultant_NativeConsultant_registry<'local>(
     })
     .resolve::<ThrowRuntimeExAndDefault>()
 }
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_dbconsultant_NativeConsultant_version<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JString<'local> {
+    env.with_env(|env| -> jni::errors::Result<JString<'local>> { JString::from_str(env, dbconsultant::VERSION) })
+        .resolve::<ThrowRuntimeExAndDefault>()
+}

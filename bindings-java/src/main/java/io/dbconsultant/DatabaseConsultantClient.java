@@ -96,6 +96,15 @@ public final class DatabaseConsultantClient extends Operations implements AutoCl
         }
     }
 
+    /**
+     * The version of the Rust core in the native library; equal to this SDK's Maven version.
+     *
+     * @return the version, e.g. {@code 0.1.0}
+     */
+    public static String version() {
+        return NativeConsultant.version();
+    }
+
     /** For tests: makes the native library panic inside a call. */
     void panicForTests() {
         call("__panic_for_tests", Map.of());

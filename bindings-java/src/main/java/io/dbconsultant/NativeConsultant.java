@@ -14,4 +14,7 @@ final class NativeConsultant {
 
     /** The operation registry with its JSON Schemas, as JSON. */
     static native String registry();
+
+    /** The version of the Rust core in the native library. */
+    static native String version();
 }

@@ -1,5 +1,6 @@
 package io.dbconsultant;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -33,5 +34,28 @@ class NativeLibraryTest {
     void extractedFromTheJarResourcesByDefault() throws Exception {
         String out = probe("-Djava.library.path=" + dir);
         assertTrue(out.contains("opened true"), out);
+    }
+
+    @Test
+    void aPlatformTheJarLacksIsNamedWithThePlatformsItHolds() throws Exception {
+        String out = probe("-Djava.library.path=" + dir, "-Dos.arch=riscv64");
+        assertTrue(out.contains("UnsatisfiedLinkError: this dbconsultant jar has no native library for linux-riscv64 (it holds: linux-x86_64)"), out);
+    }
+
+    @Test
+    void platformNamesFollowTheJarLayout() {
+        assertEquals("linux-x86_64", NativeLibrary.platform("Linux", "amd64"));
+        assertEquals("linux-aarch64", NativeLibrary.platform("Linux", "aarch64"));
+        assertEquals("darwin-aarch64", NativeLibrary.platform("Mac OS X", "aarch64"));
+        assertEquals("darwin-x86_64", NativeLibrary.platform("Mac OS X", "x86_64"));
+        assertEquals("windows-x86_64", NativeLibrary.platform("Windows 11", "amd64"));
+        assertEquals("libdbconsultant_java.dylib", NativeLibrary.libraryFile("darwin-aarch64"));
+        assertEquals("dbconsultant_java.dll", NativeLibrary.libraryFile("windows-x86_64"));
+        assertEquals("libdbconsultant_java.so", NativeLibrary.libraryFile("linux-x86_64"));
+    }
+
+    @Test
+    void versionIsTheMavenProjectVersion() {
+        assertEquals(System.getProperty("project.version"), DatabaseConsultantClient.version());
     }
 }
