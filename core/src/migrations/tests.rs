@@ -201,3 +201,22 @@ fn a_failed_entry_blocks_like_a_dirty_flag_but_a_rollback_does_not() {
     assert!(plan.findings.is_empty(), "{:?}", plan.findings);
     assert_eq!(plan.pending.len(), set.migrations.len());
 }
+
+#[test]
+fn flyway_files_read_on_every_core_keep_order_and_the_first_bad_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in 1..=40 {
+        std::fs::write(dir.path().join(format!("V{v}__step.sql")), format!("SELECT {v};\n")).unwrap();
+    }
+    let (read, _) = flyway::read(dir.path()).unwrap();
+    let versions: Vec<&str> = read.iter().map(|m| m.version.as_deref().unwrap()).collect();
+    let expected: Vec<String> = (1..=40).map(|v| v.to_string()).collect();
+    assert_eq!(versions, expected);
+    // Two unreadable files: the error names the first, as reading on one thread did.
+    std::fs::write(dir.path().join("V41__bad.sql"), [b'S', 0xff, b'\n']).unwrap();
+    std::fs::write(dir.path().join("V45__bad.sql"), [0xfe]).unwrap();
+    for _ in 0..20 {
+        let err = flyway::read(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("V41__bad.sql") && err.contains("not UTF-8"), "{err}");
+    }
+}
