@@ -204,9 +204,54 @@ fn remove_stale_dirs() {
                 stop(&entry.path().join(pidfile), signal.parse().unwrap_or(libc::SIGKILL));
             }
         }
+        kill_processes_in(&entry.path());
         tracing::info!(dir = %entry.path().display(), "removing the sandbox directory of a process that is gone");
-        let _ = std::fs::remove_dir_all(entry.path());
+        // A process that was writing into it may have exited only just now.
+        for _ in 0..3 {
+            if std::fs::remove_dir_all(entry.path()).is_ok() || !entry.path().exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// Kill the processes still working in `dir`, a directory of a process that is gone, and wait
+/// (up to 10 s) until they are. A run killed while it copied a template (`cp`), initialised one
+/// (`initdb`, `mariadb-install-db` and the bootstrap server it starts) or started a server that
+/// had not written its pid file yet leaves them running: they outlive it and keep writing into
+/// the directory while it is removed. Each names the directory on its command line or, for
+/// `initdb`'s bootstrap backend, in `PGDATA`.
+fn kill_processes_in(dir: &Path) {
+    let working: Vec<i32> = processes_naming(dir);
+    for pid in &working {
+        // SAFETY: the pid is of a process whose command line or environment names a
+        // directory only this tool makes, of a run that is gone.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    let started = Instant::now();
+    while working.iter().any(|pid| alive(*pid)) && started.elapsed() < Duration::from_secs(10) {
+        for pid in &working {
+            // SAFETY: waitpid with WNOHANG and a null status pointer only reaps, never blocks.
+            unsafe { libc::waitpid(*pid, std::ptr::null_mut(), libc::WNOHANG) };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Processes (other than this one) whose command line or environment holds `dir`'s path
+/// (empty where there is no /proc).
+fn processes_naming(dir: &Path) -> Vec<i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let needle = dir.as_os_str().as_bytes();
+    let holds = |file: String| std::fs::read(file).is_ok_and(|text| text.windows(needle.len()).any(|w| w == needle));
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != std::process::id() as i32)
+        .filter(|pid| holds(format!("/proc/{pid}/cmdline")) || holds(format!("/proc/{pid}/environ")))
+        .collect()
 }
 
 /// Servers running now (their directory's pid file and stop signal), so an interrupted run
@@ -298,5 +343,27 @@ mod tests {
         running.kill().unwrap();
         running.wait().unwrap();
         drop(exited);
+    }
+
+    #[test]
+    fn the_next_run_kills_what_a_killed_run_left_working_in_its_directory_and_removes_it() {
+        // A process id that is gone: a child that has exited and been reaped.
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        gone.wait().unwrap();
+        let dir = tempfile::Builder::new().prefix(&format!("dbconsultant-shadow-{}-", gone.id())).tempdir().unwrap().keep();
+        // Like `cp -a template data` orphaned by `kill -9`: it names the directory and keeps
+        // writing into it.
+        let script = format!("while true; do echo x >> '{}/data'; sleep 0.01; done", dir.display());
+        let mut orphan = std::process::Command::new("sh").arg("-c").arg(&script).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(dir.join("data").exists(), "the stand-in orphan should be writing");
+        super::remove_stale_dirs();
+        // Reaped already by the reaper's waitpid (an error here) or exited: not running.
+        let running = matches!(orphan.try_wait(), Ok(None));
+        if running {
+            let _ = orphan.kill();
+        }
+        assert!(!running, "the process working in the dead run's directory should have been killed");
+        assert!(!dir.exists(), "the dead run's directory should be gone: {}", dir.display());
     }
 }
