@@ -169,10 +169,12 @@ pub enum TransactionControl {
 }
 
 pub fn transaction_control(stmt: &ParsedStatement) -> Option<TransactionControl> {
-    match (stmt.pg_tree.as_deref(), stmt.statement()) {
-        (Some(tree), _) if pg::is_begin(tree) => Some(TransactionControl::Begin),
-        (Some(tree), _) if pg::ends_transaction(tree) => Some(TransactionControl::End),
-        (Some(_), _) => None,
+    match (stmt.pg_tree.as_ref(), stmt.statement()) {
+        (Some(tree), _) => match tree.decode_if(&[*pg::TRANSACTION]) {
+            Some(tree) if pg::is_begin(&tree) => Some(TransactionControl::Begin),
+            Some(tree) if pg::ends_transaction(&tree) => Some(TransactionControl::End),
+            _ => None,
+        },
         (None, Some(Statement::StartTransaction { .. })) => Some(TransactionControl::Begin),
         (None, Some(Statement::Commit { .. } | Statement::Rollback { savepoint: None, .. })) => Some(TransactionControl::End),
         _ => None,

@@ -319,12 +319,14 @@ fn statement_findings(ctx: &RuleContext, rules: &[&dyn Rule], stmt: &ParsedState
             rules.iter().flat_map(|r| r.check_unparsed(ctx, stmt).into_iter().map(move |v| (*r, v))).collect()
         }
     };
-    if let Some(tree) = &stmt.pg_tree {
+    // Decoded for this statement's rules only, and dropped with its findings.
+    let tree = stmt.pg_tree.as_ref().and_then(|t| t.decode());
+    if let Some(tree) = &tree {
         violations.extend(rules.iter().flat_map(|r| r.check_postgres(ctx, stmt, tree).into_iter().map(move |v| (*r, v))));
     }
     // Only statements with a lock finding need the locked table's size.
     let size = schema.filter(|_| violations.iter().any(|(r, _)| r.lock_scaled())).and_then(|s| {
-        let table = table_size::locked_table(stmt, s)?;
+        let table = table_size::locked_table(stmt, tree.as_ref(), s)?;
         Some((s.table(&table)?.row_estimate?, table))
     });
     for (rule, v) in violations {

@@ -3,7 +3,10 @@
 use pg_query::protobuf::{AlterTableCmd, AlterTableType, ColumnDef, ConstrType, Constraint, RangeVar, TransactionStmtKind, TypeName};
 use pg_query::{Node, NodeEnum};
 
-use crate::sql::grammar::postgres::Tree;
+use crate::sql::grammar::postgres::{Kind, Tree};
+
+/// `BEGIN`, `COMMIT` and the like, for questions about the whole script.
+pub static TRANSACTION: std::sync::LazyLock<Kind> = std::sync::LazyLock::new(|| Kind::of(NodeEnum::TransactionStmt(Default::default())));
 
 /// `schema.table` as written, or `table`.
 pub fn relation(rv: Option<&RangeVar>) -> String {

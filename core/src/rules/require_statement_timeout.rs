@@ -6,7 +6,9 @@ use sqlparser::ast::Statement;
 use super::{pg, Rule, RuleContext, Violation, POSTGRES_ONLY};
 use crate::findings::{FindingDoc, FindingId, Scope};
 use crate::model::Severity;
-use crate::sql::grammar::postgres::Tree;
+use std::sync::LazyLock;
+
+use crate::sql::grammar::postgres::{Kind, Tree};
 use crate::sql::ParsedStatement;
 
 pub struct RequireStatementTimeout;
@@ -45,7 +47,7 @@ impl Rule for RequireStatementTimeout {
             .statements
             .iter()
             .take_while(|s| s.index < stmt.index)
-            .any(|s| s.pg_tree.as_deref().is_some_and(|t| locks_existing_table(ctx, s, t)));
+            .any(|s| s.pg_tree.as_ref().and_then(|t| t.decode_if(&*LOCKING)).is_some_and(|t| locks_existing_table(ctx, s, &t)));
         if earlier || timeout_set_before(ctx, stmt) {
             return Vec::new();
         }
@@ -55,6 +57,17 @@ impl Rule for RequireStatementTimeout {
         )]
     }
 }
+
+/// The kinds of statement [`locks_existing_table`] may be true of.
+static LOCKING: LazyLock<[Kind; 4]> = LazyLock::new(|| {
+    [
+        Kind::of(NodeEnum::IndexStmt(Default::default())),
+        Kind::of(NodeEnum::AlterTableStmt(Default::default())),
+        Kind::of(NodeEnum::ClusterStmt(Default::default())),
+        Kind::of(NodeEnum::ReindexStmt(Default::default())),
+    ]
+});
+static VARIABLE_SET: LazyLock<Kind> = LazyLock::new(|| Kind::of(NodeEnum::VariableSetStmt(Default::default())));
 
 /// A statement that takes a strong lock on a table that existed before the script.
 fn locks_existing_table(ctx: &RuleContext, stmt: &ParsedStatement, tree: &Tree) -> bool {
@@ -69,11 +82,10 @@ fn locks_existing_table(ctx: &RuleContext, stmt: &ParsedStatement, tree: &Tree) 
 }
 
 fn timeout_set_before(ctx: &RuleContext, stmt: &ParsedStatement) -> bool {
-    ctx.script
-        .statements
-        .iter()
-        .take_while(|s| s.index < stmt.index)
-        .any(|s| matches!(s.pg_tree.as_deref(), Some(NodeEnum::VariableSetStmt(v)) if v.name.eq_ignore_ascii_case("statement_timeout")))
+    ctx.script.statements.iter().take_while(|s| s.index < stmt.index).any(|s| {
+        let tree = s.pg_tree.as_ref().and_then(|t| t.decode_if(&[*VARIABLE_SET]));
+        matches!(tree, Some(NodeEnum::VariableSetStmt(v)) if v.name.eq_ignore_ascii_case("statement_timeout"))
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use sqlparser::ast::Statement;
 use super::ast::{alter_table, base_name};
 use super::pg;
 use crate::model::{SchemaSnapshot, Severity};
+use crate::sql::grammar::postgres::Tree;
 use crate::sql::ParsedStatement;
 
 /// Below this many rows a table lock is brief.
@@ -17,8 +18,9 @@ pub const SMALL_TABLE_ROWS: u64 = 10_000;
 pub const LARGE_TABLE_ROWS: u64 = 1_000_000;
 
 /// The existing table a statement locks, lower-case, when the statement names one.
-pub fn locked_table(stmt: &ParsedStatement, schema: &SchemaSnapshot) -> Option<String> {
-    let from_tree = stmt.pg_tree.as_deref().and_then(|tree| match tree {
+/// `tree` is the statement's PostgreSQL tree, when it has one.
+pub fn locked_table(stmt: &ParsedStatement, tree: Option<&Tree>, schema: &SchemaSnapshot) -> Option<String> {
+    let from_tree = tree.and_then(|tree| match tree {
         NodeEnum::IndexStmt(i) => Some(pg::base(i.relation.as_ref())),
         NodeEnum::AlterTableStmt(a) => Some(pg::base(a.relation.as_ref())),
         NodeEnum::ReindexStmt(r) => r.relation.as_ref().map(|r| r.relname.to_lowercase()),

@@ -94,8 +94,9 @@ pub struct ParsedStatement {
     pub ast: Result<Box<Statement>, ParseFailure>,
     /// What the database's own grammar says of the statement.
     pub grammar: Grammar,
-    /// PostgreSQL's own parse tree (PostgreSQL scripts, statements PostgreSQL accepts).
-    pub pg_tree: Option<Box<grammar::postgres::Tree>>,
+    /// PostgreSQL's own parse tree, encoded (PostgreSQL scripts, statements PostgreSQL
+    /// accepts): decode it where it is read.
+    pub pg_tree: Option<grammar::postgres::EncodedTree>,
 }
 
 impl ParsedStatement {

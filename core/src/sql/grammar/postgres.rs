@@ -39,11 +39,72 @@ fn trimmed(sql: &str, span: Span) -> Option<Span> {
 /// `serial`, names are as written. The PostgreSQL-only rules read it.
 pub type Tree = pg_query::NodeEnum;
 
+/// A statement's tree as libpg_query encodes it (protobuf), decoded when a rule reads it and
+/// dropped after. Decoded, a tree is several times its encoding, and a script's trees all
+/// held at once (50 MB for a 400-file directory) cost more in fresh memory than the parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedTree(Box<[u8]>);
+
+impl EncodedTree {
+    /// The whole tree.
+    pub fn decode(&self) -> Option<Tree> {
+        use prost::Message;
+        pg_query::protobuf::Node::decode(&*self.0).ok()?.node
+    }
+
+    /// The tree when the statement is of one of `kinds`, told from its first bytes without
+    /// decoding the rest.
+    pub fn decode_if(&self, kinds: &[Kind]) -> Option<Tree> {
+        let kind = self.kind()?;
+        kinds.contains(&kind).then(|| self.decode()).flatten()
+    }
+
+    /// The kind of node: the number of the `Node` field that is set, its first key's.
+    fn kind(&self) -> Option<Kind> {
+        let key = prost::encoding::decode_varint(&mut &self.0[..]).ok()?;
+        u32::try_from(key >> 3).ok().map(Kind)
+    }
+}
+
+/// A kind of statement (`TransactionStmt`, `IndexStmt`, ...), to decode only the trees a
+/// whole-script question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(u32);
+
+impl Kind {
+    /// The kind of `node` (an empty one will do): the numbers come from pg_query's own
+    /// schema, never written down here.
+    pub fn of(node: Tree) -> Kind {
+        use prost::Message;
+        let encoded = EncodedTree(pg_query::protobuf::Node { node: Some(node) }.encode_to_vec().into_boxed_slice());
+        // An empty node still encodes its field's key (a zero-length message).
+        encoded.kind().unwrap_or(Kind(0))
+    }
+}
+
 /// One statement of a script as PostgreSQL reads it.
 pub struct Statement {
     pub span: Span,
     pub grammar: Grammar,
-    pub tree: Option<Box<Tree>>,
+    pub tree: Option<EncodedTree>,
+}
+
+/// libpg_query's parse result with each statement's tree left encoded (a `Node` and `bytes`
+/// share protobuf's wire type): field numbers as in its `pg_query.proto`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct EncodedParseResult {
+    #[prost(message, repeated, tag = "2")]
+    stmts: Vec<EncodedRawStmt>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct EncodedRawStmt {
+    #[prost(bytes = "vec", tag = "1")]
+    stmt: Vec<u8>,
+    #[prost(int32, tag = "2")]
+    stmt_location: i32,
+    #[prost(int32, tag = "3")]
+    stmt_len: i32,
 }
 
 /// Every statement of a script with PostgreSQL's verdict and tree. A valid script (the usual
@@ -59,7 +120,8 @@ pub fn statements(sql: &str) -> Vec<Statement> {
                 // A length of 0 means "to the end of the input".
                 let end = if raw.stmt_len == 0 { sql.len() } else { start + usize::try_from(raw.stmt_len).ok()? };
                 let span = trimmed(sql, start..end.min(sql.len()))?;
-                Some(Statement { span, grammar: Grammar::Accepted, tree: raw.stmt.and_then(|n| n.node).map(Box::new) })
+                let tree = (!raw.stmt.is_empty()).then(|| EncodedTree(raw.stmt.into_boxed_slice()));
+                Some(Statement { span, grammar: Grammar::Accepted, tree })
             })
             .collect();
     }
@@ -78,11 +140,11 @@ pub fn check(statement: &str) -> Grammar {
 }
 
 /// Parse one statement: the grammar's verdict and, when it parses, its tree.
-pub fn parse(statement: &str) -> (Grammar, Option<Box<Tree>>) {
+pub fn parse(statement: &str) -> (Grammar, Option<EncodedTree>) {
     match parse_tree(statement) {
         Ok(parsed) => {
-            let tree = parsed.stmts.into_iter().next().and_then(|s| s.stmt).and_then(|n| n.node).map(Box::new);
-            (Grammar::Accepted, tree)
+            let tree = parsed.stmts.into_iter().next().map(|s| s.stmt).filter(|s| !s.is_empty());
+            (Grammar::Accepted, tree.map(|t| EncodedTree(t.into_boxed_slice())))
         }
         Err(Refusal { message, cursor }) => {
             let (line, column) = position(statement, cursor.unwrap_or(0));
@@ -127,8 +189,8 @@ unsafe extern "C" {
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
 
-/// PostgreSQL's raw parse tree of a script, decoded from libpg_query's protobuf.
-fn parse_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, Refusal> {
+/// PostgreSQL's raw parse tree of a script, each statement's left encoded.
+fn parse_tree(sql: &str) -> Result<EncodedParseResult, Refusal> {
     use prost::Message;
     let Ok(input) = CString::new(sql) else {
         // NUL bytes: not SQL PostgreSQL would take either.
@@ -139,7 +201,7 @@ fn parse_tree(sql: &str) -> Result<pg_query::protobuf::ParseResult, Refusal> {
         let result = pg_query_parse_protobuf(input.as_ptr());
         let outcome = if result.error.is_null() {
             let data = std::slice::from_raw_parts(result.parse_tree.data as *const u8, result.parse_tree.len);
-            pg_query::protobuf::ParseResult::decode(data)
+            EncodedParseResult::decode(data)
                 .map_err(|e| Refusal { message: format!("cannot read PostgreSQL's parse tree: {e}"), cursor: None })
         } else {
             let error = &*result.error;
@@ -177,6 +239,27 @@ mod tests {
                 "SELECT 3"
             ]
         );
+    }
+
+    #[test]
+    fn an_encoded_tree_decodes_to_pg_query_own_tree_and_tells_its_kind_unread() {
+        let sql = "BEGIN; CREATE INDEX i ON t (a); ALTER TABLE t ADD COLUMN b int; COMMIT";
+        let found = statements(sql);
+        let expected = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT).unwrap().protobuf.stmts;
+        assert_eq!(found.len(), 4);
+        for (stmt, raw) in found.iter().zip(expected) {
+            assert_eq!(stmt.tree.as_ref().unwrap().decode(), raw.stmt.and_then(|n| n.node), "{}", &sql[stmt.span.clone()]);
+        }
+        let transaction = [Kind::of(Tree::TransactionStmt(Default::default()))];
+        let picked: Vec<bool> = found.iter().map(|s| s.tree.as_ref().unwrap().decode_if(&transaction).is_some()).collect();
+        assert_eq!(picked, [true, false, false, true]);
+        let index = Kind::of(Tree::IndexStmt(Default::default()));
+        assert_ne!(index, transaction[0]);
+        assert!(matches!(found[1].tree.as_ref().unwrap().decode_if(&[index]), Some(Tree::IndexStmt(_))));
+        // One statement parsed on its own (a script with an error elsewhere) is encoded alike.
+        let broken = statements("SELECT 1;\nCREATE TABEL t (a int);\nCREATE INDEX i ON t (a);");
+        assert!(matches!(broken[2].tree.as_ref().unwrap().decode_if(&[index]), Some(Tree::IndexStmt(_))));
+        assert!(broken[1].tree.is_none());
     }
 
     #[test]
