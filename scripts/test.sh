@@ -56,7 +56,7 @@ export DBCONSULTANT_SQUAWK=$deps/squawk-venv/bin/squawk
 step "Rust: core and CLI"
 cargo test --locked   # default members: core and cli (bindings are tested by their own runners)
 
-step "fault injection: parallel first use and runs, kill -9 / SIGTERM / Ctrl-C mid-run, server restart, disk full (tests/faults)"
+step "fault injection: parallel first use and runs, kill -9 / SIGTERM / Ctrl-C mid-run, server restart, target stopped mid-run, store and sandbox disks full (tests/faults)"
 cargo build --locked -p dbconsultant-cli
 DBCONSULTANT_BIN=$root/target/debug/dbconsultant python3 tests/faults/run.py
 

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -74,6 +75,25 @@ def mariadb(url: str, sql: str) -> str:
     return out.stdout.strip()
 
 
+def pg_ctl(*args) -> None:
+    """pg_ctl on the test PostgreSQL server (the one scripts/servers.sh started)."""
+    bindir, data = os.environ["DBCONSULTANT_TEST_POSTGRES_BIN"], os.environ["DBCONSULTANT_TEST_POSTGRES_DATA"]
+    user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    # A started server inherits pg_ctl's stdout and stderr: pipes there would keep this call
+    # waiting for an end-of-file that comes only when the server stops.
+    subprocess.run(user + [f"{bindir}/pg_ctl", "-D", data, "-w", "-t", "60", *args],
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pg_start_options() -> str:
+    """The running test server's own options (port, socket directory, TLS files), for `pg_ctl
+    start -o`: unlike `restart`, `start` does not reuse them."""
+    with open(os.path.join(os.environ["DBCONSULTANT_TEST_POSTGRES_DATA"], "postmaster.opts")) as f:
+        words = shlex.split(f.read())[1:]
+    at = words.index("-D")
+    return shlex.join(words[:at] + words[at + 2:])
+
+
 # ---------------------------------------------------------------- fixtures
 
 PG_FIXTURE = """
@@ -126,6 +146,9 @@ class Env:
             psql(self.pg_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             psql(self.pg_server, f"CREATE DATABASE {name}")
             psql(with_database(self.pg_server, name), PG_FIXTURE.format(rows=self.rows))
+        # One planted difference: a comparison that completes must find it, and only it.
+        self.planted_key = self.rows // 2
+        psql(self.pg_copy, f"UPDATE orders SET amount = amount + 1 WHERE id = {self.planted_key}")
         psql(self.pg, "CREATE EXTENSION IF NOT EXISTS hypopg")
         mariadb(self.my_server, "DROP DATABASE IF EXISTS faults_target; CREATE DATABASE faults_target")
         mariadb(self.my, MY_FIXTURE.format(rows=self.rows))
@@ -192,6 +215,16 @@ class Env:
             for d in mariadb(self.my_server, f"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{SCRATCH.replace('_', chr(92) + '_')}%'").split()
         ]
         return found
+
+
+def settle(env, seconds=10.0):
+    """Leftovers, after giving orphaned children (pg_dump, initdb) a moment to finish."""
+    deadline = time.time() + seconds
+    while True:
+        found = env.leftovers()
+        if not found or time.time() > deadline:
+            return found
+        time.sleep(0.5)
 
 
 def alive(pid: int) -> bool:

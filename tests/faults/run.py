@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import faultlib as F  # noqa: E402
+import sandbox_faults  # noqa: E402
 import scenarios as S  # noqa: E402
 
 
@@ -38,7 +39,7 @@ def main() -> int:
     results = []
     # A developer re-running one scenario: FAULTS_ONLY=<part of its function name>.
     only = os.environ.get("FAULTS_ONLY", "")
-    for scenario in [s for s in S.ALL if only in s.__name__]:
+    for scenario in [s for s in S.ALL + sandbox_faults.ALL if only in s.__name__]:
         t0 = time.time()
         try:
             row = scenario(env)

@@ -299,6 +299,17 @@ impl LocalServer {
     }
 }
 
+impl LocalServer {
+    /// The last line of the server's log that says why it failed or stopped (PostgreSQL's
+    /// `PANIC:`/`FATAL:`, MariaDB's `[ERROR]`), for an error that would otherwise only say
+    /// the connection was lost.
+    pub fn last_words(&self) -> Option<String> {
+        let log = std::fs::read_to_string(self.dir.as_ref()?.path().join("server.log")).ok()?;
+        let said = ["PANIC:", "FATAL:", "[ERROR]", "No space left on device"];
+        log.lines().rev().find(|line| said.iter().any(|s| line.contains(s))).map(|line| line.trim().to_string())
+    }
+}
+
 impl Drop for LocalServer {
     fn drop(&mut self) {
         stop(&self.pidfile, self.signal);

@@ -286,12 +286,29 @@ pub struct StatementError {
     /// 42601): for MySQL and MariaDB, whose grammar is not embedded, the server's word is
     /// the syntax verdict.
     pub syntax: bool,
+    /// True when the sandbox itself failed, not the statement: its disk or memory ran out,
+    /// its server went away. The migration was not judged; the run is an error, never a
+    /// `migration-fails` finding.
+    pub sandbox_fault: bool,
 }
 
 impl StatementError {
     pub fn refused(message: impl Into<String>) -> Self {
-        StatementError { message: message.into(), on_existing_data: false, violation: None, syntax: false }
+        StatementError { message: message.into(), on_existing_data: false, violation: None, syntax: false, sandbox_fault: false }
     }
+
+    /// The sandbox failed under the statement (see [`StatementError::sandbox_fault`]).
+    pub fn sandbox_fault(message: impl Into<String>) -> Self {
+        StatementError { sandbox_fault: true, ..StatementError::refused(message) }
+    }
+}
+
+/// Whether a server's error says it ran out of room rather than refused the statement: the
+/// operating system's words for a full disk, whatever code the server wrapped them in
+/// (InnoDB says "Temp file write failure" when a table copy does not fit).
+pub(crate) fn out_of_room(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    ["no space left on device", "disk full", "errno: 28", "temp file write failure"].iter().any(|words| m.contains(words))
 }
 
 /// A writable copy (or always-rolled-back transaction) of the target.
@@ -300,6 +317,11 @@ pub trait Sandbox: Send {
     fn dialect(&self) -> Dialect;
     /// Where the migration runs, for reports ("copy of ...", "transaction on ...").
     fn description(&self) -> String;
+    /// Why the sandbox's own server failed, when it is a throwaway one with a log: the line
+    /// that says so (`PANIC: could not write to file ...: No space left on device`).
+    fn server_last_words(&self) -> Option<String> {
+        None
+    }
     /// Run one migration statement.
     async fn execute(&mut self, statement: &ParsedStatement) -> std::result::Result<Execution, StatementError>;
     async fn introspect(&mut self) -> Result<SchemaSnapshot>;

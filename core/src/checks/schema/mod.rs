@@ -385,6 +385,13 @@ async fn run_in_sandbox(
                 }
                 observations.extend(observe::findings_for(stmt, &execution, target.schema));
             }
+            Err(error) if error.sandbox_fault => {
+                let log = sandbox.server_last_words().map(|line| format!(" (its server's log: {line})")).unwrap_or_default();
+                return Err(Error::Sandbox(format!(
+                    "the sandbox failed while running statement {} ({}:{}), so the migration was not judged: {}{log}. A throwaway server lives under TMPDIR: give it more room, or a --sandbox-url",
+                    stmt.index, stmt.file, stmt.line, error.message
+                )));
+            }
             Err(error) => {
                 let samples = if error.on_existing_data {
                     verify::sample_statement_failure(sandbox, error.violation.as_ref(), stmt.statement(), &before, masker, limit).await

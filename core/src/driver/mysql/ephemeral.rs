@@ -51,7 +51,7 @@ pub(super) fn find_binaries(version: &str, explicit: Option<&str>) -> std::resul
 
 /// A running throwaway MariaDB server; stopped and deleted on drop.
 pub(crate) struct EphemeralMariadb {
-    _server: LocalServer,
+    server: LocalServer,
     socket: PathBuf,
 }
 
@@ -113,7 +113,12 @@ impl EphemeralMariadb {
             drop(child);
             Ok(())
         })?;
-        Ok(EphemeralMariadb { socket: dir.join("mysqld.sock"), _server: server })
+        Ok(EphemeralMariadb { socket: dir.join("mysqld.sock"), server })
+    }
+
+    /// Why the server failed, from its log.
+    pub fn last_words(&self) -> Option<String> {
+        self.server.last_words()
     }
 
     pub fn connect_options(&self) -> MySqlConnectOptions {

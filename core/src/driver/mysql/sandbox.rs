@@ -323,6 +323,10 @@ impl Sandbox for MysqlSandbox {
         self.description.clone()
     }
 
+    fn server_last_words(&self) -> Option<String> {
+        self.local.as_ref()?.last_words()
+    }
+
     async fn execute(&mut self, stmt: &ParsedStatement) -> std::result::Result<Execution, StatementError> {
         if let Some(reason) = refusal(stmt, &self.other_databases) {
             return Err(StatementError::refused(format!("refused in the sandbox: {reason}")));
@@ -346,11 +350,21 @@ impl Sandbox for MysqlSandbox {
             Ok(_) => Ok(execution),
             Err(e) => {
                 let number = error_number(&e);
+                let mut message = db_message(&e);
+                // 1021 disk full, 1041 out of memory, 1114 table full (on a scratch copy: the
+                // disk), and a lost connection: the sandbox's fault, not the statement's.
+                let sandbox_fault =
+                    matches!(number, 1021 | 1041 | 1114) || !matches!(e, sqlx::Error::Database(_)) || crate::driver::out_of_room(&message);
+                if (matches!(number, 1021 | 1114) || crate::driver::out_of_room(&message))
+                    && !message.to_ascii_lowercase().contains("no space left")
+                {
+                    message.push_str(" (the sandbox's disk is full: no space left on device)");
+                }
                 Err(StatementError {
-                    message: db_message(&e),
                     on_existing_data: on_existing_data(number),
-                    violation: None,
                     syntax: matches!(number, 1064 | 1149),
+                    sandbox_fault,
+                    ..StatementError::refused(message)
                 })
             }
         }

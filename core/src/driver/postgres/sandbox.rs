@@ -123,6 +123,10 @@ impl Sandbox for PgSandbox {
         self.description.clone()
     }
 
+    fn server_last_words(&self) -> Option<String> {
+        self.shadow.as_ref()?.last_words()
+    }
+
     async fn execute(&mut self, stmt: &ParsedStatement) -> std::result::Result<Execution, StatementError> {
         if let Some(reason) = not_runnable(stmt) {
             return Ok(Execution { skipped: Some(reason.into()), ..Default::default() });
@@ -135,7 +139,8 @@ impl Sandbox for PgSandbox {
             }
             None => stmt.sql.clone(),
         };
-        let internal = |e: sqlx::Error| StatementError::refused(format!("sandbox bookkeeping failed: {}", db_message(&e)));
+        // The sandbox's own queries failing (its server gone, its disk full) is its fault.
+        let internal = |e: sqlx::Error| StatementError::sandbox_fault(format!("sandbox bookkeeping failed: {}", db_message(&e)));
         let shadow = self.shadow.is_some();
         let conn = self.conn.as_mut().expect("sandbox connection is open until close");
         let before = relation_state(conn).await.map_err(internal)?;
@@ -154,11 +159,17 @@ impl Sandbox for PgSandbox {
                 execution.timed_out = true;
                 return Ok(execution);
             }
+            let mut message = db_message(&e);
+            // 53100 disk full, 53200 out of memory: the sandbox's resources, not the statement.
+            let sandbox_fault = matches!(code.as_str(), "53100" | "53200") || crate::driver::out_of_room(&message);
+            if code == "53100" && !crate::driver::out_of_room(&message) {
+                message.push_str(" (the sandbox's disk is full: no space left on device)");
+            }
             return Err(StatementError {
-                message: db_message(&e),
                 on_existing_data: code.starts_with("23"),
-                violation: None,
                 syntax: code == "42601",
+                sandbox_fault,
+                ..StatementError::refused(message)
             });
         }
         sqlx::query("RELEASE SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;

@@ -43,7 +43,9 @@ impl Sandbox for SqliteSandbox {
                 let violation = parse_constraint_message(&message);
                 let on_existing_data = violation.is_some() || message.contains("constraint failed");
                 let syntax = message.contains("syntax error");
-                Err(StatementError { message, on_existing_data, violation, syntax })
+                // SQLITE_FULL: the copy's disk, not the statement.
+                let sandbox_fault = message.contains("database or disk is full") || crate::driver::out_of_room(&message);
+                Err(StatementError { message, on_existing_data, violation, syntax, sandbox_fault })
             }
         }
     }

@@ -77,9 +77,16 @@ fn tools_list(server: bool) -> &'static str {
 
 /// A running throwaway PostgreSQL server; stopped and deleted on drop.
 pub(crate) struct EphemeralServer {
-    _server: LocalServer,
+    server: LocalServer,
     pub socket_dir: PathBuf,
     pub port: u16,
+}
+
+impl EphemeralServer {
+    /// Why the server failed, from its log.
+    pub fn last_words(&self) -> Option<String> {
+        self.server.last_words()
+    }
 }
 
 impl EphemeralServer {
@@ -109,6 +116,6 @@ impl EphemeralServer {
                 Error::Sandbox(format!("{e}{}", if log.is_empty() { String::new() } else { format!("\n{log}") }))
             })
         })?;
-        Ok(EphemeralServer { _server: server, socket_dir: dir, port })
+        Ok(EphemeralServer { server, socket_dir: dir, port })
     }
 }

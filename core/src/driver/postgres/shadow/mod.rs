@@ -36,6 +36,14 @@ pub(super) enum ShadowHost {
 }
 
 impl ShadowHost {
+    /// Why a throwaway server failed, from its log.
+    pub fn last_words(&self) -> Option<String> {
+        match self {
+            ShadowHost::Ephemeral(server) => server.last_words(),
+            ShadowHost::Scratch { .. } => None,
+        }
+    }
+
     /// Drop what was created (the server stops on drop; the scratch database is dropped).
     pub async fn discard(self) -> Result<()> {
         match self {
