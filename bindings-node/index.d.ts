@@ -712,6 +712,12 @@ export interface ValidateEtlOptions {
   segments?: number;
   /** Ranges with at most this many rows are compared row by row. */
   bisectionThreshold?: number;
+  /**
+   * Checksum queries run at once on each database over the key ranges of a large table (1 to 16;
+   * default 1). More helps when the databases have cores to spare; each one is a connection and a
+   * share of the table's scan.
+   */
+  jobs?: number;
   /** How long one query may run, in ms. */
   timeoutMs?: number;
   /**

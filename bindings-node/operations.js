@@ -95,6 +95,7 @@ exports.OPERATIONS = [
       strategy: { wire: "strategy", accepts: ["string"], required: false },
       segments: { wire: "segments", accepts: ["number"], required: false },
       bisectionThreshold: { wire: "bisection_threshold", accepts: ["number"], required: false },
+      jobs: { wire: "jobs", accepts: ["number"], required: false },
       timeoutMs: { wire: "timeout_ms", accepts: ["number"], required: false },
       sampleLimit: { wire: "sample_limit", accepts: ["number"], required: false },
       keysOut: { wire: "keys_out", accepts: ["string"], required: false },

@@ -56,6 +56,10 @@ test('validateEtl refuses bad options and bad input', async () => {
   await assert.rejects(dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'line_items' }), /'targetUrl' is required/);
   await assert.rejects(dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'line_items', targetUrl: url, key: 'id', tolerance: 'x' }), TypeError);
   await assert.rejects(
+    dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'line_items', targetUrl: url, key: 'item_id', jobs: 17 }),
+    (e) => e instanceof InvalidInputError && /jobs must be between 1 and 16, got 17/.test(e.message),
+  );
+  await assert.rejects(
     dbConsultant.validateEtl({ sourceUrl: url, sourceTable: 'nope', targetUrl: url, key: 'item_id' }),
     (e) => e instanceof InvalidInputError && e.code === 'INVALID_INPUT' && /unknown source table 'nope'/.test(e.message),
   );

@@ -33,7 +33,7 @@ def pair(tmp_path: pathlib.Path) -> tuple[str, str]:
 
 def test_differences_are_found_exactly(agent, pair):
     source, target = pair
-    run = agent.validate_etl(source, "loads", target, key="id", bisection_threshold=50)
+    run = agent.validate_etl(source, "loads", target, key="id", bisection_threshold=50, jobs=4)
     assert run.kind == "etl" and run.status == "failed" and run.exit_code == 1
     r = run.etl_results[0]
     assert (r.source_count, r.target_count) == (2000, 1999)
@@ -85,6 +85,8 @@ def test_bad_input(agent, pair):
         agent.validate_etl(source, "loads", target, key="nope")
     with pytest.raises(dbconsultant.InvalidInputError, match="unknown strategy"):
         agent.validate_etl(source, "loads", target, key="id", strategy="fast")
+    with pytest.raises(dbconsultant.InvalidInputError, match="jobs must be between 1 and 16, got 0"):
+        agent.validate_etl(source, "loads", target, key="id", jobs=0)
     with pytest.raises(TypeError, match="argument 'key'"):
         agent.validate_etl(source, "loads", target, key=5)  # type: ignore[arg-type]
     with pytest.raises(dbconsultant.DatabaseConnectionError):

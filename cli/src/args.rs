@@ -296,6 +296,10 @@ pub struct EtlArgs {
     /// Ranges with at most this many rows are compared row by row.
     #[arg(long, default_value_t = 512)]
     pub threshold: u64,
+    /// Checksum queries run at once on each database over a large table's key ranges (1-16,
+    /// default 1; more helps when the databases have cores to spare).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Milliseconds one query may run.
     #[arg(long, default_value_t = 300_000)]
     pub timeout_ms: u64,

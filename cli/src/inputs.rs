@@ -69,6 +69,7 @@ pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyho
         group_by: a.group_by.clone(),
         strategy: a.strategy.parse()?,
         segments: a.segments,
+        jobs: a.jobs,
         bisection_threshold: a.threshold,
         statement_timeout_ms: a.timeout_ms,
         sample_limit: a.sample_limit,

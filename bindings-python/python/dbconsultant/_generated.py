@@ -595,6 +595,7 @@ class _Operations(_Client):
         strategy: Strategy = "auto",
         segments: int = 2048,
         bisection_threshold: int = 512,
+        jobs: Optional[int] = None,
         timeout_ms: int = 300_000,
         sample_limit: Optional[int] = None,
         keys_out: Optional[PathLike] = None,
@@ -634,6 +635,9 @@ class _Operations(_Client):
             group_by: Reconcile the aggregates per value of this column (source name).
             segments: Most segments one checksum query splits a range into.
             bisection_threshold: Ranges with at most this many rows are compared row by row.
+            jobs: Checksum queries run at once on each database over the key ranges of a large table
+                (1 to 16; default 1). More helps when the databases have cores to spare; each one is a
+                connection and a share of the table's scan.
             timeout_ms: How long one query may run, in ms.
             sample_limit: Keys listed in the run document per kind of difference (default 100; the
                 counts stay exact). `keys_out` has them all.
@@ -997,6 +1001,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "strategy": _FieldSpec(types=(str,), expected="str", local=False),
             "segments": _FieldSpec(types=(int,), expected="int", local=False),
             "bisection_threshold": _FieldSpec(types=(int,), expected="int", local=False),
+            "jobs": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
             "sample_limit": _FieldSpec(types=(int,), expected="int", local=False),
             "keys_out": _FieldSpec(types=(str, os.PathLike,), expected="a path", local=True),

@@ -134,6 +134,10 @@ pub trait EtlSql: Send + Sync {
     fn bucket_function(&self, _key: &str, _class: &TypeClass, _boundaries: &[String]) -> Option<String> {
         None
     }
+    /// Integer division of two integer expressions, truncating.
+    fn int_div(&self, a: &str, b: &str) -> String {
+        format!("({a}) / {b}")
+    }
     /// Most fractional-second digits this dialect's timestamp normalization keeps.
     fn max_timestamp_precision(&self) -> u32 {
         6

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::cut;
 use super::judge::values_equal;
 use super::keys_out::KeySink;
 use super::plan::{KeyRange, KeyValues, Side};
@@ -20,6 +21,8 @@ use crate::error::{Error, Result};
 
 /// Rows fetched per side in one row-by-row batch (bounds memory).
 const BATCH_ROWS: u64 = 50_000;
+/// Fewest rows worth a checksum query of their own when a range is shared among queries.
+const MIN_ROWS_PER_JOB: u64 = 100_000;
 /// Ranges OR-ed into one row-by-row query.
 const BATCH_RANGES: usize = 256;
 /// Keys per `IN (...)` list when fetching column values.
@@ -94,6 +97,8 @@ impl Runner {
 #[derive(Clone, Copy)]
 pub struct Tuning<'a> {
     pub segments: usize,
+    /// Checksum queries run at once on each database over a large range.
+    pub jobs: usize,
     pub threshold: u64,
     pub sample_limit: usize,
     pub keys_out: Option<&'a KeySink<'a>>,
@@ -180,14 +185,13 @@ async fn split(
     // Pieces a quarter below the threshold, so a few extra rows on the other side do not
     // push a piece over it (and into another split).
     let pieces = (rows * 4).div_ceil(tuning.threshold * 3).clamp(2, tuning.segments.max(2) as u64);
-    let step = rows.div_ceil(pieces).max(1);
-    let found = runner.run(cutter, cutter.boundaries_sql(&segment.range, step), pieces as usize + 1).await?;
-    let boundaries: Vec<KeyValues> = found.rows.iter().map(|r| key_values(r, cutter.plan.keys.len())).collect();
-    let (s, t) = tokio::join!(
-        runner.run(source, source.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
-        runner.run(target, target.checksum_sql(&segment.range, &boundaries), boundaries.len() + 2),
-    );
-    let (s, t) = (sums(&s?, source)?, sums(&t?, target)?);
+    let cut::Cut { boundaries, step } = cut::boundaries(runner, cutter, &segment.range, rows, pieces).await?;
+    // A range big enough to share is checksummed by several queries at once on each side; a
+    // small one (the deeper rounds) by one.
+    let jobs = if rows >= MIN_ROWS_PER_JOB * 2 { tuning.jobs.min((rows / MIN_ROWS_PER_JOB) as usize) } else { 1 };
+    let shares = cut::shares(&segment.range, &boundaries, step, jobs);
+    let (s, t) = tokio::join!(checksums(runner, source, &shares), checksums(runner, target, &shares));
+    let (s, t) = (s?, t?);
     let totals = (s.values().map(|v| v.0).sum(), t.values().map(|v| v.0).sum());
     let mut children = Vec::new();
     for i in 0..=boundaries.len() {
@@ -214,6 +218,15 @@ async fn split(
         return Ok((capped.collect(), totals));
     }
     Ok((children, totals))
+}
+
+/// (rows, checksum) per segment number of one side, its shares' queries run at once.
+async fn checksums(runner: &Runner, side: &Side<'_>, shares: &[cut::Share]) -> Result<HashMap<usize, (u64, u128)>> {
+    let queries = shares.iter().map(|share| async move {
+        let found = runner.run(side, side.checksum_sql(&share.range, &share.boundaries, share.step), share.boundaries.len() + 2).await?;
+        Ok::<_, Error>(sums(&found, side)?.into_iter().map(|(segment, sum)| (share.first + segment, sum)).collect::<Vec<_>>())
+    });
+    Ok(futures_util::future::try_join_all(queries).await?.into_iter().flatten().collect())
 }
 
 /// (rows, checksum) per segment number; the checksum recombined from the side's parts.

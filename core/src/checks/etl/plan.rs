@@ -379,6 +379,13 @@ impl<'a> Side<'a> {
         format!("SELECT count(*) AS dbc_n FROM {}{}", self.table_sql(), self.where_sql(&[]))
     }
 
+    /// The smallest and largest key of a table keyed by one column (`dbc_lo`, `dbc_hi`), with
+    /// the side's filter: two index lookups.
+    pub fn key_bounds_sql(&self) -> String {
+        let key = self.key_columns().join(", ");
+        format!("SELECT min({key}) AS dbc_lo, max({key}) AS dbc_hi FROM {}{}", self.table_sql(), self.where_sql(&[]))
+    }
+
     /// Every `step`-th key of the range, in key order: the lower bounds of segments 1...
     pub fn boundaries_sql(&self, range: &KeyRange, step: u64) -> String {
         let keys = self.key_columns().join(", ");
@@ -396,11 +403,18 @@ impl<'a> Side<'a> {
         self.plan.keys.iter().map(|p| self.sql.key_order(&self.quoted(p), &self.col(p).class, &p.kind)).collect::<Vec<_>>().join(", ")
     }
 
-    /// Count and checksum parts per segment of `range`, segments split at `boundaries`.
-    pub fn checksum_sql(&self, range: &KeyRange, boundaries: &[KeyValues]) -> String {
+    /// Count and checksum parts per segment of `range`, segments split at `boundaries`;
+    /// `step` when they are integers that far apart (the segment is then computed, not
+    /// searched for).
+    pub fn checksum_sql(&self, range: &KeyRange, boundaries: &[KeyValues], step: Option<i128>) -> String {
         let s = self.sql;
-        let single_key = match self.plan.keys.as_slice() {
-            [only] => self.sql.bucket_function(
+        let single_key = match (self.plan.keys.as_slice(), step, boundaries.first(), boundaries.last()) {
+            ([only], Some(step), Some(first), Some(last)) if self.col(only).class == TypeClass::Int => {
+                let (key, first, last) = (self.quoted(only), self.key_literal(first), self.key_literal(last));
+                let inside = s.int_div(&format!("{key} - {first}"), &step.to_string());
+                Some(format!("CASE WHEN {key} < {first} THEN 0 WHEN {key} >= {last} THEN {n} ELSE {inside} + 1 END", n = boundaries.len()))
+            }
+            ([only], ..) => self.sql.bucket_function(
                 &self.quoted(only),
                 &self.col(only).class,
                 &boundaries.iter().map(|b| self.key_literal(b)).collect::<Vec<_>>(),

@@ -177,6 +177,10 @@ pub struct EtlRequest {
     pub segments: usize,
     /// Ranges with at most this many rows are compared row by row.
     pub bisection_threshold: u64,
+    /// Checksum queries run at once on each database over the key ranges of a large table
+    /// (1 to 16; default 1). More helps when the databases have cores to spare; each one is
+    /// a connection and a share of the table's scan.
+    pub jobs: Option<usize>,
     /// How long one query may run, in ms.
     #[serde(rename = "timeout_ms")]
     pub statement_timeout_ms: u64,
@@ -223,6 +227,7 @@ impl Default for EtlRequest {
             strategy: Strategy::Auto,
             segments: 2048,
             bisection_threshold: 512,
+            jobs: None,
             statement_timeout_ms: 300_000,
             sample_limit: None,
             keys_out: None,

@@ -118,4 +118,8 @@ impl EtlSql for MysqlEtl {
     fn full_join(&self) -> bool {
         false
     }
+
+    fn int_div(&self, a: &str, b: &str) -> String {
+        format!("({a}) DIV {b}")
+    }
 }

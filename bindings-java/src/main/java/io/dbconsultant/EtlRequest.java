@@ -212,6 +212,16 @@ public final class EtlRequest {
             return this;
         }
 
+        /**
+         * Checksum queries run at once on each database over the key ranges of a large table (1 to 16;
+         * default 1). More helps when the databases have cores to spare; each one is a connection and a
+         * share of the table's scan.
+         */
+        public Builder jobs(long value) {
+            json.put("jobs", value);
+            return this;
+        }
+
         /** How long one query may run, in ms. */
         public Builder timeoutMs(long value) {
             json.put("timeout_ms", value);

@@ -137,6 +137,9 @@ class DatabaseConsultantClientTest {
             assertEquals(run, client.getTestRun(run.getTestRunId()));
             assertThrows(InvalidInputException.class, () -> client.validateEtl(
                     EtlRequest.builder().sourceUrl(source).sourceTable("payments").targetUrl(target).key("nope").build()));
+            InvalidInputException jobs = assertThrows(InvalidInputException.class, () -> client.validateEtl(
+                    EtlRequest.builder().sourceUrl(source).sourceTable("payments").targetUrl(target).key("payment_id").jobs(0).build()));
+            assertTrue(jobs.getMessage().contains("jobs must be between 1 and 16, got 0"), jobs.getMessage());
             IllegalArgumentException noTarget =
                     assertThrows(IllegalArgumentException.class, () -> EtlRequest.builder().sourceUrl(source).sourceTable("payments").build());
             assertEquals("targetUrl is required", noTarget.getMessage());
