@@ -253,8 +253,8 @@ def command(store: str, args: list) -> list:
     return [BIN, "--store", store] + args
 
 
-def run(store: str, args: list, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(command(store, args), capture_output=True, text=True, timeout=timeout)
+def run(store: str, args: list, timeout: float = 600, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(command(store, args), capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def spawn(store: str, args: list) -> subprocess.Popen:

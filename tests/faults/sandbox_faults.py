@@ -7,8 +7,7 @@ import subprocess
 import time
 
 import faultlib as F
-
-EXIT_PASSED, EXIT_ERROR = 0, 3
+from scenarios import EXIT_ERROR, EXIT_FAILED, EXIT_PASSED
 
 # Each writes ~110 MB into the sandbox: more than the room left beside the server's data.
 FILLING_MIGRATIONS = {
@@ -43,11 +42,6 @@ def _template_bytes(prefix):
     return None
 
 
-def _run_with_tmpdir(store, args, tmpdir):
-    env = dict(os.environ, TMPDIR=tmpdir)
-    return subprocess.run(F.command(store, args), capture_output=True, text=True, timeout=600, env=env)
-
-
 def _shadow_disk_full(env, kind):
     """A throwaway server's file system is too small for its copy of the template, then too
     small for what the migration writes."""
@@ -59,7 +53,7 @@ def _shadow_disk_full(env, kind):
     # sandbox copies the database file).
     first = F.run(store, ["schema", "validate", "--db", target, env.migrations[kind], "--format", "json"])
     template = os.path.getsize(env.sqlite) if kind == "sqlite" else _template_bytes({"pg": "postgres", "my": "mariadb"}[kind])
-    if first.returncode not in (0, 1) or template is None:
+    if first.returncode not in (EXIT_PASSED, EXIT_FAILED) or template is None:
         row.failures.append(f"the ordinary run failed or kept no template: exit {first.returncode}: {first.stderr.strip()[-300:]}")
         return row
     filling = os.path.join(env.work, f"filling_migration_{kind}.sql")
@@ -78,7 +72,7 @@ def _shadow_disk_full(env, kind):
             return row
         try:
             t0 = time.time()
-            out = _run_with_tmpdir(store, ["schema", "validate", "--db", target, migration, "--format", "json"], mount)
+            out = F.run(store, ["schema", "validate", "--db", target, migration, "--format", "json"], env=dict(os.environ, TMPDIR=mount))
             row.runs += 1
             said = out.stderr.lower()
             if out.returncode != EXIT_ERROR or not any(w in said for w in ("no space left on device", "disk is full")) or "sandbox" not in said:

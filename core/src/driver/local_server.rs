@@ -171,12 +171,19 @@ fn stop(pidfile: &Path, signal: i32) {
     // SAFETY: the pid comes from the pid file of a server this module started, in our own
     // directory.
     unsafe { libc::kill(pid, signal) };
+    wait_until_gone(&[pid]);
+}
+
+/// Wait (up to 10 s) until every one of `pids` is gone.
+fn wait_until_gone(pids: &[i32]) {
     let started = Instant::now();
-    while alive(pid) && started.elapsed() < Duration::from_secs(10) {
-        // A server this process spawned itself stays a zombie until reaped; for any other
-        // process this does nothing.
-        // SAFETY: waitpid with WNOHANG and a null status pointer only reaps, never blocks.
-        unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+    while pids.iter().any(|pid| alive(*pid)) && started.elapsed() < Duration::from_secs(10) {
+        for pid in pids {
+            // A process this one spawned itself stays a zombie until reaped; for any other
+            // process this does nothing.
+            // SAFETY: waitpid with WNOHANG and a null status pointer only reaps, never blocks.
+            unsafe { libc::waitpid(*pid, std::ptr::null_mut(), libc::WNOHANG) };
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -229,14 +236,7 @@ fn kill_processes_in(dir: &Path) {
         // directory only this tool makes, of a run that is gone.
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }
-    let started = Instant::now();
-    while working.iter().any(|pid| alive(*pid)) && started.elapsed() < Duration::from_secs(10) {
-        for pid in &working {
-            // SAFETY: waitpid with WNOHANG and a null status pointer only reaps, never blocks.
-            unsafe { libc::waitpid(*pid, std::ptr::null_mut(), libc::WNOHANG) };
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_gone(&working);
 }
 
 /// Processes (other than this one) whose command line or environment holds `dir`'s path
@@ -297,9 +297,7 @@ impl LocalServer {
         }
         Ok((server, path))
     }
-}
 
-impl LocalServer {
     /// The last line of the server's log that says why it failed or stopped (PostgreSQL's
     /// `PANIC:`/`FATAL:`, MariaDB's `[ERROR]`), for an error that would otherwise only say
     /// the connection was lost.

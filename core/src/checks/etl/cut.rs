@@ -34,8 +34,9 @@ pub async fn boundaries(runner: &Runner, cutter: &Side<'_>, range: &KeyRange, ro
             return Ok(Cut { boundaries, step: Some(step) });
         }
     }
-    let step = rows.div_ceil(pieces).max(1);
-    let found = runner.run(cutter, cutter.boundaries_sql(range, step), pieces as usize + 1).await?;
+    // Every n-th key.
+    let every = rows.div_ceil(pieces).max(1);
+    let found = runner.run(cutter, cutter.boundaries_sql(range, every), pieces as usize + 1).await?;
     Ok(Cut { boundaries: found.rows.iter().map(|r| key_values(r, cutter.plan.keys.len())).collect(), step: None })
 }
 

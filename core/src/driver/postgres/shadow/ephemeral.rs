@@ -87,9 +87,7 @@ impl EphemeralServer {
     pub fn last_words(&self) -> Option<String> {
         self.server.last_words()
     }
-}
 
-impl EphemeralServer {
     /// Copy the template cluster and start it on a Unix socket only.
     pub fn start(bins: &Binaries) -> Result<EphemeralServer> {
         let user = local_server::unprivileged_user().map_err(Error::Sandbox)?;
