@@ -362,6 +362,36 @@ async fn text_keys_across_postgres_and_mysql_use_one_byte_order() {
 }
 
 #[tokio::test]
+async fn not_null_columns_encode_like_nullable_ones_and_mysql_values_need_no_cast() {
+    // MariaDB hashes its integers, DECIMALs and DATETIMEs without CAST and its NOT NULL
+    // columns without a NULL marker; PostgreSQL's nullable columns must still match value
+    // for value, and a NULL must still differ from every printed value, even the empty text.
+    let rows = |n: usize| -> Vec<String> {
+        (1..=n)
+            .map(|i| format!("({i}, {}, {}.{:02}, '2024-03-0{} 10:00:0{}.{:06}', 'x{i}')", i * 7, i, i % 100, i % 9 + 1, i % 10, i * 13))
+            .collect()
+    };
+    let my = format!(
+        "CREATE TABLE t (id bigint PRIMARY KEY, qty int NOT NULL, amount decimal(12,2) NOT NULL, at datetime(6) NOT NULL, note varchar(20) NOT NULL); \
+         INSERT INTO t VALUES {}; UPDATE t SET note = '' WHERE id = 77;",
+        rows(300).join(",")
+    );
+    let pg = format!(
+        "CREATE TABLE t (id bigint PRIMARY KEY, qty int, amount numeric(12,2), at timestamp(6), note varchar(20)); \
+         INSERT INTO t VALUES {}; UPDATE t SET note = NULL WHERE id IN (77, 78); UPDATE t SET amount = NULL WHERE id = 5;",
+        rows(300).join(",")
+    );
+    let Some(my) = TestDb::new(Server::Mysql, &my).await else { return };
+    let Some(pg) = TestDb::new(Server::Postgres, &pg).await else { return };
+    let mut req = simple(&my.url, &pg.url, "t", &["id"]);
+    req.bisection_threshold = 8;
+    let run = run(&req).await;
+    let r = &run.etl_results[0];
+    assert_eq!(changed_keys(&r.changed), BTreeSet::from([5, 77, 78]), "{r:#?}");
+    assert_eq!((r.missing_count, r.extra_count), (0, 0), "{r:#?}");
+}
+
+#[tokio::test]
 async fn duplicate_and_null_keys_are_findings_not_matches() {
     let (_d, a, b) = sqlite_pair(
         "CREATE TABLE t (id INTEGER, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');",

@@ -100,13 +100,26 @@ pub trait EtlSql: Send + Sync {
     fn classify(&self, data_type: &str) -> TypeClass;
     /// Canonical text (or NULL) of `expr`, a value of class `class`, compared as `kind`.
     fn normalize(&self, expr: &str, class: &TypeClass, kind: &CompareKind) -> String;
-    /// One column's part of the row encoding: `N` for NULL, else the text in double quotes
-    /// with double quotes doubled (CSV-style: unambiguous, and the value is named once, so a
-    /// database that inlines derived columns computes it once). `escape` is false for
-    /// canonical forms that cannot contain a quote (numbers, timestamps, UUIDs, hex).
-    fn encode_field(&self, normalized: &str, escape: bool) -> String {
+    /// Canonical text of `expr` where it is only concatenated into a row's encoding and
+    /// hashed, never read back: the same bytes as [`EtlSql::normalize`], and a dialect whose
+    /// concatenation converts values to text itself may skip the explicit conversion.
+    fn normalize_for_hash(&self, expr: &str, class: &TypeClass, kind: &CompareKind) -> String {
+        self.normalize(expr, class, kind)
+    }
+    /// One column's parts of the row encoding, to be concatenated with the others: `N` for
+    /// NULL, else the text in double quotes with double quotes doubled (CSV-style:
+    /// unambiguous, and the value is named once, so a database that inlines derived columns
+    /// computes it once). `escape` is false for canonical forms that cannot contain a quote
+    /// (numbers, timestamps, UUIDs, hex); a column that is not `nullable` needs no NULL
+    /// marker, so its quotes and text join the row's one concatenation directly.
+    fn encode_field(&self, normalized: &str, escape: bool, nullable: bool) -> Vec<String> {
         let text = if escape { format!("replace({normalized}, '\"', '\"\"')") } else { normalized.to_string() };
-        format!("coalesce('\"' || {text} || '\"', 'N')")
+        let quoted = vec!["'\"'".to_string(), text, "'\"'".to_string()];
+        if nullable {
+            vec![format!("coalesce({}, 'N')", self.concat(&quoted))]
+        } else {
+            quoted
+        }
     }
     /// Concatenation of text expressions (SQL's `||`; MySQL has CONCAT()).
     fn concat(&self, parts: &[String]) -> String {

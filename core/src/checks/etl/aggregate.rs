@@ -55,7 +55,7 @@ fn value_pair(spec: &AggregateSpec, pair: Option<&ColumnPair>) -> Result<ColumnP
 fn count_pair() -> ColumnPair {
     use super::plan::SideColumn;
     use crate::driver::etl_sql::TypeClass;
-    let side = SideColumn { name: "*".into(), data_type: "count".into(), class: TypeClass::Int };
+    let side = SideColumn { name: "*".into(), data_type: "count".into(), class: TypeClass::Int, nullable: false };
     ColumnPair { source: side.clone(), target: side, kind: CompareKind::Int, tolerance: None }
 }
 

@@ -86,7 +86,7 @@ mod tests {
     use crate::driver::etl_sql::TypeClass;
 
     fn pair(kind: CompareKind, tolerance: Option<f64>) -> ColumnPair {
-        let side = SideColumn { name: "c".into(), data_type: "x".into(), class: TypeClass::Text };
+        let side = SideColumn { name: "c".into(), data_type: "x".into(), class: TypeClass::Text, nullable: true };
         ColumnPair { source: side.clone(), target: side, kind, tolerance }
     }
 

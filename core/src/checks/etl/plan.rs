@@ -15,6 +15,8 @@ pub struct SideColumn {
     pub name: String,
     pub data_type: String,
     pub class: TypeClass,
+    /// Can hold NULL (as declared); a NOT NULL column's encoding needs no NULL marker.
+    pub nullable: bool,
 }
 
 /// A compared column pair.
@@ -163,8 +165,10 @@ pub fn build_plan(req: &EtlRequest, sql_s: &dyn EtlSql, src: &Table, sql_t: &dyn
         let s = lookup(src, name).ok_or_else(|| Error::invalid(format!("{what} '{name}' not found in source table {}", src.name)))?;
         let tname = target_name(name);
         let t = lookup(tgt, &tname).ok_or_else(|| Error::invalid(format!("{what} '{tname}' not found in target table {}", tgt.name)))?;
-        let source = SideColumn { name: s.name.clone(), data_type: s.data_type.clone(), class: sql_s.classify(&s.data_type) };
-        let target = SideColumn { name: t.name.clone(), data_type: t.data_type.clone(), class: sql_t.classify(&t.data_type) };
+        let source =
+            SideColumn { name: s.name.clone(), data_type: s.data_type.clone(), class: sql_s.classify(&s.data_type), nullable: s.nullable };
+        let target =
+            SideColumn { name: t.name.clone(), data_type: t.data_type.clone(), class: sql_t.classify(&t.data_type), nullable: t.nullable };
         if is_key && !keys_comparable(&source.class, &target.class) {
             return Err(Error::invalid(format!(
                 "key column '{name}' is {} on the source and {} on the target: keys must have the same kind of type on both sides",
@@ -298,10 +302,11 @@ impl<'a> Side<'a> {
             .iter()
             .chain(&self.plan.columns)
             .enumerate()
-            .map(|(i, p)| {
+            .flat_map(|(i, p)| {
                 self.sql.encode_field(
                     &format!("dbc_n{i}"),
                     p.kind.may_contain_quote(&p.source.class) || p.kind.may_contain_quote(&p.target.class),
+                    self.col(p).nullable,
                 )
             })
             .collect();
@@ -311,14 +316,18 @@ impl<'a> Side<'a> {
     /// A derived table of the raw keys and every canonical value (`dbc_n0`...), filtered by
     /// `extra` conditions; fenced where the planner would otherwise inline it.
     pub fn normalized_rows(&self, extra: &[String]) -> String {
-        let values: Vec<String> = self
-            .plan
-            .keys
-            .iter()
-            .chain(&self.plan.columns)
-            .enumerate()
-            .map(|(i, p)| format!("{} AS dbc_n{i}", self.normalized(p)))
-            .collect();
+        self.rows_with(extra, |p| self.normalized(p))
+    }
+
+    /// As [`Side::normalized_rows`], for values that are only ever hashed, never read back:
+    /// the dialect may leave the conversion to text to its concatenation.
+    fn hashed_rows(&self, extra: &[String]) -> String {
+        self.rows_with(extra, |p| self.sql.normalize_for_hash(&self.quoted(p), &self.col(p).class, &p.kind))
+    }
+
+    fn rows_with(&self, extra: &[String], value: impl Fn(&'a ColumnPair) -> String) -> String {
+        let values: Vec<String> =
+            self.plan.keys.iter().chain(&self.plan.columns).enumerate().map(|(i, p)| format!("{} AS dbc_n{i}", value(p))).collect();
         format!(
             "(SELECT {}, {} FROM {}{}{}) dbc_v",
             self.key_columns().join(", "),
@@ -427,7 +436,7 @@ impl<'a> Side<'a> {
             "SELECT dbc_seg, count(*) AS dbc_n, {sums} FROM (SELECT {bucket} AS dbc_seg, {md5} AS dbc_m FROM {rows}{fence}) dbc_s GROUP BY dbc_seg",
             sums = sums.join(", "),
             md5 = s.md5(&self.encoding()),
-            rows = self.normalized_rows(&[self.range_predicate(range)]),
+            rows = self.hashed_rows(&[self.range_predicate(range)]),
             fence = s.fence(),
         )
     }

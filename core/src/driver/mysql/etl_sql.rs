@@ -71,9 +71,22 @@ impl EtlSql for MysqlEtl {
         }
     }
 
-    fn encode_field(&self, n: &str, escape: bool) -> String {
-        let text = if escape { format!("replace({n}, '\"', '\"\"')") } else { n.to_string() };
-        format!("coalesce(concat('\"', {text}, '\"'), 'N')")
+    fn normalize_for_hash(&self, e: &str, class: &TypeClass, kind: &CompareKind) -> String {
+        // CONCAT prints integers, DECIMALs (at their declared scale), dates and DATETIMEs as
+        // CAST(... AS CHAR) does; skipping the cast saves a function call per value.
+        let prints_canonically = match kind {
+            CompareKind::Int | CompareKind::FixedDecimal { .. } => matches!(class, TypeClass::Int | TypeClass::Decimal { .. }),
+            CompareKind::Native => {
+                matches!(class, TypeClass::Int | TypeClass::Decimal { .. } | TypeClass::Date | TypeClass::Timestamp { .. })
+            }
+            CompareKind::Timestamp { precision } => matches!(class, TypeClass::Timestamp { precision: q, .. } if q == precision),
+            _ => false,
+        };
+        if prints_canonically {
+            e.to_string()
+        } else {
+            self.normalize(e, class, kind)
+        }
     }
 
     fn concat(&self, parts: &[String]) -> String {
