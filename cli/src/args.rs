@@ -291,7 +291,7 @@ pub struct EtlArgs {
     #[arg(long, default_value = "auto")]
     pub strategy: String,
     /// Most segments one checksum query splits a range into.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, default_value_t = 32768)]
     pub segments: usize,
     /// Ranges with at most this many rows are compared row by row.
     #[arg(long, default_value_t = 512)]

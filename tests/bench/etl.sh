@@ -9,7 +9,8 @@
 # throwaway servers with scripts/servers.sh; installs reladiff into target/bench)
 # Environment: ROWS (default 1000000); RELADIFF_J=n uses reladiff -j n instead of trying
 # 1, 2, 4 and 8 first; SQLITE=0 leaves out the MariaDB → SQLite pair (loading 10M rows into
-# SQLite from Python takes minutes). The tables print each command's peak RSS and, with ROWS,
+# SQLite from Python takes minutes); LOAD=0 keeps the tables of the previous run of the same
+# ROWS instead of loading them again. The tables print each command's peak RSS and, with ROWS,
 # its median wall time per million rows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,6 +49,11 @@ DELETE FROM $1 WHERE id IN (SELECT ((g * 33331 + 7) % $rows + 1) * 2 FROM $2 WHE
 SQL
 }
 
+loaded=$work/etl-loaded-rows
+if [ "${LOAD:-1}" = 0 ] && [ "$(cat "$loaded" 2>/dev/null)" = "$rows" ]; then
+  echo "LOAD=0: keeping the $rows-row tables of the previous run" >&2
+else
+rm -f "$loaded"
 echo "loading $rows rows x 3 tables into PostgreSQL..." >&2
 psql "$pg_admin" -qtAc "DROP DATABASE IF EXISTS bench_etl" >/dev/null
 psql "$pg_admin" -qtAc "CREATE DATABASE bench_etl" >/dev/null
@@ -108,6 +114,9 @@ PY
 python3 -c "
 import sqlite3,sys; db=sqlite3.connect('$sqlite')
 db.executescript('CREATE TABLE s2 (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, amount NUMERIC(12,2), created_at TIMESTAMP); INSERT INTO s2 SELECT * FROM same; DROP TABLE same; ALTER TABLE s2 RENAME TO same;')"
+fi
+
+echo "$rows" > "$loaded"
 fi
 
 # The truth, from PostgreSQL: keys missing in dst, extra in dst, changed.

@@ -593,7 +593,7 @@ class _Operations(_Client):
         aggregates: Optional[Sequence[Union[str, Mapping[str, Any]]]] = None,
         group_by: Optional[str] = None,
         strategy: Strategy = "auto",
-        segments: int = 2048,
+        segments: int = 32_768,
         bisection_threshold: int = 512,
         jobs: Optional[int] = None,
         timeout_ms: int = 300_000,

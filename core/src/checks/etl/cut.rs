@@ -14,6 +14,10 @@ use super::plan::{KeyRange, KeyValues, Side};
 use crate::driver::etl_sql::TypeClass;
 use crate::error::Result;
 
+/// Most segments of a cut whose boundaries the checksum query must list; an even cut by key
+/// value computes each row's segment by arithmetic and takes up to the request's `segments`.
+pub const MAX_LISTED_BOUNDARIES: u64 = 2048;
+
 /// Where a range is cut.
 pub struct Cut {
     /// The lower bounds of segments 1..., in key order.
@@ -34,7 +38,10 @@ pub async fn boundaries(runner: &Runner, cutter: &Side<'_>, range: &KeyRange, ro
             return Ok(Cut { boundaries, step: Some(step) });
         }
     }
-    // Every n-th key.
+    // Every n-th key. These boundaries are listed in the checksum query as literals (a CASE
+    // over them per row): past a few thousand the query text and its planning cost more than
+    // one more round on the segments that differ.
+    let pieces = pieces.min(MAX_LISTED_BOUNDARIES);
     let every = rows.div_ceil(pieces).max(1);
     let found = runner.run(cutter, cutter.boundaries_sql(range, every), pieces as usize + 1).await?;
     Ok(Cut { boundaries: found.rows.iter().map(|r| key_values(r, cutter.plan.keys.len())).collect(), step: None })

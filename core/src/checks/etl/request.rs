@@ -225,7 +225,7 @@ impl Default for EtlRequest {
             aggregates: Vec::new(),
             group_by: None,
             strategy: Strategy::Auto,
-            segments: 2048,
+            segments: 32768,
             bisection_threshold: 512,
             jobs: None,
             statement_timeout_ms: 300_000,
