@@ -114,6 +114,12 @@ python3 examples/make_shop_db.py "$deps/java-shop.db" >/dev/null
 (cd examples/java && mvn -B -q -ntp test -Dshop.db="$deps/java-shop.db")
 cat bindings-java/target/surefire-reports/*.txt examples/java/target/surefire-reports/*.txt | grep "Tests run"
 
+step "documentation site: mdBook, with rustdoc, pdoc, TypeDoc and Javadoc API references, warnings as errors, every link checked (tests/docs)"
+[ -x "$deps/mdbook/bin/mdbook" ] || cargo install --quiet --locked mdbook@0.5.4 --root "$deps/mdbook"
+"$venv/bin/python" -m pip install --quiet "pdoc==16.0.0"
+"$venv/bin/python" -m pytest -q tests/docs
+MDBOOK="$deps/mdbook/bin/mdbook" PYTHON="$venv/bin/python" bash tests/docs/build.sh
+
 step "Python sdist: builds from source (pip wheel, maturin, cargo)"
 # The shared target directory lets the build reuse compiled crates.io dependencies.
 rm -rf "$deps/sdist-wheel"

@@ -1,6 +1,6 @@
 //! Inspection of a target for assistants and ad-hoc users: its schemas and tables, one table
 //! in full, a bounded read-only query, a query plan. Every query text here comes from outside,
-//! so it passes the read-only [`guard`](crate::guard) first, then runs through
+//! so it passes the read-only [`guard`](mod@crate::guard) first, then runs through
 //! [`Driver::query`] (prepared, READ ONLY transaction rolled back, statement timeout), and
 //! its rows are masked before they leave the library.
 

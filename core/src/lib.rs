@@ -44,3 +44,10 @@ pub use config::Config;
 pub use engine::{Consultant, ConsultantOptions};
 pub use sql::MigrationSource;
 pub mod report;
+
+/// The Rust examples of the documentation (`docs/rust.md`), compiled by `cargo test` as
+/// doctests so the book cannot show an API that does not exist. Outside doctest builds the
+/// item (and the file outside the crate) is gone, so the published crate does not need it.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rust.md")]
+pub struct RustGuideExamples;

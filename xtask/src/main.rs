@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 
 /// Every generated file, relative to the repository root, with its contents.
 pub fn outputs(api: &api::Api, root: &Path) -> Vec<(PathBuf, String)> {
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap_or_default();
+    let schema_page = std::fs::read_to_string(root.join(docs::SCHEMA_PAGE)).unwrap_or_default();
     vec![
         (PathBuf::from("bindings-python/python/dbconsultant/_generated.py"), python::generate(api)),
         (PathBuf::from("bindings-node/operations.js"), node::operations(api)),
@@ -32,7 +32,7 @@ pub fn outputs(api: &api::Api, root: &Path) -> Vec<(PathBuf, String)> {
     )
     .chain([(PathBuf::from("docs/reference/platforms.md"), platforms::matrix_doc())])
     .chain(java::generate(api))
-    .chain(docs::generate(api, &readme))
+    .chain(docs::generate(api, &schema_page))
     .collect()
 }
 

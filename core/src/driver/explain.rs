@@ -1,4 +1,4 @@
-//! EXPLAIN output of each dialect into the shared [`Plan`] shape, and which statements may be
+//! EXPLAIN output of each dialect into the shared [`Plan`](crate::model::plan::Plan) shape, and which statements may be
 //! explained (and which may run under EXPLAIN ANALYZE: read-only queries only).
 
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! ...). Static rules document themselves in their own file under `rules/`; the findings that
 //! a check raises from what it observed document themselves next to that check
 //! (`checks/*/findings.rs`). [`FindingId::doc`] finds either, and a test makes sure every id
-//! has exactly one. The rule pages in `docs/rules/`, the README's rule table, the SARIF rule
+//! has exactly one. The rule pages in `docs/rules/`, the rule table of docs/schema-validation.md, the SARIF rule
 //! table and `dbconsultant schema rules` are produced from this catalogue.
 
 use crate::dialect::Dialect;
