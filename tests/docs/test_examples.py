@@ -154,3 +154,18 @@ def test_marked_block_behaves_as_shown(block: Block, project):
         command = block.mark.removeprefix("output of ").strip()
         p = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True)
         assert matches(block.text, p.stdout), f"{block}: the page shows\n{block.text}\nbut `{command}` printed\n{p.stdout}{p.stderr}"
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.mark and b.mark.startswith("not run") and b.lang in ("python", "js")], ids=str)
+def test_blocks_not_run_still_parse(block: Block, tmp_path: Path):
+    """A block that cannot run here is still valid code in its language: Python compiles, and
+    JavaScript passes `node --check` as the module kind it says it is (an ES module when it
+    imports; CommonJS otherwise, where a top-level `await` is a syntax error)."""
+    if block.lang == "python":
+        compile(block.text, str(block), "exec")
+    else:
+        module = re.search(r"^import\s", block.text, re.M) is not None
+        f = tmp_path / ("example.mjs" if module else "example.cjs")
+        f.write_text(block.text)
+        p = subprocess.run(["node", "--check", str(f)], capture_output=True, text=True)
+        assert p.returncode == 0, f"{block}: {p.stderr}"
