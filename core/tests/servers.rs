@@ -262,6 +262,42 @@ mod postgres_only {
     }
 
     #[tokio::test]
+    async fn work_under_a_lock_an_earlier_statement_took_is_still_reported() {
+        // The sandbox runs the migration in one transaction, as PostgreSQL would: the ADD
+        // COLUMN takes ACCESS EXCLUSIVE, so the rewrite and the index build that follow take
+        // nothing new, yet each works while that lock blocks every reader.
+        let Some(db) = TestDb::shop(Server::Postgres).await else { return };
+        let run = validate(
+            &db,
+            "ALTER TABLE order_items ADD COLUMN note text;\nALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\nCREATE INDEX ix_items_note ON order_items (note);\nSELECT count(*) FROM order_items;",
+        )
+        .await;
+        let locks: Vec<_> = run.findings.iter().filter(|f| f.rule == FindingId::LockObserved).collect();
+        let at = |n: usize| {
+            locks.iter().find(|f| f.statement == Some(n)).unwrap_or_else(|| panic!("no lock finding for statement {n}: {locks:#?}"))
+        };
+        assert!(at(1).message.contains("takes AccessExclusiveLock on order_items: "), "{}", at(1).message);
+        let rewrite = at(2);
+        assert!(
+            rewrite.message.contains(
+                "holds AccessExclusiveLock on order_items (taken by an earlier statement of the transaction) and rewrites it (6 rows / "
+            ),
+            "{}",
+            rewrite.message
+        );
+        assert_eq!(rewrite.severity, Severity::High);
+        assert!(
+            at(3)
+                .message
+                .contains("holds AccessExclusiveLock on order_items (taken by an earlier statement of the transaction) for an index build"),
+            "{}",
+            at(3).message
+        );
+        // A statement doing no work under the held lock gets no finding.
+        assert_eq!(locks.len(), 3, "{locks:#?}");
+    }
+
+    #[tokio::test]
     async fn transaction_control_and_concurrently_in_the_sandbox() {
         let Some(db) = TestDb::shop(Server::Postgres).await else { return };
         let run =

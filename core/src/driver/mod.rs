@@ -254,6 +254,9 @@ pub struct LockTaken {
     /// Rows of the table in the sandbox when the statement ran (a shadow's sample), so a
     /// time per row can be measured.
     pub sandbox_rows: Option<u64>,
+    /// An earlier statement of the same transaction took this lock (or a stronger one): this
+    /// statement holds it while it works, but did not take it.
+    pub held_before: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

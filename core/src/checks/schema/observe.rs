@@ -79,6 +79,10 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             Some(_) => Some("rewrite"),
             None => estimate::work_of(stmt, &lock.table),
         };
+        // A lock an earlier statement took matters here only while this one works under it.
+        if lock.held_before && work.is_none() {
+            continue;
+        }
         let target_rows = existing.row_estimate.or(rewrite.map(|r| r.rows));
         let estimate = work.and_then(|_| estimate::duration(exec.elapsed_ms, lock.sandbox_rows, target_rows));
         let size = estimate::size_text(target_rows, existing.size_bytes);
@@ -108,7 +112,16 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             FindingId::LockObserved,
             severity,
             stmt,
-            format!("{} takes {} on {}{detail}: {blocks}", head(&stmt.sql), lock.mode, existing.name),
+            if lock.held_before {
+                format!(
+                    "{} holds {} on {} (taken by an earlier statement of the transaction){detail}: {blocks}",
+                    head(&stmt.sql),
+                    lock.mode,
+                    existing.name
+                )
+            } else {
+                format!("{} takes {} on {}{detail}: {blocks}", head(&stmt.sql), lock.mode, existing.name)
+            },
             if rewrite.is_some() {
                 "Avoid the rewrite (add a new column and backfill in batches), or run it in a maintenance window."
             } else {

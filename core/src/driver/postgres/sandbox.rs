@@ -174,14 +174,25 @@ impl Sandbox for PgSandbox {
         }
         sqlx::query("RELEASE SAVEPOINT dbconsultant_statement").execute(&mut *conn).await.map_err(internal)?;
         let after = relation_state(conn).await.map_err(internal)?;
-        // Locks are held to the end of the transaction: the new ones are this statement's.
-        let mut strongest: BTreeMap<String, LockMode> = BTreeMap::new();
-        for (table, mode) in after.locks.difference(&before.locks) {
-            let Some(mode) = LockMode::from_pg_locks(mode) else { continue };
-            let entry = strongest.entry(table.clone()).or_insert(mode);
-            *entry = (*entry).max(mode);
-        }
-        for (table, mode) in strongest {
+        // Locks are held to the end of the transaction: the new ones are this statement's. A
+        // lock an earlier statement took is not new, yet this statement may still work under
+        // it (a rewrite after an ADD COLUMN): those are reported as held, and the report keeps
+        // them only where the statement rewrites, builds or scans.
+        let strongest = |locks: &mut dyn Iterator<Item = &(String, String)>| {
+            let mut out: BTreeMap<String, LockMode> = BTreeMap::new();
+            for (table, mode) in locks {
+                let Some(mode) = LockMode::from_pg_locks(mode) else { continue };
+                let entry = out.entry(table.clone()).or_insert(mode);
+                *entry = (*entry).max(mode);
+            }
+            out
+        };
+        let taken = strongest(&mut after.locks.difference(&before.locks));
+        let held = strongest(&mut after.locks.iter());
+        for (table, mode) in held {
+            // What the statement works under is the strongest lock held; it took that lock
+            // unless an earlier statement had already (a weaker new one does not count).
+            let held_before = taken.get(&table).is_none_or(|new| *new < mode);
             // The rows the statement worked through, for a time per row (a shadow holds few).
             let sandbox_rows = match (shadow, mode >= LockMode::ShareUpdateExclusive) {
                 (true, true) => {
@@ -190,7 +201,7 @@ impl Sandbox for PgSandbox {
                 }
                 _ => None,
             };
-            execution.locks.push(LockTaken { table, mode, sandbox_rows });
+            execution.locks.push(LockTaken { table, mode, sandbox_rows, held_before });
         }
         for (table, (file, estimate)) in &before.files {
             if let Some((new_file, _)) = after.files.get(table) {
