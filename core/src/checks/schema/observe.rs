@@ -101,6 +101,8 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
         if let Some(e) = &estimate {
             severity = severity.max(e.severity(mode));
         }
+        let (verb, earlier) =
+            if lock.held_before { ("holds", " (taken by an earlier statement of the transaction)") } else { ("takes", "") };
         let blocks = if mode.blocks_reads() {
             "blocks all reads and writes on it while held"
         } else if mode.blocks_writes() {
@@ -112,16 +114,7 @@ pub fn findings_for(stmt: &ParsedStatement, exec: &Execution, before: &SchemaSna
             FindingId::LockObserved,
             severity,
             stmt,
-            if lock.held_before {
-                format!(
-                    "{} holds {} on {} (taken by an earlier statement of the transaction){detail}: {blocks}",
-                    head(&stmt.sql),
-                    lock.mode,
-                    existing.name
-                )
-            } else {
-                format!("{} takes {} on {}{detail}: {blocks}", head(&stmt.sql), lock.mode, existing.name)
-            },
+            format!("{} {verb} {} on {}{earlier}{detail}: {blocks}", head(&stmt.sql), lock.mode, existing.name),
             if rewrite.is_some() {
                 "Avoid the rewrite (add a new column and backfill in batches), or run it in a maintenance window."
             } else {
