@@ -497,6 +497,8 @@ export interface TestRun {
   summary: string;
   createdAt: string;
   approvedBy?: string | null;
+  /** Who asked for the run, when known; they cannot decide it. */
+  requestedBy?: string | null;
   /** Who approved or rejected the run, if anyone did. */
   decidedBy?: string | null;
   /** When the approval decision was taken (RFC 3339), if any. */
@@ -591,6 +593,11 @@ export interface ValidateSchemaOptions {
   pending?: boolean;
   environment?: Environment;
   triggerType?: TriggerType;
+  /**
+   * Who asks for the run (recorded on it and as the actor of its `created` audit event; the REST
+   * service sets the authenticated caller). Whoever requested a run cannot decide it.
+   */
+  requestedBy?: string;
   /** Hold the run for a human decision instead of passing it. */
   requireHumanApproval?: boolean;
   /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
@@ -644,6 +651,11 @@ export interface CheckIntegrityOptions {
   rules?: RulesInput;
   environment?: Environment;
   triggerType?: TriggerType;
+  /**
+   * Who asks for the run (recorded on it and as the actor of its `created` audit event; the REST
+   * service sets the authenticated caller). Whoever requested a run cannot decide it.
+   */
+  requestedBy?: string;
   /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
   failAbove?: number;
   /** How long one check may run before it is reported as not run, in ms. */
@@ -734,6 +746,11 @@ export interface ValidateEtlOptions {
   requireHumanApproval?: boolean;
   environment?: Environment;
   triggerType?: TriggerType;
+  /**
+   * Who asks for the run (recorded on it and as the actor of its `created` audit event; the REST
+   * service sets the authenticated caller). Whoever requested a run cannot decide it.
+   */
+  requestedBy?: string;
   /** `dbconsultant.toml` inline, or its path. */
   config?: ConfigInput;
 }
@@ -770,6 +787,11 @@ export interface ProfilePerformanceOptions {
   sandboxVerification?: boolean;
   environment?: Environment;
   triggerType?: TriggerType;
+  /**
+   * Who asks for the run (recorded on it and as the actor of its `created` audit event; the REST
+   * service sets the authenticated caller). Whoever requested a run cannot decide it.
+   */
+  requestedBy?: string;
   /** `dbconsultant.toml` inline, or its path. */
   config?: ConfigInput;
 }

@@ -43,6 +43,12 @@ pub enum Command {
     /// Serve the Model Context Protocol over stdio, so an AI assistant can inspect and
     /// validate the given databases without being able to change them.
     Mcp(McpArgs),
+    /// Serve the REST API (/api/v1/db/...): every operation over HTTP, with API keys, roles and
+    /// named targets.
+    Serve(crate::service_args::ServeArgs),
+    /// API keys of the REST service: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Keys(crate::service_args::KeysCommand),
     /// The audit log: run decisions and MCP tool calls.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -217,6 +223,9 @@ pub struct PerfArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "manual")]
     pub trigger: String,
+    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
+    #[arg(long, value_name = "NAME")]
+    pub requested_by: Option<String>,
     #[command(flatten)]
     pub rule_args: RuleArgs,
     #[command(flatten)]
@@ -319,6 +328,9 @@ pub struct EtlArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "etl")]
     pub trigger: String,
+    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
+    #[arg(long, value_name = "NAME")]
+    pub requested_by: Option<String>,
     #[command(flatten)]
     pub rule_args: RuleArgs,
     #[command(flatten)]
@@ -347,6 +359,9 @@ pub struct IntegrityArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "manual")]
     pub trigger: String,
+    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
+    #[arg(long, value_name = "NAME")]
+    pub requested_by: Option<String>,
     /// Milliseconds one check may run before it is reported as an error.
     #[arg(long, default_value_t = 30_000)]
     pub timeout_ms: u64,
@@ -398,6 +413,9 @@ pub struct ValidateArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "migration")]
     pub trigger: String,
+    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
+    #[arg(long, value_name = "NAME")]
+    pub requested_by: Option<String>,
     /// Leave a passing run pending until a human approves, rejects or escalates it (exit code 2).
     #[arg(long)]
     pub require_approval: bool,

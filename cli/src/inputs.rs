@@ -77,6 +77,7 @@ pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyho
         require_human_approval: a.require_approval,
         environment: a.env.parse()?,
         trigger_type: a.trigger.parse()?,
+        requested_by: a.requested_by.clone(),
         config,
         ..Default::default()
     };

@@ -3,3 +3,4 @@
 //! flag with the core's default).
 
 pub mod args;
+pub mod service_args;

@@ -5,6 +5,7 @@
 mod inputs;
 mod inspect;
 mod progress;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -160,6 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
+                requested_by: a.requested_by.clone(),
                 require_human_approval: a.require_approval,
                 fail_above: a.rules.fail_above,
                 dialect: a.dialect.as_deref().map(str::parse).transpose()?,
@@ -212,6 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
+                requested_by: a.requested_by.clone(),
                 fail_above: a.rule_args.fail_above,
                 check_timeout_ms: a.timeout_ms,
                 jobs: a.jobs,
@@ -253,6 +256,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 sandbox_verification: !a.no_sandbox_verification,
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
+                requested_by: a.requested_by.clone(),
                 config: inputs::load_config(&a.rule_args)?,
             };
             let consultant = open(cli.store).await?;
@@ -335,6 +339,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             served.map_err(|e| anyhow::anyhow!("mcp server: {e}"))?;
             Ok(0)
         }
+        Command::Serve(a) => serve::serve(a, open(cli.store).await?).await,
+        Command::Keys(command) => serve::keys(command, open(cli.store).await?).await,
         Command::Audit(AuditCommand::List { event, limit, format }) => {
             let consultant = open(cli.store).await?;
             let events = consultant.audit_log(&dbconsultant::store::AuditFilter { event, limit: Some(limit) }).await?;

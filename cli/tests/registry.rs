@@ -128,6 +128,7 @@ mod added_operation {
             writes_store: false,
             assistant: Assistant::Never("test"),
             cli: Cli::Command(&["echo"]),
+            rest: dbconsultant::ops::Rest::Absent("a test operation"),
             positional: &["text"],
             node_positional: &[],
             aliases: &[],

@@ -79,7 +79,8 @@ impl Consultant {
 
     /// Validate a migration against a database (sandboxed) and store the run.
     pub async fn validate_schema(&self, request: &SchemaValidationRequest) -> Result<TestRun> {
-        let run = schema::validate(request).await?;
+        let mut run = schema::validate(request).await?;
+        run.requested_by = request.requested_by.clone();
         self.store.save(&run).await?;
         Ok(run)
     }
@@ -91,7 +92,8 @@ impl Consultant {
 
     /// [`Consultant::check_integrity`], reporting (tables done, total, current table).
     pub async fn check_integrity_with_progress(&self, request: &IntegrityRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
-        let run = integrity::check(request, progress).await?;
+        let mut run = integrity::check(request, progress).await?;
+        run.requested_by = request.requested_by.clone();
         self.store.save(&run).await?;
         Ok(run)
     }
@@ -103,7 +105,8 @@ impl Consultant {
 
     /// [`Consultant::validate_etl`], reporting (rows settled, rows in total, "rows").
     pub async fn validate_etl_with_progress(&self, request: &EtlRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
-        let run = etl::validate(request, progress).await?;
+        let mut run = etl::validate(request, progress).await?;
+        run.requested_by = request.requested_by.clone();
         self.store.save(&run).await?;
         Ok(run)
     }
@@ -111,7 +114,8 @@ impl Consultant {
     /// Profile a workload's queries: plans, timings, findings, verified index
     /// recommendations; store the run (metrics in `performance_metrics`).
     pub async fn profile_performance(&self, request: &PerfRequest) -> Result<TestRun> {
-        let run = perf::profile(request).await?;
+        let mut run = perf::profile(request).await?;
+        run.requested_by = request.requested_by.clone();
         self.store.save(&run).await?;
         Ok(run)
     }

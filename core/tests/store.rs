@@ -90,6 +90,44 @@ async fn approve_once_with_who_when_why_and_audit_trail(postgres: bool) {
     assert_eq!(events, vec![("created", "dbconsultant"), ("approved", "alice")]);
 }
 
+async fn whoever_requested_a_run_cannot_decide_it(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let db = shop_db(dir.path()).await;
+    let mut req = request(&db, vec![MigrationSource::inline("CREATE INDEX ix_orders_placed ON orders (placed_at);")]);
+    req.require_human_approval = true;
+    req.requested_by = Some("ci-pipeline".into());
+    let run = c.validate_schema(&req).await.unwrap();
+    assert_eq!(run.requested_by.as_deref(), Some("ci-pipeline"));
+    let own = c.approve(&run.test_run_id, "ci-pipeline", None).await.unwrap_err();
+    assert_eq!(own.kind(), ErrorKind::ApprovalState);
+    assert!(own.to_string().contains("requested by ci-pipeline"), "{own}");
+    assert_eq!(c.escalate(&run.test_run_id, "ci-pipeline", "dba", None).await.unwrap_err().kind(), ErrorKind::ApprovalState);
+    assert_eq!(c.approve(&run.test_run_id, "alice", None).await.unwrap().status, RunStatus::Approved);
+    let trail = c.audit_trail(&run.test_run_id).await.unwrap();
+    let events: Vec<(&str, &str)> = trail.iter().map(|e| (e.event.as_str(), e.actor.as_str())).collect();
+    assert_eq!(events, vec![("created", "ci-pipeline"), ("approved", "alice")], "the requester is the creation's actor");
+}
+
+async fn api_keys_are_stored_listed_and_revoked_once(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let s = c.store();
+    let grants = vec!["runner:qa,stage".to_string(), "viewer".to_string()];
+    let key = s.insert_api_key("0123456789ab", "ci", &grants, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").await.unwrap();
+    assert_eq!(s.api_key("0123456789ab").await.unwrap().unwrap(), key);
+    assert_eq!(key.grants, grants);
+    assert!(s.api_key("ffffffffffff").await.unwrap().is_none());
+    assert!(!serde_json::to_string(&key).unwrap().contains("argon2"), "the hash is never serialized");
+    let revoked = s.revoke_api_key("0123456789ab").await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(s.api_keys().await.unwrap(), vec![revoked]);
+    assert_eq!(s.revoke_api_key("0123456789ab").await.unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(s.revoke_api_key("ffffffffffff").await.unwrap_err().kind(), ErrorKind::NotFound);
+}
+
 async fn concurrent_decisions_have_one_winner(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let Some(store) = Backing::new(postgres, dir.path()).await else { return };
@@ -216,7 +254,7 @@ async fn a_version_1_store_upgrades_with_its_runs(postgres: bool) {
         ))
         .await;
     let c = backing.consultant().await;
-    assert_eq!(backing.scalar("SELECT CAST(MAX(version) AS BIGINT) FROM store_migrations").await, 2);
+    assert_eq!(backing.scalar("SELECT CAST(MAX(version) AS BIGINT) FROM store_migrations").await, MIGRATIONS.len() as i64);
     assert_eq!(backing.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM database_test_runs").await, 2);
     assert_eq!(backing.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM findings").await, 1);
     assert_eq!(backing.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM approvals").await, 1);
@@ -286,6 +324,8 @@ macro_rules! on_every_store {
 
 on_every_store!(
     approve_once_with_who_when_why_and_audit_trail,
+    whoever_requested_a_run_cannot_decide_it,
+    api_keys_are_stored_listed_and_revoked_once,
     concurrent_decisions_have_one_winner,
     reject_records_the_rejecter_not_an_approver,
     passed_runs_and_unknown_ids_cannot_be_decided,

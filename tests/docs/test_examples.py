@@ -121,6 +121,15 @@ def test_block_runs(block: Block, project):
     elif block.lang == "toml":
         f = work / "example.toml"
         f.write_text(block.text)
+        if "[targets." in block.text:
+            # A targets file: the REST service starts with it (the passwords it names set).
+            passwords = {var: "example" for var in re.findall(r'password_env = "(\w+)"', block.text)}
+            server = subprocess.Popen([str(cli()), "serve", "--listen", "127.0.0.1:0", "--targets", str(f)], cwd=work, env={**env, **passwords}, stderr=subprocess.PIPE, text=True)
+            first = server.stderr.readline()
+            server.terminate()
+            server.wait(timeout=30)
+            assert "listening on" in first, f"{block}: the service refused it: {first}{server.stderr.read()}"
+            return
         if "[[rule]]" in block.text:
             args = ["integrity", "check", "--db", f"sqlite://{work / 'shop.db'}", "--rules", str(f)]
         else:

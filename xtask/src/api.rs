@@ -109,6 +109,8 @@ pub struct Api {
     pub types: BTreeMap<String, TypeDef>,
     /// The registry document itself (written to docs/reference/registry.json).
     pub document: Value,
+    /// The REST service's OpenAPI document (docs/reference/openapi.json).
+    pub openapi: Value,
 }
 
 /// Finding ids may grow between versions: generated code types them as plain strings.
@@ -173,7 +175,8 @@ impl Api {
                 cli,
             });
         }
-        Ok(Api { operations: ops, types, document })
+        let openapi = dbconsultant_rest::openapi::document(&dbconsultant_rest::endpoints::endpoints(operations));
+        Ok(Api { operations: ops, types, document, openapi })
     }
 
     /// The stable error kinds (`invalid_input` ...), each an exception class in every SDK.

@@ -101,6 +101,10 @@ pub fn generate(api: &Api, schema_page_now: &str) -> Vec<(PathBuf, String)> {
         PathBuf::from("docs/reference/registry.json"),
         format!("{}\n", serde_json::to_string_pretty(&api.document).unwrap_or_default()),
     ));
+    files.push((
+        PathBuf::from("docs/reference/openapi.json"),
+        format!("{}\n", serde_json::to_string_pretty(&api.openapi).unwrap_or_default()),
+    ));
     files.push((PathBuf::from(SCHEMA_PAGE), schema_page(schema_page_now)));
     files.push((PathBuf::from("docs/SUMMARY.md"), summary()));
     files
@@ -117,7 +121,8 @@ fn summary() -> String {
          - [Node / TypeScript](node.md)\n\
          - [Java](java.md)\n\
          - [Rust](rust.md)\n\
-         - [MCP server](mcp.md)\n\n\
+         - [MCP server](mcp.md)\n\
+         - [REST service](rest.md)\n\n\
          # Capabilities\n\n\
          - [Schema validation](schema-validation.md)\n\
          - [Data integrity](integrity.md)\n\

@@ -149,7 +149,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dbconsultant::ops::{Assistant, Cli, Group, Op, Operation, Spec};
+    use dbconsultant::ops::{Assistant, Cli, Group, HttpMethod, Op, Operation, Rest, Role, Spec};
 
     #[test]
     fn generated_files_are_current() {
@@ -180,6 +180,7 @@ mod tests {
             writes_store: false,
             assistant: Assistant::Tool { name: "echo_test", read_only: true, fields: &["text"] },
             cli: Cli::Command(&["echo"]),
+            rest: Rest::Endpoint { method: HttpMethod::Post, path: "echo", role: Role::Viewer },
             positional: &["text"],
             node_positional: &[],
             aliases: &[],
@@ -217,6 +218,7 @@ mod tests {
         assert!(operations.contains("public TestRunSummary echoTest(String text)"), "java positional");
         let registry_doc = text("docs/reference/registry.json");
         assert!(registry_doc.contains("\"name\": \"echo_test\""), "registry document");
+        assert!(text("docs/reference/openapi.json").contains("\"/api/v1/db/echo\""), "OpenAPI document");
         let tools = dbconsultant_mcp::tools::tools(registry);
         let echo = tools.iter().find(|t| t.name == "echo_test").expect("an MCP tool");
         let schema = echo.input_schema(&["db"], &dbconsultant_mcp::tools::Limits { max_rows: 10 });

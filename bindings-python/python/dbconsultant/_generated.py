@@ -261,6 +261,8 @@ class TestRun(_TestRunExtras, _Model):
     etl_results: List[EtlResult]
     performance_metrics: List[PerformanceMetric]
     approved_by: Optional[str] = None
+    # Who asked for the run, when known; they cannot decide it.
+    requested_by: Optional[str] = None
     # Who approved or rejected the run, if anyone did.
     decided_by: Optional[str] = None
     # When the approval decision was taken (RFC 3339), if any.
@@ -468,6 +470,7 @@ class _Operations(_Client):
         pending: Optional[bool] = None,
         environment: Environment = "qa",
         trigger_type: TriggerType = "migration",
+        requested_by: Optional[str] = None,
         require_human_approval: bool = False,
         fail_above: Optional[int] = None,
         dialect: Optional[Dialect] = None,
@@ -493,6 +496,9 @@ class _Operations(_Client):
             pending: Validate only the migrations the tool's history table on the target does not
                 list as applied (default: when the target has such a table; `false` validates every
                 migration, `true` requires the table).
+            requested_by: Who asks for the run (recorded on it and as the actor of its `created`
+                audit event; the REST service sets the authenticated caller). Whoever requested a run
+                cannot decide it.
             require_human_approval: Hold the run for a human decision instead of passing it.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
@@ -541,6 +547,7 @@ class _Operations(_Client):
         rules: Optional[Union[PathLike, Sequence[Mapping[str, Any]]]] = None,
         environment: Environment = "qa",
         trigger_type: TriggerType = "manual",
+        requested_by: Optional[str] = None,
         fail_above: Optional[int] = None,
         timeout_ms: int = 30_000,
         jobs: Optional[int] = None,
@@ -559,6 +566,9 @@ class _Operations(_Client):
             tables: Tables to check; empty means every table.
             rules: User rules: a list of rule objects (`table`, `column`, `type` and its
                 parameters), or the path of a rules TOML file.
+            requested_by: Who asks for the run (recorded on it and as the actor of its `created`
+                audit event; the REST service sets the authenticated caller). Whoever requested a run
+                cannot decide it.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
             timeout_ms: How long one check may run before it is reported as not run, in ms.
@@ -602,6 +612,7 @@ class _Operations(_Client):
         require_human_approval: bool = False,
         environment: Environment = "qa",
         trigger_type: TriggerType = "etl",
+        requested_by: Optional[str] = None,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> TestRun:
         """Does the target table hold exactly the source table's rows? Counts, checksums per key range,
@@ -645,6 +656,9 @@ class _Operations(_Client):
                 key, changed columns with masked source and target values), streamed with flat memory.
             require_human_approval: Hold a passing run for a human decision (approve, reject or
                 escalate) instead of passing it.
+            requested_by: Who asks for the run (recorded on it and as the actor of its `created`
+                audit event; the REST service sets the authenticated caller). Whoever requested a run
+                cannot decide it.
             config: `dbconsultant.toml` inline, or its path.
         """
         return self._op("validate_etl", locals())  # type: ignore[no-any-return]
@@ -665,6 +679,7 @@ class _Operations(_Client):
         sandbox_verification: bool = True,
         environment: Environment = "qa",
         trigger_type: TriggerType = "manual",
+        requested_by: Optional[str] = None,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> TestRun:
         """Profile queries: fingerprint, plan, timed runs of read-only queries, findings and index
@@ -687,6 +702,9 @@ class _Operations(_Client):
             sandbox_verification: Where hypothetical indexes are unavailable, create a recommended
                 index in a sandbox to verify it (off: such recommendations stay unverified, nothing is
                 ever written).
+            requested_by: Who asks for the run (recorded on it and as the actor of its `created`
+                audit event; the REST service sets the authenticated caller). Whoever requested a run
+                cannot decide it.
             config: `dbconsultant.toml` inline, or its path.
         """
         return self._op("profile_performance", locals())  # type: ignore[no-any-return]
@@ -940,6 +958,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "pending": _FieldSpec(types=(bool,), expected="bool", local=False),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
+            "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
             "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "dialect": _FieldSpec(types=(str,), expected="str", local=False),
@@ -969,6 +988,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "rules": _FieldSpec(types=(str, os.PathLike, list, tuple,), expected="a path or a list of dicts", local=True),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
+            "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
             "jobs": _FieldSpec(types=(int,), expected="int", local=False),
@@ -1008,6 +1028,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
+            "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
         },
     ),
@@ -1027,6 +1048,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "sandbox_verification": _FieldSpec(types=(bool,), expected="bool", local=False),
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
+            "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
         },
     ),

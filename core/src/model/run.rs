@@ -260,6 +260,9 @@ pub struct TestRun {
     pub summary: String,
     pub created_at: String,
     pub approved_by: Option<String>,
+    /// Who asked for the run, when known; they cannot decide it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
     /// Who approved or rejected the run, if anyone did.
     #[serde(default)]
     pub decided_by: Option<String>,
@@ -319,6 +322,7 @@ impl TestRun {
             summary: String::new(),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             approved_by: None,
+            requested_by: None,
             decided_by: None,
             decided_at: None,
             decision_comment: None,

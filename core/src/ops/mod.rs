@@ -50,6 +50,8 @@ pub struct Spec {
     pub assistant: Assistant,
     /// Its CLI subcommand.
     pub cli: Cli,
+    /// Its REST endpoint.
+    pub rest: Rest,
     /// Fields Python and Java take as leading positional parameters, in order.
     pub positional: &'static [&'static str],
     /// Fields Node takes as leading positional parameters (the rest is an options object).
@@ -105,6 +107,62 @@ pub enum Assistant {
 pub enum Cli {
     Command(&'static [&'static str]),
     Absent(&'static str),
+}
+
+/// The REST endpoint (`dbconsultant serve`), or why there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rest {
+    Endpoint {
+        method: HttpMethod,
+        /// Under `/api/v1/db/`; `{field}` segments are request fields taken from the path.
+        /// A GET takes its other fields from the query string, a POST from a JSON body.
+        path: &'static str,
+        /// Who may call it.
+        role: Role,
+    },
+    Absent(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "get",
+            HttpMethod::Post => "post",
+        }
+    }
+}
+
+/// What a caller of the REST service must be allowed to do. Runner and approver rights are
+/// granted per environment (a runner for `qa` cannot run against a `prod` target); an approver
+/// never decides a run they requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Read stored runs.
+    Viewer,
+    /// Start runs and read databases, in the environments granted.
+    Runner,
+    /// Decide runs waiting for approval, in the environments granted.
+    Approver,
+    /// Everything, and the audit log.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Runner => "runner",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +293,10 @@ pub fn describe(operations: &[Operation]) -> Value {
                 "cli": match s.cli {
                     Cli::Command(path) => serde_json::json!({"command": path}),
                     Cli::Absent(reason) => serde_json::json!({"absent": reason}),
+                },
+                "rest": match s.rest {
+                    Rest::Endpoint { method, path, role } => serde_json::json!({"method": method.as_str(), "path": path, "role": role.as_str()}),
+                    Rest::Absent(reason) => serde_json::json!({"absent": reason}),
                 },
                 "positional": s.positional,
                 "node_positional": s.node_positional,

@@ -119,6 +119,7 @@ pub(crate) mod fixtures {
                 .into(),
             created_at: "2026-11-21T10:00:00Z".into(),
             approved_by: None,
+            requested_by: None,
             decided_by: None,
             decided_at: None,
             decision_comment: None,

@@ -16,7 +16,7 @@ pub fn for_postgres(sqlite_sql: &str) -> String {
     sqlite_sql.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace("INTEGER", "BIGINT").replace("REAL", "DOUBLE PRECISION")
 }
 
-pub const MIGRATIONS: &[StoreMigration] = &[V1, V2];
+pub const MIGRATIONS: &[StoreMigration] = &[V1, V2, V3];
 
 const V1: StoreMigration = StoreMigration {
     version: 1,
@@ -171,4 +171,21 @@ ALTER TABLE approvals ADD CONSTRAINT approvals_decision_check CHECK (decision IN
 CREATE INDEX approvals_run ON approvals (test_run_id);
 "#,
     ),
+};
+
+/// API keys of the REST service: the secret only as a password hash, grants as JSON text.
+const V3: StoreMigration = StoreMigration {
+    version: 3,
+    description: "API keys of the REST service",
+    sql: r#"
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    grants       TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT
+);
+"#,
+    postgres: None,
 };

@@ -2,6 +2,7 @@
 //! SQLite file. Every write is one transaction, so a failed write leaves
 //! nothing half-written.
 
+mod keys;
 pub mod migrations;
 mod save;
 mod sqlite_file;
@@ -16,6 +17,8 @@ use sqlx::{AnyConnection, AnyPool};
 use crate::error::{Error, Result};
 use crate::model::{RunKind, RunStatus, TestRun, TestRunSummary};
 use migrations::{for_postgres, MIGRATIONS};
+
+pub use keys::StoredKey;
 
 /// The store's schema version (0 when it has no migration yet).
 const VERSION_QUERY: &str = "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM store_migrations";
@@ -255,7 +258,7 @@ impl Store {
             &mut tx,
             Some(&run.test_run_id),
             "created",
-            "dbconsultant",
+            run.requested_by.as_deref().unwrap_or("dbconsultant"),
             Some(&format!("{} run {}, risk {}", run.kind, run.status, run.risk_score)),
         )
         .await
@@ -332,6 +335,10 @@ impl Store {
                     "run {id} is {}{already}; only runs pending approval or escalated can be decided",
                     run.status
                 )));
+            }
+            // Four eyes: whoever asked for the run does not decide it.
+            if run.requested_by.as_deref() == Some(by) {
+                return Err(Error::ApprovalState(format!("run {id} was requested by {by}; someone else must decide it")));
             }
             let at = now();
             run.status = decision.status();

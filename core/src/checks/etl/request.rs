@@ -57,7 +57,8 @@ impl schemars::JsonSchema for AggregateSpec {
         schemars::json_schema!({
             "description": "An aggregate to reconcile: `FUNCTION:COLUMN` (`sum:amount`, `count:*`) or an object.",
             "anyOf": [
-                {"type": "string", "pattern": "^(?i)(count|sum|min|max):.+$"},
+                // Case-insensitive by character classes: JSON Schema patterns are ECMA-262, which has no inline (?i).
+                {"type": "string", "pattern": "^([Cc][Oo][Uu][Nn][Tt]|[Ss][Uu][Mm]|[Mm][Ii][Nn]|[Mm][Aa][Xx]):.+$"},
                 {"type": "object", "properties": {"function": function, "column": {"type": "string"}}, "required": ["function", "column"], "additionalProperties": false}
             ]
         })
@@ -196,6 +197,9 @@ pub struct EtlRequest {
     pub require_human_approval: bool,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
+    /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+    pub requested_by: Option<String>,
     /// `dbconsultant.toml` inline, or its path.
     #[serde(deserialize_with = "crate::inputs::config")]
     #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
@@ -234,6 +238,7 @@ impl Default for EtlRequest {
             require_human_approval: false,
             environment: Environment::Qa,
             trigger_type: TriggerType::Etl,
+            requested_by: None,
             config: Config::default(),
         }
     }

@@ -48,6 +48,9 @@ pub struct IntegrityRequest {
     pub rules: Vec<UserRule>,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
+    /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+    pub requested_by: Option<String>,
     /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
     pub fail_above: Option<u32>,
     /// How long one check may run before it is reported as not run, in ms.
@@ -74,6 +77,7 @@ impl Default for IntegrityRequest {
             rules: Vec::new(),
             environment: Environment::Qa,
             trigger_type: TriggerType::Manual,
+            requested_by: None,
             fail_above: None,
             check_timeout_ms: 30_000,
             jobs: None,

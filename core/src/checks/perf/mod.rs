@@ -60,6 +60,9 @@ pub struct PerfRequest {
     pub sandbox_verification: bool,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
+    /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+    pub requested_by: Option<String>,
     /// `dbconsultant.toml` inline, or its path.
     #[serde(deserialize_with = "crate::inputs::config")]
     #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
@@ -82,6 +85,7 @@ impl Default for PerfRequest {
             sandbox_verification: true,
             environment: Environment::Qa,
             trigger_type: TriggerType::Manual,
+            requested_by: None,
             config: Config::default(),
         }
     }

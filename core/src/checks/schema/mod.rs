@@ -62,6 +62,9 @@ pub struct SchemaValidationRequest {
     pub pending: Option<bool>,
     pub environment: Environment,
     pub trigger_type: TriggerType,
+    /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
+    /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+    pub requested_by: Option<String>,
     /// Hold the run for a human decision instead of passing it.
     pub require_human_approval: bool,
     /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
@@ -91,6 +94,7 @@ impl Default for SchemaValidationRequest {
             pending: None,
             environment: Environment::Qa,
             trigger_type: TriggerType::Migration,
+            requested_by: None,
             require_human_approval: false,
             fail_above: None,
             dialect: None,

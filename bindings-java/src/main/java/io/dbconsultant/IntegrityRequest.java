@@ -88,6 +88,15 @@ public final class IntegrityRequest {
             return this;
         }
 
+        /**
+         * Who asks for the run (recorded on it and as the actor of its {@code created} audit event; the
+         * REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+         */
+        public Builder requestedBy(String value) {
+            json.put("requested_by", Objects.requireNonNull(value, "requestedBy"));
+            return this;
+        }
+
         /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
         public Builder failAbove(int value) {
             json.put("fail_above", value);

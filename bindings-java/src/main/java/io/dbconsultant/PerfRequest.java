@@ -119,6 +119,15 @@ public final class PerfRequest {
             return this;
         }
 
+        /**
+         * Who asks for the run (recorded on it and as the actor of its {@code created} audit event; the
+         * REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+         */
+        public Builder requestedBy(String value) {
+            json.put("requested_by", Objects.requireNonNull(value, "requestedBy"));
+            return this;
+        }
+
         /** {@code dbconsultant.toml} inline, or its path. */
         public Builder config(Path path) {
             json.put("config", Objects.requireNonNull(path, "path").toString());

@@ -114,6 +114,15 @@ public final class SchemaValidationRequest {
             return this;
         }
 
+        /**
+         * Who asks for the run (recorded on it and as the actor of its {@code created} audit event; the
+         * REST service sets the authenticated caller). Whoever requested a run cannot decide it.
+         */
+        public Builder requestedBy(String value) {
+            json.put("requested_by", Objects.requireNonNull(value, "requestedBy"));
+            return this;
+        }
+
         /** Hold the run for a human decision instead of passing it. */
         public Builder requireHumanApproval(boolean value) {
             json.put("require_human_approval", value);

@@ -18,6 +18,8 @@ public record TestRun(
         @JsonProperty("summary") String summary,
         @JsonProperty("created_at") String createdAt,
         @JsonProperty("approved_by") String approvedBy,
+        /** Who asked for the run, when known; they cannot decide it. */
+        @JsonProperty("requested_by") String requestedBy,
         /** Who approved or rejected the run, if anyone did. */
         @JsonProperty("decided_by") String decidedBy,
         /** When the approval decision was taken (RFC 3339), if any. */
@@ -66,6 +68,7 @@ public record TestRun(
     public String getSummary() { return summary; }
     public String getCreatedAt() { return createdAt; }
     public String getApprovedBy() { return approvedBy; }
+    public String getRequestedBy() { return requestedBy; }
     public String getDecidedBy() { return decidedBy; }
     public String getDecidedAt() { return decidedAt; }
     public String getDecisionComment() { return decisionComment; }

@@ -1,0 +1,66 @@
+//! `dbconsultant serve` and `dbconsultant keys`.
+
+use std::io::Write;
+use std::path::Path;
+
+use dbconsultant::config::Config;
+use dbconsultant::Consultant;
+use dbconsultant_cli::service_args::{KeysCommand, ServeArgs};
+
+pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
+    let config = match &a.config {
+        Some(path) => Config::load(path)?,
+        None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
+        None => Config::default(),
+    };
+    config.validate()?;
+    let targets = match &a.targets {
+        Some(path) => dbconsultant_rest::targets::load(path)?,
+        None => Vec::new(),
+    };
+    if targets.is_empty() {
+        tracing::warn!("no targets (--targets FILE): only lint, stored runs and decisions are available");
+    }
+    let limits = dbconsultant_rest::Limits {
+        max_body_bytes: a.max_body_bytes,
+        request_timeout: std::time::Duration::from_secs(a.request_timeout),
+        requests_per_minute: a.rate_limit,
+    };
+    let service = dbconsultant_rest::Service::new(consultant, targets, &config, limits)?;
+    let announce = |bound| eprintln!("dbconsultant serve: listening on http://{bound}/api/v1/");
+    dbconsultant_rest::serve(service, a.listen, announce).await.map_err(|e| anyhow::anyhow!("serve {}: {e}", a.listen))?;
+    Ok(0)
+}
+
+pub async fn keys(command: KeysCommand, consultant: Consultant) -> anyhow::Result<u8> {
+    let store = consultant.store();
+    let mut out = std::io::stdout().lock();
+    match command {
+        KeysCommand::Create { name, grants } => {
+            let (key, text) = dbconsultant_rest::create_key(store, &name, &grants).await?;
+            writeln!(out, "{text}")?;
+            eprintln!("key {} ({}) created with {}; this is the only time its text is shown", key.id, key.name, key.grants.join(" "));
+        }
+        KeysCommand::List { format } => {
+            let keys = store.api_keys().await?;
+            match format.as_str() {
+                "json" => writeln!(out, "{}", serde_json::to_string_pretty(&keys)?)?,
+                "text" => {
+                    if keys.is_empty() {
+                        writeln!(out, "no keys")?;
+                    }
+                    for k in keys {
+                        let state = k.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into());
+                        writeln!(out, "{}  {:<20} {:<30} {}  {state}", k.id, k.name, k.grants.join(" "), k.created_at)?;
+                    }
+                }
+                other => anyhow::bail!("unknown format '{other}' for keys list (expected text or json)"),
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let key = store.revoke_api_key(&id).await?;
+            writeln!(out, "key {} ({}) revoked", key.id, key.name)?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,49 @@
+//! Arguments of the REST service: `dbconsultant serve` and its API keys.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The databases callers may name: a TOML file of [targets.NAME] with url, environment
+    /// and password_env or password_file.
+    #[arg(long, value_name = "FILE", env = "DBCONSULTANT_TARGETS")]
+    pub targets: Option<PathBuf>,
+    /// Config file (default: ./dbconsultant.toml when present): rules, masking, sandbox.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Longest a request may run, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub request_timeout: u64,
+    /// Requests per minute per API key (bursts up to a minute's worth); 0 for unlimited.
+    #[arg(long, default_value_t = 600)]
+    pub rate_limit: u32,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key; its text is printed once and stored only as a password hash.
+    Create {
+        /// Who or what it is for (recorded as the actor of its requests and decisions; unique).
+        name: String,
+        /// What it may do (repeatable): viewer, admin, runner:ENV[,ENV], approver:ENV[,ENV];
+        /// ENV is dev, qa, stage, prod or * for all.
+        #[arg(long = "grant", required = true, value_name = "GRANT")]
+        grants: Vec<String>,
+    },
+    /// Every key with its grants (never the secrets).
+    List {
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Revoke a key by its id; servers stop accepting it within a minute.
+    Revoke { id: String },
+}

@@ -1,0 +1,80 @@
+//! `dbconsultant serve`: the operations of the registry over HTTP under `/api/v1/db/`, with
+//! API keys and roles, named targets instead of URLs, RFC 9457 errors and an OpenAPI 3.1
+//! document generated from the same registry.
+
+pub mod auth;
+pub mod endpoints;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod targets;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbconsultant::config::Config;
+use dbconsultant::{Consultant, Error, Result};
+use serde_json::Value;
+
+pub use auth::create_key;
+pub use targets::Target;
+
+/// Limits on every request.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    /// Requests per minute per key; 0 for unlimited.
+    pub requests_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 2 * 1024 * 1024, request_timeout: Duration::from_secs(300), requests_per_minute: 600 }
+    }
+}
+
+/// What a server holds for its requests.
+pub struct Service {
+    consultant: Consultant,
+    targets: Vec<Target>,
+    config: Value,
+    keys: auth::KeyChecker,
+    limiter: auth::RateLimiter,
+    limits: Limits,
+    endpoints: Vec<endpoints::Endpoint>,
+    openapi: Value,
+}
+
+impl Service {
+    pub fn new(consultant: Consultant, targets: Vec<Target>, config: &Config, limits: Limits) -> Result<Service> {
+        let endpoints = endpoints::endpoints(dbconsultant::ops::registry());
+        let config = serde_json::to_value(config).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Service {
+            consultant,
+            targets,
+            config,
+            keys: auth::KeyChecker::default(),
+            limiter: auth::RateLimiter::new(limits.requests_per_minute),
+            openapi: openapi::document(&endpoints),
+            endpoints,
+            limits,
+        })
+    }
+
+    /// Record one request in the store's audit log; a store that fails is logged, the answer
+    /// still goes out.
+    async fn audit(&self, actor: &str, details: &str) {
+        if let Err(e) = self.consultant.store().record_event("rest_request", actor, details).await {
+            tracing::warn!("audit event not stored: {e}");
+        }
+    }
+}
+
+/// Serve until the process ends; `ready` gets the bound address (port 0 picks one).
+pub async fn serve(service: Service, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    ready(listener.local_addr()?);
+    axum::serve(listener, routes::router(Arc::new(service))).await
+}
