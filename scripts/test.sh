@@ -96,7 +96,7 @@ step "MCP server: the official Python MCP client (pinned) against SQLite, Postgr
 (cd tests/mcp && DBCONSULTANT_BIN="$root/target/debug/dbconsultant" "$venv/bin/python" -m pytest -q -s .)
 
 step "REST service: dbconsultant serve with API keys, roles and named targets (SQLite, PostgreSQL); the OpenAPI 3.1 document checked by openapi-spec-validator, and every request and answer by openapi-core (tests/rest)"
-"$venv/bin/python" -m pip install --quiet "openapi-spec-validator==0.7.2" "openapi-core==0.19.5" "requests==2.34.2"
+"$venv/bin/python" -m pip install --quiet "openapi-spec-validator==0.7.2" "openapi-core==0.19.5" "requests==2.34.2" "PyJWT[crypto]==2.10.1"
 (cd tests/rest && DBCONSULTANT_BIN="$root/target/debug/dbconsultant" "$venv/bin/python" -m pytest -q .)
 
 step "CI integrations: the pre-commit hook under the real pre-commit, the GitHub Action's steps as a runner runs them, the GitLab template's job (tests/integrations)"

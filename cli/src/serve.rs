@@ -26,9 +26,29 @@ pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
         request_timeout: std::time::Duration::from_secs(a.request_timeout),
         requests_per_minute: a.rate_limit,
     };
-    let service = dbconsultant_rest::Service::new(consultant, targets, &config, limits)?;
-    let announce = |bound| eprintln!("dbconsultant serve: listening on http://{bound}/api/v1/");
-    dbconsultant_rest::serve(service, a.listen, announce).await.map_err(|e| anyhow::anyhow!("serve {}: {e}", a.listen))?;
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(dbconsultant_rest::tls::TlsFiles { cert, key }),
+        _ => None,
+    };
+    if tls.is_none() && !a.listen.ip().is_loopback() {
+        tracing::warn!(
+            "serving plain HTTP on {}: API keys cross the network in clear; give --tls-cert and --tls-key or put a TLS proxy in front",
+            a.listen
+        );
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut service = dbconsultant_rest::Service::new(consultant, targets, &config, limits)?;
+    if let (Some(jwks), Some(issuer), Some(audience)) = (&a.jwks, a.jwt_issuer, a.jwt_audience) {
+        service = service.with_jwt(dbconsultant_rest::jwt::JwtConfig {
+            keys: dbconsultant_rest::jwt::load_jwks(jwks)?,
+            issuer,
+            audience,
+            name_claim: a.jwt_name_claim,
+            grants_claim: a.jwt_grants_claim,
+        });
+    }
+    let announce = |bound| eprintln!("dbconsultant serve: listening on {scheme}://{bound}/api/v1/");
+    dbconsultant_rest::serve(service, a.listen, tls, announce).await.map_err(|e| anyhow::anyhow!("serve: {}", e.detail()))?;
     Ok(0)
 }
 

@@ -25,6 +25,28 @@ pub struct ServeArgs {
     /// Requests per minute per API key (bursts up to a minute's worth); 0 for unlimited.
     #[arg(long, default_value_t = 600)]
     pub rate_limit: u32,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also accept OIDC / JWT bearer tokens signed by a key of this JWKS file (the identity
+    /// provider's published key set); needs --jwt-issuer and --jwt-audience.
+    #[arg(long, value_name = "FILE", requires_all = ["jwt_issuer", "jwt_audience"])]
+    pub jwks: Option<PathBuf>,
+    /// The `iss` a token must carry.
+    #[arg(long, requires = "jwks")]
+    pub jwt_issuer: Option<String>,
+    /// The `aud` a token must carry.
+    #[arg(long, requires = "jwks")]
+    pub jwt_audience: Option<String>,
+    /// The claim naming the caller.
+    #[arg(long, default_value = "sub")]
+    pub jwt_name_claim: String,
+    /// The claim listing the caller's grants (viewer, runner:qa, approver:prod, admin).
+    #[arg(long, default_value = "dbconsultant_grants")]
+    pub jwt_grants_claim: String,
 }
 
 #[derive(Subcommand)]

@@ -67,3 +67,36 @@ fn serve_on_a_taken_port_says_which_address() {
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains(&addr), "{}", stderr(&out));
 }
+
+#[test]
+fn serve_refuses_unreadable_or_mismatched_tls_files_before_listening() {
+    let env = Env::new();
+    let junk = env.dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    for (cert, key, needle) in
+        [("missing.pem", "missing.key", "--tls-cert missing.pem"), (junk.to_str().unwrap(), "missing.key", "no PEM certificate")]
+    {
+        let out = env.cmd(&["serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key]);
+        assert_eq!(out.status.code(), Some(3), "{cert}");
+        let err = stderr(&out);
+        assert!(err.contains(needle) && !err.contains("listening"), "{cert}: {err}");
+    }
+    let half = env.cmd(&["serve", "--listen", "127.0.0.1:0", "--tls-cert", "c.pem"]);
+    assert_eq!(half.status.code(), Some(3));
+    assert!(stderr(&half).contains("--tls-key"), "{}", stderr(&half));
+}
+
+#[test]
+fn serve_refuses_a_key_set_that_is_not_one() {
+    let env = Env::new();
+    let file = env.dir.path().join("jwks.json");
+    for (text, needle) in [("{\"keys\": []}", "holds no key"), ("{\"nope\": 1}", "not a JWK set")] {
+        std::fs::write(&file, text).unwrap();
+        let out =
+            env.cmd(&["serve", "--listen", "127.0.0.1:0", "--jwks", file.to_str().unwrap(), "--jwt-issuer", "i", "--jwt-audience", "a"]);
+        assert_eq!(out.status.code(), Some(3), "{text}");
+        assert!(stderr(&out).contains("jwks.json") && stderr(&out).contains(needle), "{text}: {}", stderr(&out));
+    }
+    let alone = env.cmd(&["serve", "--listen", "127.0.0.1:0", "--jwks", file.to_str().unwrap()]);
+    assert_eq!(alone.status.code(), Some(3), "--jwks needs the issuer and the audience");
+}

@@ -130,19 +130,28 @@ pub enum AuthError {
     #[error("the API key is malformed, unknown, revoked or wrong")]
     Rejected,
     #[error("{0}")]
+    Token(String),
+    #[error("{0}")]
     Store(#[from] Error),
 }
 
-/// Checks keys against the store, remembering good ones for a while.
+/// Checks keys against the store, remembering good ones for a while, and JWTs against the
+/// identity provider's keys when configured.
 #[derive(Default)]
 pub struct KeyChecker {
     cache: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    pub jwt: Option<crate::jwt::JwtConfig>,
 }
 
 impl KeyChecker {
     /// The principal a bearer token stands for.
     pub async fn check(&self, store: &Store, token: Option<&str>) -> std::result::Result<Principal, AuthError> {
         let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(AuthError::Missing)?;
+        if !token.starts_with(PREFIX) && token.matches('.').count() == 2 {
+            let jwt =
+                self.jwt.as_ref().ok_or_else(|| AuthError::Token("JWT bearer tokens are not enabled on this server (--jwks)".into()))?;
+            return jwt.principal(token).map_err(AuthError::Token);
+        }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some((principal, at)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&digest) {
             if at.elapsed() < CACHE_TTL {

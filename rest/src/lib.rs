@@ -4,10 +4,12 @@
 
 pub mod auth;
 pub mod endpoints;
+pub mod jwt;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod targets;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +65,12 @@ impl Service {
         })
     }
 
+    /// Also accept OIDC / JWT bearer tokens checked this way.
+    pub fn with_jwt(mut self, jwt: jwt::JwtConfig) -> Service {
+        self.keys.jwt = Some(jwt);
+        self
+    }
+
     /// Record one request in the store's audit log; a store that fails is logged, the answer
     /// still goes out.
     async fn audit(&self, actor: &str, details: &str) {
@@ -72,9 +80,18 @@ impl Service {
     }
 }
 
-/// Serve until the process ends; `ready` gets the bound address (port 0 picks one).
-pub async fn serve(service: Service, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    ready(listener.local_addr()?);
-    axum::serve(listener, routes::router(Arc::new(service))).await
+/// Serve until the process ends, over HTTPS when given a certificate; `ready` gets the bound
+/// address (port 0 picks one).
+pub async fn serve(service: Service, addr: SocketAddr, tls: Option<tls::TlsFiles>, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    // Certificates are read before the port is taken: a wrong file is an error, not a server
+    // that fails every handshake.
+    let acceptor = tls.as_ref().map(tls::acceptor).transpose()?;
+    let io = |e: std::io::Error| Error::invalid(format!("{addr}: {e}"));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
+    ready(listener.local_addr().map_err(io)?);
+    let router = routes::router(Arc::new(service));
+    match acceptor {
+        Some(acceptor) => tls::serve(listener, acceptor, router).await.map_err(io),
+        None => axum::serve(listener, router).await.map_err(io),
+    }
 }

@@ -100,7 +100,7 @@ def start(tmp: pathlib.Path, *extra: str, store: str | None = None, env: dict[st
     )
     assert process.stderr is not None
     for line in process.stderr:
-        found = re.search(r"listening on (http://[^/]+)", line)
+        found = re.search(r"listening on (https?://[^/]+)", line)
         if found:
             return process, found.group(1)
     raise AssertionError(f"dbconsultant serve did not start (exit {process.wait()})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sqlite3
 import subprocess
 from typing import Any
@@ -195,6 +196,29 @@ def test_a_key_over_its_rate_limit_is_told_when_to_retry(server: Server) -> None
         assert 1 <= int(limited.headers["retry-after"]) <= 20, limited.headers
         other = requests.get(base + "/api/v1/db/test-runs?limit=1", headers={"Authorization": f"Bearer {server.keys['ci']}"}, timeout=30)
         assert other.status_code == 200, "the limit is per key"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_https_with_the_given_certificate(server: Server) -> None:
+    tls = os.environ.get("DBCONSULTANT_TEST_TLS_DIR")
+    if not tls:
+        if os.environ.get("DBCONSULTANT_SKIP_SERVER_TESTS") == "1":
+            pytest.skip("DBCONSULTANT_TEST_TLS_DIR not set")
+        pytest.fail("DBCONSULTANT_TEST_TLS_DIR is not set: run scripts/test.sh, which makes the test certificates")
+    tmp = server.tmp  # type: ignore[attr-defined]
+    process, base = start(tmp, "--tls-cert", f"{tls}/server.crt", "--tls-key", f"{tls}/server.key", store=server.store, env=server.env)
+    try:
+        assert base.startswith("https://"), base
+        url = base.replace("127.0.0.1", "localhost")  # the test certificate names localhost
+        headers = {"Authorization": f"Bearer {server.keys['vera']}"}
+        ok = requests.get(url + "/api/v1/db/test-runs?limit=1", headers=headers, verify=f"{tls}/ca.crt", timeout=30)
+        assert ok.status_code == 200, ok.text
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(url + "/api/v1/openapi.json", verify=f"{tls}/other-ca.crt", timeout=30)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(url.replace("https://", "http://") + "/api/v1/openapi.json", timeout=30)
     finally:
         process.terminate()
         process.wait(timeout=30)
