@@ -598,6 +598,11 @@ export interface ValidateSchemaOptions {
    * service sets the authenticated caller). Whoever requested a run cannot decide it.
    */
   requestedBy?: string;
+  /**
+   * Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most 64). A
+   * second run with an id already stored is refused, so a retried request stores its run once.
+   */
+  runId?: string;
   /** Hold the run for a human decision instead of passing it. */
   requireHumanApproval?: boolean;
   /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
@@ -656,6 +661,11 @@ export interface CheckIntegrityOptions {
    * service sets the authenticated caller). Whoever requested a run cannot decide it.
    */
   requestedBy?: string;
+  /**
+   * Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most 64). A
+   * second run with an id already stored is refused, so a retried request stores its run once.
+   */
+  runId?: string;
   /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
   failAbove?: number;
   /** How long one check may run before it is reported as not run, in ms. */
@@ -751,6 +761,11 @@ export interface ValidateEtlOptions {
    * service sets the authenticated caller). Whoever requested a run cannot decide it.
    */
   requestedBy?: string;
+  /**
+   * Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most 64). A
+   * second run with an id already stored is refused, so a retried request stores its run once.
+   */
+  runId?: string;
   /** `dbconsultant.toml` inline, or its path. */
   config?: ConfigInput;
 }
@@ -792,6 +807,11 @@ export interface ProfilePerformanceOptions {
    * service sets the authenticated caller). Whoever requested a run cannot decide it.
    */
   requestedBy?: string;
+  /**
+   * Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most 64). A
+   * second run with an id already stored is refused, so a retried request stores its run once.
+   */
+  runId?: string;
   /** `dbconsultant.toml` inline, or its path. */
   config?: ConfigInput;
 }

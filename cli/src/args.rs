@@ -46,6 +46,9 @@ pub enum Command {
     /// Serve the REST API (/api/v1/db/...): every operation over HTTP, with API keys, roles and
     /// named targets.
     Serve(crate::service_args::ServeArgs),
+    /// Run the REST service's queued jobs (no endpoints): more workers on more machines,
+    /// sharing a PostgreSQL store's queue with the servers.
+    Worker(crate::service_args::WorkerArgs),
     /// API keys of the REST service: create (shown once), list, revoke.
     #[command(subcommand)]
     Keys(crate::service_args::KeysCommand),
@@ -223,9 +226,8 @@ pub struct PerfArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "manual")]
     pub trigger: String,
-    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
-    #[arg(long, value_name = "NAME")]
-    pub requested_by: Option<String>,
+    #[command(flatten)]
+    pub identity: crate::service_args::RunIdentity,
     #[command(flatten)]
     pub rule_args: RuleArgs,
     #[command(flatten)]
@@ -328,9 +330,8 @@ pub struct EtlArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "etl")]
     pub trigger: String,
-    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
-    #[arg(long, value_name = "NAME")]
-    pub requested_by: Option<String>,
+    #[command(flatten)]
+    pub identity: crate::service_args::RunIdentity,
     #[command(flatten)]
     pub rule_args: RuleArgs,
     #[command(flatten)]
@@ -359,9 +360,8 @@ pub struct IntegrityArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "manual")]
     pub trigger: String,
-    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
-    #[arg(long, value_name = "NAME")]
-    pub requested_by: Option<String>,
+    #[command(flatten)]
+    pub identity: crate::service_args::RunIdentity,
     /// Milliseconds one check may run before it is reported as an error.
     #[arg(long, default_value_t = 30_000)]
     pub timeout_ms: u64,
@@ -413,9 +413,8 @@ pub struct ValidateArgs {
     /// What triggered the run: pr, migration, etl, manual.
     #[arg(long, default_value = "migration")]
     pub trigger: String,
-    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
-    #[arg(long, value_name = "NAME")]
-    pub requested_by: Option<String>,
+    #[command(flatten)]
+    pub identity: crate::service_args::RunIdentity,
     /// Leave a passing run pending until a human approves, rejects or escalates it (exit code 2).
     #[arg(long)]
     pub require_approval: bool,

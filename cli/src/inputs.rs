@@ -77,7 +77,8 @@ pub fn etl_request(a: &dbconsultant_cli::args::EtlArgs, config: Config) -> anyho
         require_human_approval: a.require_approval,
         environment: a.env.parse()?,
         trigger_type: a.trigger.parse()?,
-        requested_by: a.requested_by.clone(),
+        requested_by: a.identity.requested_by.clone(),
+        run_id: a.identity.run_id.clone(),
         config,
         ..Default::default()
     };

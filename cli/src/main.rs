@@ -161,7 +161,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
-                requested_by: a.requested_by.clone(),
+                requested_by: a.identity.requested_by.clone(),
+                run_id: a.identity.run_id.clone(),
                 require_human_approval: a.require_approval,
                 fail_above: a.rules.fail_above,
                 dialect: a.dialect.as_deref().map(str::parse).transpose()?,
@@ -214,7 +215,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
-                requested_by: a.requested_by.clone(),
+                requested_by: a.identity.requested_by.clone(),
+                run_id: a.identity.run_id.clone(),
                 fail_above: a.rule_args.fail_above,
                 check_timeout_ms: a.timeout_ms,
                 jobs: a.jobs,
@@ -256,7 +258,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 sandbox_verification: !a.no_sandbox_verification,
                 environment: a.env.parse()?,
                 trigger_type: a.trigger.parse()?,
-                requested_by: a.requested_by.clone(),
+                requested_by: a.identity.requested_by.clone(),
+                run_id: a.identity.run_id.clone(),
                 config: inputs::load_config(&a.rule_args)?,
             };
             let consultant = open(cli.store).await?;
@@ -340,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Serve(a) => serve::serve(a, open(cli.store).await?).await,
+        Command::Worker(a) => serve::worker(a, open(cli.store).await?).await,
         Command::Keys(command) => serve::keys(command, open(cli.store).await?).await,
         Command::Audit(AuditCommand::List { event, limit, format }) => {
             let consultant = open(cli.store).await?;

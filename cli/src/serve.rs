@@ -5,9 +5,11 @@ use std::path::Path;
 
 use dbconsultant::config::Config;
 use dbconsultant::Consultant;
-use dbconsultant_cli::service_args::{KeysCommand, ServeArgs};
+use dbconsultant_cli::service_args::{KeysCommand, ServeArgs, WorkerArgs};
+use dbconsultant_rest::jobs::WorkerOptions;
 
-pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
+/// The config and targets a server or worker reads.
+fn setup(a: &WorkerArgs) -> anyhow::Result<(Config, Vec<dbconsultant_rest::Target>, WorkerOptions)> {
     let config = match &a.config {
         Some(path) => Config::load(path)?,
         None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
@@ -21,6 +23,22 @@ pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
     if targets.is_empty() {
         tracing::warn!("no targets (--targets FILE): only lint, stored runs and decisions are available");
     }
+    anyhow::ensure!(a.lease_seconds >= 3, "--lease-seconds {}: at least 3 (a lease is renewed every third of it)", a.lease_seconds);
+    let options = WorkerOptions { lease: std::time::Duration::from_secs(a.lease_seconds), ..WorkerOptions::default() };
+    Ok((config, targets, options))
+}
+
+/// `dbconsultant worker`: run queued jobs, no endpoints.
+pub async fn worker(a: WorkerArgs, consultant: Consultant) -> anyhow::Result<u8> {
+    let (config, targets, options) = setup(&a)?;
+    let service = dbconsultant_rest::Service::new(consultant, targets, &config, dbconsultant_rest::Limits::default())?;
+    eprintln!("dbconsultant worker: {} worker(s) on the store's queue", a.workers.max(1));
+    dbconsultant_rest::work(service, a.workers, options).await;
+    Ok(0)
+}
+
+pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
+    let (config, targets, worker_options) = setup(&a.work)?;
     let limits = dbconsultant_rest::Limits {
         max_body_bytes: a.max_body_bytes,
         request_timeout: std::time::Duration::from_secs(a.request_timeout),
@@ -48,7 +66,9 @@ pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
         });
     }
     let announce = |bound| eprintln!("dbconsultant serve: listening on {scheme}://{bound}/api/v1/");
-    dbconsultant_rest::serve(service, a.listen, tls, announce).await.map_err(|e| anyhow::anyhow!("serve: {}", e.detail()))?;
+    dbconsultant_rest::serve(service, a.listen, tls, (a.work.workers, worker_options), announce)
+        .await
+        .map_err(|e| anyhow::anyhow!("serve: {}", e.detail()))?;
     Ok(0)
 }
 

@@ -4,11 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+/// Who asks for a run and under which id it is stored (the run commands share them).
 #[derive(Args)]
-pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free one; the address is printed on stderr).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub listen: std::net::SocketAddr,
+pub struct RunIdentity {
+    /// Who asks for the run (recorded on it; whoever requested a run cannot decide it).
+    #[arg(long, value_name = "NAME")]
+    pub requested_by: Option<String>,
+    /// Store the run under this id (a retried job stores its run once; default: a new UUID).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
+/// What the service's workers need: the targets, the config, how many and their lease.
+#[derive(Args)]
+pub struct WorkerArgs {
     /// The databases callers may name: a TOML file of [targets.NAME] with url, environment
     /// and password_env or password_file.
     #[arg(long, value_name = "FILE", env = "DBCONSULTANT_TARGETS")]
@@ -16,6 +25,22 @@ pub struct ServeArgs {
     /// Config file (default: ./dbconsultant.toml when present): rules, masking, sandbox.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Workers running queued jobs (`Prefer: respond-async`) in this process.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds a worker's lease on a job lasts without a heartbeat: a job whose worker died
+    /// is taken over by another after this long.
+    #[arg(long, default_value_t = 30)]
+    pub lease_seconds: u64,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub work: WorkerArgs,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -5,7 +5,7 @@ use crate::checks::etl::{self, EtlRequest};
 use crate::checks::integrity::{self, IntegrityRequest, Progress};
 use crate::checks::perf::{self, PerfRequest};
 use crate::checks::schema::{self, LintRequest, SchemaValidationRequest};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::inspect::{self, QueryOutput, SchemaSummary, TableDescription, TableSummary};
 use crate::model::Plan;
 use crate::model::{TestRun, TestRunSummary};
@@ -77,10 +77,27 @@ impl Consultant {
         &self.store
     }
 
+    /// A run id a request asks for: well-formed and not stored yet (checked before the run,
+    /// and again by the store's key when it is saved).
+    async fn check_run_id(&self, id: Option<&str>) -> Result<()> {
+        let Some(id) = id else { return Ok(()) };
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(Error::invalid(format!("run_id '{id}': use 1 to 64 letters, digits, '-' or '_'")));
+        }
+        if self.store.get(id).await.is_ok() {
+            return Err(Error::invalid(format!("a run with id '{id}' is stored already")));
+        }
+        Ok(())
+    }
+
     /// Validate a migration against a database (sandboxed) and store the run.
     pub async fn validate_schema(&self, request: &SchemaValidationRequest) -> Result<TestRun> {
+        self.check_run_id(request.run_id.as_deref()).await?;
         let mut run = schema::validate(request).await?;
         run.requested_by = request.requested_by.clone();
+        if let Some(id) = &request.run_id {
+            run.test_run_id = id.clone();
+        }
         self.store.save(&run).await?;
         Ok(run)
     }
@@ -92,8 +109,12 @@ impl Consultant {
 
     /// [`Consultant::check_integrity`], reporting (tables done, total, current table).
     pub async fn check_integrity_with_progress(&self, request: &IntegrityRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
+        self.check_run_id(request.run_id.as_deref()).await?;
         let mut run = integrity::check(request, progress).await?;
         run.requested_by = request.requested_by.clone();
+        if let Some(id) = &request.run_id {
+            run.test_run_id = id.clone();
+        }
         self.store.save(&run).await?;
         Ok(run)
     }
@@ -105,8 +126,12 @@ impl Consultant {
 
     /// [`Consultant::validate_etl`], reporting (rows settled, rows in total, "rows").
     pub async fn validate_etl_with_progress(&self, request: &EtlRequest, progress: Option<Progress<'_>>) -> Result<TestRun> {
+        self.check_run_id(request.run_id.as_deref()).await?;
         let mut run = etl::validate(request, progress).await?;
         run.requested_by = request.requested_by.clone();
+        if let Some(id) = &request.run_id {
+            run.test_run_id = id.clone();
+        }
         self.store.save(&run).await?;
         Ok(run)
     }
@@ -114,8 +139,12 @@ impl Consultant {
     /// Profile a workload's queries: plans, timings, findings, verified index
     /// recommendations; store the run (metrics in `performance_metrics`).
     pub async fn profile_performance(&self, request: &PerfRequest) -> Result<TestRun> {
+        self.check_run_id(request.run_id.as_deref()).await?;
         let mut run = perf::profile(request).await?;
         run.requested_by = request.requested_by.clone();
+        if let Some(id) = &request.run_id {
+            run.test_run_id = id.clone();
+        }
         self.store.save(&run).await?;
         Ok(run)
     }

@@ -128,6 +128,67 @@ async fn api_keys_are_stored_listed_and_revoked_once(postgres: bool) {
     assert_eq!(s.revoke_api_key("ffffffffffff").await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
+async fn a_run_id_stores_a_run_once(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let db = shop_db(dir.path()).await;
+    let mut req = request(&db, vec![MigrationSource::inline("CREATE INDEX ix_orders_placed ON orders (placed_at);")]);
+    req.run_id = Some("job-7f3a".into());
+    assert_eq!(c.validate_schema(&req).await.unwrap().test_run_id, "job-7f3a");
+    let again = c.validate_schema(&req).await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::InvalidInput);
+    assert!(again.to_string().contains("stored already"), "{again}");
+    assert_eq!(store.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM database_test_runs").await, 1);
+    req.run_id = Some("../etc".into());
+    assert!(c.validate_schema(&req).await.unwrap_err().to_string().contains("run_id '../etc'"));
+}
+
+async fn jobs_go_to_one_worker_and_to_another_when_its_lease_runs_out(postgres: bool) {
+    use dbconsultant::store::{JobState, Lease};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = Backing::new(postgres, dir.path()).await else { return };
+    let c = store.consultant().await;
+    let s = c.store();
+    for i in 0..3 {
+        s.enqueue_job(&format!("j{i}"), "validate_schema", &serde_json::json!({"database": "x"}), "ci").await.unwrap();
+    }
+    let lease = Duration::from_secs(1);
+    let claims = futures_util::future::join_all((0..6).map(|w| async move { s.claim_job(&format!("w{w}"), lease).await.unwrap() })).await;
+    let mut claimed: Vec<String> = claims.iter().flatten().map(|j| j.job_id.clone()).collect();
+    claimed.sort();
+    assert_eq!(claimed, ["j0", "j1", "j2"], "each job to exactly one of six concurrent claimers");
+    let j0 = claims.iter().flatten().find(|j| j.job_id == "j0").unwrap().clone();
+    let owner = j0.lease_owner.clone().unwrap();
+    assert_eq!((j0.state, j0.attempts), (JobState::Running, 1));
+    assert_eq!(s.heartbeat_job("j0", &owner, lease).await.unwrap(), Lease::Held);
+    assert_eq!(s.heartbeat_job("j0", "someone-else", lease).await.unwrap(), Lease::Lost);
+    assert!(s.claim_job("w9", lease).await.unwrap().is_none(), "nothing is free while leases hold");
+
+    // j0's worker stops beating: after the lease another worker takes it over.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let taken = s.claim_job("w9", lease).await.unwrap().expect("an expired lease is taken over");
+    assert_eq!(taken.attempts, 2);
+    assert!(!s.finish_job(&taken.job_id, &owner.replace("w", "x"), JobState::Succeeded, None, None).await.unwrap());
+    assert!(s.finish_job(&taken.job_id, "w9", JobState::Succeeded, Some(&taken.job_id), None).await.unwrap());
+    let finished = s.job(&taken.job_id).await.unwrap();
+    assert_eq!(
+        (finished.state, finished.test_run_id.as_deref(), finished.lease_owner),
+        (JobState::Succeeded, Some(taken.job_id.as_str()), None)
+    );
+    assert_eq!(s.cancel_job(&taken.job_id).await.unwrap_err().kind(), ErrorKind::ApprovalState);
+
+    s.enqueue_job("q", "validate_schema", &serde_json::json!({}), "ci").await.unwrap();
+    assert_eq!(s.cancel_job("q").await.unwrap().state, JobState::Cancelled, "a queued job is cancelled at once");
+    let running = s.job("j1").await.unwrap();
+    let j1_owner = running.lease_owner.unwrap();
+    s.heartbeat_job("j1", &j1_owner, lease).await.unwrap();
+    assert!(s.cancel_job("j1").await.unwrap().cancel_requested);
+    assert_eq!(s.heartbeat_job("j1", &j1_owner, lease).await.unwrap(), Lease::CancelRequested);
+    assert_eq!(s.job("nope").await.unwrap_err().kind(), ErrorKind::NotFound);
+}
+
 async fn concurrent_decisions_have_one_winner(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let Some(store) = Backing::new(postgres, dir.path()).await else { return };
@@ -326,6 +387,8 @@ on_every_store!(
     approve_once_with_who_when_why_and_audit_trail,
     whoever_requested_a_run_cannot_decide_it,
     api_keys_are_stored_listed_and_revoked_once,
+    a_run_id_stores_a_run_once,
+    jobs_go_to_one_worker_and_to_another_when_its_lease_runs_out,
     concurrent_decisions_have_one_winner,
     reject_records_the_rejecter_not_an_approver,
     passed_runs_and_unknown_ids_cannot_be_decided,

@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod endpoints;
+pub mod jobs;
+mod jobs_routes;
 pub mod jwt;
 pub mod openapi;
 pub mod problem;
@@ -80,16 +82,35 @@ impl Service {
     }
 }
 
-/// Serve until the process ends, over HTTPS when given a certificate; `ready` gets the bound
-/// address (port 0 picks one).
-pub async fn serve(service: Service, addr: SocketAddr, tls: Option<tls::TlsFiles>, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+/// Run `count` workers on the queue until the process ends (`dbconsultant worker`).
+pub async fn work(service: Service, count: usize, options: jobs::WorkerOptions) {
+    let service = Arc::new(service);
+    let workers: Vec<_> = (0..count.max(1)).map(|_| tokio::spawn(service.clone().work(options.clone()))).collect();
+    for w in workers {
+        let _ = w.await;
+    }
+}
+
+/// Serve until the process ends, over HTTPS when given a certificate, with `workers` workers
+/// on the queue beside the endpoints; `ready` gets the bound address (port 0 picks one).
+pub async fn serve(
+    service: Service,
+    addr: SocketAddr,
+    tls: Option<tls::TlsFiles>,
+    workers: (usize, jobs::WorkerOptions),
+    ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
     // Certificates are read before the port is taken: a wrong file is an error, not a server
     // that fails every handshake.
     let acceptor = tls.as_ref().map(tls::acceptor).transpose()?;
     let io = |e: std::io::Error| Error::invalid(format!("{addr}: {e}"));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
     ready(listener.local_addr().map_err(io)?);
-    let router = routes::router(Arc::new(service));
+    let service = Arc::new(service);
+    for _ in 0..workers.0 {
+        tokio::spawn(service.clone().work(workers.1.clone()));
+    }
+    let router = routes::router(service);
     match acceptor {
         Some(acceptor) => tls::serve(listener, acceptor, router).await.map_err(io),
         None => axum::serve(listener, router).await.map_err(io),

@@ -84,6 +84,14 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
                 }
             }
             HttpMethod::Post => {
+                if e.role == Role::Runner && e.op.spec.writes_store {
+                    parameters.push(json!({"name": "Prefer", "in": "header", "required": false,
+                        "description": "`respond-async` (RFC 7240): queue the run as a job and answer 202 with its Location at once.",
+                        "schema": {"type": "string"}}));
+                    operation["responses"]["202"] = json!({"description": "Queued as a job (with `Prefer: respond-async`); follow Location.",
+                        "headers": {"Location": {"schema": {"type": "string"}, "description": "The job."}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}});
+                }
                 let name = body_name(e.name());
                 let mut body = json!({"type": "object", "properties": rest, "additionalProperties": false});
                 if !rest_required.is_empty() {
@@ -125,6 +133,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "additionalProperties": false,
         }),
     );
+    job_paths(&mut paths, &mut generator);
     paths.insert(
         format!("{API}{OPENAPI}"),
         json!({"get": {
@@ -135,6 +144,10 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         }}),
     );
     let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    if let Some(Value::Object(props)) = schemas.get_mut("Job").and_then(|j| j.get_mut("properties")) {
+        props.insert("location".into(), json!({"type": "string", "description": "This job's URL path."}));
+        props.insert("run_location".into(), json!({"type": "string", "description": "The stored run's URL path, once there is one."}));
+    }
     schemas.extend(bodies);
     let mut problem = serde_json::to_value(schemars::schema_for!(ProblemDetails)).unwrap_or_default();
     if let Value::Object(p) = &mut problem {
@@ -163,4 +176,27 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
     });
     rehome_refs(&mut document);
     document
+}
+
+/// The job endpoints: a queued run's state, its events, its cancellation.
+fn job_paths(paths: &mut Map<String, Value>, generator: &mut schemars::SchemaGenerator) {
+    generator.subschema_for::<dbconsultant::store::Job>();
+    let job = json!({"$ref": "#/components/schemas/Job"});
+    let id = json!([{"name": "job_id", "in": "path", "required": true, "schema": {"type": "string"}}]);
+    let mut item = json!({
+        "get": {"operationId": "get_job", "summary": "A queued run: its state, attempts, and its run once it succeeded.",
+                "tags": ["jobs"], "description": who(Role::Viewer), "parameters": id, "responses": problem_responses()},
+        "delete": {"operationId": "cancel_job", "summary": "Cancel a job: a queued one at once, a running one at its worker's next heartbeat.",
+                   "tags": ["jobs"], "description": "The key that queued the job, or an admin.", "parameters": id, "responses": problem_responses()},
+    });
+    item["get"]["responses"]["200"] = json!({"description": "The job.", "content": {"application/json": {"schema": job}}});
+    item["delete"]["responses"]["200"] =
+        json!({"description": "The job, cancelled or being cancelled.", "content": {"application/json": {"schema": job}}});
+    paths.insert(format!("{API}{DB}/jobs/{{job_id}}"), item);
+    let mut events = json!({"get": {"operationId": "job_events", "tags": ["jobs"],
+        "summary": "A job's progress as Server-Sent Events: a `state` event with the job document at every change; the stream ends after the final state.",
+        "description": who(Role::Viewer), "parameters": id, "responses": problem_responses()}});
+    events["get"]["responses"]["200"] =
+        json!({"description": "The event stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}});
+    paths.insert(format!("{API}{DB}/jobs/{{job_id}}/events"), events);
 }

@@ -34,10 +34,11 @@ pub fn router(service: Arc<Service>) -> Router {
         };
         let handler = move |State(s): State<Arc<Service>>, Path(params): Path<HashMap<String, String>>, req: Request| async move {
             let path = req.uri().path().to_string();
-            handle(&s, &path, req, |s, principal, input| Box::pin(run(s, endpoint, principal, params, input))).await
+            handle(&s, &path, req, |s, call| Box::pin(run(s, endpoint, call, params))).await
         };
         router = router.route(&format!("{API}{DB}/{}", endpoint.path), on(filter, handler));
     }
+    router = crate::jobs_routes::routes(router, &format!("{API}{DB}"));
     router
         .route(&format!("{API}{DB}/{HUMAN_APPROVAL}"), post(human_approval))
         .route(&format!("{API}{OPENAPI}"), get(|State(s): State<Arc<Service>>| async move { Json(s.openapi.clone()) }))
@@ -48,36 +49,70 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-type Outcome = Result<(Value, String), Problem>;
-type Running<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>>;
+/// A successful answer: its status (200, or 202 for a queued job), body, where the job is,
+/// and what the audit line adds (targets, run).
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub location: Option<String>,
+    pub what: String,
+}
 
-/// Authenticate, limit, read the input, run, audit.
-async fn handle<'a>(
-    s: &'a Service,
-    path: &str,
-    req: Request,
-    work: impl FnOnce(&'a Service, Principal, Map<String, Value>) -> Running<'a>,
-) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
+impl Answer {
+    pub fn ok(body: Value) -> Answer {
+        Answer { status: StatusCode::OK, body, location: None, what: String::new() }
+    }
+}
+
+/// A call as the router hands it to an endpoint's work.
+pub(crate) struct Call {
+    pub principal: Principal,
+    pub input: Map<String, Value>,
+    /// `Prefer: respond-async` (RFC 7240): queue the run and answer 202.
+    pub respond_async: bool,
+}
+
+pub(crate) type Outcome = Result<Answer, Problem>;
+pub(crate) type Running<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>>;
+
+/// The caller, or the answer that refuses them (401, 429), audited.
+pub(crate) async fn authenticate(s: &Service, path: &str, method: &Method, headers: &header::HeaderMap) -> Result<Principal, Response> {
     let token =
-        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
     let principal = match s.keys.check(s.consultant.store(), token.as_deref()).await {
         Ok(p) => p,
-        Err(crate::auth::AuthError::Store(e)) => return Problem::from(e).at(path).into_response(),
+        Err(crate::auth::AuthError::Store(e)) => return Err(Problem::from(e).at(path).into_response()),
         Err(e) => {
             s.audit("anonymous", &format!("{method} {path} -> 401 ({e})")).await;
-            return Problem::unauthenticated(e.to_string()).at(path).into_response();
+            return Err(Problem::unauthenticated(e.to_string()).at(path).into_response());
         }
     };
     if let Err(wait) = s.limiter.take(&principal.key_id) {
-        return Problem::rate_limited(wait).at(path).into_response();
+        return Err(Problem::rate_limited(wait).at(path).into_response());
     }
+    Ok(principal)
+}
+
+/// Authenticate, limit, read the input, run, audit.
+pub(crate) async fn handle<'a>(s: &'a Service, path: &str, req: Request, work: impl FnOnce(&'a Service, Call) -> Running<'a>) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let principal = match authenticate(s, path, &method, req.headers()).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let respond_async = req
+        .headers()
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("respond-async")));
     let input = match read_input(s, &method, req).await {
         Ok(i) => i,
         Err(p) => return finish(s, &principal, &method, path, started, Err(p)).await,
     };
-    let outcome = match tokio::time::timeout(s.limits.request_timeout, work(s, principal.clone(), input)).await {
+    let call = Call { principal: principal.clone(), input, respond_async };
+    let outcome = match tokio::time::timeout(s.limits.request_timeout, work(s, call)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Problem::new(
             StatusCode::GATEWAY_TIMEOUT,
@@ -91,9 +126,14 @@ async fn handle<'a>(
 async fn finish(s: &Service, principal: &Principal, method: &Method, path: &str, started: Instant, outcome: Outcome) -> Response {
     let ms = started.elapsed().as_millis();
     match outcome {
-        Ok((value, what)) => {
-            s.audit(&principal.name, &format!("{method} {path}{what} -> 200 in {ms} ms")).await;
-            Json(value).into_response()
+        Ok(answer) => {
+            s.audit(&principal.name, &format!("{method} {path}{} -> {} in {ms} ms", answer.what, answer.status.as_u16())).await;
+            let mut response = (answer.status, Json(answer.body)).into_response();
+            if let Some(location) = answer.location.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
+                response.headers_mut().insert(header::LOCATION, location);
+                response.headers_mut().insert("preference-applied", header::HeaderValue::from_static("respond-async"));
+            }
+            response
         }
         Err(p) => {
             s.audit(&principal.name, &format!("{method} {path} -> {} {} in {ms} ms", p.details().status, p.details().kind)).await;
@@ -135,7 +175,8 @@ fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> 
 }
 
 /// One endpoint's work: the core request, the caller's rights, the operation.
-async fn run(s: &Service, e: Endpoint, principal: Principal, params: HashMap<String, String>, mut input: Map<String, Value>) -> Outcome {
+async fn run(s: &Service, e: Endpoint, call: Call, params: HashMap<String, String>) -> Outcome {
+    let Call { principal, mut input, respond_async } = call;
     let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     let (fields, _) = e.fields(&mut generator);
     for (k, v) in input.iter_mut() {
@@ -148,7 +189,8 @@ async fn run(s: &Service, e: Endpoint, principal: Principal, params: HashMap<Str
         input.insert(k, Value::String(v));
     }
     let governed = Governed { config: s.config.clone(), caller: principal.name.clone() };
-    let (request, targets) = e.request(input, &s.targets, &governed)?;
+    // Checked in full before anything is queued: a bad request is a 400 now, not a failed job.
+    let (request, targets) = e.request(input.clone(), &s.targets, &governed)?;
     match e.role {
         Role::Runner => {
             for t in &targets {
@@ -181,20 +223,28 @@ async fn run(s: &Service, e: Endpoint, principal: Principal, params: HashMap<Str
             }
         }
     }
-    let result = e.op.call(&s.consultant, request).await?;
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     let mut what = if names.is_empty() { String::new() } else { format!(" [{}]", names.join(", ")) };
+    if respond_async && e.role == Role::Runner && e.op.spec.writes_store {
+        let job = s.enqueue(&e, &principal.name, &input).await?;
+        what.push_str(&format!(" job {}", job.job_id));
+        let body = crate::jobs::document(&job);
+        let location = body["location"].as_str().map(str::to_string);
+        return Ok(Answer { status: StatusCode::ACCEPTED, body, location, what });
+    }
+    let result = e.op.call(&s.consultant, request).await?;
     if let Some(id) = result.get("test_run_id").and_then(Value::as_str) {
         what.push_str(&format!(" run {id}"));
     }
-    Ok((result, what))
+    Ok(Answer { what, ..Answer::ok(result) })
 }
 
 /// `POST human-approval`: the decision names which approval endpoint runs.
 async fn human_approval(State(s): State<Arc<Service>>, req: Request<Body>) -> Response {
     let path = req.uri().path().to_string();
-    handle(&s, &path, req, |s, principal, mut input| {
+    handle(&s, &path, req, |s, call| {
         Box::pin(async move {
+            let Call { principal, mut input, respond_async } = call;
             let decision = input.remove("decision").and_then(|d| d.as_str().map(str::to_string));
             let decision = decision.ok_or_else(|| Problem::invalid("human-approval: give a decision: approve, reject or escalate"))?;
             let endpoint = s
@@ -207,7 +257,8 @@ async fn human_approval(State(s): State<Arc<Service>>, req: Request<Body>) -> Re
                 })?;
             let id = input.remove("test_run_id").and_then(|d| d.as_str().map(str::to_string));
             let id = id.ok_or_else(|| Problem::invalid("human-approval: missing field 'test_run_id'"))?;
-            run(s, endpoint, principal, HashMap::from([("test_run_id".to_string(), id)]), input).await
+            let call = Call { principal, input, respond_async };
+            run(s, endpoint, call, HashMap::from([("test_run_id".to_string(), id)])).await
         })
     })
     .await

@@ -471,6 +471,7 @@ class _Operations(_Client):
         environment: Environment = "qa",
         trigger_type: TriggerType = "migration",
         requested_by: Optional[str] = None,
+        run_id: Optional[str] = None,
         require_human_approval: bool = False,
         fail_above: Optional[int] = None,
         dialect: Optional[Dialect] = None,
@@ -499,6 +500,9 @@ class _Operations(_Client):
             requested_by: Who asks for the run (recorded on it and as the actor of its `created`
                 audit event; the REST service sets the authenticated caller). Whoever requested a run
                 cannot decide it.
+            run_id: Store the run under this id (default: a new UUID; letters, digits, `-` and `_`,
+                at most 64). A second run with an id already stored is refused, so a retried request
+                stores its run once.
             require_human_approval: Hold the run for a human decision instead of passing it.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
@@ -548,6 +552,7 @@ class _Operations(_Client):
         environment: Environment = "qa",
         trigger_type: TriggerType = "manual",
         requested_by: Optional[str] = None,
+        run_id: Optional[str] = None,
         fail_above: Optional[int] = None,
         timeout_ms: int = 30_000,
         jobs: Optional[int] = None,
@@ -569,6 +574,9 @@ class _Operations(_Client):
             requested_by: Who asks for the run (recorded on it and as the actor of its `created`
                 audit event; the REST service sets the authenticated caller). Whoever requested a run
                 cannot decide it.
+            run_id: Store the run under this id (default: a new UUID; letters, digits, `-` and `_`,
+                at most 64). A second run with an id already stored is refused, so a retried request
+                stores its run once.
             fail_above: Fail the run when the risk score is above this, 0-100 (overrides the
                 config's).
             timeout_ms: How long one check may run before it is reported as not run, in ms.
@@ -613,6 +621,7 @@ class _Operations(_Client):
         environment: Environment = "qa",
         trigger_type: TriggerType = "etl",
         requested_by: Optional[str] = None,
+        run_id: Optional[str] = None,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> TestRun:
         """Does the target table hold exactly the source table's rows? Counts, checksums per key range,
@@ -659,6 +668,9 @@ class _Operations(_Client):
             requested_by: Who asks for the run (recorded on it and as the actor of its `created`
                 audit event; the REST service sets the authenticated caller). Whoever requested a run
                 cannot decide it.
+            run_id: Store the run under this id (default: a new UUID; letters, digits, `-` and `_`,
+                at most 64). A second run with an id already stored is refused, so a retried request
+                stores its run once.
             config: `dbconsultant.toml` inline, or its path.
         """
         return self._op("validate_etl", locals())  # type: ignore[no-any-return]
@@ -680,6 +692,7 @@ class _Operations(_Client):
         environment: Environment = "qa",
         trigger_type: TriggerType = "manual",
         requested_by: Optional[str] = None,
+        run_id: Optional[str] = None,
         config: Optional[Union[PathLike, Mapping[str, Any]]] = None,
     ) -> TestRun:
         """Profile queries: fingerprint, plan, timed runs of read-only queries, findings and index
@@ -705,6 +718,9 @@ class _Operations(_Client):
             requested_by: Who asks for the run (recorded on it and as the actor of its `created`
                 audit event; the REST service sets the authenticated caller). Whoever requested a run
                 cannot decide it.
+            run_id: Store the run under this id (default: a new UUID; letters, digits, `-` and `_`,
+                at most 64). A second run with an id already stored is refused, so a retried request
+                stores its run once.
             config: `dbconsultant.toml` inline, or its path.
         """
         return self._op("profile_performance", locals())  # type: ignore[no-any-return]
@@ -959,6 +975,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
+            "run_id": _FieldSpec(types=(str,), expected="str", local=False),
             "require_human_approval": _FieldSpec(types=(bool,), expected="bool", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "dialect": _FieldSpec(types=(str,), expected="str", local=False),
@@ -989,6 +1006,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
+            "run_id": _FieldSpec(types=(str,), expected="str", local=False),
             "fail_above": _FieldSpec(types=(int,), expected="int", local=False),
             "timeout_ms": _FieldSpec(types=(int,), expected="int", local=False),
             "jobs": _FieldSpec(types=(int,), expected="int", local=False),
@@ -1029,6 +1047,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
+            "run_id": _FieldSpec(types=(str,), expected="str", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
         },
     ),
@@ -1049,6 +1068,7 @@ _OPERATIONS: Dict[str, _OpSpec] = {
             "environment": _FieldSpec(types=(str,), expected="str", local=False),
             "trigger_type": _FieldSpec(types=(str,), expected="str", local=False),
             "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
+            "run_id": _FieldSpec(types=(str,), expected="str", local=False),
             "config": _FieldSpec(types=(str, os.PathLike, _Mapping,), expected="a path or a dict", local=True),
         },
     ),

@@ -16,7 +16,7 @@ pub fn for_postgres(sqlite_sql: &str) -> String {
     sqlite_sql.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace("INTEGER", "BIGINT").replace("REAL", "DOUBLE PRECISION")
 }
 
-pub const MIGRATIONS: &[StoreMigration] = &[V1, V2, V3];
+pub const MIGRATIONS: &[StoreMigration] = &[V1, V2, V3, V4];
 
 const V1: StoreMigration = StoreMigration {
     version: 1,
@@ -186,6 +186,34 @@ CREATE TABLE api_keys (
     created_at   TEXT NOT NULL,
     revoked_at   TEXT
 );
+"#,
+    postgres: None,
+};
+
+/// Runs as jobs: the REST service queues them, workers lease them (timestamps are RFC 3339 UTC
+/// text with milliseconds, so text order is time order on both databases).
+const V4: StoreMigration = StoreMigration {
+    version: 4,
+    description: "jobs: queued runs leased by workers",
+    sql: r#"
+CREATE TABLE jobs (
+    id                TEXT PRIMARY KEY,
+    operation         TEXT NOT NULL,
+    input             TEXT NOT NULL,
+    requested_by      TEXT NOT NULL,
+    state             TEXT NOT NULL CHECK (state IN ('queued','running','succeeded','failed','cancelled')),
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    started_at        TEXT,
+    finished_at       TEXT,
+    lease_owner       TEXT,
+    lease_until       TEXT,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    cancel_requested  INTEGER NOT NULL DEFAULT 0,
+    test_run_id       TEXT,
+    problem           TEXT
+);
+CREATE INDEX jobs_claim ON jobs (state, created_at);
 "#,
     postgres: None,
 };

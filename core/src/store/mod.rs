@@ -2,6 +2,7 @@
 //! SQLite file. Every write is one transaction, so a failed write leaves
 //! nothing half-written.
 
+mod jobs;
 mod keys;
 pub mod migrations;
 mod save;
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::model::{RunKind, RunStatus, TestRun, TestRunSummary};
 use migrations::{for_postgres, MIGRATIONS};
 
+pub use jobs::{Job, JobState, Lease, MAX_ATTEMPTS};
 pub use keys::StoredKey;
 
 /// The store's schema version (0 when it has no migration yet).
@@ -253,7 +255,13 @@ impl Store {
         let err = |e: sqlx::Error| store_error(&self.label, e);
         let document = serde_json::to_string(run).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(err)?;
-        save::insert_run(&mut tx, run, &document).await.map_err(err)?;
+        if let Err(e) = save::insert_run(&mut tx, run, &document).await {
+            drop(tx);
+            if self.get(&run.test_run_id).await.is_ok() {
+                return Err(Error::invalid(format!("a run with id '{}' is stored already", run.test_run_id)));
+            }
+            return Err(err(e));
+        }
         insert_audit(
             &mut tx,
             Some(&run.test_run_id),

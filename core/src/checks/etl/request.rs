@@ -200,6 +200,10 @@ pub struct EtlRequest {
     /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
     /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
     pub requested_by: Option<String>,
+    /// Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most
+    /// 64). A second run with an id already stored is refused, so a retried request stores
+    /// its run once.
+    pub run_id: Option<String>,
     /// `dbconsultant.toml` inline, or its path.
     #[serde(deserialize_with = "crate::inputs::config")]
     #[schemars(with = "crate::inputs::ConfigInput", extend("x-local-files" = true))]
@@ -239,6 +243,7 @@ impl Default for EtlRequest {
             environment: Environment::Qa,
             trigger_type: TriggerType::Etl,
             requested_by: None,
+            run_id: None,
             config: Config::default(),
         }
     }

@@ -51,6 +51,10 @@ pub struct IntegrityRequest {
     /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
     /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
     pub requested_by: Option<String>,
+    /// Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most
+    /// 64). A second run with an id already stored is refused, so a retried request stores
+    /// its run once.
+    pub run_id: Option<String>,
     /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
     pub fail_above: Option<u32>,
     /// How long one check may run before it is reported as not run, in ms.
@@ -78,6 +82,7 @@ impl Default for IntegrityRequest {
             environment: Environment::Qa,
             trigger_type: TriggerType::Manual,
             requested_by: None,
+            run_id: None,
             fail_above: None,
             check_timeout_ms: 30_000,
             jobs: None,

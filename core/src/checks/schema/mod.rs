@@ -65,6 +65,10 @@ pub struct SchemaValidationRequest {
     /// Who asks for the run (recorded on it and as the actor of its `created` audit event;
     /// the REST service sets the authenticated caller). Whoever requested a run cannot decide it.
     pub requested_by: Option<String>,
+    /// Store the run under this id (default: a new UUID; letters, digits, `-` and `_`, at most
+    /// 64). A second run with an id already stored is refused, so a retried request stores
+    /// its run once.
+    pub run_id: Option<String>,
     /// Hold the run for a human decision instead of passing it.
     pub require_human_approval: bool,
     /// Fail the run when the risk score is above this, 0-100 (overrides the config's).
@@ -95,6 +99,7 @@ impl Default for SchemaValidationRequest {
             environment: Environment::Qa,
             trigger_type: TriggerType::Migration,
             requested_by: None,
+            run_id: None,
             require_human_approval: false,
             fail_above: None,
             dialect: None,

@@ -271,6 +271,16 @@ public final class EtlRequest {
             return this;
         }
 
+        /**
+         * Store the run under this id (default: a new UUID; letters, digits, {@code -} and {@code _}, at
+         * most 64). A second run with an id already stored is refused, so a retried request stores its run
+         * once.
+         */
+        public Builder runId(String value) {
+            json.put("run_id", Objects.requireNonNull(value, "runId"));
+            return this;
+        }
+
         /** {@code dbconsultant.toml} inline, or its path. */
         public Builder config(Path path) {
             json.put("config", Objects.requireNonNull(path, "path").toString());

@@ -97,6 +97,16 @@ public final class IntegrityRequest {
             return this;
         }
 
+        /**
+         * Store the run under this id (default: a new UUID; letters, digits, {@code -} and {@code _}, at
+         * most 64). A second run with an id already stored is refused, so a retried request stores its run
+         * once.
+         */
+        public Builder runId(String value) {
+            json.put("run_id", Objects.requireNonNull(value, "runId"));
+            return this;
+        }
+
         /** Fail the run when the risk score is above this, 0-100 (overrides the config's). */
         public Builder failAbove(int value) {
             json.put("fail_above", value);

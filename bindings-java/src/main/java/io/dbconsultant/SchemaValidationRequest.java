@@ -123,6 +123,16 @@ public final class SchemaValidationRequest {
             return this;
         }
 
+        /**
+         * Store the run under this id (default: a new UUID; letters, digits, {@code -} and {@code _}, at
+         * most 64). A second run with an id already stored is refused, so a retried request stores its run
+         * once.
+         */
+        public Builder runId(String value) {
+            json.put("run_id", Objects.requireNonNull(value, "runId"));
+            return this;
+        }
+
         /** Hold the run for a human decision instead of passing it. */
         public Builder requireHumanApproval(boolean value) {
             json.put("require_human_approval", value);
