@@ -822,8 +822,14 @@ export interface ListTestRunsOptions {
   status?: RunStatus;
   /** Only runs of this kind. */
   kind?: RunKind;
+  /** Only runs against this environment. */
+  environment?: Environment;
+  /** Only runs this caller requested. */
+  requestedBy?: string;
   /** At most this many runs. */
   limit?: number;
+  /** Skip this many runs first (the next page starts at the previous offset plus limit). */
+  offset?: number;
 }
 
 /** Options of `approveTestRun`. */
@@ -986,7 +992,10 @@ export declare class DatabaseConsultant {
   getTestRun(testRunId: string): Promise<TestRun>;
   /** The stored run with this id (a not-found error otherwise). (The same as `getTestRun`.) */
   getReport(testRunId: string): Promise<TestRun>;
-  /** Stored runs, newest first, optionally of one status or kind. */
+  /**
+   * Stored runs, newest first, optionally of one status, kind, environment or requester; a page at a
+   * time.
+   */
   listTestRuns(options?: ListTestRunsOptions): Promise<TestRunSummary[]>;
   /** Approve a run that waits for approval (an approval-state error if it does not). */
   approveTestRun(testRunId: string, options: ApproveTestRunOptions): Promise<TestRun>;

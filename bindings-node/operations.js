@@ -155,7 +155,10 @@ exports.OPERATIONS = [
     fields: {
       status: { wire: "status", accepts: ["string"], required: false },
       kind: { wire: "kind", accepts: ["string"], required: false },
+      environment: { wire: "environment", accepts: ["string"], required: false },
+      requestedBy: { wire: "requested_by", accepts: ["string"], required: false },
       limit: { wire: "limit", accepts: ["number"], required: false },
+      offset: { wire: "offset", accepts: ["number"], required: false },
     },
   },
   {

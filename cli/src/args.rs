@@ -504,8 +504,17 @@ pub enum RunsCommand {
         status: Option<String>,
         #[arg(long)]
         kind: Option<String>,
+        /// Only runs against this environment: dev, qa, stage, prod.
+        #[arg(long)]
+        env: Option<String>,
+        /// Only runs this caller requested.
+        #[arg(long)]
+        requested_by: Option<String>,
         #[arg(long, default_value_t = dbconsultant::ops::requests::ListTestRunsRequest::default().limit)]
         limit: u32,
+        /// Skip this many runs first (the next page).
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
         #[arg(long, default_value = "text")]
         format: String,
     },

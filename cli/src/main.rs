@@ -297,12 +297,15 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        Command::Runs(RunsCommand::List { status, kind, limit, format }) => {
+        Command::Runs(RunsCommand::List { status, kind, env, requested_by, limit, offset, format }) => {
             let consultant = open(cli.store).await?;
             let filter = RunFilter {
                 status: status.as_deref().map(str::parse).transpose()?,
                 kind: kind.as_deref().map(str::parse).transpose()?,
+                environment: env.as_deref().map(str::parse).transpose()?,
+                requested_by,
                 limit: Some(limit),
+                offset: Some(offset),
             };
             let runs = consultant.list_test_runs(&filter).await?;
             let mut out = std::io::stdout().lock();

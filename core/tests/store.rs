@@ -241,6 +241,22 @@ async fn list_filters_and_orders_newest_first(postgres: bool) {
     let only_failed = c.list_test_runs(&RunFilter { status: Some(RunStatus::Failed), ..Default::default() }).await.unwrap();
     assert_eq!(only_failed[0].test_run_id, failed.test_run_id);
     assert_eq!(c.list_test_runs(&RunFilter { limit: Some(1), ..Default::default() }).await.unwrap().len(), 1);
+
+    // Pages: limit and offset walk the same order without overlap.
+    let mut req = request(&db, vec![MigrationSource::inline("CREATE INDEX i3 ON orders (status);")]);
+    req.requested_by = Some("ci".into());
+    req.environment = dbconsultant::model::Environment::Prod;
+    let third = c.validate_schema(&req).await.unwrap();
+    let page = |offset| RunFilter { limit: Some(2), offset: Some(offset), ..Default::default() };
+    let (first, second) = (c.list_test_runs(&page(0)).await.unwrap(), c.list_test_runs(&page(2)).await.unwrap());
+    let walked: Vec<String> = first.iter().chain(&second).map(|r| r.test_run_id.clone()).collect();
+    let everything: Vec<String> = c.list_test_runs(&RunFilter::default()).await.unwrap().into_iter().map(|r| r.test_run_id).collect();
+    assert_eq!((first.len(), second.len(), &walked), (2, 1, &everything));
+    let by_ci = c.list_test_runs(&RunFilter { requested_by: Some("ci".into()), ..Default::default() }).await.unwrap();
+    let in_prod =
+        c.list_test_runs(&RunFilter { environment: Some(dbconsultant::model::Environment::Prod), ..Default::default() }).await.unwrap();
+    assert_eq!((by_ci.len(), in_prod.len()), (1, 1));
+    assert_eq!((&by_ci[0].test_run_id, &in_prod[0].test_run_id), (&third.test_run_id, &third.test_run_id));
 }
 
 async fn result_rows_land_in_the_seed_tables(postgres: bool) {

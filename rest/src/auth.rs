@@ -137,10 +137,35 @@ pub enum AuthError {
 
 /// Checks keys against the store, remembering good ones for a while, and JWTs against the
 /// identity provider's keys when configured.
-#[derive(Default)]
 pub struct KeyChecker {
     cache: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    /// Tokens that failed, remembered as long as good ones: a client retrying a wrong key
+    /// costs no further hashing.
+    refused: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Argon2 checks at once: as many as there are cores, so a burst of new or wrong keys
+    /// queues here instead of starving the requests that are already authenticated.
+    hashing: tokio::sync::Semaphore,
     pub jwt: Option<crate::jwt::JwtConfig>,
+}
+
+impl Default for KeyChecker {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        KeyChecker { cache: Mutex::default(), refused: Mutex::default(), hashing: tokio::sync::Semaphore::new(cores), jwt: None }
+    }
+}
+
+/// Bound on the entries each cache keeps (the oldest go first when it is full).
+const CACHE_ENTRIES: usize = 10_000;
+
+fn remember<V>(map: &mut HashMap<[u8; 32], V>, digest: [u8; 32], value: V, at: impl Fn(&V) -> Instant) {
+    map.retain(|_, v| at(v).elapsed() < CACHE_TTL);
+    if map.len() >= CACHE_ENTRIES {
+        if let Some(oldest) = map.iter().min_by_key(|(_, v)| at(v)).map(|(k, _)| *k) {
+            map.remove(&oldest);
+        }
+    }
+    map.insert(digest, value);
 }
 
 impl KeyChecker {
@@ -153,11 +178,43 @@ impl KeyChecker {
             return jwt.principal(token).map_err(AuthError::Token);
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some((principal, at)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&digest) {
+        if let Some(principal) = self.cached(&digest)? {
+            return Ok(principal);
+        }
+        // One hashing at a time per core; whoever waited may find the same key checked meanwhile
+        // (fifty first requests with one new key hash it once, not fifty times).
+        let _permit = self.hashing.acquire().await.map_err(|e| AuthError::Store(Error::Internal(e.to_string())))?;
+        if let Some(principal) = self.cached(&digest)? {
+            return Ok(principal);
+        }
+        let checked = self.verify(store, token).await;
+        match &checked {
+            Ok(principal) => {
+                remember(&mut self.cache.lock().unwrap_or_else(|p| p.into_inner()), digest, (principal.clone(), Instant::now()), |v| v.1)
+            }
+            Err(AuthError::Rejected) => {
+                remember(&mut self.refused.lock().unwrap_or_else(|p| p.into_inner()), digest, Instant::now(), |v| *v)
+            }
+            Err(_) => {}
+        }
+        checked
+    }
+
+    /// A key checked (or refused) within the last [`CACHE_TTL`].
+    fn cached(&self, digest: &[u8; 32]) -> std::result::Result<Option<Principal>, AuthError> {
+        if let Some((principal, at)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(digest) {
             if at.elapsed() < CACHE_TTL {
-                return Ok(principal.clone());
+                return Ok(Some(principal.clone()));
             }
         }
+        match self.refused.lock().unwrap_or_else(|p| p.into_inner()).get(digest) {
+            Some(at) if at.elapsed() < CACHE_TTL => Err(AuthError::Rejected),
+            _ => Ok(None),
+        }
+    }
+
+    /// An API key against its stored hash.
+    async fn verify(&self, store: &Store, token: &str) -> std::result::Result<Principal, AuthError> {
         let (id, secret) = token.strip_prefix(PREFIX).and_then(|rest| rest.split_once('_')).ok_or(AuthError::Rejected)?;
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(AuthError::Rejected);
@@ -175,11 +232,7 @@ impl KeyChecker {
             return Err(AuthError::Rejected);
         }
         let grants = key.grants.iter().map(|g| g.parse()).collect::<Result<Vec<Grant>>>()?;
-        let principal = Principal { key_id: key.id, name: key.name, grants };
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
-        cache.insert(digest, (principal.clone(), Instant::now()));
-        Ok(principal)
+        Ok(Principal { key_id: key.id, name: key.name, grants })
     }
 }
 

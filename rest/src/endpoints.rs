@@ -92,6 +92,14 @@ impl Endpoint {
         self.op.spec.name
     }
 
+    /// Why the server sets this field, when it does. A run's requester and environment are
+    /// the caller's and the target's when the operation starts a run; listing runs takes them
+    /// as filters.
+    fn governed(&self, field: &str) -> Option<&'static str> {
+        let (_, why) = GOVERNED.iter().find(|(g, _)| *g == field)?;
+        (!matches!(field, "requested_by" | "environment") || self.role == Role::Runner).then_some(*why)
+    }
+
     /// The fields taken from the path (`{test_run_id}`).
     pub fn path_fields(&self) -> Vec<&'static str> {
         self.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect()
@@ -107,7 +115,7 @@ impl Endpoint {
         let mut needed = Vec::new();
         let Some(properties) = request.get("properties").and_then(Value::as_object) else { return (fields, needed) };
         for (name, schema) in properties {
-            if GOVERNED.iter().any(|(g, _)| g == name) {
+            if self.governed(name).is_some() {
                 continue;
             }
             let (argument, schema) = if let Some((_, argument, _)) = DATABASE_FIELDS.iter().find(|(f, _, _)| f == name) {
@@ -156,7 +164,7 @@ impl Endpoint {
             if value.is_null() {
                 continue;
             }
-            if let Some((_, why)) = GOVERNED.iter().find(|(g, _)| *g == key) {
+            if let Some(why) = self.governed(&key) {
                 return Err(Problem::invalid(format!("{name}: '{key}' is not sent: {why}")));
             }
             if let Some((_, argument, _)) = DATABASE_FIELDS.iter().find(|(f, _, _)| *f == key) {
@@ -203,7 +211,7 @@ impl Endpoint {
         }
         // The run's environment: the target table's database for ETL, else the one database.
         let environment = named.iter().find(|(a, _)| a == "target").or(named.first()).map(|(_, t)| t.environment);
-        governed.apply(&core_fields, &mut request, environment)?;
+        governed.apply(&core_fields, &mut request, environment, self.role == Role::Runner)?;
         Ok((Value::Object(request), named.into_iter().map(|(_, t)| t).collect()))
     }
 }
@@ -215,7 +223,13 @@ pub struct Governed {
 }
 
 impl Governed {
-    fn apply(&self, core_fields: &[String], request: &mut Map<String, Value>, environment: Option<Environment>) -> Result<(), Problem> {
+    fn apply(
+        &self,
+        core_fields: &[String],
+        request: &mut Map<String, Value>,
+        environment: Option<Environment>,
+        starts_runs: bool,
+    ) -> Result<(), Problem> {
         let has = |f: &str| core_fields.iter().any(|c| c == f);
         if has("config") {
             request.insert("config".into(), self.config.clone());
@@ -223,10 +237,10 @@ impl Governed {
         if has("approver") {
             request.insert("approver".into(), json!(self.caller));
         }
-        if has("requested_by") {
+        if has("requested_by") && starts_runs {
             request.insert("requested_by".into(), json!(self.caller));
         }
-        if has("environment") {
+        if has("environment") && starts_runs {
             if let Some(env) = environment {
                 request.insert("environment".into(), json!(env.as_str()));
             }

@@ -63,6 +63,8 @@ def test_every_endpoint_answers_as_the_document_says(server: Server) -> None:
     assert got == run
     listed = call("GET", "/api/v1/db/test-runs?status=pending_approval&kind=schema&limit=5", "vera").json()
     assert run["test_run_id"] in [r["test_run_id"] for r in listed] and all(r["status"] == "pending_approval" for r in listed)
+    pages = [call("GET", f"/api/v1/db/test-runs?requested_by=ci&environment=qa&limit=1&offset={n}", "vera").json() for n in (0, 1)]
+    assert len(pages[0]) == 1 and pages[0] != pages[1], pages
     approved = call("POST", f"/api/v1/db/test-runs/{run['test_run_id']}/approve", "alice", json={"comment": "index is concurrent-safe"}).json()
     assert approved["status"] == "approved" and approved["decided_by"] == "alice" and approved["approved_by"] == "alice", dump(approved)
     trail = call("GET", f"/api/v1/db/test-runs/{run['test_run_id']}/audit", "vera").json()

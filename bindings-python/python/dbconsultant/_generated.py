@@ -743,14 +743,22 @@ class _Operations(_Client):
         *,
         status: Optional[RunStatus] = None,
         kind: Optional[RunKind] = None,
+        environment: Optional[Environment] = None,
+        requested_by: Optional[str] = None,
         limit: int = 50,
+        offset: int = 0,
     ) -> List[TestRunSummary]:
-        """Stored runs, newest first, optionally of one status or kind.
+        """Stored runs, newest first, optionally of one status, kind, environment or requester; a page at a
+        time.
 
         Args:
             status: Only runs in this status.
             kind: Only runs of this kind.
+            environment: Only runs against this environment.
+            requested_by: Only runs this caller requested.
             limit: At most this many runs.
+            offset: Skip this many runs first (the next page starts at the previous offset plus
+                limit).
         """
         return self._op("list_test_runs", locals())  # type: ignore[no-any-return]
 
@@ -1083,7 +1091,10 @@ _OPERATIONS: Dict[str, _OpSpec] = {
         fields={
             "status": _FieldSpec(types=(str,), expected="str", local=False),
             "kind": _FieldSpec(types=(str,), expected="str", local=False),
+            "environment": _FieldSpec(types=(str,), expected="str", local=False),
+            "requested_by": _FieldSpec(types=(str,), expected="str", local=False),
             "limit": _FieldSpec(types=(int,), expected="int", local=False),
+            "offset": _FieldSpec(types=(int,), expected="int", local=False),
         },
     ),
     "approve_test_run": _OpSpec(

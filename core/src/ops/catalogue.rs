@@ -190,8 +190,8 @@ pub struct ListTestRuns;
 impl Op for ListTestRuns {
     const SPEC: Spec = Spec {
         name: "list_test_runs",
-        summary: "Stored runs, newest first, optionally of one status or kind.",
-        description: "List stored test runs, newest first, optionally by status (passed, failed, pending_approval, approved, rejected) or kind (schema, integrity, etl, performance).",
+        summary: "Stored runs, newest first, optionally of one status, kind, environment or requester; a page at a time.",
+        description: "List stored test runs, newest first, optionally by status (passed, failed, pending_approval, approved, rejected), kind (schema, integrity, etl, performance), environment or requester; `limit` and `offset` page through them.",
         group: Group::Runs,
         writes_store: false,
         assistant: Assistant::Tool { name: "list_test_runs", read_only: true, fields: &["status", "kind", "limit"] },
@@ -204,7 +204,15 @@ impl Op for ListTestRuns {
     type Request = ListTestRunsRequest;
     type Response = Vec<TestRunSummary>;
     async fn run(c: &Consultant, r: ListTestRunsRequest) -> Result<Vec<TestRunSummary>> {
-        c.list_test_runs(&crate::store::RunFilter { status: r.status, kind: r.kind, limit: Some(r.limit) }).await
+        let filter = crate::store::RunFilter {
+            status: r.status,
+            kind: r.kind,
+            environment: r.environment,
+            requested_by: r.requested_by,
+            limit: Some(r.limit),
+            offset: Some(r.offset),
+        };
+        c.list_test_runs(&filter).await
     }
 }
 

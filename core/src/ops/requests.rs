@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::model::{RunKind, RunStatus};
+use crate::model::{Environment, RunKind, RunStatus};
 
 /// One stored run, by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -49,14 +49,20 @@ pub struct ListTestRunsRequest {
     pub status: Option<RunStatus>,
     /// Only runs of this kind.
     pub kind: Option<RunKind>,
+    /// Only runs against this environment.
+    pub environment: Option<Environment>,
+    /// Only runs this caller requested.
+    pub requested_by: Option<String>,
     /// At most this many runs.
     #[schemars(range(min = 1, max = 1000))]
     pub limit: u32,
+    /// Skip this many runs first (the next page starts at the previous offset plus limit).
+    pub offset: u32,
 }
 
 impl Default for ListTestRunsRequest {
     fn default() -> Self {
-        ListTestRunsRequest { status: None, kind: None, limit: 50 }
+        ListTestRunsRequest { status: None, kind: None, environment: None, requested_by: None, limit: 50, offset: 0 }
     }
 }
 

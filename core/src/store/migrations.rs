@@ -194,7 +194,7 @@ CREATE TABLE api_keys (
 /// text with milliseconds, so text order is time order on both databases).
 const V4: StoreMigration = StoreMigration {
     version: 4,
-    description: "jobs: queued runs leased by workers",
+    description: "jobs: queued runs leased by workers; who requested each run",
     sql: r#"
 CREATE TABLE jobs (
     id                TEXT PRIMARY KEY,
@@ -214,6 +214,7 @@ CREATE TABLE jobs (
     problem           TEXT
 );
 CREATE INDEX jobs_claim ON jobs (state, created_at);
+ALTER TABLE database_test_runs ADD COLUMN requested_by TEXT;
 "#,
     postgres: None,
 };

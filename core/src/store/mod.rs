@@ -44,7 +44,10 @@ pub struct AuditEvent {
 pub struct RunFilter {
     pub status: Option<RunStatus>,
     pub kind: Option<RunKind>,
+    pub environment: Option<crate::model::Environment>,
+    pub requested_by: Option<String>,
     pub limit: Option<u32>,
+    pub offset: Option<u32>,
 }
 
 /// Filters for the audit log; all optional.
@@ -289,11 +292,18 @@ impl Store {
 
     pub async fn list(&self, filter: &RunFilter) -> Result<Vec<TestRunSummary>> {
         let rows = sqlx::query(
-            "SELECT document FROM database_test_runs WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR kind = $2) ORDER BY created_at DESC, id LIMIT $3",
+            // Placeholders appear in the text in their numeric order: SQLite numbers `$N` by first
+            // appearance, not by N.
+            "SELECT document FROM database_test_runs WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR environment = $3) AND (CAST($4 AS TEXT) IS NULL OR requested_by = $4) \
+             ORDER BY created_at DESC, id LIMIT $5 OFFSET $6",
         )
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.kind.map(|k| k.as_str()))
+        .bind(filter.environment.map(|e| e.as_str()))
+        .bind(filter.requested_by.as_deref())
         .bind(filter.limit.map(|l| l as i64).unwrap_or(50))
+        .bind(filter.offset.map(|o| o as i64).unwrap_or(0))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| store_error(&self.label, e))?;

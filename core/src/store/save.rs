@@ -38,7 +38,7 @@ async fn insert_all<T>(
 
 /// The run's row and every result row it has (not the audit event).
 pub(super) async fn insert_run(conn: &mut AnyConnection, run: &TestRun, document: &str) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, target, created_at, approved_by, decided_at, document) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)")
+    sqlx::query("INSERT INTO database_test_runs (id, kind, environment, trigger_type, status, risk_score, summary, target, created_at, approved_by, decided_at, document, requested_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)")
         .bind(&run.test_run_id)
         .bind(run.kind.as_str())
         .bind(run.environment.as_str())
@@ -51,6 +51,7 @@ pub(super) async fn insert_run(conn: &mut AnyConnection, run: &TestRun, document
         .bind(&run.approved_by)
         .bind(&run.decided_at)
         .bind(document)
+        .bind(&run.requested_by)
         .execute(&mut *conn)
         .await?;
     let id = run.test_run_id.clone();

@@ -41,9 +41,27 @@ public final class ListTestRunsRequest {
             return this;
         }
 
+        /** Only runs against this environment. */
+        public Builder environment(Environment value) {
+            json.put("environment", Objects.requireNonNull(value, "environment").wire());
+            return this;
+        }
+
+        /** Only runs this caller requested. */
+        public Builder requestedBy(String value) {
+            json.put("requested_by", Objects.requireNonNull(value, "requestedBy"));
+            return this;
+        }
+
         /** At most this many runs. */
         public Builder limit(int value) {
             json.put("limit", value);
+            return this;
+        }
+
+        /** Skip this many runs first (the next page starts at the previous offset plus limit). */
+        public Builder offset(int value) {
+            json.put("offset", value);
             return this;
         }
 

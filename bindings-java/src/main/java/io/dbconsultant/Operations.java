@@ -176,7 +176,10 @@ public abstract class Operations {
         return getTestRun(b.build());
     }
 
-    /** Stored runs, newest first, optionally of one status or kind. */
+    /**
+     * Stored runs, newest first, optionally of one status, kind, environment or requester; a page at a
+     * time.
+     */
     public List<TestRunSummary> listTestRuns(ListTestRunsRequest request) {
         Objects.requireNonNull(request, "request");
         return convert(invoke("list_test_runs", request.toJson()), new TypeReference<List<TestRunSummary>>() {});
