@@ -58,7 +58,7 @@ pub async fn serve(a: ServeArgs, consultant: Consultant) -> anyhow::Result<u8> {
     let mut service = dbconsultant_rest::Service::new(consultant, targets, &config, limits)?;
     if let (Some(jwks), Some(issuer), Some(audience)) = (&a.jwks, a.jwt_issuer, a.jwt_audience) {
         service = service.with_jwt(dbconsultant_rest::jwt::JwtConfig {
-            keys: dbconsultant_rest::jwt::load_jwks(jwks)?,
+            keys: dbconsultant_rest::jwks::KeySet::load(dbconsultant_rest::jwks::Source::parse(jwks, a.jwks_ca.clone())?).await?,
             issuer,
             audience,
             name_claim: a.jwt_name_claim,

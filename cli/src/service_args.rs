@@ -56,10 +56,15 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Also accept OIDC / JWT bearer tokens signed by a key of this JWKS file (the identity
-    /// provider's published key set); needs --jwt-issuer and --jwt-audience.
-    #[arg(long, value_name = "FILE", requires_all = ["jwt_issuer", "jwt_audience"])]
-    pub jwks: Option<PathBuf>,
+    /// Also accept OIDC / JWT bearer tokens signed by a key of this JWKS: the identity
+    /// provider's key set URL (https; fetched at start, every 10 minutes and when a token names
+    /// a key it lacks) or a file; needs --jwt-issuer and --jwt-audience.
+    #[arg(long, value_name = "URL|FILE", requires_all = ["jwt_issuer", "jwt_audience"])]
+    pub jwks: Option<String>,
+    /// PEM certificates to trust for the JWKS URL besides the public web roots (a private
+    /// provider's CA).
+    #[arg(long, value_name = "FILE", requires = "jwks")]
+    pub jwks_ca: Option<PathBuf>,
     /// The `iss` a token must carry.
     #[arg(long, requires = "jwks")]
     pub jwt_issuer: Option<String>,

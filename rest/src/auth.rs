@@ -175,7 +175,7 @@ impl KeyChecker {
         if !token.starts_with(PREFIX) && token.matches('.').count() == 2 {
             let jwt =
                 self.jwt.as_ref().ok_or_else(|| AuthError::Token("JWT bearer tokens are not enabled on this server (--jwks)".into()))?;
-            return jwt.principal(token).map_err(AuthError::Token);
+            return jwt.principal(token).await.map_err(AuthError::Token);
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(principal) = self.cached(&digest)? {

@@ -4,10 +4,8 @@
 //! expiry. The caller's name and grants come from claims (`sub` and `dbconsultant_grants` by
 //! default), so the provider's groups map onto the service's roles.
 
-use std::path::Path;
+use std::sync::Arc;
 
-use dbconsultant::{Error, Result};
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
@@ -16,7 +14,7 @@ use crate::auth::{Grant, Principal};
 /// How tokens are checked and read.
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
-    pub keys: JwkSet,
+    pub keys: Arc<crate::jwks::KeySet>,
     pub issuer: String,
     pub audience: String,
     /// The claim naming the caller (recorded as requester and approver).
@@ -37,31 +35,16 @@ const ASYMMETRIC: &[Algorithm] = &[
     Algorithm::EdDSA,
 ];
 
-/// The key set of a JWKS file.
-pub fn load_jwks(path: &Path) -> Result<JwkSet> {
-    let label = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::invalid(format!("--jwks {label}: {e}")))?;
-    let keys: JwkSet = serde_json::from_str(&text).map_err(|e| Error::invalid(format!("--jwks {label}: not a JWK set: {e}")))?;
-    if keys.keys.is_empty() {
-        return Err(Error::invalid(format!("--jwks {label}: the set holds no key")));
-    }
-    Ok(keys)
-}
-
 impl JwtConfig {
     /// The caller a token stands for, or why it is refused (said to the caller: it names no
     /// secret, and tells an integrator what to fix).
-    pub fn principal(&self, token: &str) -> std::result::Result<Principal, String> {
+    pub async fn principal(&self, token: &str) -> std::result::Result<Principal, String> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
         if !ASYMMETRIC.contains(&header.alg) {
             return Err(format!("token algorithm {:?} is not accepted (asymmetric algorithms only)", header.alg));
         }
-        let jwk = match &header.kid {
-            Some(kid) => self.keys.find(kid).ok_or_else(|| format!("no key with kid '{kid}' in the key set"))?,
-            None if self.keys.keys.len() == 1 => &self.keys.keys[0],
-            None => return Err("the token names no key (kid) and the key set holds several".into()),
-        };
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("key '{}': {e}", header.kid.as_deref().unwrap_or("")))?;
+        let jwk = self.keys.find(header.kid.as_deref()).await?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| format!("key '{}': {e}", header.kid.as_deref().unwrap_or("")))?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);

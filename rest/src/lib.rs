@@ -6,6 +6,7 @@ pub mod auth;
 pub mod endpoints;
 pub mod jobs;
 mod jobs_routes;
+pub mod jwks;
 pub mod jwt;
 pub mod openapi;
 pub mod problem;
