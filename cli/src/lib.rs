@@ -3,4 +3,5 @@
 //! flag with the core's default).
 
 pub mod args;
+pub mod runs_args;
 pub mod service_args;
