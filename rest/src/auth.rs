@@ -200,6 +200,11 @@ impl KeyChecker {
         checked
     }
 
+    /// Stop trusting a key this process checked (it was revoked here).
+    pub fn forget(&self, key_id: &str) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (principal, _)| principal.key_id != key_id);
+    }
+
     /// A key checked (or refused) within the last [`CACHE_TTL`].
     fn cached(&self, digest: &[u8; 32]) -> std::result::Result<Option<Principal>, AuthError> {
         if let Some((principal, at)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(digest) {

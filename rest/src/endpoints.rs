@@ -5,6 +5,9 @@
 
 use dbconsultant::model::Environment;
 use dbconsultant::ops::{self, HttpMethod, Operation, Rest, Role};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use schemars::SchemaGenerator;
 use serde_json::{json, Map, Value};
 
@@ -60,10 +63,26 @@ fn core_request(op: &Operation, generator: &mut SchemaGenerator) -> Value {
 
 /// A `$ref` followed through the generator's definitions.
 fn follow(schema: &Value, generator: &SchemaGenerator) -> Value {
+    follow_in(schema, generator.definitions())
+}
+
+fn follow_in(schema: &Value, definitions: &Map<String, Value>) -> Value {
     match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) {
-        Some(name) => generator.definitions().get(name).cloned().unwrap_or_else(|| schema.clone()),
+        Some(name) => definitions.get(name).cloned().unwrap_or_else(|| schema.clone()),
         None => schema.clone(),
     }
+}
+
+/// What handling a request needs of an operation's schemas, worked out once per operation
+/// (generating JSON Schemas costs more than the rest of a small request).
+pub struct Shape {
+    /// What a caller sends, and which of it is required.
+    pub fields: Map<String, Value>,
+    pub required: Vec<String>,
+    /// The core request's fields.
+    pub core_properties: Map<String, Value>,
+    /// What the schemas' `$ref`s point at.
+    pub definitions: Map<String, Value>,
 }
 
 /// What a field that reads the server's disk keeps: its variants that are not paths (a list of
@@ -144,6 +163,22 @@ impl Endpoint {
         (fields, needed)
     }
 
+    /// This endpoint's [`Shape`], from a cache filled on first use.
+    pub fn shape(&self) -> Arc<Shape> {
+        static SHAPES: OnceLock<Mutex<HashMap<&'static str, Arc<Shape>>>> = OnceLock::new();
+        let mut shapes = SHAPES.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner());
+        shapes
+            .entry(self.name())
+            .or_insert_with(|| {
+                let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+                let (fields, required) = self.fields(&mut generator);
+                let core_properties =
+                    core_request(&self.op, &mut generator).get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+                Arc::new(Shape { fields, required, core_properties, definitions: generator.definitions().clone() })
+            })
+            .clone()
+    }
+
     /// The core request for what a caller sent (`input`: body or query, with path fields),
     /// and the targets it names. The server's own fields are filled in by [`Governed`].
     pub fn request<'t>(
@@ -152,10 +187,8 @@ impl Endpoint {
         targets: &'t [Target],
         governed: &Governed,
     ) -> Result<(Value, Vec<&'t Target>), Problem> {
-        let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-        let (fields, required) = self.fields(&mut generator);
-        let core_properties =
-            core_request(&self.op, &mut generator).get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let shape = self.shape();
+        let (fields, required, core_properties) = (&shape.fields, &shape.required, &shape.core_properties);
         let core_fields: Vec<String> = core_properties.keys().cloned().collect();
         let name = self.name();
         let mut request = Map::new();
@@ -172,7 +205,7 @@ impl Endpoint {
                     "{name}: send '{argument}', the name of a target registered on the server, not a URL in '{key}'"
                 )));
             }
-            let Some(schema) = fields.get(&key) else {
+            if !fields.contains_key(&key) {
                 if core_fields.contains(&key) {
                     return Err(Problem::invalid(format!(
                         "{name}: '{key}' names files on the server, which the service does not read or write"
@@ -180,7 +213,7 @@ impl Endpoint {
                 }
                 let known: Vec<&str> = fields.keys().map(String::as_str).collect();
                 return Err(Problem::invalid(format!("{name}: unknown field '{key}' (expected one of: {})", known.join(", "))));
-            };
+            }
             if let Some((field, argument, password)) = DATABASE_FIELDS.iter().find(|(_, a, _)| *a == key) {
                 let target_name =
                     value.as_str().ok_or_else(|| Problem::invalid(format!("{name}: '{argument}' must be a target name, got {value}")))?;
@@ -203,7 +236,6 @@ impl Endpoint {
             if names_files && core_properties.get(&key).is_some_and(local_files) {
                 return Err(Problem::invalid(format!("{name}: '{key}' is given inline here, not as a path; the service reads no files")));
             }
-            let _ = schema;
             request.insert(key, value);
         }
         if let Some(missing) = required.iter().find(|f| !request.contains_key(*f) && !named.iter().any(|(a, _)| a == *f)) {
@@ -251,8 +283,8 @@ impl Governed {
 
 /// A query-string value as the field's schema types it (`limit=5` is a number), or what it
 /// should have been.
-pub fn typed(value: &str, schema: &Value, generator: &SchemaGenerator) -> Result<Value, &'static str> {
-    let schema = follow(schema, generator);
+pub fn typed(value: &str, schema: &Value, definitions: &Map<String, Value>) -> Result<Value, &'static str> {
+    let schema = follow_in(schema, definitions);
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),

@@ -2,6 +2,8 @@
 //! API keys and roles, named targets instead of URLs, RFC 9457 errors and an OpenAPI 3.1
 //! document generated from the same registry.
 
+mod admin_routes;
+mod audit;
 pub mod auth;
 pub mod endpoints;
 pub mod jobs;
@@ -50,13 +52,16 @@ pub struct Service {
     limits: Limits,
     endpoints: Vec<endpoints::Endpoint>,
     openapi: Value,
+    auditor: audit::Auditor,
 }
 
 impl Service {
+    /// Needs a tokio runtime (the audit writer is a task).
     pub fn new(consultant: Consultant, targets: Vec<Target>, config: &Config, limits: Limits) -> Result<Service> {
         let endpoints = endpoints::endpoints(dbconsultant::ops::registry());
         let config = serde_json::to_value(config).map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Service {
+            auditor: audit::Auditor::start(consultant.store().clone()),
             consultant,
             targets,
             config,
@@ -77,9 +82,7 @@ impl Service {
     /// Record one request in the store's audit log; a store that fails is logged, the answer
     /// still goes out.
     async fn audit(&self, actor: &str, details: &str) {
-        if let Err(e) = self.consultant.store().record_event("rest_request", actor, details).await {
-            tracing::warn!("audit event not stored: {e}");
-        }
+        self.auditor.record(actor, details).await;
     }
 }
 

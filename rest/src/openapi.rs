@@ -134,6 +134,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         }),
     );
     job_paths(&mut paths, &mut generator);
+    key_paths(&mut paths, &mut bodies, &mut generator);
     paths.insert(
         format!("{API}{OPENAPI}"),
         json!({"get": {
@@ -199,4 +200,37 @@ fn job_paths(paths: &mut Map<String, Value>, generator: &mut schemars::SchemaGen
     events["get"]["responses"]["200"] =
         json!({"description": "The event stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}});
     paths.insert(format!("{API}{DB}/jobs/{{job_id}}/events"), events);
+}
+
+/// Key administration (admins).
+fn key_paths(paths: &mut Map<String, Value>, bodies: &mut Map<String, Value>, generator: &mut schemars::SchemaGenerator) {
+    generator.subschema_for::<dbconsultant::store::StoredKey>();
+    let key = json!({"$ref": "#/components/schemas/StoredKey"});
+    bodies.insert(
+        "CreateKeyBody".into(),
+        json!({"type": "object", "additionalProperties": false, "required": ["name", "grants"], "properties": {
+            "name": {"type": "string", "description": "Who or what the key is for (unique among active keys)."},
+            "grants": {"type": "array", "items": {"type": "string"}, "description": "viewer, admin, runner:ENV[,ENV], approver:ENV[,ENV] (ENV: dev, qa, stage, prod or *)."},
+        }}),
+    );
+    bodies.insert(
+        "CreatedKey".into(),
+        json!({"allOf": [key, {"type": "object", "required": ["key"], "properties": {"key": {"type": "string", "description": "The key's text: shown this once, never stored."}}}]}),
+    );
+    let admin = "An `admin` key.";
+    let mut keys = json!({
+        "get": {"operationId": "list_keys", "summary": "Every API key with its grants (never the secrets).", "tags": ["admin"], "description": admin, "responses": problem_responses()},
+        "post": {"operationId": "create_key", "summary": "Create an API key; its text is in this answer only.", "tags": ["admin"], "description": admin,
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateKeyBody"}}}},
+                 "responses": problem_responses()},
+    });
+    keys["get"]["responses"]["200"] =
+        json!({"description": "The keys.", "content": {"application/json": {"schema": {"type": "array", "items": key}}}});
+    keys["post"]["responses"]["201"] = json!({"description": "The key, with its text.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedKey"}}}});
+    paths.insert(format!("{API}/admin/keys"), keys);
+    let mut one = json!({"delete": {"operationId": "revoke_key", "summary": "Revoke an API key: at once on this server, within a minute on the others.",
+        "tags": ["admin"], "description": admin, "parameters": [{"name": "key_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": problem_responses()}});
+    one["delete"]["responses"]["200"] = json!({"description": "The revoked key.", "content": {"application/json": {"schema": key}}});
+    paths.insert(format!("{API}/admin/keys/{{key_id}}"), one);
 }

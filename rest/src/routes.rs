@@ -39,6 +39,7 @@ pub fn router(service: Arc<Service>) -> Router {
         router = router.route(&format!("{API}{DB}/{}", endpoint.path), on(filter, handler));
     }
     router = crate::jobs_routes::routes(router, &format!("{API}{DB}"));
+    router = crate::admin_routes::routes(router, &format!("{API}/admin"));
     router
         .route(&format!("{API}{DB}/{HUMAN_APPROVAL}"), post(human_approval))
         .route(&format!("{API}{OPENAPI}"), get(|State(s): State<Arc<Service>>| async move { Json(s.openapi.clone()) }))
@@ -177,11 +178,10 @@ fn serde_urlencoded_pairs(query: &str) -> Result<Vec<(String, String)>, String> 
 /// One endpoint's work: the core request, the caller's rights, the operation.
 async fn run(s: &Service, e: Endpoint, call: Call, params: HashMap<String, String>) -> Outcome {
     let Call { principal, mut input, respond_async } = call;
-    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let (fields, _) = e.fields(&mut generator);
+    let shape = e.shape();
     for (k, v) in input.iter_mut() {
-        if let (Value::String(text), Some(schema), HttpMethod::Get) = (&*v, fields.get(k), e.method) {
-            *v = typed(text, schema, &generator)
+        if let (Value::String(text), Some(schema), HttpMethod::Get) = (&*v, shape.fields.get(k), e.method) {
+            *v = typed(text, schema, &shape.definitions)
                 .map_err(|wanted| Problem::invalid(format!("{}: '{k}' must be {wanted}, got '{text}'", e.name())))?;
         }
     }

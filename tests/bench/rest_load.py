@@ -134,8 +134,9 @@ def main() -> None:
             while time.time() < end:
                 r = read_round(bases, ids, keys["bench-reader"], 30)
                 samples.append(([rss_kib(p.pid) // 1024 for p, _ in servers], r["p95"], r["errors"] + r["non2xx"]))
-            first, last = samples[0][0], samples[-1][0]
-            print(f"| soak {SOAK} s ({len(samples)} rounds of 30 s): RSS first → last round | {first} → {last} MB |")
+            for i, server in enumerate(("A", "B")):
+                trail = " ".join(str(s[0][i]) for s in samples)
+                print(f"| soak {SOAK} s: server {server} RSS after each 30 s round (MB) | {trail} |")
             print(f"| … worst p95, errors | {max(s[1] for s in samples):.1f} ms, {sum(s[2] for s in samples):.0f} |")
     finally:
         for p, _ in servers:

@@ -227,3 +227,22 @@ def test_https_with_the_given_certificate(server: Server) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_admins_manage_keys_over_http_and_a_revoked_key_stops_at_once(server: Server) -> None:
+    call = server.call
+    problem(call("POST", "/api/v1/admin/keys", "ci", json={"name": "x", "grants": ["viewer"]}), 403, "forbidden")
+    created = call("POST", "/api/v1/admin/keys", "root", json={"name": "dashboard", "grants": ["viewer"]})
+    assert created.status_code == 201, created.text
+    key = created.json()
+    assert key["key"].startswith("dbc_") and key["grants"] == ["viewer"] and "secret_hash" not in key, key
+    assert call("GET", "/api/v1/db/test-runs?limit=1", key["key"]).status_code == 200
+    listed = call("GET", "/api/v1/admin/keys", "root").json()
+    assert key["id"] in [k["id"] for k in listed] and key["key"] not in json.dumps(listed)
+    problem(call("POST", "/api/v1/admin/keys", "root", json={"name": "dashboard", "grants": ["viewer"]}), 400, "invalid_input")
+    problem(call("POST", "/api/v1/admin/keys", "root", json={"name": "y", "grants": ["superuser"]}), 400, "invalid_input")
+    revoked = call("DELETE", f"/api/v1/admin/keys/{key['id']}", "root").json()
+    assert revoked["revoked_at"], revoked
+    problem(call("GET", "/api/v1/db/test-runs?limit=1", key["key"]), 401, "unauthenticated")
+    log = call("GET", "/api/v1/db/audit?event=rest_request&limit=20", "root").json()
+    assert not any(key["key"] in e["details"] for e in log), "a key's text is never in the audit log"

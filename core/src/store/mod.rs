@@ -413,6 +413,24 @@ impl Store {
         Ok(rows.iter().map(audit_event).collect())
     }
 
+    /// Record events that belong to no run (REST requests), `(event, actor, details)`, in one
+    /// transaction: a service under load commits its requests' audit lines in groups.
+    pub async fn record_events(&self, events: &[(String, String, String)]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let err = |e: sqlx::Error| store_error(&self.label, e);
+        let at = now();
+        let rows: Vec<String> =
+            (0..events.len()).map(|i| format!("(NULL, ${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4)).collect();
+        let sql = format!("INSERT INTO audit_events (test_run_id, event, actor, details, created_at) VALUES {}", rows.join(", "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (event, actor, details) in events {
+            query = query.bind(event.as_str()).bind(actor.as_str()).bind(details.as_str()).bind(at.as_str());
+        }
+        query.execute(&self.pool).await.map_err(err).map(|_| ())
+    }
+
     /// Record an event that belongs to no run (an MCP tool call), in its own transaction.
     pub async fn record_event(&self, event: &str, actor: &str, details: &str) -> Result<()> {
         let err = |e: sqlx::Error| store_error(&self.label, e);
