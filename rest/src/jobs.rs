@@ -5,8 +5,8 @@
 //! a job taken over after its worker died stores its run once: the store refuses a second run
 //! with that id, and a worker that finds the run stored already just closes the job.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use dbconsultant::ops::Role;
 use dbconsultant::store::{Job, JobState, Lease};
@@ -15,6 +15,9 @@ use serde_json::{json, Map, Value};
 use crate::endpoints::{Endpoint, Governed};
 use crate::problem::Problem;
 use crate::Service;
+
+/// How often a running job's progress is stored.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -80,28 +83,42 @@ impl Service {
             let _ = store.finish_job(&id, me, JobState::Succeeded, Some(&id), None).await;
             return;
         }
-        let running = self.execute(&job);
+        // The run reports its progress here; the loop below stores it once a second.
+        let latest: Mutex<Option<Value>> = Mutex::new(None);
+        let report = |done: usize, total: usize, what: &str| {
+            *latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(json!({"done": done, "total": total, "what": what}));
+        };
+        let running = self.execute(&job, &report);
         tokio::pin!(running);
-        let mut beat = tokio::time::interval(options.lease / 3);
-        beat.tick().await;
+        let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        let mut last_beat = Instant::now();
+        let mut stored: Option<Value> = None;
         let outcome = loop {
             tokio::select! {
                 outcome = &mut running => break Some(outcome),
-                _ = beat.tick() => match store.heartbeat_job(&id, me, options.lease).await {
-                    Ok(Lease::Held) => {}
-                    Ok(Lease::CancelRequested) => {
-                        let _ = store.finish_job(&id, me, JobState::Cancelled, None, None).await;
-                        tracing::info!(job = %id, "job cancelled");
-                        return;
+                _ = tick.tick() => {
+                    self.store_progress(&id, me, &latest, &mut stored).await;
+                    if last_beat.elapsed() < options.lease / 3 {
+                        continue;
                     }
-                    Ok(Lease::Lost) => {
-                        tracing::warn!(job = %id, "lease lost to another worker; stopping");
-                        return;
+                    last_beat = Instant::now();
+                    match store.heartbeat_job(&id, me, options.lease).await {
+                        Ok(Lease::Held) => {}
+                        Ok(Lease::CancelRequested) => {
+                            let _ = store.finish_job(&id, me, JobState::Cancelled, None, None).await;
+                            tracing::info!(job = %id, "job cancelled");
+                            return;
+                        }
+                        Ok(Lease::Lost) => {
+                            tracing::warn!(job = %id, "lease lost to another worker; stopping");
+                            return;
+                        }
+                        Err(e) => tracing::warn!(job = %id, "heartbeat: {e}"),
                     }
-                    Err(e) => tracing::warn!(job = %id, "heartbeat: {e}"),
-                },
+                }
             }
         };
+        self.store_progress(&id, me, &latest, &mut stored).await;
         let finished = match outcome {
             Some(Ok(run)) => store.finish_job(&id, me, JobState::Succeeded, Some(&run), None).await,
             Some(Err(p)) => {
@@ -120,8 +137,19 @@ impl Service {
         }
     }
 
+    /// Store the run's latest progress when it moved since last stored.
+    async fn store_progress(&self, id: &str, me: &str, latest: &Mutex<Option<Value>>, stored: &mut Option<Value>) {
+        let now = latest.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if now.is_some() && now != *stored {
+            if let Err(e) = self.consultant.store().job_progress(id, me, now.as_ref().unwrap_or(&Value::Null)).await {
+                tracing::warn!(job = %id, "progress: {e}");
+            }
+            *stored = now;
+        }
+    }
+
     /// Run a job's operation as the caller who queued it; the run's id is the job's.
-    async fn execute(&self, job: &Job) -> Result<String, Problem> {
+    async fn execute(&self, job: &Job, progress: dbconsultant::ops::Progress<'_>) -> Result<String, Problem> {
         let e = self
             .endpoints
             .iter()
@@ -131,7 +159,7 @@ impl Service {
         let governed = Governed { config: self.config.clone(), caller: job.requested_by.clone() };
         let (mut request, _) = e.request(input, &self.targets, &governed)?;
         request["run_id"] = json!(job.job_id);
-        let run = e.op.call(&self.consultant, request).await?;
+        let run = e.op.call_with_progress(&self.consultant, request, Some(progress)).await?;
         Ok(run.get("test_run_id").and_then(Value::as_str).unwrap_or(&job.job_id).to_string())
     }
 }

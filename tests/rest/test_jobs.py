@@ -155,3 +155,14 @@ def test_two_servers_and_three_workers_share_a_postgres_queue_and_survive_a_kill
         for process, _ in servers:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_a_queued_integrity_check_reports_its_progress_in_tables(server: Server) -> None:
+    accepted = server.call("POST", "/api/v1/db/data/integrity-check", "ci", json={"database": "shop_qa"}, headers=ASYNC)
+    assert accepted.status_code == 202, accepted.text
+    states = sse_states(server.base, server.keys["vera"], accepted.json()["location"])
+    final = states[-1]
+    assert final["state"] == "succeeded", states
+    progress = final["progress"]
+    assert progress["total"] >= 5 and progress["done"] == progress["total"], progress
+    server.call("GET", accepted.json()["location"], "vera")  # the document with progress, checked against the schema

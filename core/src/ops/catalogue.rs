@@ -1,7 +1,7 @@
 //! Every operation: what it is called, how each surface shows it, and what it runs.
 
 use super::requests::*;
-use super::{Alias, Assistant, Cli, Group, HttpMethod, Lang, Op, Operation, Rest, Role, Spec};
+use super::{Alias, Assistant, Cli, Group, HttpMethod, Lang, Op, Operation, Progress, Rest, Role, Spec};
 use crate::engine::Consultant;
 use crate::error::Result;
 use crate::inspect::{QueryOutput, SchemaSummary, TableDescription, TableSummary};
@@ -99,6 +99,9 @@ impl Op for CheckIntegrity {
     async fn run(c: &Consultant, r: IntegrityRequest) -> Result<TestRun> {
         c.check_integrity(&r).await
     }
+    async fn run_with_progress(c: &Consultant, r: IntegrityRequest, progress: Progress<'_>) -> Result<TestRun> {
+        c.check_integrity_with_progress(&r, Some(progress)).await
+    }
 }
 
 pub struct ValidateEtl;
@@ -139,6 +142,9 @@ impl Op for ValidateEtl {
     type Response = TestRun;
     async fn run(c: &Consultant, r: EtlRequest) -> Result<TestRun> {
         c.validate_etl(&r).await
+    }
+    async fn run_with_progress(c: &Consultant, r: EtlRequest, progress: Progress<'_>) -> Result<TestRun> {
+        c.validate_etl_with_progress(&r, Some(progress)).await
     }
 }
 

@@ -32,7 +32,20 @@ pub trait Op: Send + Sync + 'static {
     type Request: DeserializeOwned + JsonSchema + Send + 'static;
     type Response: Serialize + JsonSchema;
     fn run(consultant: &Consultant, request: Self::Request) -> impl Future<Output = Result<Self::Response>> + Send;
+    /// [`Op::run`], reporting its progress as it goes (the REST service's job events); an
+    /// operation with nothing to report runs as it would.
+    fn run_with_progress<'a>(
+        consultant: &'a Consultant,
+        request: Self::Request,
+        progress: Progress<'a>,
+    ) -> impl Future<Output = Result<Self::Response>> + Send + 'a {
+        let _ = progress;
+        Self::run(consultant, request)
+    }
 }
+
+/// Progress of a running operation: (done, total, what is being done).
+pub type Progress<'a> = crate::checks::integrity::Progress<'a>;
 
 /// How an operation is presented on every surface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,7 +191,7 @@ pub struct Alias {
     pub name: &'static str,
 }
 
-type Runner = for<'a> fn(&'a Consultant, Value) -> Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>>;
+type Runner = for<'a> fn(&'a Consultant, Value, Option<Progress<'a>>) -> Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>>;
 
 /// A registered operation: its spec, its schemas and how to run it from JSON.
 #[derive(Clone, Copy)]
@@ -200,10 +213,17 @@ fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
 
-fn run_json<O: Op>(consultant: &Consultant, request: Value) -> Pin<Box<dyn Future<Output = Result<Value>> + Send + '_>> {
+fn run_json<'a, O: Op>(
+    consultant: &'a Consultant,
+    request: Value,
+    progress: Option<Progress<'a>>,
+) -> Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>> {
     Box::pin(async move {
         let request: O::Request = serde_json::from_value(request).map_err(|e| Error::invalid(format!("{}: {e}", O::SPEC.name)))?;
-        let response = O::run(consultant, request).await?;
+        let response = match progress {
+            Some(progress) => O::run_with_progress(consultant, request, progress).await?,
+            None => O::run(consultant, request).await?,
+        };
         serde_json::to_value(&response).map_err(|e| Error::Internal(format!("{}: response not serializable: {e}", O::SPEC.name)))
     })
 }
@@ -216,6 +236,12 @@ impl Operation {
     /// Run it with a JSON request (an object; `null` counts as `{}`). Fields the request's
     /// schema requires must be there, whatever defaults the Rust type has.
     pub async fn call(&self, consultant: &Consultant, request: Value) -> Result<Value> {
+        self.call_with_progress(consultant, request, None).await
+    }
+
+    /// [`Operation::call`], reporting progress where the operation has some (integrity checks:
+    /// tables; ETL: rows).
+    pub async fn call_with_progress(&self, consultant: &Consultant, request: Value, progress: Option<Progress<'_>>) -> Result<Value> {
         let request = match request {
             Value::Null => Value::Object(Default::default()),
             Value::Object(o) => Value::Object(o),
@@ -224,7 +250,7 @@ impl Operation {
         if let Some(missing) = self.required_fields().into_iter().find(|f| request.get(f).is_none_or(Value::is_null)) {
             return Err(Error::invalid(format!("{}: missing field `{missing}`", self.spec.name)));
         }
-        (self.run)(consultant, request).await
+        (self.run)(consultant, request, progress).await
     }
 
     /// The request fields its schema requires.

@@ -51,10 +51,13 @@ pub struct Job {
     pub test_run_id: Option<String>,
     /// Why it failed, as problem details.
     pub problem: Option<Value>,
+    /// How far the run got, for operations that report it: `{"done", "total", "what"}`
+    /// (integrity checks count tables, ETL rows).
+    pub progress: Option<Value>,
 }
 
 const COLUMNS: &str = "id, operation, input, requested_by, state, created_at, updated_at, started_at, finished_at, \
-                       lease_owner, lease_until, attempts, cancel_requested, test_run_id, problem";
+                       lease_owner, lease_until, attempts, cancel_requested, test_run_id, problem, progress";
 
 fn job(r: &sqlx::any::AnyRow) -> Result<Job> {
     let text = |i: usize| -> Option<String> { r.get(i) };
@@ -76,6 +79,7 @@ fn job(r: &sqlx::any::AnyRow) -> Result<Job> {
         cancel_requested: r.get::<i64, _>(12) != 0,
         test_run_id: text(13),
         problem: json(text(14))?,
+        progress: json(text(15))?,
     })
 }
 
@@ -190,6 +194,19 @@ impl Store {
             return Ok(Lease::Lost);
         }
         Ok(if self.job(id).await?.cancel_requested { Lease::CancelRequested } else { Lease::Held })
+    }
+
+    /// Record how far `owner`'s run of a job got.
+    pub async fn job_progress(&self, id: &str, owner: &str, progress: &Value) -> Result<()> {
+        sqlx::query("UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running'")
+            .bind(progress.to_string())
+            .bind(now())
+            .bind(id)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| store_error(&self.label, e))
     }
 
     /// End a job `owner` holds: succeeded with its run, failed with a problem, or cancelled.

@@ -211,7 +211,8 @@ CREATE TABLE jobs (
     attempts          INTEGER NOT NULL DEFAULT 0,
     cancel_requested  INTEGER NOT NULL DEFAULT 0,
     test_run_id       TEXT,
-    problem           TEXT
+    problem           TEXT,
+    progress          TEXT
 );
 CREATE INDEX jobs_claim ON jobs (state, created_at);
 ALTER TABLE database_test_runs ADD COLUMN requested_by TEXT;
