@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -246,3 +247,22 @@ def test_admins_manage_keys_over_http_and_a_revoked_key_stops_at_once(server: Se
     problem(call("GET", "/api/v1/db/test-runs?limit=1", key["key"]), 401, "unauthenticated")
     log = call("GET", "/api/v1/db/audit?event=rest_request&limit=20", "root").json()
     assert not any(key["key"] in e["details"] for e in log), "a key's text is never in the audit log"
+
+
+def test_a_request_running_past_the_timeout_is_answered_504(server: Server) -> None:
+    tmp = server.tmp  # type: ignore[attr-defined]
+    process, base = start(tmp, "--request-timeout", "1", store=server.store, env=server.env)
+    try:
+        started = time.monotonic()
+        slow = requests.post(
+            base + "/api/v1/db/performance/profile",
+            json={"database": "shop_pg", "queries": ["SELECT pg_sleep(5)"], "runs": 1, "analyze": False},
+            headers={"Authorization": f"Bearer {server.keys['deployer']}"},
+            timeout=60,
+        )
+        elapsed = time.monotonic() - started
+        body = problem(slow, 504, "timeout")
+        assert "1 s" in body["detail"] and elapsed < 4, (elapsed, body)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
