@@ -51,12 +51,16 @@ async fn cancel(State(s): State<Arc<Service>>, Path(id): Path<String>, req: Requ
 
 async fn events(State(s): State<Arc<Service>>, Path(id): Path<String>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    if let Err(refused) = authenticate(&s, &path, req.method(), req.headers()).await {
-        return refused;
-    }
+    let principal = match authenticate(&s, &path, req.method(), req.headers()).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
     if let Err(e) = s.consultant.store().job(&id).await {
-        return Problem::from(e).at(&path).into_response();
+        let problem = Problem::from(e);
+        s.audit(&principal.name, &format!("GET {path} -> {} {}", problem.details().status, problem.details().kind)).await;
+        return problem.at(&path).into_response();
     }
+    s.audit(&principal.name, &format!("GET {path} -> 200 (event stream)")).await;
     // (service, job, last document sent, done)
     let updates = stream::unfold((s, id, None::<serde_json::Value>, false), |(s, id, last, done)| async move {
         if done {

@@ -81,7 +81,7 @@ impl Service {
 
     /// Record one request in the store's audit log; a store that fails is logged, the answer
     /// still goes out.
-    async fn audit(&self, actor: &str, details: &str) {
+    pub(crate) async fn audit(&self, actor: &str, details: &str) {
         self.auditor.record(actor, details).await;
     }
 }

@@ -42,8 +42,15 @@ pub fn router(service: Arc<Service>) -> Router {
     router = crate::admin_routes::routes(router, &format!("{API}/admin"));
     router
         .route(&format!("{API}{DB}/{HUMAN_APPROVAL}"), post(human_approval))
-        .route(&format!("{API}{OPENAPI}"), get(|State(s): State<Arc<Service>>| async move { Json(s.openapi.clone()) }))
-        .fallback(|method: Method, uri: axum::http::Uri| async move {
+        .route(
+            &format!("{API}{OPENAPI}"),
+            get(|State(s): State<Arc<Service>>| async move {
+                s.audit("anonymous", &format!("GET {API}{OPENAPI} -> 200")).await;
+                Json(s.openapi.clone())
+            }),
+        )
+        .fallback(|State(s): State<Arc<Service>>, method: Method, uri: axum::http::Uri| async move {
+            s.audit("anonymous", &format!("{method} {} -> 404 no_such_endpoint", uri.path())).await;
             Problem::new(StatusCode::NOT_FOUND, "no_such_endpoint", format!("no endpoint {method} {}; see {API}{OPENAPI}", uri.path()))
                 .at(uri.path())
         })
@@ -89,6 +96,7 @@ pub(crate) async fn authenticate(s: &Service, path: &str, method: &Method, heade
         }
     };
     if let Err(wait) = s.limiter.take(&principal.key_id) {
+        s.audit(&principal.name, &format!("{method} {path} -> 429 rate_limited")).await;
         return Err(Problem::rate_limited(wait).at(path).into_response());
     }
     Ok(principal)

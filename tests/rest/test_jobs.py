@@ -63,6 +63,8 @@ def test_a_queued_run_is_accepted_streams_its_progress_and_stores_its_run_under_
     run = server.call("GET", done["run_location"], "vera").json()
     assert run["requested_by"] == "ci" and run["kind"] == "schema", run
     problem(server.call("GET", "/api/v1/db/jobs/no-such-job", "vera"), 404, "not_found")
+    log = server.call("GET", "/api/v1/db/audit?event=rest_request&limit=50", "root").json()
+    assert any(e["actor"] == "vera" and e["details"] == f"GET {job['location']}/events -> 200 (event stream)" for e in log), log
 
 
 def test_a_bad_or_forbidden_async_request_is_refused_at_once_not_queued(server: Server) -> None:

@@ -183,11 +183,15 @@ def test_every_request_is_audited_with_who_what_target_and_outcome(server: Serve
     assert marker.status_code == 200
     problem(server.call("POST", "/api/v1/db/schema/validate", "ci", json={"database": "shop_prod", "migration_sql": "SELECT 1"}), 403, "forbidden")
     problem(server.call("GET", "/api/v1/db/test-runs", None), 401, "unauthenticated")
+    assert requests.get(server.base + "/api/v1/openapi.json", timeout=30).status_code == 200
+    assert requests.get(server.base + "/api/v1/nothing-at-all", timeout=30).status_code == 404
     log = server.call("GET", "/api/v1/db/audit?event=rest_request&limit=10", "root").json()
     lines = [(e["actor"], e["details"]) for e in log]
     assert any(a == "anonymous" and "GET /api/v1/db/test-runs -> 401" in d for a, d in lines), lines
     assert any(a == "ci" and "POST /api/v1/db/schema/validate -> 403 forbidden" in d for a, d in lines), lines
     assert any(a == "ci" and "GET /api/v1/db/inspect/tables [shop_qa] -> 200" in d for a, d in lines), lines
+    assert any(a == "anonymous" and d == "GET /api/v1/openapi.json -> 200" for a, d in lines), lines
+    assert any(a == "anonymous" and d == "GET /api/v1/nothing-at-all -> 404 no_such_endpoint" for a, d in lines), lines
 
 
 def test_a_key_over_its_rate_limit_is_told_when_to_retry(server: Server) -> None:
@@ -202,6 +206,8 @@ def test_a_key_over_its_rate_limit_is_told_when_to_retry(server: Server) -> None
         assert 1 <= int(limited.headers["retry-after"]) <= 20, limited.headers
         other = requests.get(base + "/api/v1/db/test-runs?limit=1", headers={"Authorization": f"Bearer {server.keys['ci']}"}, timeout=30)
         assert other.status_code == 200, "the limit is per key"
+        log = server.call("GET", "/api/v1/db/audit?event=rest_request&limit=20", "root").json()
+        assert any(e["actor"] == "vera" and e["details"].endswith("-> 429 rate_limited") for e in log), log
     finally:
         process.terminate()
         process.wait(timeout=30)
