@@ -7,13 +7,18 @@ use dbconsultant::Config;
 
 use dbconsultant_cli::args::RuleArgs;
 
-/// `--config`, else `./dbconsultant.toml` when present, else defaults; flags override.
-pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
-    let mut config = match &args.config {
+/// `--config`, else `./dbconsultant.toml` when present, else defaults.
+pub fn config_file(path: Option<&Path>) -> anyhow::Result<Config> {
+    Ok(match path {
         Some(path) => Config::load(path)?,
         None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
         None => Config::default(),
-    };
+    })
+}
+
+/// [`config_file`], then the rule flags override.
+pub fn load_config(args: &RuleArgs) -> anyhow::Result<Config> {
+    let mut config = config_file(args.config.as_deref())?;
     config.rules.disable.extend(args.disable.iter().cloned());
     config.rules.enable.extend(args.enable.iter().cloned());
     config.policy.zero_delete |= args.zero_delete;
@@ -26,11 +31,7 @@ pub fn mcp_options(
     a: &dbconsultant_cli::args::McpArgs,
     consultant: dbconsultant::Consultant,
 ) -> anyhow::Result<dbconsultant_mcp::McpOptions> {
-    let mut config = match &a.config {
-        Some(path) => Config::load(path)?,
-        None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
-        None => Config::default(),
-    };
+    let mut config = config_file(a.config.as_deref())?;
     config.mcp.max_rows = a.max_rows.unwrap_or(config.mcp.max_rows);
     config.mcp.timeout_ms = a.timeout_ms.unwrap_or(config.mcp.timeout_ms);
     config.mcp.max_response_bytes = a.max_response_bytes.unwrap_or(config.mcp.max_response_bytes);

@@ -1,7 +1,6 @@
 //! `dbconsultant serve` and `dbconsultant keys`.
 
 use std::io::Write;
-use std::path::Path;
 
 use dbconsultant::config::Config;
 use dbconsultant::Consultant;
@@ -10,11 +9,7 @@ use dbconsultant_rest::jobs::WorkerOptions;
 
 /// The config and targets a server or worker reads.
 fn setup(a: &WorkerArgs) -> anyhow::Result<(Config, Vec<dbconsultant_rest::Target>, WorkerOptions)> {
-    let config = match &a.config {
-        Some(path) => Config::load(path)?,
-        None if Path::new("dbconsultant.toml").exists() => Config::load(Path::new("dbconsultant.toml"))?,
-        None => Config::default(),
-    };
+    let config = crate::inputs::config_file(a.config.as_deref())?;
     config.validate()?;
     let targets = match &a.targets {
         Some(path) => dbconsultant_rest::targets::load(path)?,

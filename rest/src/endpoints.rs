@@ -189,7 +189,6 @@ impl Endpoint {
     ) -> Result<(Value, Vec<&'t Target>), Problem> {
         let shape = self.shape();
         let (fields, required, core_properties) = (&shape.fields, &shape.required, &shape.core_properties);
-        let core_fields: Vec<String> = core_properties.keys().cloned().collect();
         let name = self.name();
         let mut request = Map::new();
         let mut named = Vec::new();
@@ -206,7 +205,7 @@ impl Endpoint {
                 )));
             }
             if !fields.contains_key(&key) {
-                if core_fields.contains(&key) {
+                if core_properties.contains_key(&key) {
                     return Err(Problem::invalid(format!(
                         "{name}: '{key}' names files on the server, which the service does not read or write"
                     )));
@@ -243,26 +242,26 @@ impl Endpoint {
         }
         // The run's environment: the target table's database for ETL, else the one database.
         let environment = named.iter().find(|(a, _)| a == "target").or(named.first()).map(|(_, t)| t.environment);
-        governed.apply(&core_fields, &mut request, environment, self.role == Role::Runner)?;
+        governed.apply(core_properties, &mut request, environment, self.role == Role::Runner);
         Ok((Value::Object(request), named.into_iter().map(|(_, t)| t).collect()))
     }
 }
 
 /// What the server sets on every request whose operation has the field.
-pub struct Governed {
-    pub config: Value,
-    pub caller: String,
+pub struct Governed<'a> {
+    pub config: &'a Value,
+    pub caller: &'a str,
 }
 
-impl Governed {
+impl Governed<'_> {
     fn apply(
         &self,
-        core_fields: &[String],
+        core_properties: &Map<String, Value>,
         request: &mut Map<String, Value>,
         environment: Option<Environment>,
         starts_runs: bool,
-    ) -> Result<(), Problem> {
-        let has = |f: &str| core_fields.iter().any(|c| c == f);
+    ) {
+        let has = |f: &str| core_properties.contains_key(f);
         if has("config") {
             request.insert("config".into(), self.config.clone());
         }
@@ -277,7 +276,6 @@ impl Governed {
                 request.insert("environment".into(), json!(env.as_str()));
             }
         }
-        Ok(())
     }
 }
 
@@ -332,8 +330,9 @@ mod tests {
         ]
     }
 
-    fn governed() -> Governed {
-        Governed { config: json!({"cfg": 1}), caller: "alice".into() }
+    fn governed() -> Governed<'static> {
+        static CONFIG: OnceLock<Value> = OnceLock::new();
+        Governed { config: CONFIG.get_or_init(|| json!({"cfg": 1})), caller: "alice" }
     }
 
     /// What callers may send, per endpoint: a new request field shows up here, and whoever adds

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use crate::endpoints::{Endpoint, Governed};
 use crate::problem::Problem;
+use crate::routes::{API, DB};
 use crate::Service;
 
 /// How often a running job's progress is stored.
@@ -44,9 +45,9 @@ pub fn worker_name() -> String {
 /// The job document callers see.
 pub fn document(job: &Job) -> Value {
     let mut doc = serde_json::to_value(job).unwrap_or_default();
-    doc["location"] = json!(format!("/api/v1/db/jobs/{}", job.job_id));
+    doc["location"] = json!(format!("{API}{DB}/jobs/{}", job.job_id));
     if let Some(run) = &job.test_run_id {
-        doc["run_location"] = json!(format!("/api/v1/db/test-runs/{run}"));
+        doc["run_location"] = json!(format!("{API}{DB}/test-runs/{run}"));
     }
     doc
 }
@@ -95,7 +96,7 @@ impl Service {
         let mut stored: Option<Value> = None;
         let outcome = loop {
             tokio::select! {
-                outcome = &mut running => break Some(outcome),
+                outcome = &mut running => break outcome,
                 _ = tick.tick() => {
                     self.store_progress(&id, me, &latest, &mut stored).await;
                     if last_beat.elapsed() < options.lease / 3 {
@@ -120,8 +121,8 @@ impl Service {
         };
         self.store_progress(&id, me, &latest, &mut stored).await;
         let finished = match outcome {
-            Some(Ok(run)) => store.finish_job(&id, me, JobState::Succeeded, Some(&run), None).await,
-            Some(Err(p)) => {
+            Ok(run) => store.finish_job(&id, me, JobState::Succeeded, Some(&run), None).await,
+            Err(p) => {
                 // The run may have been stored by an attempt that lost its lease meanwhile.
                 if store.get(&id).await.is_ok() {
                     store.finish_job(&id, me, JobState::Succeeded, Some(&id), None).await
@@ -130,7 +131,6 @@ impl Service {
                     store.finish_job(&id, me, JobState::Failed, None, Some(&problem)).await
                 }
             }
-            None => Ok(false),
         };
         if let Err(e) = finished {
             tracing::warn!(job = %id, "closing the job: {e}");
@@ -156,7 +156,7 @@ impl Service {
             .find(|e| e.name() == job.operation && e.role == Role::Runner)
             .ok_or_else(|| Problem::invalid(format!("job {}: '{}' is not an operation that runs", job.job_id, job.operation)))?;
         let input = job.input.as_object().cloned().unwrap_or_default();
-        let governed = Governed { config: self.config.clone(), caller: job.requested_by.clone() };
+        let governed = Governed { config: &self.config, caller: &job.requested_by };
         let (mut request, _) = e.request(input, &self.targets, &governed)?;
         request["run_id"] = json!(job.job_id);
         let run = e.op.call_with_progress(&self.consultant, request, Some(progress)).await?;

@@ -196,7 +196,7 @@ async fn run(s: &Service, e: Endpoint, call: Call, params: HashMap<String, Strin
     for (k, v) in params {
         input.insert(k, Value::String(v));
     }
-    let governed = Governed { config: s.config.clone(), caller: principal.name.clone() };
+    let governed = Governed { config: &s.config, caller: &principal.name };
     // Checked in full before anything is queued: a bad request is a 400 now, not a failed job.
     let (request, targets) = e.request(input.clone(), &s.targets, &governed)?;
     match e.role {
